@@ -1,0 +1,56 @@
+# Chinese news framing analysis. `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+BOOT_PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+RUN := PYTHONPATH=$(CURDIR) $(PY)
+INPUT ?= seeds
+OUTPUT ?= outputs
+JOBS ?=
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  /' -e 's/: /\t/' | expand -t 16
+
+## setup: create .venv from the pinned versions in requirements.lock (when missing or stale)
+setup: $(INSTALLED)
+
+$(INSTALLED): requirements.lock pyproject.toml
+	@test -n "$(BOOT_PYTHON)" || { echo "error: Python 3.11 not found" >&2; exit 1; }
+	@test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	$(PY) -m pip check --disable-pip-version-check
+	@touch $@
+
+## pipeline: run every stage on seeds/ into outputs/ (does nothing when outputs/ is up to date)
+pipeline: $(INSTALLED)
+	@if [ -f $(OUTPUT)/run.json ] && [ -z "$$(find $(INPUT) pipeline requirements.lock -newer $(OUTPUT)/run.json -print -quit)" ]; then \
+	  echo "$(OUTPUT)/ is up to date with $(INPUT)/ and the code"; \
+	else \
+	  $(RUN) -m pipeline run --input $(INPUT) --output $(OUTPUT) $(if $(JOBS),--jobs $(JOBS)); \
+	fi
+
+## test: run the test suite (unit, snapshot, property and notebook tests)
+test: $(INSTALLED)
+	$(RUN) -m pytest -q
+
+## snapshots: rewrite tests/snapshots/ from the current code (then review `git diff tests/snapshots`)
+snapshots: $(INSTALLED)
+	$(RUN) -m pytest -q --update-snapshots
+	@git --no-pager diff --stat -- tests/snapshots || true
+
+## benchmarks: run the benchmark and evaluation scripts on ../shared/eval (slow; prints figures)
+benchmarks: $(INSTALLED)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(RUN) $$b; done
+
+## clean: remove outputs/ (keeps .venv)
+clean:
+	rm -rf $(OUTPUT)
+
+.PHONY: help setup pipeline test snapshots benchmarks clean

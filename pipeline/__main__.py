@@ -1,0 +1,71 @@
+"""Command line: ``python -m pipeline run --input PATH --output DIR`` and friends."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import stages
+from .config import MAX_FILE_BYTES, OUTPUTS, SEEDS
+from .stage import StageError, default_jobs
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--output", type=Path, default=OUTPUTS, help="output folder (default: outputs/)")
+    p.add_argument("--jobs", type=int, default=default_jobs(), help="worker processes (default: all cores)")
+    p.add_argument("--no-cache", action="store_true", help="recompute every article instead of reusing cached results")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars (default: only on a terminal)")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m pipeline",
+                                  description="Chinese news framing analysis: "
+                                              + " -> ".join(stages.ORDER))
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = sub.add_parser("run", help="run every stage on a folder of articles or a corpus file")
+    run.add_argument("--input", type=Path, default=SEEDS,
+                     help="a folder of article files (with optional metadata.csv) or a .jsonl/.jsonl.gz/.csv corpus")
+    _common(run)
+    run.add_argument("--strict", action="store_true", help="exit non-zero when any input is skipped")
+    run.add_argument("--max-bytes", type=int, default=MAX_FILE_BYTES, help="skip files larger than this (default 20 MB)")
+    for name in stages.ORDER:
+        one = sub.add_parser(name, help=f"run only the {name} stage (earlier stages must have run)")
+        if name == "ingest":
+            one.add_argument("--input", type=Path, default=SEEDS, help="as for run")
+            one.add_argument("--max-bytes", type=int, default=MAX_FILE_BYTES)
+        _common(one)
+    score = sub.add_parser("sentiment-score", help="score lines of text: prints score<TAB>label per line",
+                           add_help=False)
+    score.add_argument("args", nargs=argparse.REMAINDER)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "sentiment-score":
+        from .sentiment import main_sentiment_score
+
+        return main_sentiment_score(argv[1:])
+    args = parser().parse_args(argv)
+    from .run import NothingIngested, run_ingest, run_pipeline, run_stage, summary
+
+    use_cache = not args.no_cache
+    try:
+        if args.command == "run":
+            run_pipeline(args.input, args.output, jobs=args.jobs, strict=args.strict, max_bytes=args.max_bytes,
+                         use_cache=use_cache, progress=args.progress)
+        elif args.command == "ingest":
+            print(summary(run_ingest(args.input, args.output, jobs=args.jobs, max_bytes=args.max_bytes,
+                                     use_cache=use_cache, progress=args.progress)), file=sys.stderr)
+        else:
+            print(summary(run_stage(args.command, args.output, jobs=args.jobs, use_cache=use_cache,
+                                    progress=args.progress)), file=sys.stderr)
+    except (NothingIngested, StageError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""The public API for notebooks and scripts."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import stages
+from .config import MANIFEST, OUTPUTS
+
+
+def load(stage: str, output_dir: str | Path = OUTPUTS):
+    """One stage's output as a pandas DataFrame.
+
+    ``stage`` is a stage name (``"ingest"``, ``"strip"``, ``"normalize"``, ``"segment"``,
+    ``"sentiment"``, ...) or one of the extra tables (``"keywords"``, ``"distinctive"``,
+    ``"sentences"``, ``"frames"``); the README lists each table's columns.
+    """
+    available = stages.tables()
+    if stage not in available:
+        raise KeyError(f"no table {stage!r}; available: {', '.join(sorted(available))}")
+    folder, loader = available[stage]
+    stage_dir = Path(output_dir) / folder
+    if not (stage_dir / MANIFEST).exists():
+        raise FileNotFoundError(f"{stage_dir} is missing or unfinished: run `make pipeline` "
+                                f"or `python -m pipeline run --output {output_dir}` first")
+    return loader(stage_dir)

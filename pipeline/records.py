@@ -1,0 +1,107 @@
+"""Reading and writing stage outputs: JSON Lines of article records, atomically.
+
+A record is a plain JSON-able dict with at least ``id`` and ``source``. Files are
+UTF-8 with Chinese unescaped, keys in a fixed order, so that the same input
+always gives byte-identical output that a reviewer can read and diff.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator
+
+
+def dumps(obj: Any) -> str:
+    """One compact, deterministic JSON line (Chinese unescaped)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps_pretty(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+@contextlib.contextmanager
+def atomic_open(path: Path, mode: str = "w", *, durable: bool = True) -> Iterator[IO]:
+    """Write to a temporary file beside ``path`` and rename it into place on success.
+
+    A run killed at any moment leaves either the old file or none, never a partial one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        binary = "b" in mode
+        with os.fdopen(fd, mode, **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as fh:
+            yield fh
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path: Path, text: str, *, durable: bool = True) -> None:
+    with atomic_open(path, durable=durable) as fh:
+        fh.write(text)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    with atomic_open(path, "wb") as fh:
+        fh.write(data)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    write_text(path, dumps_pretty(obj))
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def write_jsonl(path: Path, records: Iterable[dict]) -> int:
+    n = 0
+    with atomic_open(path) as fh:
+        for record in records:
+            fh.write(dumps(record))
+            fh.write("\n")
+            n += 1
+    return n
+
+
+def read_jsonl(path: Path) -> Iterator[dict]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def safe_name(text: str, *, max_len: int = 80) -> str:
+    """A file-name-safe slug for untrusted text (outlet names, ids): never a path."""
+    out = []
+    for ch in text:
+        if ch.isalnum() or ch in "-_.":
+            out.append(ch)
+        else:
+            out.append("_")
+    name = "".join(out).strip("._-")[:max_len]
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    return f"{name}-{digest}" if name != text or not name else name

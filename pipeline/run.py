@@ -1,0 +1,79 @@
+"""Running the stages in order over one input: the whole pipeline, or one stage."""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import records, stages
+from .config import MAX_FILE_BYTES
+from .stage import ArticleStage, CorpusStage, run_article_stage, run_corpus_stage
+
+
+class NothingIngested(RuntimeError):
+    pass
+
+
+def _stderr(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def run_ingest(input_path: Path, out_root: Path, *, jobs: int = 1, max_bytes: int = MAX_FILE_BYTES,
+               use_cache: bool = True, progress: bool | None = None, warn: Callable[[str], None] = _stderr) -> dict:
+    module = stages.module("ingest")
+    stage = dataclasses.replace(module.STAGE, params={**module.STAGE.params, "max_bytes": max_bytes})
+    items, inputs = module.enumerate_inputs(Path(input_path), max_bytes=max_bytes, warn=warn)
+    return run_article_stage(stage, out_root, items=items, inputs=inputs, jobs=jobs, use_cache=use_cache,
+                             progress=progress, warn=warn)
+
+
+def run_stage(name: str, out_root: Path, *, jobs: int = 1, use_cache: bool = True,
+              progress: bool | None = None, warn: Callable[[str], None] = _stderr) -> dict:
+    stage = stages.module(name).STAGE
+    if isinstance(stage, ArticleStage):
+        return run_article_stage(stage, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn)
+    if isinstance(stage, CorpusStage):
+        return run_corpus_stage(stage, out_root)
+    raise TypeError(f"{name}: STAGE is neither an ArticleStage nor a CorpusStage")
+
+
+def run_pipeline(input_path: Path, out_root: Path, *, jobs: int = 1, strict: bool = False,
+                 max_bytes: int = MAX_FILE_BYTES, use_cache: bool = True, progress: bool | None = None,
+                 only: Sequence[str] | None = None, warn: Callable[[str], None] = _stderr,
+                 log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> dict[str, dict]:
+    """Every available stage in order; returns each stage's manifest.
+
+    Raises NothingIngested when no input became an article, and, with ``strict``,
+    when any input was skipped.
+    """
+    out_root = Path(out_root)
+    out_root.mkdir(parents=True, exist_ok=True)
+    manifests: dict[str, dict] = {}
+    names = [n for n in stages.available() if only is None or n in only]
+    for name in names:
+        if name == "ingest":
+            manifest = run_ingest(input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
+                                  progress=progress, warn=warn)
+            counts = manifest["counts"]
+            if counts["done"] == 0:
+                raise NothingIngested(f"nothing could be ingested from {input_path} "
+                                      f"({counts['skipped']} inputs skipped: see {out_root / '01_ingest/manifest.json'})")
+        else:
+            manifest = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn)
+        manifests[name] = manifest
+        log(f"{name}: {summary(manifest)}")
+        if strict and manifest.get("counts", {}).get("skipped"):
+            raise NothingIngested(f"--strict: {name} skipped {manifest['counts']['skipped']} input(s)")
+    records.write_json(out_root / "run.json", {"stages": {n: m["folder"] for n, m in manifests.items()}})
+    return manifests
+
+
+def summary(manifest: dict) -> str:
+    counts = manifest.get("counts")
+    if not counts:
+        return f"wrote {len(manifest.get('outputs', {}))} file(s) to {manifest['folder']}/"
+    text = f"{counts['done']} done, {counts['skipped']} skipped"
+    if counts.get("warnings"):
+        text += f", {counts['warnings']} warning(s)"
+    return text + f" -> {manifest['folder']}/"

@@ -1,0 +1,332 @@
+"""The stage contract and the runner that every stage plugs into.
+
+A *per-article* stage is a pure function ``process(record, resources) -> record``
+(raise :class:`Skip` to drop an article with a reason) plus a loader for its
+resources. The runner handles the rest: reading the upstream stage, a content-keyed
+cache, parallel workers, writing ``articles.jsonl`` atomically in input order, and
+the ``manifest.json`` written last, so that a folder without a manifest is known to
+be unfinished.
+
+A *corpus* stage reads whole upstream folders and writes its own files; the runner
+gives it the paths and writes its manifest.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import itertools
+import multiprocessing
+import os
+import platform
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from . import records
+from .config import ARTICLES, MANIFEST
+
+CACHE_DIR = ".cache"
+BATCH = 2048          # items handed to the worker pool at a time: memory stays flat
+SERIAL_BELOW = 64     # fewer cache misses than this run in-process: no pool start-up
+
+
+class Skip(Exception):
+    """Raised by a stage's ``process`` to drop an article, with the reason."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that never became a record (a bad file, a corpus row without text)."""
+
+    id: str
+    source: str
+    reason: str
+
+
+def _no_resources(params: Mapping) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ArticleStage:
+    name: str
+    folder: str
+    upstream: str | None
+    process: Callable[[dict, Any], dict]
+    load_resources: Callable[[Mapping], Any] = _no_resources
+    params: Mapping = field(default_factory=dict)
+    resource_files: tuple[Path, ...] = ()
+    code_files: tuple[Path, ...] = ()
+    libraries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CorpusStage:
+    name: str
+    folder: str
+    upstreams: tuple[str, ...]
+    run: Callable[[Mapping[str, Path], Path, Mapping], Mapping]
+    params: Mapping = field(default_factory=dict)
+    resource_files: tuple[Path, ...] = ()
+    code_files: tuple[Path, ...] = ()
+    libraries: tuple[str, ...] = ()
+
+
+class StageError(RuntimeError):
+    pass
+
+
+# ---------------------------------------------------------------- fingerprints
+
+_CORE_FILES = (Path(__file__), Path(records.__file__))
+
+
+def library_versions(names: Iterable[str]) -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in sorted(set(names)):
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _file_hashes(paths: Iterable[Path]) -> dict[str, str]:
+    return {Path(p).name: records.sha256_file(p) for p in sorted(paths, key=lambda p: Path(p).name)}
+
+
+def fingerprint(stage: ArticleStage | CorpusStage) -> dict:
+    """Everything besides the input that determines a stage's output."""
+    return {
+        "params": dict(stage.params),
+        "resources": _file_hashes(stage.resource_files),
+        "code": _file_hashes((*stage.code_files, *_CORE_FILES)),
+        "versions": library_versions(stage.libraries),
+    }
+
+
+def _cache_key(stage_fp: str, item: dict) -> str:
+    """Content key: keys starting with ``_`` (local paths) are not part of the content."""
+    content = {k: v for k, v in item.items() if not k.startswith("_")}
+    return hashlib.sha256((stage_fp + "\n" + records.dumps(content)).encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------- workers
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(stage: ArticleStage) -> None:
+    _WORKER["stage"] = stage
+    _WORKER["resources"] = stage.load_resources(stage.params)
+
+
+def _apply(item: dict) -> tuple[str, Any]:
+    stage: ArticleStage = _WORKER["stage"]
+    try:
+        return "ok", stage.process(item, _WORKER["resources"])
+    except Skip as skip:
+        return "skip", skip.reason
+    except Exception as exc:  # one bad article never stops the run
+        return "skip", f"{stage.name} failed: {type(exc).__name__}: {exc}"
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _Executor:
+    """Runs ``_apply`` over batches: in-process for small batches, a pool otherwise."""
+
+    def __init__(self, stage: ArticleStage, jobs: int):
+        self.stage, self.jobs, self.pool = stage, jobs, None
+
+    def map(self, items: list[dict]) -> Iterator[tuple[str, Any]]:
+        if self.jobs <= 1 or len(items) < SERIAL_BELOW:
+            if "stage" not in _WORKER or _WORKER["stage"] is not self.stage:
+                _init_worker(self.stage)
+            return map(_apply, items)
+        if self.pool is None:
+            ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+            self.pool = ctx.Pool(self.jobs, initializer=_init_worker, initargs=(self.stage,))
+        chunk = max(1, min(64, len(items) // (self.jobs * 4)))
+        return self.pool.imap(_apply, items, chunksize=chunk)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+
+
+# ---------------------------------------------------------------- running
+
+
+def _start_folder(out_dir: Path) -> None:
+    """Drop the manifest first, then the rest: an interrupted stage never looks done."""
+    manifest = out_dir / MANIFEST
+    if manifest.exists():
+        manifest.unlink()
+    if out_dir.exists():
+        for child in out_dir.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def upstream_input(out_root: Path, folder: str) -> dict:
+    manifest = out_root / folder / MANIFEST
+    if not manifest.exists():
+        raise StageError(f"{folder} is missing or unfinished in {out_root}: run the earlier stages first")
+    return {"folder": folder, "manifest_sha256": records.sha256_file(manifest)}
+
+
+def run_article_stage(
+    stage: ArticleStage,
+    out_root: Path,
+    *,
+    items: Iterable[dict | Skipped] | None = None,
+    inputs: Mapping | None = None,
+    jobs: int = 1,
+    use_cache: bool = True,
+    progress: bool | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> dict:
+    """Run a per-article stage; returns its manifest.
+
+    ``items`` defaults to the upstream stage's records. ``inputs`` describes them
+    for the manifest (ingest passes the input files' hashes).
+    """
+    out_root = Path(out_root)
+    out_dir = out_root / stage.folder
+    if items is None:
+        inputs = upstream_input(out_root, stage.upstream)
+        items = records.read_jsonl(out_root / stage.upstream / ARTICLES)
+    fp = fingerprint(stage)
+    fp_key = records.dumps(fp)
+    cache_root = out_root / CACHE_DIR / stage.name
+    warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
+
+    _start_folder(out_dir)
+    skipped: list[dict] = []
+    warnings: list[dict] = []
+    counts = {"input": 0, "done": 0, "skipped": 0, "cached": 0}
+    executor = _Executor(stage, max(1, jobs))
+    bar = _progress(stage.name, progress)
+
+    def results() -> Iterator[dict]:
+        it = iter(items)
+        while batch := list(itertools.islice(it, BATCH)):
+            slots: list[Any] = []
+            misses: list[tuple[int, dict, str]] = []
+            for item in batch:
+                counts["input"] += 1
+                if isinstance(item, Skipped):
+                    slots.append(("skip", item.reason, item.id, item.source))
+                    continue
+                key = _cache_key(fp_key, item)
+                hit = _cache_get(cache_root, key) if use_cache else None
+                if hit is not None:
+                    counts["cached"] += 1
+                    slots.append((*hit, item["id"], item["source"]))
+                else:
+                    misses.append((len(slots), item, key))
+                    slots.append(None)
+            for (pos, item, key), (status, value) in zip(misses, executor.map([m[1] for m in misses])):
+                if use_cache:
+                    _cache_put(cache_root, key, status, value)
+                slots[pos] = (status, value, item["id"], item["source"])
+            for status, value, id_, source in slots:
+                bar.update(1)
+                if status == "skip":
+                    counts["skipped"] += 1
+                    skipped.append({"id": id_, "source": source, "reason": value})
+                    warn(f"{source}: skipped: {value}")
+                    continue
+                counts["done"] += 1
+                for message in value.get("warnings", ()):
+                    warnings.append({"id": id_, "source": source, "warning": message})
+                    warn(f"{source}: {message}")
+                yield value
+
+    try:
+        records.write_jsonl(out_dir / ARTICLES, results())
+    finally:
+        executor.close()
+        bar.close()
+    manifest = {
+        "stage": stage.name,
+        "folder": stage.folder,
+        "input": inputs or {},
+        **fp,
+        "counts": {**counts, "warnings": len(warnings)},
+        "skipped": skipped,
+        "warnings": warnings,
+        "outputs": {ARTICLES: records.sha256_file(out_dir / ARTICLES)},
+    }
+    manifest["counts"].pop("cached")  # depends on cache state, not on the input
+    records.write_json(out_dir / MANIFEST, manifest)
+    return manifest
+
+
+def run_corpus_stage(stage: CorpusStage, out_root: Path) -> dict:
+    out_root = Path(out_root)
+    out_dir = out_root / stage.folder
+    inputs = [upstream_input(out_root, folder) for folder in stage.upstreams]
+    _start_folder(out_dir)
+    extra = stage.run({folder: out_root / folder for folder in stage.upstreams}, out_dir, stage.params) or {}
+    outputs = {
+        str(p.relative_to(out_dir)): records.sha256_file(p)
+        for p in sorted(out_dir.rglob("*"))
+        if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
+    }
+    manifest = {"stage": stage.name, "folder": stage.folder, "input": inputs, **fingerprint(stage), **extra,
+                "outputs": outputs}
+    records.write_json(out_dir / MANIFEST, manifest)
+    return manifest
+
+
+# ---------------------------------------------------------------- cache
+
+
+def _cache_path(root: Path, key: str) -> Path:
+    return root / key[:2] / f"{key}.json"
+
+
+def _cache_get(root: Path, key: str) -> tuple[str, Any] | None:
+    path = _cache_path(root, key)
+    try:
+        entry = records.read_json(path)
+    except (FileNotFoundError, ValueError):
+        return None
+    return entry["status"], entry["value"]
+
+
+def _cache_put(root: Path, key: str, status: str, value: Any) -> None:
+    # No fsync: a torn cache entry fails to parse and is simply recomputed.
+    records.write_text(_cache_path(root, key), records.dumps({"status": status, "value": value}), durable=False)
+
+
+class _NoBar:
+    def update(self, n: int) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress(name: str, progress: bool | None):
+    if progress is False:
+        return _NoBar()
+    from tqdm import tqdm
+
+    # None: a bar only on a terminal; tqdm stays silent in pipes and CI logs.
+    return tqdm(desc=name, unit=" articles", disable=None if progress is None else not progress,
+                mininterval=0.5, leave=False)

@@ -1,0 +1,277 @@
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline import ingest, records
+from pipeline.config import SEEDS
+from pipeline.run import NothingIngested, run_ingest, run_pipeline
+
+SEED = SEEDS / "000_d151f6eed1cf98de.txt"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+
+
+def quiet(msg):
+    pass
+
+
+def ingest_folder(folder: Path, out: Path, **kw) -> tuple[list[dict], dict]:
+    manifest = run_ingest(folder, out, progress=False, warn=quiet, **kw)
+    return list(records.read_jsonl(out / "01_ingest" / "articles.jsonl")), manifest
+
+
+# ------------------------------------------------------------- pure functions
+
+@pytest.mark.parametrize("text, expected", [
+    ("文/竇文雪\n編輯/子夜\n正文", {"author": "竇文雪", "editor": "子夜"}),
+    ("文 | 华商韬略 耳令\n半年时间", {"outlet": "华商韬略", "author": "耳令"}),
+    ("文丨江思遠(yuǎn)\n243.77 億元", {"author": "江思遠"}),
+    ("光錐智能 葉紅魚\n有望首家沖刺上市", {"outlet": "光錐智能", "author": "葉紅魚"}),
+    ("![]()\n作者：李明\n正文", {"author": "李明"}),
+    ("来源：新华社\n正文", {"outlet": "新华社"}),
+    ("正文第一段。\n本文来自微信公众号“硅星人”，作者：某某", {"outlet": "硅星人"}),
+    ("正文\n特別聲明:以上內容為自媒體平臺“網易號”用戶上傳并發布", {"platform": "網易號"}),
+    ("這不是署名行,而是一句很長的正文,說了很多話。", {}),
+    ("中国 人民\n一", {"outlet": "中国", "author": "人民"}),  # the documented first-line rule
+])
+def test_detect_byline(text, expected):
+    assert ingest.detect_byline(text) == expected
+
+
+def test_byline_rule_only_looks_at_the_first_line():
+    assert "outlet" not in ingest.detect_byline("第一段正文很長很長。\n光錐智能 葉紅魚")
+
+
+@pytest.mark.parametrize("layers, values, provenance", [
+    ([("sidecar", {"outlet": "A"}), ("byline", {"outlet": "B", "author": "C"})],
+     {"outlet": "A", "author": "C"}, {"outlet": "sidecar", "author": "byline"}),
+    ([("sidecar", {"outlet": ""}), ("html", {"outlet": "H"})], {"outlet": "H"}, {"outlet": "html"}),
+    ([], {"outlet": ""}, {"outlet": "unknown"}),
+])
+def test_merge_metadata_first_non_empty_wins(layers, values, provenance):
+    got_values, got_provenance = ingest.merge_metadata(layers)
+    for k, v in values.items():
+        assert got_values[k] == v
+    for k, v in provenance.items():
+        assert got_provenance[k] == v
+
+
+@pytest.mark.parametrize("value, cleaned", [
+    ("  a\nb\tc ", "a b c"),
+    ("x\x00y", "xy"),
+    (None, ""),
+])
+def test_clean_field_is_one_line(value, cleaned):
+    assert ingest.clean_field(value) == cleaned
+
+
+@pytest.mark.parametrize("data, kind", [
+    (PNG, "PNG image"),
+    (b"%PDF-1.4 ...", "PDF document"),
+    (b"\x00\x01\x02\x03binary\x00\x00", "binary file (NUL bytes)"),
+    ("中文".encode("utf-16"), None),
+    ("plain".encode(), None),
+])
+def test_sniff_binary(data, kind):
+    assert ingest.sniff_binary(data) == kind
+
+
+def test_ids_stay_unique():
+    ids = ingest._Ids()
+    assert ids("a") == ("a", None)
+    assert ids("a")[0] == "a~2"
+    assert ids("a~2")[0] == "a~2~2"
+
+
+@pytest.mark.parametrize("raw", ["../../etc/passwd", "a/b", "-rf", "<script>", "名 字"])
+def test_article_ids_are_safe(raw):
+    id_ = ingest.article_id(raw)
+    assert "/" not in id_ and ".." not in id_ and not id_.startswith("-") and "<" not in id_ and " " not in id_
+
+
+# ------------------------------------------------------------- encodings
+
+@pytest.mark.parametrize("seed", ["000_d151f6eed1cf98de.txt", "002_15155710bce3e603.txt"])
+def test_the_same_seed_in_any_encoding_ingests_to_identical_text(tmp_path, seed):
+    text = (SEEDS / seed).read_text(encoding="utf-8")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    encodings = {"utf8.txt": text.encode("utf-8"), "utf8bom.txt": b"\xef\xbb\xbf" + text.encode("utf-8"),
+                 "gb18030.txt": text.encode("gb18030"), "big5.txt": text.encode("big5"),
+                 "utf16.txt": text.encode("utf-16"), "utf16be.txt": text.encode("utf-16-be")}
+    for name, data in encodings.items():
+        (folder / name).write_bytes(data)
+    arts, manifest = ingest_folder(folder, tmp_path / "out")
+    assert manifest["counts"]["skipped"] == 0
+    by_source = {a["source"]: a for a in arts}
+    assert set(by_source) == set(encodings)
+    for name in encodings:
+        assert by_source[name]["text"] == text.replace("\r\n", "\n"), name
+    found = {name: by_source[name]["encoding"] for name in encodings}
+    assert found["utf8.txt"] == "utf-8" and found["utf8bom.txt"] == "utf-8-sig"
+    assert found["utf16.txt"] == "utf-16" and found["utf16be.txt"] == "utf-16-be"
+    assert found["gb18030.txt"] in {"gb18030", "gbk", "gb2312"}
+    assert found["big5.txt"] in {"big5", "cp950", "big5hkscs"}
+
+
+# ------------------------------------------------------------- bad input
+
+def test_empty_file_and_png_are_skipped_with_reasons(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "picture.png").write_bytes(PNG)
+    (folder / "good.txt").write_bytes(SEED.read_bytes())
+    arts, manifest = ingest_folder(folder, tmp_path / "out")
+    assert [a["id"] for a in arts] == ["good"]
+    assert manifest["counts"] == {"input": 3, "done": 1, "skipped": 2, "warnings": 0}
+    reasons = {s["source"]: s["reason"] for s in manifest["skipped"]}
+    assert reasons == {"empty.txt": "empty file", "picture.png": "not text: PNG image"}
+
+
+def test_oversize_file_is_skipped_before_reading(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "big.txt").write_bytes("中文".encode() * 1000)
+    (folder / "small.txt").write_bytes("短文。".encode())
+    arts, manifest = ingest_folder(folder, tmp_path / "out", max_bytes=1000)
+    assert [a["source"] for a in arts] == ["small.txt"]
+    assert "over the 1,000-byte cap" in manifest["skipped"][0]["reason"]
+
+
+def test_garbage_bytes_are_skipped(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "noise.txt").write_bytes(bytes(range(1, 32)) * 50)
+    (folder / "ok.txt").write_bytes("好文章。".encode())
+    arts, manifest = ingest_folder(folder, tmp_path / "out")
+    assert [a["source"] for a in arts] == ["ok.txt"]
+    assert manifest["skipped"][0]["source"] == "noise.txt"
+
+
+def test_nothing_ingested_is_an_error(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    with pytest.raises(NothingIngested, match="nothing could be ingested"):
+        run_pipeline(folder, tmp_path / "out", only=("ingest",), progress=False, warn=quiet, log=quiet)
+
+
+def test_strict_fails_on_any_skip(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "ok.txt").write_bytes("好文章。".encode())
+    run_pipeline(folder, tmp_path / "out", only=("ingest",), progress=False, warn=quiet, log=quiet)
+    with pytest.raises(NothingIngested, match="--strict"):
+        run_pipeline(folder, tmp_path / "out2", only=("ingest",), strict=True, progress=False, warn=quiet, log=quiet)
+
+
+# ------------------------------------------------------------- corpora
+
+def test_jsonl_gz_corpus_with_bad_rows(tmp_path):
+    rows = [json.dumps({"id": "a1", "title": "标题", "date": "2025-01-02", "text": "第一篇。"}, ensure_ascii=False),
+            "{not json",
+            json.dumps({"id": "a2", "text": ""}),
+            json.dumps({"id": "a1", "content": "重复的编号。", "media": "某报"}, ensure_ascii=False),
+            json.dumps([1, 2])]
+    corpus = tmp_path / "c.jsonl.gz"
+    corpus.write_bytes(gzip.compress(("\n".join(rows) + "\n").encode()))
+    arts, manifest = ingest_folder(corpus, tmp_path / "out")
+    assert [a["id"] for a in arts] == ["a1", "a1~2"]
+    assert arts[0]["title"] == "标题" and arts[0]["published"] == "2025-01-02"
+    assert arts[0]["provenance"]["title"] == "corpus"
+    assert arts[1]["outlet"] == "某报" and "duplicate id" in arts[1]["warnings"][0]
+    assert manifest["counts"]["input"] == 5 and manifest["counts"]["skipped"] == 3
+    reasons = sorted(s["reason"].split(" (")[0] for s in manifest["skipped"])
+    assert reasons == ["line is JSON but not an object", "line is not JSON", "row has no text"]
+    assert [s["source"] for s in manifest["skipped"]] == ["c.jsonl.gz#2", "c.jsonl.gz#3", "c.jsonl.gz#5"]
+
+
+def test_csv_corpus(tmp_path):
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("id,outlet,text\n1,甲报,第一篇文章。\n2,乙报,\n", encoding="utf-8")
+    arts, manifest = ingest_folder(corpus, tmp_path / "out")
+    assert [(a["id"], a["outlet"], a["format"]) for a in arts] == [("1", "甲报", "csv")]
+    assert manifest["counts"]["skipped"] == 1
+
+
+def test_csv_without_text_column_is_one_clear_skip(tmp_path):
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("id,title\n1,只有标题\n", encoding="utf-8")
+    with pytest.raises(NothingIngested):
+        run_pipeline(corpus, tmp_path / "out", only=("ingest",), progress=False, warn=quiet, log=quiet)
+    manifest = records.read_json(tmp_path / "out" / "01_ingest" / "manifest.json")
+    assert manifest["skipped"][0]["reason"].startswith("CSV has no text column")
+
+
+# ------------------------------------------------------------- HTML
+
+def test_html_page_main_text_and_metadata(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    body = "".join(f"<p>这是正文的第{i}段，讲述智谱的上市进程和它面对的竞争压力，以及市场的反应。</p>" for i in range(8))
+    html = ("<!DOCTYPE html><html><head><title>智谱冲刺上市 - 某某网</title>"
+            '<meta name="author" content="张三"><meta property="og:site_name" content="某某网">'
+            '<meta name="date" content="2025-12-20"></head><body><nav>首页 | 科技 | 财经</nav>'
+            f"<article><h1>智谱冲刺上市</h1>{body}</article><footer>版权所有</footer></body></html>")
+    (folder / "page.html").write_text(html, encoding="utf-8")
+    arts, _ = ingest_folder(folder, tmp_path / "out")
+    art = arts[0]
+    assert art["format"] == "html"
+    assert "这是正文的第0段" in art["text"] and "这是正文的第7段" in art["text"]
+    assert "版权所有" not in art["text"] and "<p>" not in art["text"]
+    assert art["title"] == "智谱冲刺上市" and art["provenance"]["title"] == "html"
+    assert art["published"] == "2025-12-20"
+    assert art["outlet"] == "某某网"
+
+
+# ------------------------------------------------------------- sidecar and seeds
+
+def test_sidecar_overrides_and_warns_about_missing_files(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes("文/某甲\n正文。".encode())
+    (folder / "metadata.csv").write_text("file,outlet,author\na.txt,报社,某乙\nmissing.txt,x,y\n", encoding="utf-8")
+    messages = []
+    run_ingest(folder, tmp_path / "out", progress=False, warn=messages.append)
+    arts = list(records.read_jsonl(tmp_path / "out" / "01_ingest" / "articles.jsonl"))
+    assert [a["id"] for a in arts] == ["a"]  # metadata.csv is not an article
+    assert arts[0]["author"] == "某乙" and arts[0]["provenance"]["author"] == "sidecar"
+    assert any("missing.txt" in m and "does not exist" in m for m in messages)
+
+
+SEED_META = {
+    "000_d151f6eed1cf98de": ("連線Insight", "竇文雪"),
+    "001_18f992a553737757": ("", ""),
+    "002_15155710bce3e603": ("光錐智能", "葉紅魚"),
+    "003_84821df325fde2eb": ("华商韬略", "耳令"),
+    "004_fee363ebed5e72be": ("", "江思遠"),
+}
+
+
+def test_seeds_outlet_and_author_match_what_the_articles_say(seed_outputs):
+    arts = {a["id"]: a for a in records.read_jsonl(seed_outputs / "01_ingest" / "articles.jsonl")}
+    assert {k: (a["outlet"], a["author"]) for k, a in arts.items()} == SEED_META
+    assert arts["004_fee363ebed5e72be"]["platform"] == "網易號"
+
+
+def test_seed_bylines_are_found_without_the_sidecar(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for f in SEEDS.glob("*.txt"):
+        (folder / f.name).write_bytes(f.read_bytes())
+    arts, _ = ingest_folder(folder, tmp_path / "out")
+    detected = {a["id"]: (a["outlet"], a["author"]) for a in arts}
+    # 000 names its outlet only in running text ("據連線Insight了解"): that comes from the sidecar.
+    assert detected == {**SEED_META, "000_d151f6eed1cf98de": ("", "竇文雪")}
+
+
+def test_ingest_snapshot(seed_outputs, snapshot):
+    manifest = records.read_json(seed_outputs / "01_ingest" / "manifest.json")
+    assert manifest["counts"] == {"input": 5, "done": 5, "skipped": 0, "warnings": 0}
+    for art in records.read_jsonl(seed_outputs / "01_ingest" / "articles.jsonl"):
+        assert art["text"] == (SEEDS / art["source"]).read_text(encoding="utf-8").replace("\r\n", "\n")
+        meta = {k: v for k, v in art.items() if k != "text"}
+        snapshot(f"ingest/{art['id']}", meta)
