@@ -29,6 +29,8 @@ def parser() -> argparse.ArgumentParser:
     _common(run)
     run.add_argument("--strict", action="store_true", help="exit non-zero when any input is skipped")
     run.add_argument("--max-bytes", type=int, default=MAX_FILE_BYTES, help="skip files larger than this (default 20 MB)")
+    run.add_argument("--dask", action="store_true", help="run per-article stages on a local Dask cluster (--jobs workers)")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="run per-article stages on the Dask cluster at ADDRESS")
     for name in stages.ORDER:
         one = sub.add_parser(name, help=f"run only the {name} stage (earlier stages must have run)")
         if name == "ingest":
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             run_pipeline(args.input, args.output, jobs=args.jobs, strict=args.strict, max_bytes=args.max_bytes,
-                         use_cache=use_cache, progress=args.progress)
+                         use_cache=use_cache, progress=args.progress, dask=args.dask, scheduler=args.scheduler)
         elif args.command == "ingest":
             print(summary(run_ingest(args.input, args.output, jobs=args.jobs, max_bytes=args.max_bytes,
                                      use_cache=use_cache, progress=args.progress)), file=sys.stderr)

@@ -1,6 +1,7 @@
 """Running the stages in order over one input: the whole pipeline, or one stage."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 from pathlib import Path
@@ -20,19 +21,21 @@ def _stderr(message: str) -> None:
 
 
 def run_ingest(input_path: Path, out_root: Path, *, jobs: int = 1, max_bytes: int = MAX_FILE_BYTES,
-               use_cache: bool = True, progress: bool | None = None, warn: Callable[[str], None] = _stderr) -> dict:
+               use_cache: bool = True, progress: bool | None = None, warn: Callable[[str], None] = _stderr,
+               client=None) -> dict:
     module = stages.module("ingest")
     stage = dataclasses.replace(module.STAGE, params={**module.STAGE.params, "max_bytes": max_bytes})
     items, inputs = module.enumerate_inputs(Path(input_path), max_bytes=max_bytes, warn=warn)
     return run_article_stage(stage, out_root, items=items, inputs=inputs, jobs=jobs, use_cache=use_cache,
-                             progress=progress, warn=warn)
+                             progress=progress, warn=warn, client=client)
 
 
 def run_stage(name: str, out_root: Path, *, jobs: int = 1, use_cache: bool = True,
-              progress: bool | None = None, warn: Callable[[str], None] = _stderr) -> dict:
+              progress: bool | None = None, warn: Callable[[str], None] = _stderr, client=None) -> dict:
     stage = stages.module(name).STAGE
     if isinstance(stage, ArticleStage):
-        return run_article_stage(stage, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn)
+        return run_article_stage(stage, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
+                                 client=client)
     if isinstance(stage, CorpusStage):
         return run_corpus_stage(stage, out_root)
     raise TypeError(f"{name}: STAGE is neither an ArticleStage nor a CorpusStage")
@@ -41,12 +44,39 @@ def run_stage(name: str, out_root: Path, *, jobs: int = 1, use_cache: bool = Tru
 def run_pipeline(input_path: Path, out_root: Path, *, jobs: int = 1, strict: bool = False,
                  max_bytes: int = MAX_FILE_BYTES, use_cache: bool = True, progress: bool | None = None,
                  only: Sequence[str] | None = None, warn: Callable[[str], None] = _stderr,
-                 log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> dict[str, dict]:
+                 log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+                 dask: bool = False, scheduler: str | None = None) -> dict[str, dict]:
     """Every available stage in order; returns each stage's manifest.
 
-    Raises NothingIngested when no input became an article, and, with ``strict``,
-    when any input was skipped.
+    Per-article stages run in ``jobs`` processes, or on a Dask cluster: a local one
+    with ``dask=True``, or the scheduler at ``scheduler``. Raises NothingIngested when
+    no input became an article, and, with ``strict``, when any input was skipped.
     """
+    with dask_client(dask=dask, scheduler=scheduler, workers=jobs) as client:
+        return _run_all(input_path, out_root, jobs=jobs, strict=strict, max_bytes=max_bytes, use_cache=use_cache,
+                        progress=progress, only=only, warn=warn, log=log, client=client)
+
+
+@contextlib.contextmanager
+def dask_client(*, dask: bool, scheduler: str | None, workers: int):
+    """A dask.distributed Client for the run, or None when running locally."""
+    if not dask and not scheduler:
+        yield None
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - the optional extra is missing
+        raise NothingIngested("--dask/--scheduler need dask.distributed: pip install 'dask[distributed]'") from exc
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progress, only, warn, log, client):
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
     manifests: dict[str, dict] = {}
@@ -54,13 +84,14 @@ def run_pipeline(input_path: Path, out_root: Path, *, jobs: int = 1, strict: boo
     for name in names:
         if name == "ingest":
             manifest = run_ingest(input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
-                                  progress=progress, warn=warn)
+                                  progress=progress, warn=warn, client=client)
             counts = manifest["counts"]
             if counts["done"] == 0:
                 raise NothingIngested(f"nothing could be ingested from {input_path} "
                                       f"({counts['skipped']} inputs skipped: see {out_root / '01_ingest/manifest.json'})")
         else:
-            manifest = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn)
+            manifest = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
+                                 client=client)
         manifests[name] = manifest
         log(f"{name}: {summary(manifest)}")
         if strict and manifest.get("counts", {}).get("skipped"):

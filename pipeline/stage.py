@@ -30,6 +30,7 @@ from .config import ARTICLES, MANIFEST
 CACHE_DIR = ".cache"
 BATCH = 2048          # items handed to the worker pool at a time: memory stays flat
 SERIAL_BELOW = 64     # fewer cache misses than this run in-process: no pool start-up
+MAX_WARNINGS = 20     # printed per stage; the manifest lists every one
 
 
 class Skip(Exception):
@@ -137,6 +138,32 @@ def _apply(item: dict) -> tuple[str, Any]:
         return "skip", f"{stage.name} failed: {type(exc).__name__}: {exc}"
 
 
+def _apply_batch(stage: ArticleStage, items: list[dict]) -> list[tuple[str, Any]]:
+    """A Dask task: one partition of articles, resources loaded once per worker process."""
+    if _WORKER.get("stage") != stage:
+        _init_worker(stage)
+    return [_apply(item) for item in items]
+
+
+class _DaskExecutor:
+    """Per-article work on a Dask cluster; results come back in input order."""
+
+    PARTITION = 256
+
+    def __init__(self, stage: ArticleStage, client: Any):
+        self.stage, self.client = stage, client
+
+    def map(self, items: list[dict]) -> Iterator[tuple[str, Any]]:
+        parts = [items[i:i + self.PARTITION] for i in range(0, len(items), self.PARTITION)]
+        futures = self.client.map(_apply_batch, [self.stage] * len(parts), parts, pure=False)
+        for future in futures:
+            yield from future.result()
+            future.release()
+
+    def close(self) -> None:
+        pass
+
+
 def default_jobs() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -201,6 +228,7 @@ def run_article_stage(
     use_cache: bool = True,
     progress: bool | None = None,
     warn: Callable[[str], None] | None = None,
+    client: Any = None,
 ) -> dict:
     """Run a per-article stage; returns its manifest.
 
@@ -214,55 +242,65 @@ def run_article_stage(
         items = records.read_jsonl(out_root / stage.upstream / ARTICLES)
     fp = fingerprint(stage)
     fp_key = records.dumps(fp)
-    cache_root = out_root / CACHE_DIR / stage.name
+    cache = Cache(out_root / CACHE_DIR / f"{stage.name}.sqlite" if use_cache else None)
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
+    said = [0]
+
+    def say(message: str) -> None:
+        """The first MAX_WARNINGS messages in full, then one line: the manifest has them all."""
+        said[0] += 1
+        if said[0] <= MAX_WARNINGS:
+            warn(message)
+        elif said[0] == MAX_WARNINGS + 1:
+            warn(f"{stage.name}: more warnings and skips follow; all are listed in {stage.folder}/{MANIFEST}")
 
     _start_folder(out_dir)
     skipped: list[dict] = []
     warnings: list[dict] = []
     counts = {"input": 0, "done": 0, "skipped": 0, "cached": 0}
-    executor = _Executor(stage, max(1, jobs))
+    executor = _DaskExecutor(stage, client) if client is not None else _Executor(stage, max(1, jobs))
     bar = _progress(stage.name, progress)
 
     def results() -> Iterator[dict]:
         it = iter(items)
         while batch := list(itertools.islice(it, BATCH)):
+            keys = [None if isinstance(item, Skipped) else _cache_key(fp_key, item) for item in batch]
+            hits = cache.get_many([k for k in keys if k is not None])
             slots: list[Any] = []
             misses: list[tuple[int, dict, str]] = []
-            for item in batch:
+            for item, key in zip(batch, keys):
                 counts["input"] += 1
                 if isinstance(item, Skipped):
                     slots.append(("skip", item.reason, item.id, item.source))
-                    continue
-                key = _cache_key(fp_key, item)
-                hit = _cache_get(cache_root, key) if use_cache else None
-                if hit is not None:
+                elif key in hits:
                     counts["cached"] += 1
-                    slots.append((*hit, item["id"], item["source"]))
+                    slots.append((*hits[key], item["id"], item["source"]))
                 else:
                     misses.append((len(slots), item, key))
                     slots.append(None)
+            fresh = []
             for (pos, item, key), (status, value) in zip(misses, executor.map([m[1] for m in misses])):
-                if use_cache:
-                    _cache_put(cache_root, key, status, value)
+                fresh.append((key, status, value))
                 slots[pos] = (status, value, item["id"], item["source"])
+            cache.put_many(fresh)
             for status, value, id_, source in slots:
                 bar.update(1)
                 if status == "skip":
                     counts["skipped"] += 1
                     skipped.append({"id": id_, "source": source, "reason": value})
-                    warn(f"{source}: skipped: {value}")
+                    say(f"{source}: skipped: {value}")
                     continue
                 counts["done"] += 1
                 for message in value.get("warnings", ()):
                     warnings.append({"id": id_, "source": source, "warning": message})
-                    warn(f"{source}: {message}")
+                    say(f"{source}: {message}")
                 yield value
 
     try:
         records.write_jsonl(out_dir / ARTICLES, results())
     finally:
         executor.close()
+        cache.close()
         bar.close()
     manifest = {
         "stage": stage.name,
@@ -299,22 +337,55 @@ def run_corpus_stage(stage: CorpusStage, out_root: Path) -> dict:
 # ---------------------------------------------------------------- cache
 
 
-def _cache_path(root: Path, key: str) -> Path:
-    return root / key[:2] / f"{key}.json"
+class Cache:
+    """Per-article results keyed by content: one SQLite file per stage.
 
+    SQLite gives atomic batches for free: a run killed mid-batch loses that batch's
+    entries, never leaves a torn one. Values are zlib-compressed JSON.
+    """
 
-def _cache_get(root: Path, key: str) -> tuple[str, Any] | None:
-    path = _cache_path(root, key)
-    try:
-        entry = records.read_json(path)
-    except (FileNotFoundError, ValueError):
-        return None
-    return entry["status"], entry["value"]
+    def __init__(self, path: Path | None):
+        self.db = None
+        if path is not None:
+            import sqlite3
 
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB)")
 
-def _cache_put(root: Path, key: str, status: str, value: Any) -> None:
-    # No fsync: a torn cache entry fails to parse and is simply recomputed.
-    records.write_text(_cache_path(root, key), records.dumps({"status": status, "value": value}), durable=False)
+    def get_many(self, keys: list[str]) -> dict[str, tuple[str, Any]]:
+        if self.db is None or not keys:
+            return {}
+        import json
+        import zlib
+
+        out = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i:i + 500]
+            rows = self.db.execute(f"SELECT key, value FROM results WHERE key IN ({','.join('?' * len(part))})", part)
+            for key, value in rows:
+                try:
+                    entry = json.loads(zlib.decompress(value))
+                except (zlib.error, ValueError):
+                    continue
+                out[key] = (entry["status"], entry["value"])
+        return out
+
+    def put_many(self, entries: list[tuple[str, str, Any]]) -> None:
+        if self.db is None or not entries:
+            return
+        import zlib
+
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?)",
+                                [(key, zlib.compress(records.dumps({"status": st, "value": v}).encode(), 1))
+                                 for key, st, v in entries])
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
 
 
 class _NoBar:
