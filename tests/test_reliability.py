@@ -1,0 +1,142 @@
+"""Bad input, odd file names, interrupted runs and determinism, end to end."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline import records, stages
+from pipeline.config import ROOT, SEEDS
+from pipeline.run import run_ingest, run_pipeline
+
+
+def quiet(msg):
+    pass
+
+
+def seed_texts() -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+
+
+def make_corpus(path: Path, n: int) -> Path:
+    """``n`` distinct articles built from the seeds' paragraphs, as one JSONL corpus."""
+    paragraphs = [ln for t in seed_texts() for ln in t.split("\n") if len(ln) > 30]
+    outlets = ["甲报", "乙网", "丙周刊", ""]
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            body = "\n".join(paragraphs[(i * 7 + k * 3) % len(paragraphs)] for k in range(12))
+            fh.write(json.dumps({"id": f"a{i:04d}", "outlet": outlets[i % 4], "text": body}, ensure_ascii=False) + "\n")
+    return path
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every output file under root but the cache and scratch files."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".cache" not in p.parts and not p.name.startswith(".")}
+
+
+# ------------------------------------------------------------- names and metadata
+
+ODD_NAMES = ["with space.txt", "中文名稱.txt", "quote'and\"double.txt", "-leading-dash.txt", "--rf.txt"]
+
+
+def test_odd_file_names_are_ingested_with_safe_ids(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ODD_NAMES:
+        (folder / name).write_text("一篇很普通的文章。", encoding="utf-8")
+    manifest = run_ingest(folder, tmp_path / "out", progress=False, warn=quiet)
+    arts = list(records.read_jsonl(tmp_path / "out" / "01_ingest" / "articles.jsonl"))
+    assert manifest["counts"]["done"] == len(ODD_NAMES)
+    assert sorted(a["source"] for a in arts) == sorted(ODD_NAMES)
+    ids = [a["id"] for a in arts]
+    assert len(set(ids)) == len(ids)
+    for id_ in ids:
+        assert not id_.startswith("-") and "/" not in id_ and "'" not in id_ and '"' not in id_ and " " not in id_
+
+
+def test_cli_accepts_paths_with_leading_dashes_and_spaces(tmp_path):
+    folder = tmp_path / "-my corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text("一篇很普通的文章。", encoding="utf-8")
+    out = tmp_path / "out put"
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "ingest", f"--input={folder}", f"--output={out}",
+                           "--jobs", "1"], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "01_ingest" / "manifest.json").exists()
+
+
+def test_duplicate_ids_are_renamed_and_reported(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("第一篇。", encoding="utf-8")
+    (folder / "a.html").write_text("<html><body><article><p>" + "第二篇文章的正文，足够长的一段话。" * 5
+                                   + "</p></article></body></html>", encoding="utf-8")
+    messages = []
+    manifest = run_ingest(folder, tmp_path / "out", progress=False, warn=messages.append)
+    arts = list(records.read_jsonl(tmp_path / "out" / "01_ingest" / "articles.jsonl"))
+    assert sorted(a["id"] for a in arts) == ["a", "a~2"]
+    assert manifest["counts"]["warnings"] == 1
+    assert any("duplicate id 'a'" in m for m in messages)
+
+
+@pytest.mark.parametrize("outlet", ["a/b", "../../etc", "<script>alert(1)</script>", "line\nbreak", "-rf"])
+def test_hostile_outlet_names_stay_one_line_of_text(tmp_path, outlet):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "x.txt").write_text("正文。", encoding="utf-8")
+    with open(folder / "metadata.csv", "w", encoding="utf-8", newline="") as fh:
+        import csv
+        csv.writer(fh).writerows([["file", "outlet"], ["x.txt", outlet]])
+    run_ingest(folder, tmp_path / "out", progress=False, warn=quiet)
+    art = next(records.read_jsonl(tmp_path / "out" / "01_ingest" / "articles.jsonl"))
+    assert art["outlet"] == " ".join(outlet.split())
+    assert "\n" not in art["outlet"]
+    # outlet names reach file names only through safe_name
+    name = records.safe_name(art["outlet"])
+    assert "/" not in name and not name.startswith(".") and "<" not in name
+
+
+def test_sidecar_cannot_point_outside_the_input_folder(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (tmp_path / "secret.txt").write_text("秘密", encoding="utf-8")
+    (folder / "a.txt").write_text("正文。", encoding="utf-8")
+    (folder / "metadata.csv").write_text("file,outlet\n../secret.txt,x\na.txt,y\n", encoding="utf-8")
+    messages = []
+    run_ingest(folder, tmp_path / "out", progress=False, warn=messages.append)
+    arts = list(records.read_jsonl(tmp_path / "out" / "01_ingest" / "articles.jsonl"))
+    assert [(a["source"], a["outlet"]) for a in arts] == [("a.txt", "y")]
+    assert any("../secret.txt" in m for m in messages)
+
+
+def test_html_scripts_and_styles_never_reach_the_text(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    body = "".join(f"<p>第{i}段正文，记者在现场看到了很多情况，并向有关方面求证了细节。</p>" for i in range(6))
+    (folder / "p.html").write_text(
+        "<html><head><style>body{color:red}</style><script>var x='脚本内容';</script></head>"
+        f"<body><article>{body}<script>alert('注入')</script></article></body></html>", encoding="utf-8")
+    run_ingest(folder, tmp_path / "out", progress=False, warn=quiet)
+    art = next(records.read_jsonl(tmp_path / "out" / "01_ingest" / "articles.jsonl"))
+    assert "第0段正文" in art["text"] and "第5段正文" in art["text"]
+    for bad in ("脚本内容", "alert", "注入", "color:red", "<"):
+        assert bad not in art["text"]
+
+
+def test_a_50_mb_article_is_skipped_by_the_cap_not_read(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    big = folder / "huge.txt"
+    with open(big, "wb") as fh:
+        fh.truncate(50 * 1024 * 1024)  # sparse: costs no disk, still 50 MB to stat
+    (folder / "ok.txt").write_text("正文。", encoding="utf-8")
+    manifest = run_ingest(folder, tmp_path / "out", progress=False, warn=quiet)
+    assert manifest["counts"] == {"input": 2, "done": 1, "skipped": 1, "warnings": 0}
+    assert manifest["skipped"][0]["source"] == "huge.txt"
+    assert "52,428,800 bytes, over the 20,971,520-byte cap" in manifest["skipped"][0]["reason"]
