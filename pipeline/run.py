@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import records, stages
-from .config import MAX_FILE_BYTES
+from .config import MANIFEST, MAX_FILE_BYTES
 from .stage import ArticleStage, CorpusStage, run_article_stage, run_corpus_stage
 
 
@@ -81,6 +81,10 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     out_root.mkdir(parents=True, exist_ok=True)
     manifests: dict[str, dict] = {}
     names = [n for n in stages.available() if only is None or n in only]
+    # A run stopped half-way must not leave a later stage of an earlier run looking
+    # finished over new input: unmark everything this run will redo, first.
+    for path in [out_root / "run.json", *(out_root / stages.module(n).STAGE.folder / MANIFEST for n in names)]:
+        path.unlink(missing_ok=True)
     for name in names:
         if name == "ingest":
             manifest = run_ingest(input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,

@@ -140,3 +140,68 @@ def test_a_50_mb_article_is_skipped_by_the_cap_not_read(tmp_path):
     assert manifest["counts"] == {"input": 2, "done": 1, "skipped": 1, "warnings": 0}
     assert manifest["skipped"][0]["source"] == "huge.txt"
     assert "52,428,800 bytes, over the 20,971,520-byte cap" in manifest["skipped"][0]["reason"]
+
+
+# ------------------------------------------------------------- determinism and interruption
+
+def run_cli(input_path: Path, out: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--input", str(input_path), "--output", str(out),
+                             "--no-progress", *extra], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    return make_corpus(tmp_path_factory.mktemp("corpus") / "corpus.jsonl", 160)
+
+
+@pytest.fixture(scope="module")
+def reference(corpus, tmp_path_factory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("reference")
+    run_pipeline(corpus, out, jobs=1, use_cache=False, progress=False, warn=quiet, log=quiet)
+    return tree_bytes(out)
+
+
+def test_parallel_and_repeated_runs_are_byte_identical(corpus, reference, tmp_path):
+    run_pipeline(corpus, tmp_path / "a", jobs=2, progress=False, warn=quiet, log=quiet)
+    assert tree_bytes(tmp_path / "a") == reference
+    # again over the same folder: everything from the cache
+    run_pipeline(corpus, tmp_path / "a", jobs=2, progress=False, warn=quiet, log=quiet)
+    assert tree_bytes(tmp_path / "a") == reference
+
+
+def test_seed_runs_are_byte_identical(seed_outputs, tmp_path):
+    run_pipeline(SEEDS, tmp_path / "again", jobs=1, use_cache=False, progress=False, warn=quiet, log=quiet)
+    assert tree_bytes(tmp_path / "again") == tree_bytes(seed_outputs)
+
+
+def folders_in_order() -> list[str]:
+    return [stages.module(name).STAGE.folder for name in stages.available()]
+
+
+def test_killed_in_every_stage_then_rerun_gives_the_uninterrupted_output(corpus, reference, tmp_path):
+    """SIGKILL while each stage's folder exists without its manifest, then run again."""
+    out = tmp_path / "out"
+    killed_in = []
+    for folder in folders_in_order():
+        proc = run_cli(corpus, out, "--jobs", "2")
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            if (out / folder).is_dir() and not (out / folder / "manifest.json").exists():
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                killed_in.append(folder)
+                break
+            time.sleep(0.002)
+        else:
+            proc.wait()
+        # nothing unfinished may look finished: a folder without manifest is the only trace
+        for other in folders_in_order():
+            manifest = out / other / "manifest.json"
+            if manifest.exists():
+                json.loads(manifest.read_text(encoding="utf-8"))
+    assert len(killed_in) >= len(folders_in_order()) // 2, f"could only interrupt {killed_in}"
+    proc = run_cli(corpus, out, "--jobs", "2")
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err.decode()
+    assert tree_bytes(out) == reference
