@@ -205,3 +205,8 @@ def test_killed_in_every_stage_then_rerun_gives_the_uninterrupted_output(corpus,
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err.decode()
     assert tree_bytes(out) == reference
+
+
+def test_dask_local_cluster_gives_the_local_output(corpus, reference, tmp_path):
+    run_pipeline(corpus, tmp_path / "dask", jobs=2, dask=True, use_cache=False, progress=False, warn=quiet, log=quiet)
+    assert tree_bytes(tmp_path / "dask") == reference

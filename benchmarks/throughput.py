@@ -1,0 +1,214 @@
+"""End-to-end throughput, time per stage and peak memory, side by side with the usual way.
+
+    python benchmarks/throughput.py [CORPUS ...] [--limit N] [--jobs 1 N] [--repeats 3] [--scales 1 2 4]
+
+Each measurement runs in a fresh subprocess; peak RSS is the largest sum over the
+process tree (workers included), sampled every 20 ms. Three contenders on the same
+articles in the same run:
+
+1. usual: a plain single-process script: OpenCC t2s, jieba.lcut, a HowNet word count
+   for sentiment, TfidfVectorizer top-10 keywords per article;
+2. bare: rjieba.tag over the same text and nothing else (the least the pipeline must do);
+3. pipeline: every stage, no cache, with 1 and with N workers.
+
+Prints medians over --repeats and the ratios. Not a test.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT.parent / "shared" / "eval"
+DEFAULT_CORPORA = [EVAL / "corpora" / "cctv_xinwenlianbo.jsonl.gz", EVAL / "corpora" / "hkcnews_trad_sample.jsonl.gz"]
+HOWNET = ROOT.parent / "shared" / "lexicons" / "zh_common_HowNet.yaml"
+
+
+def read_rows(path: Path, limit: int | None, scale: int = 1) -> list[dict]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    rows = []
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            if row.get("text"):
+                rows.append(row)
+            if limit and len(rows) >= limit:
+                break
+    out = []
+    for k in range(scale):  # a k-times corpus: the same articles under new ids
+        out += [{**r, "id": f"{r.get('id')}-{k}"} for r in rows] if scale > 1 else rows
+    return out
+
+
+def write_subset(rows: list[dict], folder: Path) -> Path:
+    path = folder / "subset.jsonl"
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return path
+
+
+# ---------------------------------------------------------------- contenders (run in a child)
+
+
+def usual(path: Path) -> dict:
+    import jieba
+    import opencc
+    import yaml
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    jieba.setLogLevel(60)
+    t0 = time.perf_counter()
+    texts = [r["text"] for r in read_rows(path, None)]
+    lex = yaml.safe_load(HOWNET.read_text(encoding="utf-8"))["Dictionary"]
+    pos, neg = set(lex["pos"]), set(lex["neg"])
+    cc = opencc.OpenCC("t2s")
+    t1 = time.perf_counter()
+    simplified = [cc.convert(t) for t in texts]
+    t2 = time.perf_counter()
+    tokens = [jieba.lcut(t) for t in simplified]
+    t3 = time.perf_counter()
+    scores = [sum((w in pos) - (w in neg) for w in toks) for toks in tokens]
+    t4 = time.perf_counter()
+    vec = TfidfVectorizer(analyzer=lambda toks: [w for w in toks if w.strip()])
+    matrix = vec.fit_transform(tokens)
+    terms = vec.get_feature_names_out()
+    top = []
+    for i in range(matrix.shape[0]):
+        row = matrix.getrow(i)
+        order = row.data.argsort()[::-1][:10]
+        top.append([terms[row.indices[j]] for j in order])
+    t5 = time.perf_counter()
+    assert len(scores) == len(top) == len(texts)
+    return {"stages": {"read": t1 - t0, "t2s": t2 - t1, "jieba.lcut": t3 - t2, "hownet": t4 - t3, "tfidf": t5 - t4}}
+
+
+def bare(path: Path) -> dict:
+    import rjieba
+
+    t0 = time.perf_counter()
+    texts = [r["text"] for r in read_rows(path, None)]
+    t1 = time.perf_counter()
+    n = sum(len(rjieba.tag(t)) for t in texts)
+    t2 = time.perf_counter()
+    return {"stages": {"read": t1 - t0, "rjieba.tag": t2 - t1}, "tokens": n}
+
+
+def pipeline(path: Path, jobs: int) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from pipeline import stages
+    from pipeline.run import run_ingest, run_stage
+
+    out = Path(tempfile.mkdtemp(prefix="bench-"))
+    times = {}
+    for name in stages.available():
+        t0 = time.perf_counter()
+        if name == "ingest":
+            run_ingest(path, out, jobs=jobs, use_cache=False, progress=False, warn=lambda m: None)
+        else:
+            run_stage(name, out, jobs=jobs, use_cache=False, progress=False, warn=lambda m: None)
+        times[name] = time.perf_counter() - t0
+    return {"stages": times}
+
+
+def child(argv: list[str]) -> None:
+    method, path = argv[0], Path(argv[1])
+    result = {"usual": lambda: usual(path), "bare": lambda: bare(path),
+              "pipeline": lambda: pipeline(path, int(argv[2]))}[method]()
+    print(json.dumps(result))
+
+
+# ---------------------------------------------------------------- measuring (in the parent)
+
+
+def measure(args: list[str]) -> dict:
+    import psutil
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", *args], stdout=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"})
+    peak = 0
+    ps = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            rss = ps.memory_info().rss + sum(c.memory_info().rss for c in ps.children(recursive=True))
+            peak = max(peak, rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    out = proc.stdout.read()
+    wall = time.perf_counter() - t0
+    if proc.returncode:
+        raise SystemExit(f"child {args} failed")
+    result = json.loads(out.splitlines()[-1])
+    result.update(wall=wall, work=sum(result["stages"].values()), peak_mb=peak / 2**20)
+    return result
+
+
+def median_of(runs: list[dict]) -> dict:
+    out = {k: statistics.median(r[k] for r in runs) for k in ("wall", "work", "peak_mb")}
+    out["stages"] = {k: statistics.median(r["stages"][k] for r in runs) for k in runs[0]["stages"]}
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--child":
+        return child(argv[1:])
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("corpora", nargs="*", type=Path, default=DEFAULT_CORPORA)
+    p.add_argument("--limit", type=int, default=None, help="first N articles of each corpus (default: all)")
+    p.add_argument("--jobs", type=int, nargs="+", default=[1, len(os.sched_getaffinity(0))])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--scales", type=int, nargs="*", default=[],
+                   help="also run the pipeline (1 job) on k-times copies of the corpus, e.g. 1 2 4")
+    p.add_argument("--skip-usual", action="store_true")
+    args = p.parse_args(argv)
+    import platform
+
+    print(f"machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
+          f"Python {platform.python_version()}")
+    for corpus in args.corpora:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = read_rows(corpus, args.limit)
+            subset = write_subset(rows, Path(tmp))
+            mb = sum(len(r["text"].encode("utf-8")) for r in rows) / 1e6
+            print(f"\n== {corpus.name}: {len(rows):,} articles, {mb:.1f} MB of text, median of {args.repeats}")
+            contenders = [("bare", ["bare", str(subset)])]
+            if not args.skip_usual:
+                contenders.insert(0, ("usual", ["usual", str(subset)]))
+            contenders += [(f"pipeline --jobs {j}", ["pipeline", str(subset), str(j)]) for j in args.jobs]
+            results = {}
+            for _ in range(args.repeats):  # interleaved, so drift hits every contender alike
+                for name, cargs in contenders:
+                    results.setdefault(name, []).append(measure(cargs))
+            med = {name: median_of(runs) for name, runs in results.items()}
+            print(f"{'contender':<22}{'wall s':>9}{'MB/s':>9}{'peak MB':>10}  stages (s)")
+            for name, m in med.items():
+                stages = ", ".join(f"{k} {v:.2f}" for k, v in m["stages"].items())
+                print(f"{name:<22}{m['wall']:>9.2f}{mb / m['wall']:>9.2f}{m['peak_mb']:>10.0f}  {stages}")
+            one = med[f"pipeline --jobs {args.jobs[0]}"]
+            if "usual" in med:
+                print(f"pipeline (1 job) vs usual way: {med['usual']['wall'] / one['wall']:.2f}x the throughput")
+            print(f"pipeline (1 job) vs bare rjieba.tag: {one['wall'] / med['bare']['wall']:.2f}x the time")
+            for j in args.jobs[1:]:
+                many = med[f"pipeline --jobs {j}"]
+                print(f"parallel efficiency at {j} jobs: {one['wall'] / (j * many['wall']):.2f} "
+                      f"(speed-up {one['wall'] / many['wall']:.2f}x)")
+            for k in args.scales:
+                scaled = write_subset(read_rows(corpus, args.limit, scale=k), Path(tmp))
+                m = measure(["pipeline", str(scaled), "1"])
+                print(f"scale {k}x: {k * len(rows):,} articles, {m['wall']:.1f} s, "
+                      f"{k * mb / m['wall']:.2f} MB/s, peak {m['peak_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
