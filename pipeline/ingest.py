@@ -108,9 +108,32 @@ def decode(data: bytes) -> tuple[str, str]:
     best = from_bytes(data, cp_isolation=["gb18030", "big5", "big5hkscs", "utf_8"]).best()
     if best is None or best.chaos > 0.3:
         best = from_bytes(data).best()
-    if best is None:
+    if best is not None:
+        return str(best), best.encoding
+    # A few stray bytes make every codec fail strictly: take the page's declared
+    # charset, else the Chinese codec with the fewest replacement characters.
+    declared = _declared_charset(data[:4096])
+    candidates = [declared] if declared else ["gb18030", "big5"]
+    text, enc = min(((data.decode(enc, errors="replace"), enc) for enc in candidates), key=lambda te: te[0].count("\ufffd"))
+    if text.count("\ufffd") > len(text) // 100:
         raise Skip("undecodable bytes: no text encoding fits")
-    return str(best), best.encoding
+    return text, f"{enc} (with {text.count(chr(0xfffd))} undecodable bytes replaced)"
+
+
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_-]+)""", re.I)
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs"}
+
+
+def _declared_charset(head: bytes) -> str | None:
+    """The charset an HTML or XML document declares, widened to its superset codec."""
+    if not (m := _CHARSET.search(head)):
+        return None
+    name = (m.group(1) or m.group(2)).decode("ascii").lower()
+    try:
+        name = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return _SUPERSETS.get(name, name)
 
 
 def sensible_share(text: str) -> float:

@@ -34,6 +34,7 @@ def atomic_open(path: Path, mode: str = "w", *, durable: bool = True) -> Iterato
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are ordinary readable files
         binary = "b" in mode
         with os.fdopen(fd, mode, **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as fh:
             yield fh

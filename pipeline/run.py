@@ -83,7 +83,7 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     names = [n for n in stages.available() if only is None or n in only]
     # A run stopped half-way must not leave a later stage of an earlier run looking
     # finished over new input: unmark everything this run will redo, first.
-    for path in [out_root / "run.json", *(out_root / stages.module(n).STAGE.folder / MANIFEST for n in names)]:
+    for path in [out_root / "run.json", out_root / "report.html", *(out_root / stages.module(n).STAGE.folder / MANIFEST for n in names)]:
         path.unlink(missing_ok=True)
     for name in names:
         if name == "ingest":
@@ -97,6 +97,8 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
             manifest = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
                                  client=client)
         manifests[name] = manifest
+        if name == "report":  # the page a researcher opens sits at the top of the output folder
+            records.write_bytes(out_root / "report.html", (out_root / manifest["folder"] / "report.html").read_bytes())
         log(f"{name}: {summary(manifest)}")
         if strict and manifest.get("counts", {}).get("skipped"):
             raise NothingIngested(f"--strict: {name} skipped {manifest['counts']['skipped']} input(s)")
@@ -106,7 +108,7 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
 
 def summary(manifest: dict) -> str:
     counts = manifest.get("counts")
-    if not counts:
+    if not counts or "done" not in counts:
         return f"wrote {len(manifest.get('outputs', {}))} file(s) to {manifest['folder']}/"
     text = f"{counts['done']} done, {counts['skipped']} skipped"
     if counts.get("warnings"):

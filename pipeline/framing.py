@@ -1,0 +1,356 @@
+"""Frame emphasis: how often each outlet reaches for the words of each frame.
+
+A frame is a list of terms in ``resources/frames.yaml``. Terms are matched against the
+segmented tokens of each sentence (a term may span several tokens; the longest match
+wins), and emphasis is counted as hits per 1,000 content tokens, per article and per
+outlet (pooled: the outlet's hits over the outlet's content tokens). Every match is kept
+with its sentence and character offsets, so each number can be traced back to words.
+
+Outputs in ``07_framing/``:
+- ``articles.jsonl``: per article, its content tokens, hits per frame with the terms behind
+  them, and every match (sentence index, term, offsets into the normalised text);
+- ``frames_by_article.csv``: id, outlet, frame, per_1k, hits, top_terms (every frame, zeros included);
+- ``frames_by_outlet.csv``: outlet, frame, per_1k, hits, top_terms, articles, content_tokens;
+- ``frame_terms.csv``: outlet, frame, term, hits (the complete counts the top_terms strings abbreviate).
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping, Sequence
+
+from . import records
+from .config import ARTICLES, RESOURCES
+# Articles whose outlet ingest could not tell form one group, honestly labelled; the label and the
+# grouping are the keywords stage's, so that frames and distinctive terms join on outlet.
+from .keywords import UNKNOWN_OUTLET, outlet_group  # noqa: F401 - re-exported for the report
+from .stage import CorpusStage
+
+FRAMES_PATH = RESOURCES / "frames.yaml"
+UPSTREAM = "04_segment"
+BY_ARTICLE = "frames_by_article.csv"
+BY_OUTLET = "frames_by_outlet.csv"
+TERMS = "frame_terms.csv"
+
+
+@dataclass(frozen=True)
+class Frame:
+    id: str
+    label: str
+    label_en: str
+    description: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    frames: tuple[Frame, ...]
+    # matching key (see term_key) -> (term as written in the lexicon, ids of the frames it belongs to)
+    entries: Mapping[str, tuple[str, tuple[str, ...]]]
+    longest: int  # characters in the longest key: how far a match may reach
+    prefixes: frozenset[str] = frozenset()  # every prefix of every key: a scan stops as soon as it leaves them
+
+    @property
+    def frame_ids(self) -> tuple[str, ...]:
+        return tuple(frame.id for frame in self.frames)
+
+
+@dataclass(frozen=True)
+class Match:
+    term: str                  # as written in the lexicon
+    frames: tuple[str, ...]
+    first: int                 # index of the first matched token in the sentence's token list
+    last: int                  # index of the last matched token (inclusive)
+
+
+# ---------------------------------------------------------------- lexicon
+
+
+def term_key(text: str) -> str:
+    """What a term and a token are compared by: NFKC, case-folded, without whitespace."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def build_lexicon(frames: Iterable[Frame]) -> Lexicon:
+    frames = tuple(frames)
+    ids = [frame.id for frame in frames]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"frame ids must be unique: {ids}")
+    entries: dict[str, tuple[str, list[str]]] = {}
+    for frame in frames:
+        for term in frame.terms:
+            key = term_key(term)
+            if not key:
+                raise ValueError(f"frame {frame.id!r} has an empty term")
+            written, owners = entries.setdefault(key, (term, []))
+            if frame.id not in owners:
+                owners.append(frame.id)
+    frozen = {key: (written, tuple(owners)) for key, (written, owners) in entries.items()}
+    prefixes = frozenset(key[:i] for key in frozen for i in range(1, len(key) + 1))
+    return Lexicon(frames=frames, entries=frozen, longest=max((len(k) for k in frozen), default=0),
+                   prefixes=prefixes)
+
+
+def load_lexicon(path: Path = FRAMES_PATH) -> Lexicon:
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    frames = []
+    for item in data["frames"]:
+        frames.append(Frame(
+            id=str(item["id"]), label=str(item.get("label", item["id"])),
+            label_en=str(item.get("label_en", item["id"])), description=str(item.get("description", "")),
+            terms=tuple(str(t) for t in item.get("terms") or ()),
+        ))
+    return build_lexicon(frames)
+
+
+# ---------------------------------------------------------------- matching
+
+
+# A model name with a version, as the segmenter keeps it in one token (GLM-4.5, ChatGLM-6B,
+# DeepSeek-R1, Qwen2.5): its leading letters are the name the lexicon lists (glm, chatglm ...).
+_VERSIONED = re.compile(r"^(?P<stem>[a-z]{2,})(?=[-.]?[a-z]*\d)[-.a-z0-9]*$")
+
+
+def model_stem(key: str) -> str | None:
+    """``"glm-4.5"`` -> ``"glm"``; None for a key that is not a versioned model name."""
+    m = _VERSIONED.match(key)
+    return m.group("stem") if m else None
+
+
+def match_tokens(tokens: Sequence[str], lexicon: Lexicon) -> list[Match]:
+    """Lexicon terms in a sentence's tokens, left to right, longest match first, no overlaps.
+
+    Whitespace tokens are skipped, so a phrase matches across the spaces between its words.
+    A token that matches nothing but is a versioned model name (GLM-4.5) matches by its
+    name (GLM).
+    """
+    keyed = [(i, key) for i, key in enumerate(map(_token_key, tokens)) if key]
+    prefixes, entries = lexicon.prefixes, lexicon.entries
+    out: list[Match] = []
+    pos, n = 0, len(keyed)
+    while pos < n:
+        first_key = keyed[pos][1]
+        best: tuple[int, tuple[str, tuple[str, ...]]] | None = None
+        if first_key in prefixes:  # the common case, a token no term starts with, costs one set lookup
+            joined = ""
+            for end in range(pos, n):
+                joined += keyed[end][1]
+                if joined not in prefixes:
+                    break
+                entry = entries.get(joined)
+                if entry is not None:
+                    best = (end, entry)
+        if best is None and first_key[0].isascii() and first_key[0].isalpha():
+            stem = model_stem(first_key)
+            entry = entries.get(stem) if stem else None
+            if entry is not None:
+                best = (pos, entry)
+        if best is None:
+            pos += 1
+            continue
+        end, (term, frames) = best
+        out.append(Match(term=term, frames=frames, first=keyed[pos][0], last=keyed[end][0]))
+        pos = end + 1
+    return out
+
+
+# Tokens repeat across a corpus: their keys are cached (bounded) rather than recomputed.
+_token_key = functools.lru_cache(maxsize=1 << 16)(term_key)
+
+
+def per_1k(hits: int, content_tokens: int) -> float:
+    """Hits per 1,000 content tokens, rounded to 6 decimals; 0 for a text without content tokens."""
+    if content_tokens <= 0:
+        return 0.0
+    return round(hits * 1000 / content_tokens, 6)
+
+
+def ranked_terms(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """Most frequent first; ties by term, so the order never depends on input order."""
+    return sorted(((t, n) for t, n in counts.items() if n > 0), key=lambda tn: (-tn[1], tn[0]))
+
+
+def format_terms(counts: Mapping[str, int], *, limit: int | None = None) -> str:
+    """``{"裁员": 12, "离职": 3}`` -> ``"裁员×12, 离职×3"``."""
+    ranked = ranked_terms(counts)
+    if limit is not None:
+        ranked = ranked[:limit]
+    return ", ".join(f"{term}×{n}" for term, n in ranked)
+
+
+def frame_article(record: Mapping, lexicon: Lexicon) -> dict:
+    """One 04_segment record -> its frame counts and matches (a 07_framing record)."""
+    content_tokens = 0
+    terms: dict[str, Counter] = {fid: Counter() for fid in lexicon.frame_ids}
+    matches = []
+    for sentence in record.get("sentences", ()):
+        tokens = sentence.get("tokens", ())
+        content_tokens += sum(1 for tok in tokens if tok[4])
+        for match in match_tokens([tok[0] for tok in tokens], lexicon):
+            for fid in match.frames:
+                terms[fid][match.term] += 1
+            matches.append({
+                "sentence": sentence["index"], "term": match.term, "frames": list(match.frames),
+                "start": tokens[match.first][2], "end": tokens[match.last][3],
+            })
+    frames = []
+    for fid in lexicon.frame_ids:
+        hits = sum(terms[fid].values())
+        frames.append({"frame": fid, "hits": hits, "per_1k": per_1k(hits, content_tokens),
+                       "terms": [[t, n] for t, n in ranked_terms(terms[fid])]})
+    return {
+        "id": record["id"], "source": record["source"], "outlet": record.get("outlet"),
+        "title": record.get("title"), "content_tokens": content_tokens, "frames": frames, "matches": matches,
+    }
+
+
+# ---------------------------------------------------------------- the stage
+
+
+class _OutletTotals:
+    """Running per-outlet sums, so the corpus is read once and never held in memory."""
+
+    def __init__(self, frame_ids: Sequence[str]):
+        self.frame_ids = tuple(frame_ids)
+        self.articles: Counter = Counter()
+        self.content_tokens: Counter = Counter()
+        self.terms: dict[str, dict[str, Counter]] = defaultdict(lambda: {f: Counter() for f in self.frame_ids})
+
+    def add(self, framed: Mapping) -> None:
+        outlet = outlet_group(framed["outlet"])
+        self.articles[outlet] += 1
+        self.content_tokens[outlet] += framed["content_tokens"]
+        for frame in framed["frames"]:
+            self.terms[outlet][frame["frame"]].update(dict(frame["terms"]))
+
+    def rows(self, *, top_terms: int) -> Iterator[dict]:
+        for outlet in sorted(self.articles):
+            for fid in self.frame_ids:
+                counts = self.terms[outlet][fid]
+                hits = sum(counts.values())
+                yield {"outlet": outlet, "frame": fid, "per_1k": per_1k(hits, self.content_tokens[outlet]),
+                       "hits": hits, "top_terms": format_terms(counts, limit=top_terms),
+                       "articles": self.articles[outlet], "content_tokens": self.content_tokens[outlet]}
+
+    def term_rows(self) -> Iterator[dict]:
+        for outlet in sorted(self.articles):
+            for fid in self.frame_ids:
+                for term, n in ranked_terms(self.terms[outlet][fid]):
+                    yield {"outlet": outlet, "frame": fid, "term": term, "hits": n}
+
+
+ARTICLE_COLUMNS = ("id", "outlet", "frame", "per_1k", "hits", "top_terms")
+OUTLET_COLUMNS = ("outlet", "frame", "per_1k", "hits", "top_terms", "articles", "content_tokens")
+TERM_COLUMNS = ("outlet", "frame", "term", "hits")
+
+
+def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping]) -> int:
+    n = 0
+    with records.atomic_open(path) as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+            n += 1
+    return n
+
+
+def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dict:
+    lexicon = load_lexicon(FRAMES_PATH)
+    top = int(params["top_terms"])
+    totals = _OutletTotals(lexicon.frame_ids)
+
+    with records.atomic_open(out_dir / BY_ARTICLE) as by_article:
+        writer = csv.DictWriter(by_article, fieldnames=list(ARTICLE_COLUMNS), lineterminator="\n")
+        writer.writeheader()
+
+        def framed() -> Iterator[dict]:
+            for record in records.read_jsonl(inputs[UPSTREAM] / ARTICLES):
+                result = frame_article(record, lexicon)
+                totals.add(result)
+                outlet = outlet_group(result["outlet"])
+                for frame in result["frames"]:
+                    writer.writerow({"id": result["id"], "outlet": outlet, "frame": frame["frame"],
+                                     "per_1k": frame["per_1k"], "hits": frame["hits"],
+                                     "top_terms": format_terms(dict(frame["terms"]), limit=top)})
+                yield result
+
+        n_articles = records.write_jsonl(out_dir / ARTICLES, framed())
+
+    _write_csv(out_dir / BY_OUTLET, OUTLET_COLUMNS, totals.rows(top_terms=top))
+    _write_csv(out_dir / TERMS, TERM_COLUMNS, totals.term_rows())
+    records.write_json(out_dir / "frames.json", [
+        {"id": f.id, "label": f.label, "label_en": f.label_en, "description": f.description, "terms": list(f.terms)}
+        for f in lexicon.frames
+    ])
+    return {"counts": {"articles": n_articles, "outlets": len(totals.articles), "frames": len(lexicon.frames),
+                       "hits": sum(sum(c.values()) for per in totals.terms.values() for c in per.values())}}
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _read_csv(path: Path):
+    import pandas as pd
+
+    # Outlet names and terms are data: "NA" or "None" must stay strings, never become NaN.
+    return pd.read_csv(path, dtype={"id": str, "outlet": str, "frame": str, "term": str, "top_terms": str},
+                       keep_default_na=False, na_values=[])
+
+
+def frames_table(stage_dir: Path):
+    """outlet, frame, per_1k, hits, top_terms, articles, content_tokens (one row per outlet and frame)."""
+    return _read_csv(Path(stage_dir) / BY_OUTLET)
+
+
+def frames_by_article_table(stage_dir: Path):
+    """id, outlet, frame, per_1k, hits, top_terms (one row per article and frame)."""
+    return _read_csv(Path(stage_dir) / BY_ARTICLE)
+
+
+def frame_terms_table(stage_dir: Path):
+    """outlet, frame, term, hits: every matched term, the full counts behind top_terms."""
+    return _read_csv(Path(stage_dir) / TERMS)
+
+
+def frame_matches_table(stage_dir: Path):
+    """id, outlet, frame, term, sentence, start, end: one row per match and frame."""
+    import pandas as pd
+
+    rows = []
+    for record in records.read_jsonl(Path(stage_dir) / ARTICLES):
+        outlet = outlet_group(record["outlet"])
+        for m in record["matches"]:
+            for fid in m["frames"]:
+                rows.append({"id": record["id"], "outlet": outlet, "frame": fid, "term": m["term"],
+                             "sentence": m["sentence"], "start": m["start"], "end": m["end"]})
+    columns = ["id", "outlet", "frame", "term", "sentence", "start", "end"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def frame_labels(stage_dir: Path) -> dict[str, str]:
+    """frame id -> English label, as the stage used them (for figures and the report)."""
+    return {f["id"]: f["label_en"] for f in records.read_json(Path(stage_dir) / "frames.json")}
+
+
+STAGE = CorpusStage(
+    name="framing", folder="07_framing", upstreams=(UPSTREAM,),
+    run=run_stage,
+    params={"top_terms": 10},
+    resource_files=(FRAMES_PATH,),
+    code_files=(Path(__file__), Path(__file__).with_name("keywords.py")),
+    libraries=("pyyaml",),
+)
+TABLES = {
+    "frames": frames_table,
+    "frames_by_article": frames_by_article_table,
+    "frame_terms": frame_terms_table,
+    "frame_matches": frame_matches_table,
+}

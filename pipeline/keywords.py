@@ -1,0 +1,246 @@
+"""Keywords: per-article TF-IDF top terms and distinctive terms per outlet.
+
+Reads 04_segment and uses the content tokens (``is_content == 1``) only: stop words and
+punctuation are removed upstream, one-character content words stay.
+
+* TF-IDF: scikit-learn ``TfidfVectorizer`` with a callable analyzer (:func:`identity`)
+  fitted on the corpus. ``idf="background"`` (default) replaces the corpus idf by one
+  computed from background document frequencies merged with the corpus's,
+  ``idf = ln((1 + N_bg + N) / (1 + df_bg + df)) + 1`` (:func:`merged_idf`); ``idf="corpus"``
+  keeps scikit-learn's smoothed corpus idf ``ln((1 + N) / (1 + df)) + 1``.
+* Distinctive terms: each outlet against all other articles, log-odds ratio with an
+  informative Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words"), the prior
+  being the pooled corpus counts scaled to ``alpha0`` pseudo-counts (:func:`fightin_words`).
+
+The segment records are streamed twice (fit, then transform in batches); only term counts
+per outlet and the fitted vocabulary are held in memory, never the text.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping
+
+from . import records
+from .config import ARTICLES, RESOURCES
+
+BACKGROUND_PATH = RESOURCES / "background_df.tsv.gz"
+UNKNOWN_OUTLET = "unknown (no outlet named)"
+IDF_MODES = ("corpus", "background")
+BATCH = 1000  # articles transformed at a time in the second pass
+
+DEFAULT_PARAMS = {
+    "k": 20,                  # keywords per article
+    "idf": "background",      # "corpus" or "background" (see notes/keywords.md)
+    "sublinear_tf": False,
+    "alpha0": 1000.0,         # Fightin' Words prior strength (total pseudo-counts)
+    "distinctive_top": 50,    # terms per outlet in distinctive.csv
+}
+
+# ---------------------------------------------------------------- pure helpers
+
+
+def identity(doc: list[str]) -> list[str]:
+    """The analyzer: documents arrive already tokenised (module-level so that it pickles)."""
+    return doc
+
+
+def outlet_group(outlet: str | None) -> str:
+    outlet = (outlet or "").strip()
+    return outlet if outlet else UNKNOWN_OUTLET
+
+
+def content_tokens(record: Mapping) -> list[str]:
+    """The content tokens of one 04_segment record, in text order."""
+    return [tok[0] for sentence in record.get("sentences", ()) for tok in sentence["tokens"] if tok[4]]
+
+
+def merged_idf(df: Mapping[str, int], n_docs: int, df_bg: Mapping[str, int], n_bg: int,
+               vocabulary: Iterable[str]) -> list[float]:
+    """idf = ln((1 + N_bg + N) / (1 + df_bg + df)) + 1 for each term of ``vocabulary`` in order."""
+    return [math.log((1 + n_bg + n_docs) / (1 + df_bg.get(t, 0) + df.get(t, 0))) + 1.0 for t in vocabulary]
+
+
+def top_terms(scores: Mapping[str, float], k: int) -> list[tuple[str, float]]:
+    """The k best (term, score): score descending (rounded to 6 decimals), then term ascending."""
+    ranked = sorted(((t, round(float(s), 6)) for t, s in scores.items() if s > 0), key=lambda ts: (-ts[1], ts[0]))
+    return ranked[:k]
+
+
+def fightin_words(counts: Mapping[str, Counter], *, alpha0: float) -> dict[str, list[dict]]:
+    """Monroe, Colaresi & Quinn (2008) log-odds with informative Dirichlet prior, each group vs the rest.
+
+    ``counts``: group -> term counts. The prior is the pooled counts scaled to ``alpha0``
+    pseudo-counts: ``a_w = alpha0 * pooled_w / n_pooled``. For group i against the rest j:
+
+        delta_w = ln((y_iw + a_w) / (n_i + a0 - y_iw - a_w)) - ln((y_jw + a_w) / (n_j + a0 - y_jw - a_w))
+        var_w   = 1 / (y_iw + a_w) + 1 / (y_jw + a_w)
+        z_w     = delta_w / sqrt(var_w)
+
+    Returns group -> rows {term, count, count_rest, delta, z} for every term in the corpus,
+    sorted by z descending then term.
+    """
+    pooled: Counter = Counter()
+    for c in counts.values():
+        pooled.update(c)
+    n_pooled = sum(pooled.values())
+    out: dict[str, list[dict]] = {}
+    if n_pooled == 0:
+        return {g: [] for g in counts}
+    a0 = float(alpha0)
+    for group in sorted(counts):
+        yi = counts[group]
+        n_i = sum(yi.values())
+        n_j = n_pooled - n_i
+        rows = []
+        for term, total in pooled.items():
+            a = a0 * total / n_pooled
+            y_i = yi.get(term, 0)
+            y_j = total - y_i
+            delta = (math.log((y_i + a) / (n_i + a0 - y_i - a))
+                     - math.log((y_j + a) / (n_j + a0 - y_j - a)))
+            var = 1.0 / (y_i + a) + 1.0 / (y_j + a)
+            rows.append({"term": term, "count": y_i, "count_rest": y_j,
+                         "delta": delta, "z": delta / math.sqrt(var)})
+        rows.sort(key=lambda r: (-round(r["z"], 6), r["term"]))
+        out[group] = rows
+    return out
+
+
+def load_background(path: Path = BACKGROUND_PATH) -> tuple[int, dict[str, int]]:
+    """(n_docs, term -> df) from the shipped background file (see its header)."""
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        header = fh.readline()
+        meta = dict(part.split("=", 1) for part in header.lstrip("# ").strip().split("\t"))
+        fh.readline()  # column names
+        df = {}
+        for line in fh:
+            term, count = line.rstrip("\n").split("\t")
+            df[term] = int(count)
+    return int(meta["n_docs"]), df
+
+
+# ---------------------------------------------------------------- the stage
+
+
+def _docs(path: Path, on_record=None) -> Iterator[list[str]]:
+    for record in records.read_jsonl(path):
+        tokens = content_tokens(record)
+        if on_record is not None:
+            on_record(record, tokens)
+        yield tokens
+
+
+def _csv_text(header: list[str], rows: Iterable[list]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dict:
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    p = {**DEFAULT_PARAMS, **params}
+    if p["idf"] not in IDF_MODES:
+        raise ValueError(f"idf must be one of {IDF_MODES}, not {p['idf']!r}")
+    source = Path(inputs["04_segment"]) / ARTICLES
+
+    # Pass 1: fit the vocabulary and corpus idf; count terms per outlet on the way.
+    by_outlet: dict[str, Counter] = {}
+    df: Counter = Counter()
+    meta: list[tuple[str, str, str]] = []  # (id, source, outlet) per article, in input order
+
+    def note(record, tokens):
+        group = outlet_group(record.get("outlet"))
+        by_outlet.setdefault(group, Counter()).update(tokens)
+        df.update(set(tokens))
+        meta.append((record["id"], record["source"], group))
+
+    vec = TfidfVectorizer(analyzer=identity, sublinear_tf=p["sublinear_tf"], norm="l2", smooth_idf=True)
+    fitted = False
+    try:
+        vec.fit(_docs(source, note))
+        fitted = True
+    except ValueError:  # empty vocabulary: no content tokens anywhere
+        pass
+    n_docs = len(meta)
+    vocab: list[str] = list(vec.get_feature_names_out()) if fitted else []
+    n_bg = 0
+    if fitted and p["idf"] == "background":
+        n_bg, df_bg = load_background()
+        vec.idf_ = np.asarray(merged_idf(df, n_docs, df_bg, n_bg, vocab), dtype=np.float64)
+
+    # Pass 2: transform in batches and keep each article's top k.
+    rows = []
+    if fitted:
+        it = _docs(source)
+        start = 0
+        while True:
+            batch = [doc for _, doc in zip(range(BATCH), it)]
+            if not batch:
+                break
+            X = vec.transform(batch).tocsr()
+            for r in range(X.shape[0]):
+                row = X.getrow(r)
+                scores = {vocab[j]: v for j, v in zip(row.indices, row.data)}
+                id_, src, group = meta[start + r]
+                for rank, (term, score) in enumerate(top_terms(scores, p["k"]), 1):
+                    rows.append([id_, src, group, term, f"{score:.6f}", rank])
+            start += len(batch)
+    records.write_text(out_dir / "keywords.csv",
+                       _csv_text(["id", "source", "outlet", "term", "score", "rank"], rows))
+
+    # Distinctive terms per outlet (needs at least two groups to compare).
+    drows = []
+    if len(by_outlet) >= 2:
+        for group, terms in fightin_words(by_outlet, alpha0=p["alpha0"]).items():
+            for rank, r in enumerate(terms[: p["distinctive_top"]], 1):
+                drows.append([group, r["term"], r["count"], r["count_rest"],
+                              f"{r['z']:.6f}", f"{r['delta']:.6f}", rank])
+    records.write_text(out_dir / "distinctive.csv",
+                       _csv_text(["outlet", "term", "count", "count_rest", "z", "delta", "rank"], drows))
+    return {
+        "totals": {"articles": n_docs, "vocabulary": len(vocab), "keyword_rows": len(rows),
+                   "outlets": len(by_outlet), "distinctive_rows": len(drows)},
+        "outlets": {g: sum(c.values()) for g, c in sorted(by_outlet.items())},
+        "background": {"n_docs": n_bg, "file": BACKGROUND_PATH.name} if p["idf"] == "background" else None,
+        "notes": [] if len(by_outlet) >= 2 else ["distinctive.csv is empty: fewer than two outlet groups"],
+    }
+
+
+# ---------------------------------------------------------------- tables
+
+
+def keywords_frame(stage_dir: Path):
+    import pandas as pd
+
+    return pd.read_csv(stage_dir / "keywords.csv", dtype={"id": str, "source": str, "outlet": str, "term": str},
+                       keep_default_na=False)
+
+
+def distinctive_frame(stage_dir: Path):
+    import pandas as pd
+
+    return pd.read_csv(stage_dir / "distinctive.csv", dtype={"outlet": str, "term": str}, keep_default_na=False)
+
+
+from .stage import CorpusStage  # noqa: E402
+
+STAGE = CorpusStage(
+    name="keywords",
+    folder="05_keywords",
+    upstreams=("04_segment",),
+    run=run_stage,
+    params=dict(DEFAULT_PARAMS),
+    resource_files=(BACKGROUND_PATH,),
+    code_files=(Path(__file__),),
+    libraries=("scikit-learn",),
+)
+TABLES = {"keywords": keywords_frame, "distinctive": distinctive_frame}

@@ -1,0 +1,572 @@
+"""Figures: how the outlets differ, drawn with matplotlib into ``figures/`` as PNG and SVG.
+
+1. ``frames_heatmap``: frame x outlet, hits per 1,000 content tokens, annotated with the hits;
+2. ``sentiment_by_outlet``: sentence scores per outlet with the mean and its bootstrap interval;
+3. ``distinctive_terms``: each outlet's most distinctive terms (log-odds z), small multiples;
+4. ``sentiment_arcs``: sentence score against relative position in the article, one line per article;
+5. ``outlet_similarity``: cosine similarity of the outlets' TF-IDF vectors.
+
+Each figure is a pure function of pandas DataFrames (the tables of :func:`pipeline.load`)
+returning a :class:`matplotlib.figure.Figure`, so the notebooks build the same figures step
+by step. No pyplot: figures are plain objects, nothing global changes but the registration
+of the CJK font. Rendering is deterministic (fixed metadata, fixed SVG hash salt): the same
+input gives byte-identical files.
+
+Text from articles is untrusted: labels are drawn with mathtext off (``$`` stays a dollar
+sign), control characters removed and long names shortened; file names are fixed.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import math
+import re
+import unicodedata
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping, Sequence
+
+from . import records
+from .config import ARTICLES
+
+SEGMENT, KEYWORDS, SENTIMENT, FRAMING = "04_segment", "05_keywords", "06_sentiment", "07_framing"
+FONT_FAMILY = "Noto Sans SC"         # from the pylopdf-fonts-zh-cn package (SIL OFL 1.1)
+FALLBACK_FAMILIES = ("DejaVu Sans",)  # matplotlib's own font, for symbols the CJK font lacks
+FIGURES = ("frames_heatmap", "sentiment_by_outlet", "distinctive_terms", "sentiment_arcs", "outlet_similarity")
+FORMATS = ("png", "svg")
+MISSING_GLYPH = re.compile(r"Glyph .* missing from (current )?font")
+
+DEFAULT_PARAMS = {
+    "max_outlets": 12,       # outlets shown (most articles first); tables keep all of them
+    "distinctive_top": 10,   # terms per outlet panel
+    "n_boot": 2000,          # bootstrap resamples for the interval of the mean sentence score
+    "ci_level": 0.95,
+    "seed": 20240930,        # bootstrap and jitter: fixed, so figures and intervals repeat exactly
+    "arc_window": 5,         # sentences in the rolling mean of the sentiment arcs
+    "arc_max_articles": 60,  # article lines drawn in the arcs figure (the outlet means use every article)
+    "arc_bins": 10,          # bins of relative position for the outlet mean arcs
+    "points_per_outlet": 1500,  # sentence dots drawn per outlet in the distribution (all are in the statistics)
+    "dpi": 150,
+}
+
+
+# ---------------------------------------------------------------- fonts and style
+
+
+def cjk_font_path() -> Path:
+    """The bundled Noto Sans SC (simplified and traditional Chinese; Latin too)."""
+    from pylopdf_fonts_zh_cn import sans_path
+
+    return Path(sans_path())
+
+
+def register_fonts() -> str:
+    """Make the CJK font known to matplotlib (idempotent); returns its family name."""
+    from matplotlib import font_manager
+
+    path = str(cjk_font_path())
+    if not any(entry.fname == path for entry in font_manager.fontManager.ttflist):
+        font_manager.fontManager.addfont(path)
+    return FONT_FAMILY
+
+
+def style() -> dict:
+    """rcParams for every figure: the CJK font, no mathtext, deterministic SVG."""
+    return {
+        "font.family": [register_fonts(), *FALLBACK_FAMILIES],
+        "text.usetex": False,
+        "text.parse_math": False,   # untrusted labels: "$x$" is text, never math
+        "svg.hashsalt": "zh-framing-pipeline",
+        "svg.fonttype": "path",     # glyphs as paths: the SVG needs no font on the reader's machine
+        "figure.dpi": 100,
+        "axes.titlesize": 11,
+        "axes.labelsize": 9,
+        "xtick.labelsize": 8,
+        "ytick.labelsize": 8,
+        "legend.fontsize": 8,
+    }
+
+
+@contextlib.contextmanager
+def plotting() -> Iterator[None]:
+    import matplotlib
+
+    with matplotlib.rc_context(style()):
+        yield
+
+
+def new_figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def finish(fig):
+    """Lay the figure out once and freeze it: every later render draws the same positions.
+
+    (Constrained layout otherwise runs again at each save and moves things by fractions of
+    a point, so a PNG and then an SVG of one figure, or two saves, would differ.)
+    Missing-glyph warnings are left to :func:`render_checked`, which sees them again.
+    """
+    with plotting(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=MISSING_GLYPH.pattern)
+        fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    return fig
+
+
+def render(fig, fmt: str, *, dpi: int = DEFAULT_PARAMS["dpi"]) -> bytes:
+    """The figure as PNG or SVG bytes, identical for identical figures (no dates, no versions)."""
+    buf = io.BytesIO()
+    metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    with plotting():
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
+    return buf.getvalue()
+
+
+def render_checked(fig, fmt: str, *, dpi: int = DEFAULT_PARAMS["dpi"]) -> tuple[bytes, list[str]]:
+    """``render`` plus the missing-glyph warnings matplotlib raised while drawing."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = render(fig, fmt, dpi=dpi)
+    missing = sorted({str(w.message) for w in caught if MISSING_GLYPH.search(str(w.message))})
+    return data, missing
+
+
+_CONTROL = re.compile(r"\s+")
+
+
+def label(text: object, *, max_len: int = 20) -> str:
+    """A short, single-line, printable label for untrusted text (outlet names, terms)."""
+    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in str(text))
+    text = _CONTROL.sub(" ", text).strip() or "?"
+    return text if len(text) <= max_len else text[: max_len - 1] + "…"
+
+
+# ---------------------------------------------------------------- statistics (pure)
+
+
+def bootstrap_mean_ci(values: Sequence[float], *, n_boot: int, level: float, seed: int,
+                      key: str = "") -> tuple[float, float, float]:
+    """(mean, low, high): percentile bootstrap of the mean, resampling sentences.
+
+    The generator is seeded by ``seed`` and ``key`` (the outlet), so an outlet's interval
+    does not change when other outlets are added. Sentences of one article are not
+    independent: the interval describes these sentences, it is narrower than an
+    article-level interval would be.
+    """
+    import numpy as np
+
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return (math.nan, math.nan, math.nan)
+    mean = float(x.mean())
+    if x.size == 1:
+        return (mean, mean, mean)
+    digest = int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16)
+    rng = np.random.default_rng([seed, digest])
+    means = np.empty(n_boot)
+    chunk = max(1, min(n_boot, 5_000_000 // x.size))  # bounded memory for big outlets
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        idx = rng.integers(0, x.size, size=(stop - start, x.size))
+        means[start:stop] = x[idx].mean(axis=1)
+    alpha = (1 - level) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return (mean, float(low), float(high))
+
+
+def sentiment_summary(sentences, *, n_boot: int = DEFAULT_PARAMS["n_boot"],
+                      level: float = DEFAULT_PARAMS["ci_level"], seed: int = DEFAULT_PARAMS["seed"]):
+    """Per outlet: articles, sentences, mean sentence score and its bootstrap interval.
+
+    ``sentences``: a DataFrame with columns outlet, id, score (one row per sentence).
+    """
+    import pandas as pd
+
+    rows = []
+    for outlet, group in sentences.groupby("outlet", sort=True):
+        mean, low, high = bootstrap_mean_ci(group["score"].to_numpy(), n_boot=n_boot, level=level,
+                                            seed=seed, key=str(outlet))
+        rows.append({"outlet": outlet, "articles": int(group["id"].nunique()), "sentences": len(group),
+                     "mean": round(mean, 6), "ci_low": round(low, 6), "ci_high": round(high, 6), "level": level})
+    return pd.DataFrame(rows, columns=["outlet", "articles", "sentences", "mean", "ci_low", "ci_high", "level"])
+
+
+def relative_positions(n: int) -> list[float]:
+    """Sentence i of n at (i + 0.5) / n: the middle of its share of the article."""
+    return [(i + 0.5) / n for i in range(n)]
+
+
+def rolling_mean(values: Sequence[float], *, window: int) -> list[float]:
+    """Centred rolling mean; the window shrinks at the edges instead of padding."""
+    half = max(0, window // 2)
+    out = []
+    for i in range(len(values)):
+        part = values[max(0, i - half): i + half + 1]
+        out.append(sum(part) / len(part))
+    return out
+
+
+def outlet_term_counts(segment_records: Iterable[Mapping]) -> tuple[dict[str, Counter], Counter, int]:
+    """(outlet -> content-token counts, article document frequencies, number of articles), streamed."""
+    from .keywords import content_tokens, outlet_group
+
+    counts: dict[str, Counter] = {}
+    df: Counter = Counter()
+    n = 0
+    for record in segment_records:
+        tokens = content_tokens(record)
+        counts.setdefault(outlet_group(record.get("outlet")), Counter()).update(tokens)
+        df.update(set(tokens))
+        n += 1
+    return counts, df, n
+
+
+def tfidf_similarity(counts: Mapping[str, Mapping[str, int]], df: Mapping[str, int], n_docs: int):
+    """Cosine similarity of outlet TF-IDF vectors, as a square DataFrame (outlets sorted).
+
+    An outlet's vector is its pooled term counts weighted by the corpus idf over articles,
+    ``ln((1 + N) / (1 + df)) + 1`` (scikit-learn's smoothed idf), then L2-normalised.
+    """
+    import numpy as np
+    import pandas as pd
+    from scipy import sparse
+
+    outlets = sorted(counts)
+    vocab = {t: j for j, t in enumerate(sorted({t for c in counts.values() for t in c}))}
+    rows, cols, vals = [], [], []
+    for i, outlet in enumerate(outlets):
+        for term, n in counts[outlet].items():
+            rows.append(i)
+            cols.append(vocab[term])
+            vals.append(n * (math.log((1 + n_docs) / (1 + df.get(term, 0))) + 1))
+    X = sparse.csr_matrix((vals, (rows, cols)), shape=(len(outlets), len(vocab)), dtype=float)
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    X = sparse.diags(1 / norms) @ X
+    sim = np.round((X @ X.T).toarray(), 6)
+    return pd.DataFrame(sim, index=pd.Index(outlets, name="outlet"), columns=outlets)
+
+
+def top_outlets(frames, *, limit: int) -> list[str]:
+    """Outlets with the most articles first (ties by name), at most ``limit``."""
+    per = frames.groupby("outlet")["articles"].max() if "articles" in frames else frames.groupby("outlet").size()
+    ranked = sorted(per.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [outlet for outlet, _ in ranked[:limit]]
+
+
+# ---------------------------------------------------------------- figures (pure: DataFrames -> Figure)
+
+
+def _empty(ax, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, fontsize=9, color="0.4")
+    ax.set_axis_off()
+
+
+def _shown(outlets: Sequence[str], total: int) -> str:
+    return "" if len(outlets) == total else f" ({len(outlets)} of {total} outlets, most articles first)"
+
+
+def frames_heatmap(frames, *, labels: Mapping[str, str] | None = None,
+                   max_outlets: int = DEFAULT_PARAMS["max_outlets"]):
+    """Frame x outlet heatmap of hits per 1,000 content tokens; each cell annotated "per_1k (hits)".
+
+    ``frames``: the ``frames`` table (outlet, frame, per_1k, hits[, articles]).
+    """
+    import numpy as np
+
+    labels = labels or {}
+    frame_ids = list(dict.fromkeys(frames["frame"]))
+    total = frames["outlet"].nunique()
+    outlets = top_outlets(frames, limit=max_outlets)
+    with plotting():
+        fig = new_figure(1.6 + 1.1 * max(1, len(outlets)), 1.2 + 0.45 * max(1, len(frame_ids)))
+        ax = fig.add_subplot()
+        if not outlets or not frame_ids:
+            _empty(ax, "no frames counted")
+            return finish(fig)
+        per = frames.pivot_table(index="frame", columns="outlet", values="per_1k", aggfunc="sum")
+        hits = frames.pivot_table(index="frame", columns="outlet", values="hits", aggfunc="sum")
+        per = per.reindex(index=frame_ids, columns=outlets).fillna(0.0)
+        hits = hits.reindex(index=frame_ids, columns=outlets).fillna(0).astype(int)
+        data = per.to_numpy()
+        image = ax.imshow(data, cmap="YlOrRd", aspect="auto", vmin=0, vmax=max(float(data.max()), 1e-9))
+        peak = float(data.max()) or 1.0
+        for (r, c), value in np.ndenumerate(data):
+            ax.text(c, r, f"{value:.1f}\n({hits.iat[r, c]})", ha="center", va="center", fontsize=7,
+                    color="white" if value > 0.6 * peak else "black")
+        ax.set_xticks(range(len(outlets)), [label(o) for o in outlets], rotation=30, ha="right")
+        ax.set_yticks(range(len(frame_ids)), [label(labels.get(f, f), max_len=34) for f in frame_ids])
+        ax.set_title("Frame emphasis: hits per 1,000 content tokens (hits)" + _shown(outlets, total))
+        fig.colorbar(image, ax=ax, label="per 1,000 content tokens", shrink=0.8)
+    return finish(fig)
+
+
+def sentiment_by_outlet(sentences, summary=None, *, max_outlets: int = DEFAULT_PARAMS["max_outlets"],
+                        points_per_outlet: int = DEFAULT_PARAMS["points_per_outlet"],
+                        seed: int = DEFAULT_PARAMS["seed"], **summary_options):
+    """Sentence scores per outlet (box and dots) with the mean and its bootstrap interval.
+
+    ``sentences``: outlet, id, score per sentence. ``summary``: :func:`sentiment_summary` of it
+    (computed when omitted).
+    """
+    import numpy as np
+
+    if summary is None:
+        summary = sentiment_summary(sentences, seed=seed, **summary_options)
+    per_outlet = summary.set_index("outlet")
+    outlets = [o for o, _ in sorted(per_outlet["articles"].items(), key=lambda kv: (-kv[1], kv[0]))][:max_outlets]
+    with plotting():
+        fig = new_figure(7.5, 1.2 + 0.7 * max(1, len(outlets)))
+        ax = fig.add_subplot()
+        if not outlets:
+            _empty(ax, "no scored sentences")
+            return finish(fig)
+        grouped = {o: g["score"].to_numpy() for o, g in sentences.groupby("outlet", sort=True)}
+        positions = list(range(len(outlets)))[::-1]  # first outlet on top
+        ax.boxplot([grouped[o] for o in outlets], positions=positions, orientation="horizontal", widths=0.5,
+                   showfliers=False, medianprops={"color": "0.3"}, boxprops={"color": "0.55"},
+                   whiskerprops={"color": "0.55"}, capprops={"color": "0.55"})
+        rng = np.random.default_rng(seed)
+        notes = []
+        for pos, outlet in zip(positions, outlets):
+            scores = grouped[outlet]
+            if scores.size > points_per_outlet:
+                scores = rng.choice(scores, size=points_per_outlet, replace=False)
+            jitter = rng.uniform(-0.18, 0.18, size=scores.size)
+            ax.scatter(scores, pos + jitter, s=6, alpha=0.35, color="tab:blue", linewidths=0)
+            row = per_outlet.loc[outlet]
+            ax.errorbar([row["mean"]], [pos], xerr=[[row["mean"] - row["ci_low"]], [row["ci_high"] - row["mean"]]],
+                        fmt="D", color="tab:red", ms=5, capsize=4, lw=1.5)
+            notes.append(f"{label(outlet)}\nmean {row['mean']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]"
+                         f"\nn = {int(row['sentences'])} sentences")
+        ax.axvline(0, color="0.75", lw=0.8, zorder=0)
+        ax.set_yticks(positions, notes)
+        ax.set_xlim(-1.05, 1.05)
+        ax.set_xlabel("sentence score (−1 negative … +1 positive); red: mean and bootstrap interval")
+        ax.set_title("Sentiment of sentences per outlet" + _shown(outlets, len(per_outlet)))
+    return finish(fig)
+
+
+def distinctive_terms(distinctive, *, top: int = DEFAULT_PARAMS["distinctive_top"],
+                      max_outlets: int = DEFAULT_PARAMS["max_outlets"], outlets: Sequence[str] | None = None):
+    """One panel per outlet: its ``top`` most distinctive terms by log-odds z (Monroe et al. 2008).
+
+    ``distinctive``: the ``distinctive`` table (outlet, term, count, z, rank). ``outlets``: the
+    order of panels (default: sorted names).
+    """
+    present = sorted(distinctive["outlet"].unique()) if len(distinctive) else []
+    order = [o for o in (outlets if outlets is not None else present) if o in set(present)][:max_outlets]
+    ncols = min(3, max(1, len(order)))
+    nrows = max(1, math.ceil(len(order) / ncols))
+    with plotting():
+        fig = new_figure(3.4 * ncols, 0.6 + (0.28 * top + 0.5) * nrows)
+        if not order:
+            _empty(fig.add_subplot(), "no distinctive terms: the corpus has fewer than two outlet groups")
+            return finish(fig)
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        for ax in axes.flat[len(order):]:
+            ax.set_axis_off()
+        for ax, outlet in zip(axes.flat, order):
+            rows = distinctive[distinctive["outlet"] == outlet].sort_values(["z", "term"], ascending=[False, True])
+            rows = rows.head(top).iloc[::-1]
+            colors = ["tab:green" if z > 0 else "tab:gray" for z in rows["z"]]
+            ax.barh(range(len(rows)), rows["z"], color=colors)
+            ax.set_yticks(range(len(rows)), [f"{label(t, max_len=12)} ({c})" for t, c in zip(rows["term"], rows["count"])])
+            ax.axvline(1.96, color="0.6", lw=0.7, ls="--")
+            ax.set_title(label(outlet, max_len=28), fontsize=9)
+            ax.set_xlabel("log-odds z", fontsize=7)
+        fig.suptitle("Distinctive terms per outlet vs the rest (count in the outlet); dashed: z = 1.96"
+                     + _shown(order, len(present)), fontsize=10)
+    return finish(fig)
+
+
+def sentiment_arcs(sentences, *, window: int = DEFAULT_PARAMS["arc_window"],
+                   max_articles: int = DEFAULT_PARAMS["arc_max_articles"], bins: int = DEFAULT_PARAMS["arc_bins"],
+                   max_outlets: int = DEFAULT_PARAMS["max_outlets"]):
+    """Sentence score (rolling mean) against relative position, one thin line per article and a
+    thick line per outlet (mean score of all its sentences in each of ``bins`` position bins).
+
+    ``sentences``: id, outlet, index, score per sentence.
+    """
+    import numpy as np
+
+    with plotting():
+        fig = new_figure(8, 4.5)
+        ax = fig.add_subplot()
+        if len(sentences) == 0:
+            _empty(ax, "no scored sentences")
+            return finish(fig)
+        ordered = sentences.sort_values(["outlet", "id", "index"], kind="stable")
+        by_outlet = ordered.groupby("outlet", sort=True)
+        sizes = sorted(((o, g["id"].nunique()) for o, g in by_outlet), key=lambda kv: (-kv[1], kv[0]))
+        outlets = [o for o, _ in sizes[:max_outlets]]
+        cmap = _colors(len(outlets))
+        per_outlet_quota = max(1, max_articles // max(1, len(outlets)))
+        for color, outlet in zip(cmap, outlets):
+            group = by_outlet.get_group(outlet)
+            sums, counts = np.zeros(bins), np.zeros(bins)
+            for n_drawn, (_, article) in enumerate(group.groupby("id", sort=True)):
+                scores = article["score"].tolist()
+                x = relative_positions(len(scores))
+                b = np.minimum((np.asarray(x) * bins).astype(int), bins - 1)
+                np.add.at(sums, b, scores)
+                np.add.at(counts, b, 1)
+                if n_drawn < per_outlet_quota:
+                    ax.plot(x, rolling_mean(scores, window=window), color=color, lw=0.8, alpha=0.45)
+            centres = (np.arange(bins) + 0.5) / bins
+            mask = counts > 0
+            ax.plot(centres[mask], sums[mask] / counts[mask], color=color, lw=2.4,
+                    label=f"{label(outlet)} ({dict(sizes)[outlet]})")
+        ax.axhline(0, color="0.75", lw=0.8, zorder=0)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_xlabel("relative position in the article (0 = first sentence, 1 = last)")
+        ax.set_ylabel(f"sentence score (rolling mean of {window})")
+        ax.set_title("Sentiment arcs: thin lines articles, thick lines outlet means"
+                     + _shown(outlets, len(sizes)))
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="outlet (articles)", frameon=False)
+    return finish(fig)
+
+
+def outlet_similarity(similarity, *, max_outlets: int = DEFAULT_PARAMS["max_outlets"],
+                      outlets: Sequence[str] | None = None):
+    """Annotated matrix of cosine similarities between outlet TF-IDF vectors (:func:`tfidf_similarity`)."""
+    import numpy as np
+
+    names = [o for o in (outlets if outlets is not None else list(similarity.index)) if o in similarity.index]
+    names = names[:max_outlets]
+    with plotting():
+        n = max(1, len(names))
+        fig = new_figure(2.2 + 0.8 * n, 1.6 + 0.7 * n)
+        ax = fig.add_subplot()
+        if not names:
+            _empty(ax, "no outlets")
+            return finish(fig)
+        data = similarity.loc[names, names].to_numpy()
+        image = ax.imshow(data, cmap="Blues", vmin=0, vmax=1)
+        for (r, c), value in np.ndenumerate(data):
+            ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if value > 0.6 else "black")
+        ticks = [label(o) for o in names]
+        ax.set_xticks(range(n), ticks, rotation=30, ha="right")
+        ax.set_yticks(range(n), ticks)
+        ax.set_title("Outlet similarity: cosine of TF-IDF vectors" + _shown(names, len(similarity.index)))
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    return finish(fig)
+
+
+def _colors(n: int) -> list:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+# ---------------------------------------------------------------- reading the upstream stages
+
+
+def sentence_scores(sentiment_dir: Path):
+    """id, outlet, index, score per sentence, streamed from 06_sentiment (outlets grouped as in keywords)."""
+    import pandas as pd
+
+    from .keywords import outlet_group
+
+    columns = {"id": [], "outlet": [], "index": [], "score": []}
+    for record in records.read_jsonl(Path(sentiment_dir) / ARTICLES):
+        outlet = outlet_group(record.get("outlet"))
+        for sentence in record.get("sentences", ()):
+            columns["id"].append(record["id"])
+            columns["outlet"].append(outlet)
+            columns["index"].append(sentence["index"])
+            columns["score"].append(float(sentence["score"]))
+    return pd.DataFrame(columns).astype({"id": str, "outlet": str, "index": int, "score": float})
+
+
+# ---------------------------------------------------------------- the stage
+
+
+def build_figures(inputs: Mapping[str, Path], params: Mapping) -> dict:
+    """Figures and the tables behind them, from the upstream stage folders."""
+    from . import framing, keywords
+
+    p = {**DEFAULT_PARAMS, **params}
+    frames = framing.frames_table(inputs[FRAMING])
+    outlets = top_outlets(frames, limit=p["max_outlets"])
+    sentences = sentence_scores(inputs[SENTIMENT])
+    summary = sentiment_summary(sentences, n_boot=p["n_boot"], level=p["ci_level"], seed=p["seed"])
+    counts, df, n_docs = outlet_term_counts(records.read_jsonl(Path(inputs[SEGMENT]) / ARTICLES))
+    similarity = tfidf_similarity(counts, df, n_docs)
+    figures = {
+        "frames_heatmap": frames_heatmap(frames, labels=framing.frame_labels(inputs[FRAMING]),
+                                         max_outlets=p["max_outlets"]),
+        "sentiment_by_outlet": sentiment_by_outlet(sentences, summary, max_outlets=p["max_outlets"],
+                                                   points_per_outlet=p["points_per_outlet"], seed=p["seed"]),
+        "distinctive_terms": distinctive_terms(keywords.distinctive_frame(inputs[KEYWORDS]),
+                                               top=p["distinctive_top"], max_outlets=p["max_outlets"],
+                                               outlets=outlets),
+        "sentiment_arcs": sentiment_arcs(sentences, window=p["arc_window"], max_articles=p["arc_max_articles"],
+                                         bins=p["arc_bins"], max_outlets=p["max_outlets"]),
+        "outlet_similarity": outlet_similarity(similarity, max_outlets=p["max_outlets"], outlets=outlets),
+    }
+    return {"figures": figures, "summary": summary, "similarity": similarity}
+
+
+def _csv(df, *, index: bool = False) -> str:
+    return df.to_csv(index=index, lineterminator="\n", float_format="%.6f")
+
+
+def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dict:
+    import sys
+
+    p = {**DEFAULT_PARAMS, **params}
+    built = build_figures(inputs, p)
+    missing: set[str] = set()
+    for name, fig in built["figures"].items():
+        for fmt in FORMATS:
+            data, glyphs = render_checked(fig, fmt, dpi=p["dpi"])
+            missing.update(glyphs)
+            records.write_bytes(out_dir / f"{name}.{fmt}", data)
+    records.write_text(out_dir / "sentiment_by_outlet.csv", _csv(built["summary"]))
+    records.write_text(out_dir / "outlet_similarity.csv", _csv(built["similarity"], index=True))
+    for message in sorted(missing):
+        print(f"warning: figures: {message}", file=sys.stderr)
+    return {"figures": [f"{name}.{fmt}" for name in FIGURES for fmt in FORMATS],
+            "font": {"family": FONT_FAMILY, "file": cjk_font_path().name},
+            "missing_glyphs": sorted(missing)}
+
+
+# ---------------------------------------------------------------- tables
+
+
+def sentiment_ci_table(stage_dir: Path):
+    """outlet, articles, sentences, mean, ci_low, ci_high, level: the intervals drawn in sentiment_by_outlet."""
+    import pandas as pd
+
+    return pd.read_csv(Path(stage_dir) / "sentiment_by_outlet.csv", dtype={"outlet": str},
+                       keep_default_na=False, na_values=[])
+
+
+def outlet_similarity_table(stage_dir: Path):
+    """Square table of cosine similarities, indexed by outlet."""
+    import pandas as pd
+
+    table = pd.read_csv(Path(stage_dir) / "outlet_similarity.csv", dtype={"outlet": str},
+                        keep_default_na=False, na_values=[]).set_index("outlet")
+    table.columns = table.index  # the header row holds the same outlet names, read as strings
+    return table
+
+
+from .stage import CorpusStage  # noqa: E402
+
+STAGE = CorpusStage(
+    name="plots", folder="figures", upstreams=(SEGMENT, KEYWORDS, SENTIMENT, FRAMING),
+    run=run_stage,
+    params=dict(DEFAULT_PARAMS),
+    code_files=(Path(__file__),),
+    libraries=("matplotlib", "numpy", "pandas", "scipy", "pylopdf-fonts-zh-cn"),
+)
+TABLES = {"sentiment_ci": sentiment_ci_table, "outlet_similarity": outlet_similarity_table}

@@ -1,0 +1,551 @@
+"""The report: one self-contained HTML page a researcher can open or send.
+
+It holds the corpus (articles per outlet, what strip removed and normalize repaired), the
+figures (PNG embedded as data URIs), a summary per outlet (top frames, distinctive terms,
+sentiment with its bootstrap interval) and appendices with the sentences behind every
+number: each count links to the matches, terms and scores it was computed from.
+
+Everything that comes from an article (text, titles, outlet names, urls, terms) is
+untrusted: it is escaped with ``html.escape(quote=True)`` where it is written, urls are
+kept only when they are plain http(s), anchors are built from counters and never from
+data, and a Content-Security-Policy forbids scripts altogether. The page carries no
+timestamp: the same outputs give the same bytes.
+
+The appendices are capped (parameters below) so that a corpus of 20,000 articles still
+gives a page a browser opens; each capped list says how much it leaves out.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+from urllib.parse import urlsplit
+
+from . import records
+from .config import ARTICLES, MANIFEST
+
+INGEST, STRIP, NORMALIZE, SEGMENT = "01_ingest", "02_strip", "03_normalize", "04_segment"
+KEYWORDS, SENTIMENT, FRAMING, FIGURES = "05_keywords", "06_sentiment", "07_framing", "figures"
+REPORT = "report.html"
+
+DEFAULT_PARAMS = {
+    "top_frames": 3,           # frames named in each outlet's summary
+    "distinctive_top": 10,     # distinctive terms per outlet in the summary
+    "evidence_per_frame": 25,  # sentences listed per outlet and frame
+    "examples_per_term": 3,    # sentences listed per distinctive term
+    "articles_per_outlet": 60,  # articles listed, with their sentence scores, per outlet
+    "removed_listed": 300,     # stripped lines listed
+    "repairs_listed": 300,     # normalisation repairs listed
+}
+
+FIGURE_CAPTIONS = (
+    ("frames_heatmap", "Frame emphasis per outlet: hits of each frame's terms per 1,000 content tokens, "
+                       "hits in brackets. The terms behind every cell are listed in Appendix A."),
+    ("sentiment_by_outlet", "Sentence scores per outlet: dots are sentences, the box their quartiles, red the mean "
+                            "with its bootstrap interval (sentences resampled; fixed seed)."),
+    ("distinctive_terms", "Distinctive terms per outlet against all other articles: log-odds ratio with an "
+                          "informative Dirichlet prior (Monroe, Colaresi & Quinn 2008), as z-scores."),
+    ("sentiment_arcs", "Sentiment arcs: sentence score (rolling mean) against relative position in the article; "
+                       "thin lines articles, thick lines the outlet's mean."),
+    ("outlet_similarity", "Outlet similarity: cosine of the outlets' TF-IDF vectors (pooled content tokens, "
+                          "idf over articles)."),
+)
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+CSS = """
+body{font-family:"Noto Sans SC","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:2rem auto;
+max-width:72rem;padding:0 1rem;color:#222;line-height:1.5}
+h1,h2,h3{line-height:1.25}h2{border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2.5rem}
+table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ddd;padding:.2rem .5rem;
+vertical-align:top;text-align:left}th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
+figure{margin:1.5rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{font-size:.9rem;color:#555}mark{background:#ffe58a}.note{color:#666;font-size:.9rem}
+.outlet{border:1px solid #ddd;border-radius:4px;padding:.5rem 1rem;margin:1rem 0}
+ol.sents li,ul.sents li{margin:.2rem 0}.pos{color:#176a17}.neg{color:#a11}
+"""
+
+
+# ---------------------------------------------------------------- escaping (pure)
+
+
+def esc(value: object) -> str:
+    """Text for HTML: every <, >, &, " and ' escaped (attribute-safe)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def safe_url(url: object) -> str | None:
+    """The url if it is a plain http(s) url with a host and no whitespace or control characters, else None."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    if not url or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def link(href: str, text: object) -> str:
+    """An in-page link; ``href`` is always an anchor we built (``#a12``), never data."""
+    if not re.fullmatch(r"#[a-z][a-z0-9-]*", href):
+        raise ValueError(f"not an internal anchor: {href!r}")
+    return f'<a href="{href}">{esc(text)}</a>'
+
+
+def external_link(url: object, text: object) -> str:
+    """A link to an article's url when it is safe, else the text alone."""
+    safe = safe_url(url)
+    if safe is None:
+        return esc(text)
+    return f'<a href="{esc(safe)}" rel="noopener noreferrer nofollow">{esc(text)}</a>'
+
+
+def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` escaped, with the character spans ``[start, end)`` wrapped in <mark>."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        start, end = max(start, pos), min(end, len(text))
+        if start >= end:
+            continue
+        out.append(esc(text[pos:start]))
+        out.append(f"<mark>{esc(text[start:end])}</mark>")
+        pos = end
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def fmt(value: float, digits: int = 2, *, signed: bool = False) -> str:
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def repair_kind(repair: object) -> str:
+    """A normalisation repair's kind, whatever shape the record gives it."""
+    if isinstance(repair, Mapping):
+        for key in ("kind", "type", "action", "rule", "reason", "name"):
+            if repair.get(key):
+                return str(repair[key])
+        return "repair"
+    return str(repair)
+
+
+def repair_count(repair: object) -> int:
+    if isinstance(repair, Mapping) and isinstance(repair.get("count"), int):
+        return repair["count"]
+    return 1
+
+
+# ---------------------------------------------------------------- collecting (streams every upstream once)
+
+
+class _Anchors:
+    """Stable anchor ids from counters: outlets o1.., articles a1.., never from data."""
+
+    def __init__(self):
+        self.outlets: dict[str, str] = {}
+        self.articles: dict[str, str] = {}
+
+    def outlet(self, name: str) -> str:
+        return self.outlets.setdefault(name, f"o{len(self.outlets) + 1}")
+
+    def article(self, id_: str) -> str:
+        return self.articles.setdefault(id_, f"a{len(self.articles) + 1}")
+
+
+def _manifest(folder: Path) -> dict:
+    try:
+        return records.read_json(folder / MANIFEST)
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def collect(inputs: Mapping[str, Path], params: Mapping) -> dict:
+    """Everything the page shows, read from the stage folders (bounded memory: lists are capped)."""
+    from . import framing, keywords, plots
+
+    p = {**DEFAULT_PARAMS, **params}
+    group = keywords.outlet_group
+
+    # Articles and outlets (ingest metadata).
+    articles: dict[str, dict] = {}
+    per_outlet: Counter = Counter()
+    for r in records.read_jsonl(inputs[INGEST] / ARTICLES):
+        outlet = group(r.get("outlet"))
+        articles[r["id"]] = {"outlet": outlet, "title": r.get("title") or "", "source": r.get("source") or "",
+                             "url": r.get("url"), "author": r.get("author") or "", "published": r.get("published") or ""}
+        per_outlet[outlet] += 1
+    outlets = [o for o, _ in sorted(per_outlet.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    stages = {}
+    for folder in (INGEST, STRIP, NORMALIZE, SEGMENT, SENTIMENT):
+        m = _manifest(inputs[folder])
+        stages[folder] = {"counts": m.get("counts", {}), "skipped": m.get("skipped", [])[:50],
+                          "n_skipped": len(m.get("skipped", []))}
+
+    # What strip removed.
+    removed_by_reason: Counter = Counter()
+    removed_by_outlet: Counter = Counter()
+    removed_listed: list[dict] = []
+    shares = []
+    for r in records.read_jsonl(inputs[STRIP] / ARTICLES):
+        shares.append(r.get("removed_share", 0.0))
+        for item in r.get("removed", ()):
+            removed_by_reason[item.get("reason", "?")] += 1
+            removed_by_outlet[group(r.get("outlet"))] += 1
+            if len(removed_listed) < p["removed_listed"]:
+                removed_listed.append({"id": r["id"], **item})
+    n_removed = sum(removed_by_reason.values())
+
+    # What normalize repaired.
+    repairs_by_kind: Counter = Counter()
+    scripts: Counter = Counter()
+    regions: Counter = Counter()
+    repairs_listed: list[dict] = []
+    n_repair_items = 0
+    for r in records.read_jsonl(inputs[NORMALIZE] / ARTICLES):
+        scripts[str(r.get("script", "?"))] += 1
+        regions[str(r.get("region", "?"))] += 1
+        if r.get("pinyin_removed"):
+            repairs_by_kind["pinyin annotation removed"] += int(r["pinyin_removed"])
+        for item in r.get("repairs", ()):
+            n_repair_items += 1
+            repairs_by_kind[repair_kind(item)] += repair_count(item)
+            if len(repairs_listed) < p["repairs_listed"]:
+                repairs_listed.append({"id": r["id"], "kind": repair_kind(item), "detail": item})
+
+    # Sentiment: every article's score; sentence scores of the listed articles.
+    anchors = _Anchors()
+    for o in outlets:
+        anchors.outlet(o)
+    sentiment_articles: dict[str, list[dict]] = defaultdict(list)
+    sentences_of: dict[str, list[dict]] = {}
+    n_sentences: Counter = Counter()
+    for r in records.read_jsonl(inputs[SENTIMENT] / ARTICLES):
+        outlet = group(r.get("outlet"))
+        n_sentences[outlet] += len(r.get("sentences", ()))
+        listed = sentiment_articles[outlet]
+        if len(listed) < p["articles_per_outlet"]:
+            listed.append({"id": r["id"], "score": float(r.get("score", 0.0)), "n": len(r.get("sentences", ())),
+                           "target_score": r.get("target_score")})
+            sentences_of[r["id"]] = [{"index": s["index"], "text": s["text"], "score": float(s["score"])}
+                                     for s in r.get("sentences", ())]
+            anchors.article(r["id"])
+    listed_total = {o: per_outlet[o] for o in outlets}
+
+    # Frames: the outlet table and, per outlet and frame, the first matches as evidence.
+    frames = framing.frames_table(inputs[FRAMING])
+    frame_info = records.read_json(inputs[FRAMING] / "frames.json")
+    evidence: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    wanted: set[tuple[str, int]] = set()
+    for r in records.read_jsonl(inputs[FRAMING] / ARTICLES):
+        outlet = group(r.get("outlet"))
+        for m in r.get("matches", ()):
+            for fid in m["frames"]:
+                bucket = evidence[(outlet, fid)]
+                if len(bucket) < p["evidence_per_frame"]:
+                    bucket.append({"id": r["id"], **m})
+                    wanted.add((r["id"], m["sentence"]))
+
+    # Distinctive terms, and sentences that use them (from the segmented tokens).
+    distinctive = keywords.distinctive_frame(inputs[KEYWORDS])
+    top_terms: dict[str, list[dict]] = {}
+    for o in outlets:
+        rows = distinctive[distinctive["outlet"] == o].sort_values(["z", "term"], ascending=[False, True])
+        top_terms[o] = rows.head(p["distinctive_top"]).to_dict("records")
+    term_examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    sentence_text: dict[tuple[str, int], tuple[str, int]] = {}
+    for r in records.read_jsonl(inputs[SEGMENT] / ARTICLES):
+        outlet = group(r.get("outlet"))
+        terms = {t["term"] for t in top_terms.get(outlet, ())}
+        for s in r.get("sentences", ()):
+            key = (r["id"], s["index"])
+            if key in wanted:
+                sentence_text[key] = (s["text"], s["start"])
+            if not terms:
+                continue
+            spans_by_term: dict[str, list] = defaultdict(list)
+            for tok in s["tokens"]:
+                if tok[4] and tok[0] in terms:
+                    spans_by_term[tok[0]].append((tok[2] - s["start"], tok[3] - s["start"]))
+            for term, spans in sorted(spans_by_term.items()):
+                bucket = term_examples[(outlet, term)]
+                if len(bucket) < p["examples_per_term"]:
+                    bucket.append({"id": r["id"], "index": s["index"], "text": s["text"], "spans": spans})
+
+    summary = plots.sentiment_ci_table(inputs[FIGURES])
+    figures = {}
+    for name, caption in FIGURE_CAPTIONS:
+        path = inputs[FIGURES] / f"{name}.png"
+        if path.exists():
+            figures[name] = (base64.b64encode(path.read_bytes()).decode("ascii"), caption)
+
+    return {
+        "params": p, "articles": articles, "outlets": outlets, "per_outlet": per_outlet, "anchors": anchors,
+        "stages": stages, "n_removed": n_removed, "removed_by_reason": removed_by_reason,
+        "removed_by_outlet": removed_by_outlet, "removed_listed": removed_listed,
+        "mean_removed_share": (sum(shares) / len(shares)) if shares else 0.0,
+        "repairs_by_kind": repairs_by_kind, "repairs_listed": repairs_listed,
+        "n_repair_items": n_repair_items, "scripts": scripts, "regions": regions,
+        "sentiment_articles": sentiment_articles, "sentences_of": sentences_of, "n_sentences": n_sentences,
+        "listed_total": listed_total, "frames": frames, "frame_info": frame_info, "evidence": evidence,
+        "sentence_text": sentence_text, "top_terms": top_terms, "term_examples": term_examples,
+        "summary": summary, "figures": figures,
+    }
+
+
+# ---------------------------------------------------------------- rendering (pure: collected data -> HTML)
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Sequence[int] = ()) -> str:
+    """``header`` is our text (escaped here); ``rows`` hold cells that are already HTML."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = []
+    for row in rows:
+        cells = "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(row))
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _shown(n_shown: int, n_total: int, what: str) -> str:
+    if n_shown >= n_total:
+        return ""
+    return f'<p class="note">Showing the first {n_shown} of {n_total} {esc(what)}.</p>'
+
+
+def _article_label(data: dict, id_: str) -> str:
+    a = data["articles"].get(id_, {})
+    return a.get("title") or a.get("source") or id_
+
+
+def _score_class(score: float) -> str:
+    return "pos" if score > 0 else "neg" if score < 0 else ""
+
+
+def _corpus_section(d: dict) -> str:
+    anchors = d["anchors"]
+    rows = []
+    for o in d["outlets"]:
+        rows.append([link(f"#{anchors.outlet(o)}", o), link(f"#{anchors.outlet(o)}-articles", d["per_outlet"][o]),
+                     esc(d["n_sentences"][o]), esc(d["removed_by_outlet"][o])])
+    parts = ["<h2 id=\"corpus\">The corpus</h2>",
+             f"<p>{esc(len(d['articles']))} articles from {esc(len(d['outlets']))} outlet groups. Articles whose "
+             "outlet could not be told form their own group, named as such.</p>",
+             _table(["outlet", "articles", "sentences scored", "lines stripped"], rows, numeric=(1, 2, 3))]
+
+    stage_rows = []
+    for folder, info in d["stages"].items():
+        c = info["counts"]
+        stage_rows.append([esc(folder), esc(c.get("input", "")), esc(c.get("done", "")), esc(c.get("skipped", "")),
+                           esc(c.get("warnings", ""))])
+    parts += ["<h3>Stages</h3>", _table(["stage", "input", "done", "skipped", "warnings"], stage_rows,
+                                         numeric=(1, 2, 3, 4))]
+    skipped = [(folder, s) for folder, info in d["stages"].items() for s in info["skipped"]]
+    if skipped:
+        parts.append(_table(["stage", "source", "reason"],
+                            [[esc(f), esc(s.get("source", s.get("id", ""))), esc(s.get("reason", ""))]
+                             for f, s in skipped]))
+
+    parts.append("<h3>What strip removed</h3>")
+    parts.append(f"<p>{link('#stripped', d['n_removed'])} lines removed as boilerplate; on average "
+                 f"{esc(fmt(100 * d['mean_removed_share'], 1))}% of an article's characters.</p>")
+    parts.append(_table(["reason", "lines"], [[esc(r), esc(n)] for r, n in
+                                              sorted(d["removed_by_reason"].items(), key=lambda kv: (-kv[1], kv[0]))],
+                        numeric=(1,)))
+    parts.append("<h3>What normalize repaired</h3>")
+    total = sum(d["repairs_by_kind"].values())
+    parts.append(f"<p>{link('#repairs', total)} repairs. Scripts: "
+                 + esc(", ".join(f"{k} {v}" for k, v in sorted(d["scripts"].items())))
+                 + "; regions: " + esc(", ".join(f"{k} {v}" for k, v in sorted(d["regions"].items()))) + ".</p>")
+    parts.append(_table(["repair", "count"], [[esc(k), esc(n)] for k, n in
+                                              sorted(d["repairs_by_kind"].items(), key=lambda kv: (-kv[1], kv[0]))],
+                        numeric=(1,)))
+    return "\n".join(parts)
+
+
+def _figures_section(d: dict) -> str:
+    parts = ['<h2 id="figures">Figures</h2>']
+    for name, (b64, caption) in d["figures"].items():
+        parts.append(f'<figure id="fig-{esc(name)}"><img alt="{esc(name)}" src="data:image/png;base64,{b64}">'
+                     f"<figcaption>{esc(caption)}</figcaption></figure>")
+    if not d["figures"]:
+        parts.append('<p class="note">No figures were found.</p>')
+    return "\n".join(parts)
+
+
+def _outlet_sections(d: dict) -> str:
+    p, anchors = d["params"], d["anchors"]
+    labels = {f["id"]: f["label_en"] for f in d["frame_info"]}
+    frame_order = [f["id"] for f in d["frame_info"]]
+    summary = d["summary"].set_index("outlet") if len(d["summary"]) else None
+    parts = ['<h2 id="outlets">Outlets</h2>']
+    for o in d["outlets"]:
+        oid = anchors.outlet(o)
+        parts.append(f'<section class="outlet" id="{oid}"><h3>{esc(o)}</h3>')
+        parts.append(f"<p>{link(f'#{oid}-articles', d['per_outlet'][o])} articles.</p>")
+        # Sentiment with its interval.
+        if summary is not None and o in summary.index:
+            s = summary.loc[o]
+            parts.append(f"<p>Sentiment: mean sentence score {link(f'#{oid}-articles', fmt(s['mean'], 3, signed=True))}"
+                         f" ({esc(round(100 * float(s['level'])))}% bootstrap interval {esc(fmt(s['ci_low'], 3, signed=True))} to "
+                         f"{esc(fmt(s['ci_high'], 3, signed=True))}; {esc(int(s['sentences']))} sentences in "
+                         f"{esc(int(s['articles']))} articles).</p>")
+        # Top frames.
+        rows = d["frames"][d["frames"]["outlet"] == o]
+        rows = rows.assign(order=rows["frame"].map({f: i for i, f in enumerate(frame_order)}))
+        rows = rows.sort_values(["per_1k", "order"], ascending=[False, True])
+        frame_rows = []
+        for r in rows.head(p["top_frames"]).itertuples():
+            anchor = f"#{oid}-f{frame_order.index(r.frame) + 1}"
+            frame_rows.append([esc(labels.get(r.frame, r.frame)), link(anchor, fmt(r.per_1k, 2)), link(anchor, r.hits),
+                               esc(r.top_terms)])
+        parts.append("<h4>Top frames</h4>" + _table(["frame", "per 1,000 content tokens", "hits", "terms"],
+                                                     frame_rows, numeric=(1, 2)))
+        # Distinctive terms.
+        terms = d["top_terms"].get(o, [])
+        if terms:
+            term_rows = [[link(f"#{oid}-t{i}", t["term"]), esc(fmt(float(t["z"]), 2)), esc(t["count"])]
+                         for i, t in enumerate(terms, 1)]
+            parts.append("<h4>Distinctive terms</h4>" + _table(["term", "z", "count"], term_rows, numeric=(1, 2)))
+        else:
+            parts.append('<p class="note">No distinctive terms (the corpus needs at least two outlet groups).</p>')
+        parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _evidence_appendix(d: dict) -> str:
+    anchors = d["anchors"]
+    labels = {f["id"]: f["label_en"] for f in d["frame_info"]}
+    parts = ['<h2 id="evidence">Appendix A: the sentences behind the frame counts</h2>']
+    for o in d["outlets"]:
+        oid = anchors.outlet(o)
+        rows = d["frames"][d["frames"]["outlet"] == o].set_index("frame")
+        parts.append(f"<h3>{esc(o)}</h3>")
+        for j, f in enumerate(d["frame_info"], 1):
+            fid = f["id"]
+            hits = int(rows.loc[fid, "hits"]) if fid in rows.index else 0
+            parts.append(f'<h4 id="{oid}-f{j}">{esc(labels[fid])}: {esc(hits)} hits</h4>')
+            items = []
+            for m in d["evidence"].get((o, fid), ()):
+                text, start = d["sentence_text"].get((m["id"], m["sentence"]), ("", 0))
+                where = _article_ref(d, m["id"], m["sentence"])
+                items.append(f"<li>{highlight(text, [(m['start'] - start, m['end'] - start)])} "
+                             f"<span class=\"note\">[{esc(m['term'])}; {where}]</span></li>")
+            if items:
+                parts.append('<ul class="sents">' + "".join(items) + "</ul>")
+                parts.append(_shown(len(items), hits, "matches"))
+    return "\n".join(parts)
+
+
+def _article_ref(d: dict, id_: str, sentence: int | None = None) -> str:
+    label = _article_label(d, id_)
+    suffix = f", sentence {sentence}" if sentence is not None else ""
+    anchor = d["anchors"].articles.get(id_)
+    if anchor:
+        return link(f"#{anchor}", label) + esc(suffix)
+    return esc(label + suffix)
+
+
+def _terms_appendix(d: dict) -> str:
+    anchors = d["anchors"]
+    parts = ['<h2 id="terms">Appendix B: distinctive terms in context</h2>']
+    for o in d["outlets"]:
+        oid = anchors.outlet(o)
+        terms = d["top_terms"].get(o, [])
+        if not terms:
+            continue
+        parts.append(f"<h3>{esc(o)}</h3>")
+        for i, t in enumerate(terms, 1):
+            parts.append(f'<h4 id="{oid}-t{i}">{esc(t["term"])}: {esc(t["count"])} uses, z = {esc(fmt(float(t["z"]), 2))}</h4>')
+            items = [f"<li>{highlight(e['text'], e['spans'])} <span class=\"note\">[{_article_ref(d, e['id'], e['index'])}]"
+                     f"</span></li>" for e in d["term_examples"].get((o, t["term"]), ())]
+            if items:
+                parts.append('<ul class="sents">' + "".join(items) + "</ul>")
+    return "\n".join(parts)
+
+
+def _articles_appendix(d: dict) -> str:
+    anchors = d["anchors"]
+    parts = ['<h2 id="articles">Appendix C: articles and their sentence scores</h2>']
+    for o in d["outlets"]:
+        oid = anchors.outlet(o)
+        listed = d["sentiment_articles"].get(o, [])
+        parts.append(f'<h3 id="{oid}-articles">{esc(o)}: {esc(d["per_outlet"][o])} articles</h3>')
+        rows = []
+        for a in listed:
+            meta = d["articles"].get(a["id"], {})
+            rows.append([link(f"#{anchors.article(a['id'])}", _article_label(d, a["id"])),
+                         external_link(meta.get("url"), meta.get("url") or ""), esc(meta.get("published", "")),
+                         f'<span class="{_score_class(a["score"])}">{esc(fmt(a["score"], 3, signed=True))}</span>',
+                         esc(a["n"])])
+        parts.append(_table(["article", "url", "published", "mean score", "sentences"], rows, numeric=(3, 4)))
+        parts.append(_shown(len(listed), d["per_outlet"][o], "articles"))
+        for a in listed:
+            meta = d["articles"].get(a["id"], {})
+            parts.append(f'<h4 id="{anchors.article(a["id"])}">{esc(_article_label(d, a["id"]))}</h4>')
+            parts.append(f'<p class="note">{esc(meta.get("source", ""))} · {esc(meta.get("author", ""))} · '
+                         f'{external_link(meta.get("url"), "original")}</p>')
+            items = [f'<li value="{esc(s["index"] + 1)}"><span class="{_score_class(s["score"])}">'
+                     f'{esc(fmt(s["score"], 2, signed=True))}</span> {esc(s["text"])}</li>'
+                     for s in d["sentences_of"].get(a["id"], ())]
+            parts.append('<ol class="sents">' + "".join(items) + "</ol>")
+    return "\n".join(parts)
+
+
+def _stripped_appendix(d: dict) -> str:
+    parts = ['<h2 id="stripped">Appendix D: lines removed by strip</h2>']
+    rows = [[_article_ref(d, r["id"]), esc(r.get("line", "")), esc(r.get("reason", "")), esc(r.get("text", ""))]
+            for r in d["removed_listed"]]
+    parts.append(_table(["article", "line", "reason", "text"], rows, numeric=(1,)))
+    parts.append(_shown(len(rows), d["n_removed"], "removed lines"))
+    parts.append('<h2 id="repairs">Appendix E: normalisation repairs</h2>')
+    rows = [[_article_ref(d, r["id"]), esc(r["kind"]), esc(records.dumps(r["detail"]))] for r in d["repairs_listed"]]
+    parts.append(_table(["article", "repair", "detail"], rows))
+    parts.append(_shown(len(rows), d["n_repair_items"], "repairs"))
+    return "\n".join(parts)
+
+
+def render_report(d: dict) -> str:
+    nav = " · ".join(link(a, t) for a, t in (("#corpus", "Corpus"), ("#figures", "Figures"), ("#outlets", "Outlets"),
+                                               ("#evidence", "Frame evidence"), ("#terms", "Terms in context"),
+                                               ("#articles", "Articles"), ("#stripped", "Stripped lines"),
+                                               ("#repairs", "Repairs")))
+    body = "\n".join([
+        "<h1>How the outlets frame the story</h1>",
+        f"<nav>{nav}</nav>",
+        _corpus_section(d), _figures_section(d), _outlet_sections(d), _evidence_appendix(d),
+        _terms_appendix(d), _articles_appendix(d), _stripped_appendix(d),
+    ])
+    return ("<!DOCTYPE html>\n<html lang=\"zh-Hans\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            "<title>Framing report</title>\n"
+            f"<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+
+
+# ---------------------------------------------------------------- the stage
+
+
+def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dict:
+    data = collect(inputs, params)
+    page = render_report(data)
+    records.write_text(out_dir / REPORT, page)
+    return {"counts": {"articles": len(data["articles"]), "outlets": len(data["outlets"]),
+                       "figures": len(data["figures"]), "bytes": len(page.encode("utf-8"))}}
+
+
+from .stage import CorpusStage  # noqa: E402
+
+STAGE = CorpusStage(
+    name="report", folder="09_report",
+    upstreams=(INGEST, STRIP, NORMALIZE, SEGMENT, KEYWORDS, SENTIMENT, FRAMING, FIGURES),
+    run=run_stage,
+    params=dict(DEFAULT_PARAMS),
+    code_files=(Path(__file__),),
+    libraries=("pandas",),
+)

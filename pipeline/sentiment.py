@@ -1,0 +1,375 @@
+"""Sentiment: lexicon-based scores per sentence and per article, with a target entity.
+
+Method (see notes/sentiment.md for the validation and the choices):
+
+* Words are matched on the segment tokens, longest first, also across up to
+  :data:`MAX_NGRAM` adjacent tokens (so 创新高 matches when the tokenizer gives 创 新高).
+* A sentiment word contributes its lexicon weight (general lexicon, overridden by the
+  domain lexicon; weight 0 in the domain lexicon silences a general word).
+* Negators (不, 没有, 并非 ...) flip the next sentiment word of their clause: the scope ends
+  at punctuation, a contrast word or the sentiment word it flips. Two negators cancel.
+* Degree adverbs (极 2.0, 很 1.5, 更 1.25, 稍 0.6 ...) multiply the next sentiment word. A
+  negator before a degree word ("不很好") flips at half strength.
+* Contrast (但, 然而, 不过, 却 ...): what follows the last contrast word counts 1.5 times,
+  what precedes it 0.5 times; a concessive clause (虽然, 尽管 ...) counts 0.5 times more.
+* A sentence's raw sum ``s`` becomes ``s / sqrt(s^2 + alpha)`` in (-1, 1); the label is
+  neu when ``|score| < neutral`` and otherwise pos or neg.
+
+An article's score is the mean of its sentence scores; the shares count sentence labels;
+``target_*`` repeats that on the sentences that mention the target entity.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+from . import records
+from .config import RESOURCES
+
+LEXICON_PATH = RESOURCES / "sentiment_lexicon.tsv"
+DOMAIN_PATH = RESOURCES / "sentiment_domain.tsv"
+MODIFIERS_PATH = RESOURCES / "sentiment_modifiers.tsv"
+
+MAX_NGRAM = 4
+CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5
+CONCESSION = 0.5
+NEGATED_DEGREE = 0.5
+
+DEFAULT_TARGET = {"name": "智谱", "aliases": ["智谱", "智谱AI", "智谱清言", "Zhipu"]}
+DEFAULT_PARAMS = {
+    "alpha": 4.0,          # s / sqrt(s^2 + alpha)
+    "neutral": 0.1,        # |score| below this is neu
+    "domain": True,        # use the domain lexicon
+    "target": DEFAULT_TARGET,
+}
+
+# Clause ends: the scope of a negator or degree word, and of a concessive clause.
+_CLAUSE_END = re.compile(r"^[，,；;：:。！？!?…\n\r]+$")
+_MODIFIER_KINDS = ("negation", "degree", "contrast", "concession")
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n+")
+
+
+# ---------------------------------------------------------------- lexicon
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    words: Mapping[str, float]             # sentiment word -> weight (signed)
+    negators: Mapping[str, float]          # negator -> strength
+    degree: Mapping[str, float]            # degree adverb -> multiplier
+    contrast: frozenset[str]
+    concession: frozenset[str]
+    max_len: int = field(default=0)        # longest entry, in characters
+
+    def kind(self, term: str) -> str | None:
+        if term in self.negators:
+            return "negation"
+        if term in self.degree:
+            return "degree"
+        if term in self.contrast:
+            return "contrast"
+        if term in self.concession:
+            return "concession"
+        if self.words.get(term):
+            return "word"
+        return None
+
+
+def _tsv_rows(path: Path) -> Iterable[list[str]]:
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#") or line.startswith("term\t"):
+            continue
+        yield line.split("\t")
+
+
+def load_lexicon(*, domain: bool = True, general: bool = True) -> Lexicon:
+    """The lexicon from pipeline/resources: general (+ domain overrides) and modifiers."""
+    words: dict[str, float] = {}
+    if general:
+        words.update((row[0], float(row[1])) for row in _tsv_rows(LEXICON_PATH))
+    if domain:
+        words.update((row[0], float(row[1])) for row in _tsv_rows(DOMAIN_PATH))
+    negators, degree, contrast, concession = {}, {}, set(), set()
+    for term, kind, weight in _tsv_rows(MODIFIERS_PATH):
+        if kind == "negation":
+            negators[term] = float(weight)
+        elif kind == "degree":
+            degree[term] = float(weight)
+        elif kind == "contrast":
+            contrast.add(term)
+        elif kind == "concession":
+            concession.add(term)
+        else:
+            raise ValueError(f"{MODIFIERS_PATH.name}: unknown kind {kind!r} for {term!r}")
+    for term in (*negators, *degree, *contrast, *concession):
+        words.pop(term, None)
+    words = {w: v for w, v in words.items() if v}
+    max_len = max(map(len, (*words, *negators, *degree, *contrast, *concession)), default=1)
+    return Lexicon(words, negators, degree, frozenset(contrast), frozenset(concession), max_len)
+
+
+# ---------------------------------------------------------------- scoring
+
+
+@dataclass(frozen=True)
+class SentenceScore:
+    raw: float
+    score: float
+    label: str
+    matched: list[list]   # [[term, contribution], ...] in text order
+
+
+def _units(tokens: Sequence[str], lex: Lexicon) -> list[tuple[str, str | None]]:
+    """Tokens grouped into (term, kind): the longest run of <= MAX_NGRAM tokens that is a lexicon entry."""
+    out = []
+    i, n = 0, len(tokens)
+    while i < n:
+        if _CLAUSE_END.match(tokens[i]):
+            out.append((tokens[i], "end"))
+            i += 1
+            continue
+        first = lex.kind(tokens[i])
+        found = None
+        if first not in _MODIFIER_KINDS:  # a modifier token never starts a longer match (很 好 is degree + word)
+            for j in range(min(n, i + MAX_NGRAM), i + 1, -1):
+                term = "".join(tokens[i:j])
+                if len(term) <= lex.max_len and lex.kind(term) == "word":
+                    found = (term, "word", j)
+                    break
+        if found is not None:
+            out.append(found[:2])
+            i = found[2]
+        elif first is None and (split := _split_modified(tokens[i], lex)):
+            out.extend(split)  # 不差 -> 不 + 差, 更好 -> 更 + 好
+            i += 1
+        else:
+            out.append((tokens[i], first))
+            i += 1
+    return out
+
+
+def _split_modified(token: str, lex: Lexicon) -> list[tuple[str, str]] | None:
+    """A token the lexicon lacks that is a negator or degree word + a sentiment word (不差, 更好), split."""
+    for k in (2, 1):
+        head, rest = token[:k], token[k:]
+        kind = lex.kind(head)
+        if rest and kind in ("negation", "degree") and lex.kind(rest) == "word":
+            return [(head, kind), (rest, "word")]
+    return None
+
+
+def label_for(score: float, *, neutral: float) -> str:
+    return "neu" if abs(score) < neutral else ("pos" if score > 0 else "neg")
+
+
+def normalise(raw: float, *, alpha: float) -> float:
+    return raw / math.sqrt(raw * raw + alpha) if raw else 0.0
+
+
+def score_tokens(tokens: Sequence[str], lex: Lexicon, *, alpha: float = 4.0, neutral: float = 0.1) -> SentenceScore:
+    """Score one sentence given its tokens (all of them, punctuation included)."""
+    parts: list[list[tuple[str, float]]] = [[]]  # contributions between contrast words
+    negation = 0.0      # strength of pending negators (0 = none); sign flips per negator
+    flips = 0
+    degree = 1.0
+    negated_degree = False
+    conceded = False
+    for term, kind in _units(tokens, lex):
+        if kind == "end":
+            flips, negation, degree, negated_degree, conceded = 0, 0.0, 1.0, False, False
+        elif kind == "contrast":
+            parts.append([])
+            flips, negation, degree, negated_degree, conceded = 0, 0.0, 1.0, False, False
+        elif kind == "concession":
+            conceded = True
+        elif kind == "negation":
+            flips += 1
+            negation = lex.negators[term] if negation == 0 else min(negation, lex.negators[term])
+        elif kind == "degree":
+            degree *= lex.degree[term]
+            negated_degree = negated_degree or flips > 0
+        elif kind == "word":
+            value = lex.words[term]
+            if flips % 2:
+                value = -value * negation * (NEGATED_DEGREE if negated_degree else degree)
+            else:
+                value *= degree
+            if conceded:
+                value *= CONCESSION
+            parts[-1].append((term, value))
+            flips, negation, degree, negated_degree = 0, 0.0, 1.0, False
+    matched: list[list] = []
+    raw = 0.0
+    last = len(parts) - 1
+    for k, part in enumerate(parts):
+        weight = 1.0 if last == 0 else (CONTRAST_AFTER if k == last else CONTRAST_BEFORE)
+        for term, value in part:
+            matched.append([term, round(value * weight, 4)])
+            raw += value * weight
+    score = normalise(raw, alpha=alpha)
+    return SentenceScore(raw, score, label_for(score, neutral=neutral), matched)
+
+
+def mentions(text: str, aliases: Iterable[str]) -> bool:
+    folded = text.casefold()
+    return any(alias.casefold() in folded for alias in aliases)
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 6) if values else None
+
+
+# ---------------------------------------------------------------- the stage
+
+
+@dataclass(frozen=True)
+class Resources:
+    lexicon: Lexicon
+    alpha: float
+    neutral: float
+    aliases: tuple[str, ...]
+
+
+def load_resources(params: Mapping) -> Resources:
+    p = {**DEFAULT_PARAMS, **params}
+    target = p["target"] or {}
+    aliases = tuple(target.get("aliases") or ([target["name"]] if target.get("name") else []))
+    return Resources(load_lexicon(domain=p["domain"]), float(p["alpha"]), float(p["neutral"]), aliases)
+
+
+def process_record(record: dict, resources: Resources) -> dict:
+    sentences = []
+    scores, labels, target_scores = [], [], []
+    for sentence in record["sentences"]:
+        tokens = [tok[0] for tok in sentence["tokens"]]
+        s = score_tokens(tokens, resources.lexicon, alpha=resources.alpha, neutral=resources.neutral)
+        hit = mentions(sentence["text"], resources.aliases)
+        score = round(s.score, 6)
+        scores.append(score)
+        labels.append(s.label)
+        if hit:
+            target_scores.append(score)
+        sentences.append({"index": sentence["index"], "text": sentence["text"], "score": score,
+                          "label": s.label, "mentions_target": hit, "matched": s.matched})
+    n = len(sentences)
+    share = (lambda lab: round(labels.count(lab) / n, 6)) if n else (lambda lab: None)
+    out = {"id": record["id"], "source": record["source"], "outlet": record["outlet"], "title": record["title"],
+           "score": _mean(scores), "pos_share": share("pos"), "neu_share": share("neu"),
+           "neg_share": share("neg"), "n_sentences": n,
+           "target_score": _mean(target_scores), "target_n_sentences": len(target_scores),
+           "sentences": sentences}
+    if not n:
+        out["warnings"] = ["no sentences to score"]
+    return out
+
+
+# ---------------------------------------------------------------- scoring any text
+
+
+class TextScorer:
+    """Scores raw text with the stage's method: OpenCC t2s, the segment stage's tokenizer."""
+
+    def __init__(self, params: Mapping | None = None):
+        import opencc
+
+        self.params = {**DEFAULT_PARAMS, **(params or {})}
+        self.resources = load_resources(self.params)
+        self._t2s = opencc.OpenCC("t2s")
+        self._tokenize = _segment_tokenizer()
+
+    def tokens(self, text: str) -> list[str]:
+        return self._tokenize(self._t2s.convert(text))
+
+    def sentence(self, text: str) -> SentenceScore:
+        r = self.resources
+        return score_tokens(self.tokens(text), r.lexicon, alpha=r.alpha, neutral=r.neutral)
+
+    def document(self, text: str) -> float:
+        """Mean sentence score of a longer text (split on 。！？ and line breaks); 0 when empty."""
+        parts = [p.strip() for p in _SENTENCE_END.split(self._t2s.convert(text)) if p and p.strip()]
+        scores = [self.sentence(p).score for p in parts]
+        return sum(scores) / len(scores) if scores else 0.0
+
+
+def _segment_tokenizer():
+    """``text -> tokens`` with the segment stage's tokenizer, or an explicit jieba Tokenizer."""
+    try:
+        from . import segment
+    except ModuleNotFoundError as exc:  # the segment stage not present: same algorithm, no user dict
+        if exc.name != "pipeline.segment":
+            raise
+        import jieba
+
+        tok = jieba.Tokenizer()
+        return lambda text: tok.lcut(text)
+    res = segment.load_resources(segment.STAGE.params)
+    tok = getattr(res, "tokenizer", res)  # the segment stage's Tokenizer (its .cut is the stage's words)
+    return lambda text: tok.cut(text) if text else []
+
+
+def main_sentiment_score(argv: list[str]) -> int:
+    """``python -m pipeline sentiment-score [--file PATH]``: score<TAB>label per input line."""
+    ap = argparse.ArgumentParser(prog="python -m pipeline sentiment-score",
+                                 description="Score each line of text (stdin or --file): prints score<TAB>label.")
+    ap.add_argument("--file", type=Path, help="read lines from this file instead of standard input")
+    ap.add_argument("--no-domain", action="store_true", help="general lexicons only, without the domain lexicon")
+    args = ap.parse_args(argv)
+    scorer = TextScorer({"domain": not args.no_domain})
+    stream = open(args.file, encoding="utf-8") if args.file else sys.stdin
+    try:
+        for line in stream:
+            text = line.rstrip("\r\n")
+            s = scorer.sentence(text) if text.strip() else SentenceScore(0.0, 0.0, "neu", [])
+            sys.stdout.write(f"{s.score:.4f}\t{s.label}\n")
+    finally:
+        if args.file:
+            stream.close()
+    return 0
+
+
+# ---------------------------------------------------------------- tables
+
+
+def sentiment_frame(stage_dir: Path):
+    import pandas as pd
+
+    cols = ("id", "source", "outlet", "score", "pos_share", "neu_share", "neg_share", "n_sentences",
+            "target_score", "target_n_sentences")
+    rows = [[r[c] for c in cols] for r in records.read_jsonl(Path(stage_dir) / "articles.jsonl")]
+    return pd.DataFrame(rows, columns=list(cols)).astype({"score": "float64", "target_score": "float64",
+                                                         "pos_share": "float64", "neu_share": "float64",
+                                                         "neg_share": "float64"})
+
+
+def sentences_frame(stage_dir: Path):
+    import pandas as pd
+
+    cols = ("id", "source", "outlet", "index", "text", "score", "label", "mentions_target", "position")
+    rows = []
+    for r in records.read_jsonl(Path(stage_dir) / "articles.jsonl"):
+        n = len(r["sentences"])
+        for k, s in enumerate(r["sentences"]):
+            rows.append([r["id"], r["source"], r["outlet"], s["index"], s["text"], s["score"], s["label"],
+                         s["mentions_target"], k / (n - 1) if n > 1 else 0.0])
+    return pd.DataFrame(rows, columns=list(cols))
+
+
+from .stage import ArticleStage  # noqa: E402
+
+STAGE = ArticleStage(
+    name="sentiment",
+    folder="06_sentiment",
+    upstream="04_segment",
+    process=process_record,
+    load_resources=load_resources,
+    params=dict(DEFAULT_PARAMS),
+    resource_files=(LEXICON_PATH, DOMAIN_PATH, MODIFIERS_PATH),
+    code_files=(Path(__file__),),
+    libraries=("opencc",),
+)
+TABLES = {"sentiment": sentiment_frame, "sentences": sentences_frame}

@@ -1,0 +1,193 @@
+"""Stage ``strip``: drop boilerplate lines, and say which and why.
+
+Rules are data (``resources/strip_rules.yaml``): regular expressions, each with a
+reason, matched against whole lines. A *tail* rule (``相關推薦``, ``熱點推薦``...)
+removes its line and everything after it. Every removed line is recorded as
+``{line, text, reason}`` with its 0-based line number in the input text, so a reader
+can audit exactly what went. Blank lines carry no content and are dropped silently.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from .config import RESOURCES
+from .stage import ArticleStage, Skip
+
+RULES_PATH = RESOURCES / "strip_rules.yaml"
+WARN_SHARE = 0.5
+
+# Tone-marked pinyin that some portals put after each character: 網(wǎng). Rules match
+# the line without it; the text kept is untouched (normalize removes it).
+_TONE = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+PINYIN_PAREN = re.compile(rf"(?<=[\u3400-\u9fff\uf900-\ufaff])\((?=[a-zü{_TONE}]*[{_TONE}])[a-zü{_TONE}]{{1,8}}\)")
+
+
+@dataclass(frozen=True)
+class Rule:
+    reason: str
+    pattern: re.Pattern
+    scope: str = "line"               # line | head | tail
+    max_len: int | None = None
+    followed_by: re.Pattern | None = None
+    first_line_only: bool = False
+
+
+@dataclass(frozen=True)
+class Rules:
+    line: tuple[Rule, ...]
+    tail: tuple[Rule, ...]
+    any_line: re.Pattern              # prefilter: a line no rule can match is body
+    head_lines: int
+    tail_min_share: float
+
+
+def load_rules(path: Path = RULES_PATH) -> Rules:
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    rules = []
+    for raw in data["rules"]:
+        rules.append(Rule(
+            reason=raw["reason"],
+            pattern=re.compile(raw["pattern"]),
+            scope=raw.get("scope", "line"),
+            max_len=raw.get("max_len"),
+            followed_by=re.compile(raw["followed_by"]) if raw.get("followed_by") else None,
+            first_line_only=bool(raw.get("first_line_only", False)),
+        ))
+    line = tuple(r for r in rules if r.scope in ("line", "head"))
+    tail = tuple(r for r in rules if r.scope == "tail")
+    any_line = re.compile("|".join(f"(?:{r.pattern.pattern})" for r in rules))
+    return Rules(line=line, tail=tail, any_line=any_line, head_lines=int(data.get("head_lines", 6)),
+                 tail_min_share=float(data.get("tail_min_share", 0.3)))
+
+
+def line_key(line: str) -> str:
+    """What the rules see: the line trimmed, without inserted pinyin."""
+    return PINYIN_PAREN.sub("", line).strip()
+
+
+def _matches(rule: Rule, key: str, next_key: str, head_pos: int | None) -> bool:
+    if rule.scope == "head" and (head_pos is None or (rule.first_line_only and head_pos != 0)):
+        return False
+    if rule.max_len is not None and len(key) > rule.max_len:
+        return False
+    if not rule.pattern.search(key):
+        return False
+    return rule.followed_by is None or bool(rule.followed_by.search(next_key))
+
+
+def strip_lines(text: str, rules: Rules, *, title: str = "") -> tuple[list[tuple[int, str]], list[dict]]:
+    """Split ``text`` into kept lines and removed lines.
+
+    Returns ``(kept, removed)``: kept is ``[(line_no, line)]`` (trimmed, non-blank), removed
+    is ``[{"line", "text", "reason"}]`` in line order.
+    """
+    lines = text.split("\n")
+    keys = PINYIN_PAREN.sub("", text).split("\n")
+    if len(keys) != len(lines):  # pragma: no cover - the pattern never spans a line end
+        keys = [line_key(ln) for ln in lines]
+    else:
+        keys = [k.strip() for k in keys]
+    nonblank = [i for i, k in enumerate(keys) if k]
+    next_of = {a: b for a, b in zip(nonblank, nonblank[1:])}
+    head = {i: pos for pos, i in enumerate(nonblank[: rules.head_lines])}
+    total = sum(len(keys[i]) for i in nonblank) or 1
+
+    kept: list[tuple[int, str]] = []
+    removed: list[dict] = []
+    seen = 0
+    title_key = line_key(title) if title else ""
+    for i in nonblank:
+        key, line = keys[i], lines[i].strip()
+        reason = None
+        if title_key and not kept and key == title_key:  # the title is a field, not body
+            reason = "title"
+        elif rules.any_line.search(key):
+            if seen / total >= rules.tail_min_share and any(r.pattern.search(key) for r in rules.tail):
+                for j in nonblank:
+                    if j >= i:
+                        removed.append({"line": j, "text": lines[j].strip(), "reason": "related"})
+                break
+            next_key = keys[next_of[i]] if i in next_of else ""
+            for rule in rules.line:
+                if _matches(rule, key, next_key, head.get(i)):
+                    reason = rule.reason
+                    break
+        seen += len(key)
+        if reason is None:
+            kept.append((i, line))
+        else:
+            removed.append({"line": i, "text": line, "reason": reason})
+    return kept, removed
+
+
+def strip(text: str, rules: Rules, *, title: str = "") -> str:
+    """The body of ``text`` without boilerplate lines, one paragraph a line."""
+    kept, _ = strip_lines(text, rules, title=title)
+    return "\n".join(line for _, line in kept)
+
+
+# ------------------------------------------------------------------ the stage
+
+
+def load_resources(params: Mapping) -> Rules:
+    return load_rules(RULES_PATH)
+
+
+def process_record(record: dict, rules: Rules) -> dict:
+    text = record.get("text") or ""
+    kept, removed = strip_lines(text, rules, title=record.get("title") or "")
+    body = "\n".join(line for _, line in kept)
+    total = sum(len(ln.strip()) for ln in text.split("\n"))
+    removed_chars = sum(len(r["text"]) for r in removed)
+    share = round(removed_chars / total, 6) if total else 0.0
+    out = {"id": record["id"], "source": record["source"], "outlet": record.get("outlet", ""),
+           "title": record.get("title", ""), "text": body, "removed": removed, "removed_share": share}
+    warnings = list(record.get("warnings") or [])
+    if not body.strip():
+        raise Skip("no body left after strip")
+    if share > WARN_SHARE:
+        warnings.append(f"strip removed {share:.0%} of the text ({len(removed)} lines)")
+    if warnings:
+        out["warnings"] = warnings
+    return out
+
+
+def to_frame(stage_dir: Path):
+    """One row per article: id, source, outlet, text, removed_share, n_removed, removed."""
+    import pandas as pd
+
+    from . import records
+
+    rows = [{"id": r["id"], "source": r["source"], "outlet": r["outlet"], "title": r["title"], "text": r["text"],
+             "removed_share": r["removed_share"], "n_removed": len(r["removed"]), "removed": r["removed"]}
+            for r in records.read_jsonl(Path(stage_dir) / "articles.jsonl")]
+    return pd.DataFrame(rows, columns=["id", "source", "outlet", "title", "text", "removed_share", "n_removed",
+                                       "removed"])
+
+
+def removed_frame(stage_dir: Path):
+    """One row per removed line: id, source, line, text, reason."""
+    import pandas as pd
+
+    from . import records
+
+    rows = [{"id": r["id"], "source": r["source"], **item}
+            for r in records.read_jsonl(Path(stage_dir) / "articles.jsonl") for item in r["removed"]]
+    return pd.DataFrame(rows, columns=["id", "source", "line", "text", "reason"])
+
+
+STAGE = ArticleStage(
+    name="strip", folder="02_strip", upstream="01_ingest",
+    process=process_record,
+    load_resources=load_resources,
+    params={"warn_share": WARN_SHARE},
+    resource_files=(RULES_PATH,),
+    code_files=(Path(__file__),),
+    libraries=("pyyaml",),
+)
+TABLES = {"strip": to_frame, "removed": removed_frame}

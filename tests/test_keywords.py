@@ -1,0 +1,121 @@
+"""Keywords: TF-IDF top terms, background idf, Fightin' Words, and the seeds' snapshot."""
+from __future__ import annotations
+
+import csv
+import math
+from collections import Counter
+
+import pytest
+
+from pipeline import keywords, records
+
+
+def test_fightin_words_symmetric_groups_give_zero():
+    counts = {"A": Counter({"x": 5, "y": 3}), "B": Counter({"x": 5, "y": 3})}
+    out = keywords.fightin_words(counts, alpha0=10)
+    for group in out.values():
+        assert all(abs(r["z"]) < 1e-9 for r in group)
+
+
+def test_fightin_words_word_only_in_one_group():
+    counts = {"A": Counter({"shared": 10, "only_a": 6}), "B": Counter({"shared": 10, "only_b": 1})}
+    out = {g: {r["term"]: r for r in rows} for g, rows in keywords.fightin_words(counts, alpha0=10).items()}
+    assert out["A"]["only_a"]["z"] > 0 > out["B"]["only_a"]["z"]
+    assert out["A"]["only_a"]["count"] == 6 and out["A"]["only_a"]["count_rest"] == 0
+    # one vs the rest with two groups: B's z for a term is the negative of A's
+    assert out["B"]["only_a"]["z"] == pytest.approx(-out["A"]["only_a"]["z"])
+    assert keywords.fightin_words(counts, alpha0=10)["A"][0]["term"] == "only_a"
+
+
+def test_fightin_words_formula():
+    counts = {"A": Counter({"w": 3, "v": 1}), "B": Counter({"w": 1, "v": 3})}
+    a0 = 8.0
+    a = a0 * 4 / 8  # pooled w = 4 of 8 tokens
+    delta = math.log((3 + a) / (4 + a0 - 3 - a)) - math.log((1 + a) / (4 + a0 - 1 - a))
+    z = delta / math.sqrt(1 / (3 + a) + 1 / (1 + a))
+    row = next(r for r in keywords.fightin_words(counts, alpha0=a0)["A"] if r["term"] == "w")
+    assert row["delta"] == pytest.approx(delta) and row["z"] == pytest.approx(z)
+
+
+@pytest.mark.parametrize("scores, k, expected", [
+    ({"乙": 0.5, "甲": 0.5, "丙": 0.9}, 3, ["丙", "乙", "甲"]),   # ties: term ascending (乙 < 甲 in code points)
+    ({"b": 0.1, "a": 0.1, "c": 0.1}, 2, ["a", "b"]),
+    ({"a": 0.30000000000000004, "b": 0.3}, 2, ["a", "b"]),        # float noise below 1e-6 is a tie
+    ({"a": 0.0, "b": 0.2}, 5, ["b"]),
+])
+def test_top_terms_deterministic(scores, k, expected):
+    assert [t for t, _ in keywords.top_terms(scores, k)] == expected
+
+
+def test_merged_idf():
+    idf = keywords.merged_idf({"a": 2}, 4, {"a": 10, "b": 1}, 100, ["a", "b", "c"])
+    assert idf == pytest.approx([math.log(105 / 13) + 1, math.log(105 / 2) + 1, math.log(105 / 1) + 1])
+
+
+def _segment_dir(tmp_path, docs):
+    """A fake 04_segment folder: docs = [(id, outlet, [(token, is_content), ...]), ...]."""
+    recs = []
+    for id_, outlet, toks in docs:
+        tokens = [[t, "n", 0, 0, c] for t, c in toks]
+        recs.append({"id": id_, "source": id_ + ".txt", "outlet": outlet, "title": "",
+                     "sentences": [{"index": 0, "text": "".join(t for t, _ in toks), "start": 0, "tokens": tokens}]})
+    folder = tmp_path / "04_segment"
+    records.write_jsonl(folder / "articles.jsonl", recs)
+    return folder
+
+
+def _rows(path):
+    with open(path, encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize("idf", ["corpus", "background"])
+def test_run_stage(tmp_path, idf):
+    seg = _segment_dir(tmp_path, [
+        ("a", "甲报", [("智谱", 1), ("的", 0), ("裁员", 1), ("裁员", 1), ("钱", 1)]),
+        ("b", "乙报", [("智谱", 1), ("增长", 1), ("，", 0)]),
+        ("c", "", [("智谱", 1), ("钱", 1), ("增长", 1)]),
+    ])
+    out = tmp_path / "05_keywords"
+    extra = keywords.run_stage({"04_segment": seg}, out, {"idf": idf, "k": 2})
+    kw = _rows(out / "keywords.csv")
+    by_id = {}
+    for r in kw:
+        by_id.setdefault(r["id"], []).append(r["term"])
+    assert by_id["a"][0] == "裁员"                       # twice in a, in no other article
+    assert "的" not in {r["term"] for r in kw}            # only content tokens
+    assert "钱" in by_id["a"] or "钱" in by_id["c"]       # one-character content words are kept
+    assert all(len(v) <= 2 for v in by_id.values())
+    assert [r["rank"] for r in kw if r["id"] == "a"] == ["1", "2"]
+    dist = _rows(out / "distinctive.csv")
+    assert {r["outlet"] for r in dist} == {"甲报", "乙报", keywords.UNKNOWN_OUTLET}
+    assert next(r for r in dist if r["outlet"] == "甲报")["term"] == "裁员"
+    assert extra["totals"]["articles"] == 3
+    # deterministic: the same input gives byte-identical files
+    out2 = tmp_path / "again"
+    keywords.run_stage({"04_segment": seg}, out2, {"idf": idf, "k": 2})
+    assert (out / "keywords.csv").read_bytes() == (out2 / "keywords.csv").read_bytes()
+    assert (out / "distinctive.csv").read_bytes() == (out2 / "distinctive.csv").read_bytes()
+
+
+def test_background_file():
+    n_docs, df = keywords.load_background()
+    assert n_docs > 20000 and df["发展"] > 1000 and min(df.values()) >= 3
+    assert keywords.BACKGROUND_PATH.stat().st_size < 2_000_000
+
+
+def test_one_outlet_gives_no_distinctive_rows(tmp_path):
+    seg = _segment_dir(tmp_path, [("a", "甲报", [("甲", 1)]), ("b", "甲报", [("乙", 1)])])
+    extra = keywords.run_stage({"04_segment": seg}, tmp_path / "out", {})
+    assert _rows(tmp_path / "out" / "distinctive.csv") == [] and extra["notes"]
+
+
+def test_seeds_snapshot(seed_outputs, snapshot):
+    stage_dir = seed_outputs / keywords.STAGE.folder
+    kw = keywords.keywords_frame(stage_dir)
+    assert list(kw.columns) == ["id", "source", "outlet", "term", "score", "rank"]
+    top = {id_: list(g.sort_values("rank")["term"][:10]) for id_, g in kw.groupby("id")}
+    dist = keywords.distinctive_frame(stage_dir)
+    assert {"outlet", "term", "count", "z", "rank"} <= set(dist.columns)
+    distinct = {o: list(g.sort_values("rank")["term"][:10]) for o, g in dist.groupby("outlet")}
+    snapshot("keywords/seeds", {"top10": top, "distinctive_top10": distinct})

@@ -1,0 +1,208 @@
+"""Figures: statistics, every figure in PNG and SVG, CJK glyphs, hostile labels, byte-identical renders."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import math
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+import pandas as pd
+import pytest
+
+from pipeline import plots, records
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+HOSTILE = "<script>alert(1)</script>"
+OUTLETS = ["连线Insight", "光錐智能", HOSTILE, "价格$100 $\\frac{", "unknown (no outlet named)"]
+
+
+# ---------------------------------------------------------------- pure statistics
+
+
+@pytest.mark.parametrize("n, expected", [(1, [0.5]), (2, [0.25, 0.75]), (4, [0.125, 0.375, 0.625, 0.875]), (0, [])])
+def test_relative_positions(n, expected):
+    assert plots.relative_positions(n) == expected
+
+
+@pytest.mark.parametrize("values, window, expected", [
+    ([1, 2, 3, 4, 5], 3, [1.5, 2.0, 3.0, 4.0, 4.5]),
+    ([1, 2, 3], 1, [1.0, 2.0, 3.0]),
+    ([0, 0, 6], 5, [2.0, 2.0, 2.0]),
+    ([], 3, []),
+])
+def test_rolling_mean(values, window, expected):
+    assert plots.rolling_mean(values, window=window) == pytest.approx(expected)
+
+
+def test_bootstrap_interval_is_deterministic_and_brackets_the_mean():
+    values = [-1, -0.5, 0, 0, 0.2, 0.5, 1, 0.3, -0.2, 0.1] * 5
+    first = plots.bootstrap_mean_ci(values, n_boot=500, level=0.95, seed=7, key="甲")
+    assert first == plots.bootstrap_mean_ci(values, n_boot=500, level=0.95, seed=7, key="甲")
+    mean, low, high = first
+    assert mean == pytest.approx(sum(values) / len(values))
+    assert low < mean < high
+    narrower = plots.bootstrap_mean_ci(values, n_boot=500, level=0.5, seed=7, key="甲")
+    assert narrower[2] - narrower[1] < high - low
+
+
+@pytest.mark.parametrize("values, expected", [([0.4], (0.4, 0.4, 0.4)), ([0.2, 0.2, 0.2], (0.2, 0.2, 0.2))])
+def test_bootstrap_degenerate_samples(values, expected):
+    assert plots.bootstrap_mean_ci(values, n_boot=100, level=0.95, seed=1) == pytest.approx(expected)
+
+
+def test_bootstrap_of_nothing_is_nan():
+    assert all(math.isnan(v) for v in plots.bootstrap_mean_ci([], n_boot=100, level=0.95, seed=1))
+
+
+def test_tfidf_similarity():
+    counts = {"甲": Counter({"裁员": 3, "上市": 1}), "乙": Counter({"裁员": 6, "上市": 2}), "丙": Counter({"开源": 4})}
+    df = {"裁员": 2, "上市": 2, "开源": 1}
+    sim = plots.tfidf_similarity(counts, df, 3)
+    assert list(sim.index) == ["丙", "乙", "甲"] and list(sim.columns) == ["丙", "乙", "甲"]
+    assert sim.loc["甲", "乙"] == pytest.approx(1.0)   # proportional vectors
+    assert sim.loc["甲", "丙"] == 0.0                  # no shared term
+    assert (sim.to_numpy() == sim.to_numpy().T).all()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("光锥智能", "光锥智能"),
+    ("a\nb\tc\u202ed", "a b c d"),           # control and bidi characters never reach a figure
+    ("x" * 30, "x" * 19 + "…"),
+    ("   ", "?"),
+    ("$x^2$", "$x^2$"),
+])
+def test_label(text, expected):
+    assert plots.label(text) == expected
+
+
+# ---------------------------------------------------------------- figures from DataFrames
+
+
+def _frames():
+    rows = []
+    for i, outlet in enumerate(OUTLETS):
+        for j, frame in enumerate(("personnel", "capital", "technology")):
+            hits = (i + 1) * (j + 2)
+            rows.append({"outlet": outlet, "frame": frame, "per_1k": hits * 1.5, "hits": hits,
+                         "top_terms": f"裁员×{hits}", "articles": 5 - i, "content_tokens": 1000})
+    return pd.DataFrame(rows)
+
+
+def _sentences():
+    rows = []
+    for i, outlet in enumerate(OUTLETS):
+        for a in range(3):
+            for k in range(12):
+                rows.append({"id": f"{i}-{a}", "outlet": outlet, "index": k,
+                             "score": round(math.sin(i + a + k) * 0.8, 3)})
+    return pd.DataFrame(rows)
+
+
+def _distinctive():
+    terms = ["裁员", "離職", "大模型", "GLM", "$1", HOSTILE, "六小龙"]
+    return pd.DataFrame([{"outlet": o, "term": t, "count": 10 - k, "z": 4.0 - k, "rank": k + 1}
+                         for o in OUTLETS for k, t in enumerate(terms)])
+
+
+def _similarity():
+    counts = {o: Counter({"裁员": i + 1, "上市": 3, "开源": (i * 2) % 5}) for i, o in enumerate(OUTLETS)}
+    return plots.tfidf_similarity(counts, {"裁员": 5, "上市": 5, "开源": 3}, 5)
+
+
+def _build():
+    sentences = _sentences()
+    return {
+        "frames_heatmap": plots.frames_heatmap(_frames(), labels={"personnel": "Personnel and layoffs"}),
+        "sentiment_by_outlet": plots.sentiment_by_outlet(sentences, n_boot=200),
+        "distinctive_terms": plots.distinctive_terms(_distinctive(), top=5),
+        "sentiment_arcs": plots.sentiment_arcs(sentences, window=3),
+        "outlet_similarity": plots.outlet_similarity(_similarity()),
+    }
+
+
+@pytest.fixture(scope="module")
+def built():
+    return _build()
+
+
+@pytest.mark.parametrize("name", plots.FIGURES)
+@pytest.mark.parametrize("fmt", plots.FORMATS)
+def test_figure_renders_with_every_glyph(built, name, fmt):
+    data, missing = plots.render_checked(built[name], fmt)
+    assert missing == []
+    assert len(data) > 5000
+    if fmt == "png":
+        assert data.startswith(PNG_MAGIC)
+    else:
+        root = ET.fromstring(data)  # well-formed XML: every label was escaped
+        assert root.tag.endswith("svg")
+        assert not [el for el in root.iter() if el.tag.split("}")[-1] in ("script", "foreignObject")]
+        assert b"<script" not in data and b"Date" not in data
+
+
+def test_missing_glyphs_are_reported():
+    """The check the figures pass must be able to fail: a private-use character has no glyph."""
+    with plots.plotting():
+        fig = plots.new_figure(2, 1)
+        fig.text(0.1, 0.5, "智谱 \ue2c5")
+    _, missing = plots.render_checked(plots.finish(fig), "png")
+    assert missing and "missing from font" in missing[0]
+
+
+def test_the_cjk_font_is_the_bundled_one():
+    from matplotlib import font_manager
+
+    with plots.plotting():
+        path = font_manager.findfont(font_manager.FontProperties(family=plots.FONT_FAMILY), fallback_to_default=False)
+    assert Path(path).resolve() == Path(plots.cjk_font_path()).resolve()
+
+
+def test_renders_are_byte_identical(built):
+    again = _build()
+    for name in plots.FIGURES:
+        for fmt in plots.FORMATS:
+            first = plots.render(built[name], fmt)
+            assert first == plots.render(built[name], fmt), f"{name}.{fmt}: a second save differs"
+            assert first == plots.render(again[name], fmt), f"{name}.{fmt}: a rebuilt figure differs"
+
+
+def test_empty_inputs_give_a_figure_that_says_so():
+    empty = pd.DataFrame(columns=["outlet", "term", "count", "z", "rank"])
+    fig = plots.distinctive_terms(empty)
+    assert "fewer than two outlet groups" in fig.axes[0].texts[0].get_text()
+    data, missing = plots.render_checked(fig, "png")
+    assert data.startswith(PNG_MAGIC) and missing == []
+
+
+def test_sentiment_summary_columns():
+    summary = plots.sentiment_summary(_sentences(), n_boot=100)
+    assert list(summary.columns) == ["outlet", "articles", "sentences", "mean", "ci_low", "ci_high", "level"]
+    assert (summary["ci_low"] <= summary["mean"]).all() and (summary["mean"] <= summary["ci_high"]).all()
+    assert set(summary["articles"]) == {3}
+
+
+# ---------------------------------------------------------------- the stage on the seeds
+
+
+def test_seed_figures(seed_outputs):
+    folder = seed_outputs / "figures"
+    manifest = records.read_json(folder / "manifest.json")
+    assert manifest["missing_glyphs"] == []
+    for name in plots.FIGURES:
+        for fmt in plots.FORMATS:
+            path = folder / f"{name}.{fmt}"
+            assert path.stat().st_size > 5000, path.name
+            assert manifest["outputs"][path.name] == records.sha256_file(path)
+    summary = plots.sentiment_ci_table(folder)
+    assert len(summary) == len(plots.outlet_similarity_table(folder))
+
+
+def test_seed_figures_are_reproducible(seed_outputs, tmp_path):
+    """The stage run again on the same inputs writes byte-identical files."""
+    inputs = {folder: seed_outputs / folder for folder in plots.STAGE.upstreams}
+    plots.run_stage(inputs, tmp_path, plots.STAGE.params)
+    for name in plots.FIGURES:
+        for fmt in plots.FORMATS:
+            a = (seed_outputs / "figures" / f"{name}.{fmt}").read_bytes()
+            assert a == (tmp_path / f"{name}.{fmt}").read_bytes(), f"{name}.{fmt}"

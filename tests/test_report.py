@@ -1,0 +1,182 @@
+"""The report: escaping of untrusted text, safe urls, links to evidence, a planted <script> run end to end."""
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+
+import pytest
+
+from pipeline import records, report
+from pipeline.report import esc, external_link, highlight, safe_url
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = '<img src=x onerror="alert(2)">'
+
+
+@pytest.mark.parametrize("text, expected", [
+    (SCRIPT, "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    ('" onmouseover="x', "&quot; onmouseover=&quot;x"),
+    ("'", "&#x27;"),
+    ("智谱 & 裁员", "智谱 &amp; 裁员"),
+    (None, ""),
+    (3, "3"),
+])
+def test_esc(text, expected):
+    assert esc(text) == expected
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://news.example.com/a?id=1&b=2", "https://news.example.com/a?id=1&b=2"),
+    ("http://example.com", "http://example.com"),
+    ("  https://example.com/x  ", "https://example.com/x"),
+    ("javascript:alert(1)", None),
+    ("JavaScript:alert(1)", None),
+    ("java\tscript:alert(1)", None),
+    ("data:text/html,<script>alert(1)</script>", None),
+    ("vbscript:msgbox", None),
+    ("//evil.example.com/x", None),
+    ("https://", None),
+    ("https://exa mple.com", None),
+    ("https://example.com/\x00", None),
+    ("", None),
+    (None, None),
+    (42, None),
+])
+def test_safe_url(url, expected):
+    assert safe_url(url) == expected
+
+
+def test_external_link_escapes_and_drops_unsafe_urls():
+    assert external_link('https://e.com/?q="><script>', "t") == \
+        '<a href="https://e.com/?q=&quot;&gt;&lt;script&gt;" rel="noopener noreferrer nofollow">t</a>'
+    assert external_link("javascript:alert(1)", SCRIPT) == esc(SCRIPT)
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("公司裁员了", [(2, 4)], "公司<mark>裁员</mark>了"),
+    ("<b>裁员</b>", [(3, 5)], "&lt;b&gt;<mark>裁员</mark>&lt;/b&gt;"),
+    ("裁员裁员", [(2, 4), (0, 2)], "<mark>裁员</mark><mark>裁员</mark>"),
+    ("abc", [(1, 9)], "a<mark>bc</mark>"),        # clamped to the text
+    ("abc", [(2, 1), (5, 6)], "abc"),             # empty or outside spans are ignored
+])
+def test_highlight(text, spans, expected):
+    assert highlight(text, spans) == expected
+
+
+@pytest.mark.parametrize("href", ["javascript:alert(1)", "#a b", "https://x.com", '#a"x'])
+def test_internal_links_refuse_anything_but_our_anchors(href):
+    with pytest.raises(ValueError):
+        report.link(href, "x")
+
+
+@pytest.mark.parametrize("repair, kind, count", [
+    ({"kind": "mojibake", "count": 3}, "mojibake", 3),
+    ({"rule": "t2s"}, "t2s", 1),
+    ({"action": "flagged", "original": "?guī)"}, "flagged", 1),
+    ("pinyin", "pinyin", 1),
+    ({}, "repair", 1),
+])
+def test_repair_kinds(repair, kind, count):
+    assert (report.repair_kind(repair), report.repair_count(repair)) == (kind, count)
+
+
+# ---------------------------------------------------------------- a planted corpus, end to end
+
+BODY = ("智谱宣布裁员，员工表示不满。公司计划上市，估值超过四百亿元。大模型的训练成本很高，亏损仍在扩大。"
+        "竞争对手DeepSeek发布了开源模型，开发者社区反应热烈。")
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    from pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("planted")
+    rows = [
+        {"id": "evil", "outlet": SCRIPT, "title": IMG, "url": "javascript:alert(1)",
+         "text": f"{BODY}\n有人在正文里写了{SCRIPT}这样的代码。\n{BODY}"},
+        {"id": "plain", "outlet": "甲报", "title": "智谱裁员", "url": "https://example.com/a?x=1&y=2",
+         "text": f"{BODY}\n政府与国资平台支持海外市场拓展，出海东南亚。\n{BODY}"},
+        {"id": "nameless", "title": "无名", "url": "https://example.com/b",
+         "text": f"{BODY}\n商业化与项目制交付仍是难题。"},
+    ]
+    corpus = root / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = root / "out"
+    run_pipeline(corpus, out, jobs=1, progress=False, log=lambda m: None, warn=lambda m: None)
+    return out
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "h4", "nav", "a", "p", "table",
+                "thead", "tbody", "tr", "th", "td", "figure", "img", "figcaption", "section", "ul", "ol", "li",
+                "span", "mark"}
+ALLOWED_ATTRS = {"charset", "http-equiv", "content", "name", "lang", "href", "id", "class", "src", "alt", "rel",
+                 "value"}
+
+
+def test_planted_script_is_escaped_everywhere(planted):
+    page = (planted / "09_report" / report.REPORT).read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert "onerror=" not in page.replace("onerror=&quot;", "")  # only ever as escaped text
+    assert esc(SCRIPT) in page                                   # the outlet name and the sentence, as text
+    assert page.count(esc(SCRIPT)) >= 3
+    assert esc(IMG) in page
+
+    parser = _Tags()
+    parser.feed(page)
+    seen = {tag for tag, _ in parser.tags}
+    assert seen <= ALLOWED_TAGS, seen - ALLOWED_TAGS
+    ids = [attrs["id"] for _, attrs in parser.tags if "id" in attrs]
+    assert len(ids) == len(set(ids)), "anchors are unique"
+    for tag, attrs in parser.tags:
+        assert set(attrs) <= ALLOWED_ATTRS, (tag, attrs)
+        href = attrs.get("href")
+        if href is not None:
+            assert href.startswith(("#", "https://", "http://")), href
+            if href.startswith("#"):
+                assert href[1:] in ids, f"dangling link {href}"
+        if tag == "img":
+            assert attrs["src"].startswith("data:image/png;base64,")
+    assert "javascript:alert(1)" not in [a.get("href") for _, a in parser.tags]
+    # The safe url survives, escaped once in its attribute.
+    assert 'href="https://example.com/a?x=1&amp;y=2"' in page
+    # The sentence with the script is shown as text with its score.
+    assert any(SCRIPT in chunk for chunk in parser.text)
+
+
+def test_report_links_numbers_to_sentences(planted):
+    page = (planted / "09_report" / report.REPORT).read_text(encoding="utf-8")
+    parser = _Tags()
+    parser.feed(page)
+    # Each outlet's top frame count links to its evidence list, which highlights the matched term.
+    assert '<mark>裁员</mark>' in page
+    assert "unknown (no outlet named)" in page
+    for section in ("corpus", "figures", "outlets", "evidence", "terms", "articles", "stripped", "repairs"):
+        assert f'id="{section}"' in page
+    assert page.count("data:image/png;base64,") == 5
+    assert "<meta http-equiv=\"Content-Security-Policy\"" in page
+
+
+def test_report_is_deterministic(planted, tmp_path):
+    inputs = {folder: planted / folder for folder in report.STAGE.upstreams}
+    report.run_stage(inputs, tmp_path, report.STAGE.params)
+    assert (tmp_path / report.REPORT).read_bytes() == (planted / "09_report" / report.REPORT).read_bytes()
+
+
+def test_seed_report(seed_outputs):
+    page = (seed_outputs / "09_report" / report.REPORT).read_text(encoding="utf-8")
+    manifest = records.read_json(seed_outputs / "09_report" / "manifest.json")
+    assert manifest["counts"]["articles"] == 5 and manifest["counts"]["figures"] == 5
+    assert "智谱" in page and page.count("<figure") == 5

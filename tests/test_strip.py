@@ -1,0 +1,219 @@
+"""The strip stage: rule table, tail, title, audit fields, and the seeds."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline import records, strip
+from pipeline.stage import Skip
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return strip.load_rules()
+
+
+def reason_of(line: str, rules, *, before: str = "", after: str = "") -> str | None:
+    """The reason ``line`` is removed with, in an article that has body around it."""
+    body = "这是正文的第一段，内容足够长，不会被当作模板删除。\n" * 3
+    text = f"{body}{before}{line}\n{after}{body}"
+    _, removed = strip.strip_lines(text, rules)
+    target = body.count("\n") + before.count("\n")
+    return next((r["reason"] for r in removed if r["line"] == target), None)
+
+
+@pytest.mark.parametrize("line, reason", [
+    ("![]()", "image"),
+    ("![图片](http://x/y.jpg)", "image"),
+    ("文/竇文雪", "byline"),
+    ("文丨江思遠(yuǎn)", "byline"),
+    ("文 | 华商韬略 耳令", "byline"),
+    ("作者：张三", "byline"),
+    ("记者 刘涛", "byline"),
+    ("編輯/子夜", "editor"),
+    ("责任编辑：王五", "editor"),
+    ("責任編輯:王五", "editor"),
+    ("（ 责任编辑：魏喆 ）", "editor"),
+    ("来源：新华网", "source"),
+    ("來源:新華網", "source"),
+    ("本文来自微信公众号“光锥智能”，作者：郝鑫", "source"),
+    ("本文來自微信公眾號「光錐智能」", "source"),
+    ("圖源智譜官網", "caption"),
+    ("图源：视觉中国", "caption"),
+    ("題圖來源:智譜官網(wǎng)", "caption"),
+    ("题图来自：Unsplash", "caption"),
+    ("▲唐杰介绍悟道大模型团队组建,智源研究院", "caption"),
+    ("(本文頭圖來源于智譜官網。)", "caption"),
+    ("特別聲明:以上內容(如有圖片或視頻亦包括在內)為自媒體平臺“網易號”用戶上傳并發布,本平臺僅提供信息存儲服務。",
+     "disclaimer"),
+    ("特别声明：以上内容为自媒体平台“网易号”用户上传并发布，本平台仅提供信息存储服务。", "disclaimer"),
+    ("Notice: The content above (including the pictures and videos if any) is uploaded and posted by a user of "
+     "NetEase Hao, which is a social media platform and only provides information storage services.", "disclaimer"),
+    ("声明：该文观点仅代表作者本人，搜狐号系信息发布平台，搜狐仅提供信息存储空间服务。", "disclaimer"),
+    ("返回搜狐，查看更多", "disclaimer"),
+    ("海量资讯、精准解读，尽在新浪财经APP", "disclaimer"),
+    ("未经授权，不得转载", "disclaimer"),
+    ("国产av一二三区|日本不卡动作网站|黄色天天久久影片|99草成人免费在线视频", "spam"),
+    ("網(wǎng)易首頁 > 網(wǎng)易號(hào) > 正文 申請(qǐng)入駐", "navigation"),
+    ("您的位置：主页>艺术教育>院校招生资讯", "navigation"),
+    ("無障礙瀏覽 進入關懷版", "navigation"),
+    ("分享至", "share"),
+    ("分享到 微信 微博 QQ空间", "share"),
+    ("点赞 12 收藏 3", "share"),
+    ("京公網安備 11011402013531號", "registration"),
+    ("京ICP证000009号", "registration"),
+    ("点击上方蓝字关注我们", "follow_prompt"),
+    ("點擊上方藍字關注", "follow_prompt"),
+    ("阅读原文", "follow_prompt"),
+    ("點擊閱讀原文", "follow_prompt"),
+    ("长按识别二维码关注", "follow_prompt"),
+    ("掃碼關注公眾號", "follow_prompt"),
+    ("点个在看", "follow_prompt"),
+])
+def test_boilerplate_line_is_removed_with_its_reason(line, reason, rules):
+    assert reason_of(line, rules) == reason
+
+
+@pytest.mark.parametrize("line", [
+    "1、被曝上市前裁員、多位高管離職,智譜怎么了?",           # section heading
+    "01 調整業務線智譜重整商業化棋盤",                          # numbered heading
+    "C端困局:AI不相信“先來後到”",                              # heading with a colon
+    "智譜帶來 AI 市場估值新敘事。",                             # standfirst
+    "記者:你為甚麼選擇離開?",                                   # interview question
+    "大模型技術的完全自主可控,是我們最核心的一項競爭力。",
+    "扫码支付已经成为城市生活的日常，老人却常常被挡在门外。",  # about QR codes, not a footer
+    "收入、成本和利润三者的关系是这次讨论的重点。",
+    "↓ 流程图从这里开始 ↓",                                      # arrows are not captions
+    "2025",
+])
+def test_body_line_is_kept(line, rules):
+    assert reason_of(line, rules) is None
+
+
+def test_lone_counter_goes_only_before_a_share_widget(rules):
+    assert reason_of("0", rules, after="分享至\n") == "share"
+    assert reason_of("0", rules, after="正文继续。\n") is None
+
+
+def test_first_line_outlet_and_author(rules):
+    kept, removed = strip.strip_lines("光錐智能 葉紅魚\n有望首家沖刺上市的六小虎之一智譜,成了近期的焦點。", rules)
+    assert removed == [{"line": 0, "text": "光錐智能 葉紅魚", "reason": "byline"}]
+    kept, removed = strip.strip_lines("正文第一段。\n光錐智能 葉紅魚\n正文第二段。", rules)
+    assert removed == []
+
+
+def test_related_tail_removes_everything_after(rules):
+    body = "\n".join(f"正文第{i}段，讲的是一件事情的来龙去脉。" for i in range(6))
+    text = body + "\n相關(guān)推薦\n某標題\n\n某賬號\n2025-12-24 13:38:59\n無障礙瀏覽 進入關懷版"
+    kept, removed = strip.strip_lines(text, rules)
+    assert [ln for _, ln in kept] == body.split("\n")
+    assert [r["line"] for r in removed] == [6, 7, 9, 10, 11]
+    assert {r["reason"] for r in removed} == {"related"}
+
+
+def test_related_heading_near_the_top_is_not_a_tail(rules):
+    text = "相关推荐\n" + "\n".join(f"正文第{i}段，讲的是一件事情的来龙去脉。" for i in range(6))
+    kept, removed = strip.strip_lines(text, rules)
+    assert removed == [] and len(kept) == 7  # too early to be a tail; the heading stays, audit shows it
+
+
+def test_title_line_dropped_only_at_the_top(rules):
+    text = "智譜沖刺上市\n正文第一段。\n智譜沖刺上市"
+    kept, removed = strip.strip_lines(text, rules, title="智譜沖刺上市")
+    assert removed == [{"line": 0, "text": "智譜沖刺上市", "reason": "title"}]
+    assert [ln for _, ln in kept] == ["正文第一段。", "智譜沖刺上市"]
+
+
+def test_record_audit_fields_and_warning(rules):
+    record = {"id": "a", "source": "a.txt", "outlet": "", "title": "", "text": "![]()\n編輯/子夜\n正文。"}
+    out = strip.process_record(record, rules)
+    assert list(out)[:4] == ["id", "source", "outlet", "title"]
+    assert out["text"] == "正文。"
+    assert [r["line"] for r in out["removed"]] == [0, 1]
+    assert out["removed_share"] == round(10 / 13, 6)
+    assert out["warnings"] == ["strip removed 77% of the text (2 lines)"]
+
+
+def test_nothing_left_is_skipped(rules):
+    with pytest.raises(Skip, match="no body left after strip"):
+        strip.process_record({"id": "a", "source": "a.txt", "text": "![]()\n分享至\n\n"}, rules)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_strip_never_raises_and_accounts_for_every_line(text):
+    rules = strip.load_rules()
+    kept, removed = strip.strip_lines(text, rules)
+    lines = text.split("\n")
+    seen = sorted([i for i, _ in kept] + [r["line"] for r in removed])
+    assert seen == [i for i, ln in enumerate(lines) if strip.line_key(ln)]
+    assert len(seen) == len(set(seen))
+
+
+# ------------------------------------------------------------------ the seeds
+
+
+def seed_records(seed_outputs):
+    return {r["id"]: r for r in records.read_jsonl(seed_outputs / "02_strip" / "articles.jsonl")}
+
+
+def test_seeds_boilerplate_gone_and_body_kept(seed_outputs):
+    by_prefix = {k[:3]: v for k, v in seed_records(seed_outputs).items()}
+    assert set(by_prefix) == {"000", "001", "002", "003", "004"}
+    gone = {
+        "000": ["![]()", "文/竇文雪", "編輯/子夜", "圖源智譜官網", "(本文頭圖來源于智譜官網。)", "特別聲明", "Notice:"],
+        "001": ["![]()", "特別聲明", "Notice:"],
+        "002": ["光錐智能 葉紅魚", "京公網安備"],
+        "003": ["文 | 华商韬略 耳令", "▲唐杰"],
+        "004": ["国产av", "網(wǎng)易首頁", "分享至", "文丨江思遠(yuǎn)", "題圖來源", "特別聲明", "Notice:",
+                "相關(guān)推薦", "熱點(diǎn)推薦", "秋楓未語", "2025-12-24", "往期回顧", "無障礙瀏覽", "財(cái)經(jīng)要聞"],
+    }
+    kept = {
+        "000": ["預計將在10月完成上市輔導計劃的智譜", "1、被曝上市前裁員、多位高管離職,智譜怎么了?",
+                "綜合來看,智譜必須要盡快證明自己能將技術實力轉化為盈利能力"],
+        "001": ["C端失守,B端重組", "轉(zhuǎn)型之痛:", "智譜的上市之路,正是這場行業(yè)大考的第一個重要交卷時刻。"],
+        "002": ["有望首家沖刺上市的六小虎之一智譜", "01 調整業務線智譜重整商業化棋盤", "總體上看,智譜的這次調整看似是陣痛"],
+        "003": ["半年时间,智谱集齐了5座城市的国资平台", "大模型技术的完全自主可控,是我们最核心的一项竞争力。",
+                "4年前,顶着AI第一股上市的商汤科技"],
+        "004": ["智譜帶來 AI 市場估值新敘事。", "核心數(shù)據(jù)匯總",
+                "AI 是一場關(guān)于生產(chǎn)力和社會(huì)變革的智能無限之戰(zhàn),現(xiàn)在戰(zhàn)役才剛剛開始。"],
+    }
+    for prefix, record in by_prefix.items():
+        lines = record["text"].split("\n")
+        for start in gone[prefix]:
+            assert not any(ln.startswith(start) for ln in lines), (prefix, start)
+        for start in kept[prefix]:
+            assert any(ln.startswith(start) for ln in lines), (prefix, start)
+        assert "" not in lines
+    # ingest found 004's title in its first line: a field, not body
+    assert by_prefix["004"]["title"] == "沖刺第一股,中國最大獨立模型廠商的成色、能力與野心"
+    assert {"line": 4, "text": "沖刺第一股,中國最大獨(dú)立模型廠商的成色、能力與野心", "reason": "title"} in \
+        by_prefix["004"]["removed"]
+    lines_004 = by_prefix["004"]["text"].split("\n")
+    assert lines_004[-1].startswith("AI 是一場關")
+    assert not any(ln == "0" for ln in lines_004)
+
+
+def test_seeds_removed_lines_point_into_the_input(seed_outputs):
+    ingest = {r["id"]: r for r in records.read_jsonl(seed_outputs / "01_ingest" / "articles.jsonl")}
+    for id_, record in seed_records(seed_outputs).items():
+        source_lines = ingest[id_]["text"].split("\n")
+        for item in record["removed"]:
+            assert source_lines[item["line"]].strip() == item["text"]
+        assert 0 < record["removed_share"] < 0.5 or id_.startswith("004")
+
+
+def test_seeds_snapshot(seed_outputs, snapshot):
+    for id_, record in sorted(seed_records(seed_outputs).items()):
+        snapshot(f"strip/{id_}", {k: record[k] for k in ("id", "source", "text", "removed_share", "removed")})
+
+
+def test_tables(seed_outputs):
+    frame = strip.to_frame(seed_outputs / "02_strip")
+    assert list(frame.columns)[:3] == ["id", "source", "outlet"]
+    assert {"text", "removed_share", "n_removed", "removed"} <= set(frame.columns)
+    assert len(frame) == 5
+    removed = strip.removed_frame(seed_outputs / "02_strip")
+    assert list(removed.columns) == ["id", "source", "line", "text", "reason"]
+    assert len(removed) == frame["n_removed"].sum()
