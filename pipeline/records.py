@@ -76,6 +76,25 @@ def write_jsonl(path: Path, records: Iterable[dict]) -> int:
     return n
 
 
+def write_lines(path: Path, lines: Iterable[str]) -> int:
+    """Write ready-made JSON lines (one record each, no newline inside)."""
+    n = 0
+    with atomic_open(path) as fh:
+        for line in lines:
+            fh.write(line)
+            fh.write("\n")
+            n += 1
+    return n
+
+
+def read_lines(path: Path) -> Iterator[str]:
+    """The non-empty lines of a JSON Lines file, unparsed."""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield line.rstrip("\n")
+
+
 def read_jsonl(path: Path) -> Iterator[dict]:
     with open(path, encoding="utf-8") as fh:
         for line in fh:

@@ -15,11 +15,13 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import itertools
+import json
 import multiprocessing
 import os
 import platform
 import shutil
 import sys
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -112,10 +114,11 @@ def fingerprint(stage: ArticleStage | CorpusStage) -> dict:
     }
 
 
-def _cache_key(stage_fp: str, item: dict) -> str:
-    """Content key: keys starting with ``_`` (local paths) are not part of the content."""
-    content = {k: v for k, v in item.items() if not k.startswith("_")}
-    return hashlib.sha256((stage_fp + "\n" + records.dumps(content)).encode("utf-8")).hexdigest()
+def _cache_key(stage_fp: str, item: str | dict) -> str:
+    """Content key of an upstream JSON line, or of an ingest item without its ``_`` keys (local paths)."""
+    if isinstance(item, dict):
+        item = records.dumps({k: v for k, v in item.items() if not k.startswith("_")})
+    return hashlib.sha256((stage_fp + "\n" + item).encode("utf-8")).hexdigest()
 
 
 # ---------------------------------------------------------------- workers
@@ -128,17 +131,33 @@ def _init_worker(stage: ArticleStage) -> None:
     _WORKER["resources"] = stage.load_resources(stage.params)
 
 
-def _apply(item: dict) -> tuple[str, Any]:
+# A worker's answer for one article: (status, payload, id, source, warnings), where
+# payload is the output record as one JSON line when status is "ok", else the reason.
+Result = tuple[str, str, str, str, list]
+
+
+def _apply(item: str | dict) -> Result:
+    """Process one article in a worker: parse, run the stage, serialise.
+
+    Upstream records travel as their JSON lines, so that parsing and serialising,
+    the bulk of the per-article overhead, happen in parallel in the workers.
+    """
     stage: ArticleStage = _WORKER["stage"]
     try:
-        return "ok", stage.process(item, _WORKER["resources"])
+        record = json.loads(item) if isinstance(item, str) else item
+    except ValueError as exc:
+        return "skip", f"upstream record is not valid JSON: {exc}", "?", "?", []
+    id_, source = record.get("id", "?"), record.get("source", "?")
+    try:
+        out = stage.process(record, _WORKER["resources"])
     except Skip as skip:
-        return "skip", skip.reason
+        return "skip", skip.reason, id_, source, []
     except Exception as exc:  # one bad article never stops the run
-        return "skip", f"{stage.name} failed: {type(exc).__name__}: {exc}"
+        return "skip", f"{stage.name} failed: {type(exc).__name__}: {exc}", id_, source, []
+    return "ok", records.dumps(out), id_, source, list(out.get("warnings", ()))
 
 
-def _apply_batch(stage: ArticleStage, items: list[dict]) -> list[tuple[str, Any]]:
+def _apply_batch(stage: ArticleStage, items: list) -> list[Result]:
     """A Dask task: one partition of articles, resources loaded once per worker process."""
     if _WORKER.get("stage") != stage:
         _init_worker(stage)
@@ -153,7 +172,7 @@ class _DaskExecutor:
     def __init__(self, stage: ArticleStage, client: Any):
         self.stage, self.client = stage, client
 
-    def map(self, items: list[dict]) -> Iterator[tuple[str, Any]]:
+    def map(self, items: list) -> Iterator[Result]:
         parts = [items[i:i + self.PARTITION] for i in range(0, len(items), self.PARTITION)]
         futures = self.client.map(_apply_batch, [self.stage] * len(parts), parts, pure=False)
         for future in futures:
@@ -177,7 +196,7 @@ class _Executor:
     def __init__(self, stage: ArticleStage, jobs: int):
         self.stage, self.jobs, self.pool = stage, jobs, None
 
-    def map(self, items: list[dict]) -> Iterator[tuple[str, Any]]:
+    def map(self, items: list) -> Iterator[Result]:
         if self.jobs <= 1 or len(items) < SERIAL_BELOW:
             if "stage" not in _WORKER or _WORKER["stage"] is not self.stage:
                 _init_worker(self.stage)
@@ -222,7 +241,7 @@ def run_article_stage(
     stage: ArticleStage,
     out_root: Path,
     *,
-    items: Iterable[dict | Skipped] | None = None,
+    items: Iterable[str | dict | Skipped] | None = None,
     inputs: Mapping | None = None,
     jobs: int = 1,
     use_cache: bool = True,
@@ -232,14 +251,14 @@ def run_article_stage(
 ) -> dict:
     """Run a per-article stage; returns its manifest.
 
-    ``items`` defaults to the upstream stage's records. ``inputs`` describes them
-    for the manifest (ingest passes the input files' hashes).
+    ``items`` defaults to the upstream stage's records, as JSON lines; ingest passes
+    dicts. ``inputs`` describes them for the manifest (ingest passes the input files' hashes).
     """
     out_root = Path(out_root)
     out_dir = out_root / stage.folder
     if items is None:
         inputs = upstream_input(out_root, stage.upstream)
-        items = records.read_jsonl(out_root / stage.upstream / ARTICLES)
+        items = records.read_lines(out_root / stage.upstream / ARTICLES)
     fp = fingerprint(stage)
     fp_key = records.dumps(fp)
     cache = Cache(out_root / CACHE_DIR / f"{stage.name}.sqlite" if use_cache else None)
@@ -261,43 +280,44 @@ def run_article_stage(
     executor = _DaskExecutor(stage, client) if client is not None else _Executor(stage, max(1, jobs))
     bar = _progress(stage.name, progress)
 
-    def results() -> Iterator[dict]:
+    def results() -> Iterator[str]:
         it = iter(items)
         while batch := list(itertools.islice(it, BATCH)):
-            keys = [None if isinstance(item, Skipped) else _cache_key(fp_key, item) for item in batch]
+            keys = [None if isinstance(item, Skipped) or not use_cache else _cache_key(fp_key, item)
+                    for item in batch]
             hits = cache.get_many([k for k in keys if k is not None])
             slots: list[Any] = []
-            misses: list[tuple[int, dict, str]] = []
+            misses: list[tuple[int, Any, str | None]] = []
             for item, key in zip(batch, keys):
                 counts["input"] += 1
                 if isinstance(item, Skipped):
-                    slots.append(("skip", item.reason, item.id, item.source))
+                    slots.append(("skip", item.reason, item.id, item.source, []))
                 elif key in hits:
                     counts["cached"] += 1
-                    slots.append((*hits[key], item["id"], item["source"]))
+                    slots.append(hits[key])
                 else:
                     misses.append((len(slots), item, key))
                     slots.append(None)
             fresh = []
-            for (pos, item, key), (status, value) in zip(misses, executor.map([m[1] for m in misses])):
-                fresh.append((key, status, value))
-                slots[pos] = (status, value, item["id"], item["source"])
+            for (pos, _, key), result in zip(misses, executor.map([m[1] for m in misses])):
+                fresh.append((key, result))
+                slots[pos] = result
             cache.put_many(fresh)
-            for status, value, id_, source in slots:
+            for status, payload, id_, source, messages in slots:
                 bar.update(1)
                 if status == "skip":
                     counts["skipped"] += 1
-                    skipped.append({"id": id_, "source": source, "reason": value})
-                    say(f"{source}: skipped: {value}")
+                    skipped.append({"id": id_, "source": source, "reason": payload})
+                    say(f"{source}: skipped: {payload}")
                     continue
                 counts["done"] += 1
-                for message in value.get("warnings", ()):
+                for message in messages:
                     warnings.append({"id": id_, "source": source, "warning": message})
                     say(f"{source}: {message}")
-                yield value
+                yield payload
 
     try:
-        records.write_jsonl(out_dir / ARTICLES, results())
+        records.write_lines(out_dir / ARTICLES, results())
     finally:
         executor.close()
         cache.close()
@@ -355,33 +375,27 @@ class Cache:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB)")
 
-    def get_many(self, keys: list[str]) -> dict[str, tuple[str, Any]]:
+    def get_many(self, keys: list[str]) -> dict[str, Result]:
         if self.db is None or not keys:
             return {}
-        import json
-        import zlib
-
         out = {}
         for i in range(0, len(keys), 500):
             part = keys[i:i + 500]
             rows = self.db.execute(f"SELECT key, value FROM results WHERE key IN ({','.join('?' * len(part))})", part)
             for key, value in rows:
                 try:
-                    entry = json.loads(zlib.decompress(value))
+                    out[key] = tuple(json.loads(zlib.decompress(value)))
                 except (zlib.error, ValueError):
                     continue
-                out[key] = (entry["status"], entry["value"])
         return out
 
-    def put_many(self, entries: list[tuple[str, str, Any]]) -> None:
+    def put_many(self, entries: list[tuple[str | None, Result]]) -> None:
         if self.db is None or not entries:
             return
-        import zlib
-
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?)",
-                                [(key, zlib.compress(records.dumps({"status": st, "value": v}).encode(), 1))
-                                 for key, st, v in entries])
+                                [(key, zlib.compress(records.dumps(result).encode(), 1))
+                                 for key, result in entries if key is not None])
 
     def close(self) -> None:
         if self.db is not None:
