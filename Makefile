@@ -45,9 +45,9 @@ snapshots: $(INSTALLED)
 	$(RUN) -m pytest -q --update-snapshots
 	@git --no-pager diff --stat -- tests/snapshots || true
 
-## benchmarks: run the benchmark and evaluation scripts on ../shared/eval (slow; prints figures)
+## benchmarks: run the benchmark and evaluation scripts on ../shared/eval (slow; prints figures; build_* scripts rebuild resources and are run by hand)
 benchmarks: $(INSTALLED)
-	@for b in benchmarks/*.py; do echo "== $$b"; $(RUN) $$b; done
+	@for b in benchmarks/*.py; do case $$b in */build_*) continue;; esac; echo "== $$b"; $(RUN) $$b; done
 
 ## clean: remove outputs/ (keeps .venv)
 clean:

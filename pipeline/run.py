@@ -111,6 +111,8 @@ def summary(manifest: dict) -> str:
     if not counts or "done" not in counts:
         return f"wrote {len(manifest.get('outputs', {}))} file(s) to {manifest['folder']}/"
     text = f"{counts['done']} done, {counts['skipped']} skipped"
+    if manifest.get("cache_hits"):
+        text += f" ({manifest['cache_hits']} from cache)"
     if counts.get("warnings"):
         text += f", {counts['warnings']} warning(s)"
     return text + f" -> {manifest['folder']}/"

@@ -332,9 +332,9 @@ def run_article_stage(
         "warnings": warnings,
         "outputs": {ARTICLES: records.sha256_file(out_dir / ARTICLES)},
     }
-    manifest["counts"].pop("cached")  # depends on cache state, not on the input
+    cached = manifest["counts"].pop("cached")  # depends on cache state, not on the input: not written
     records.write_json(out_dir / MANIFEST, manifest)
-    return manifest
+    return {**manifest, "cache_hits": cached}
 
 
 def run_corpus_stage(stage: CorpusStage, out_root: Path) -> dict:

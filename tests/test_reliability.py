@@ -210,3 +210,20 @@ def test_killed_in_every_stage_then_rerun_gives_the_uninterrupted_output(corpus,
 def test_dask_local_cluster_gives_the_local_output(corpus, reference, tmp_path):
     run_pipeline(corpus, tmp_path / "dask", jobs=2, dask=True, use_cache=False, progress=False, warn=quiet, log=quiet)
     assert tree_bytes(tmp_path / "dask") == reference
+
+
+def test_adding_one_article_recomputes_only_that_article(corpus, tmp_path):
+    out = tmp_path / "out"
+    grown = tmp_path / "corpus.jsonl"
+    grown.write_bytes(corpus.read_bytes())
+    run_pipeline(grown, out, jobs=1, progress=False, warn=quiet, log=quiet)
+    n = sum(1 for _ in open(grown, encoding="utf-8"))
+    with open(grown, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": "new-one", "outlet": "丁报", "text": "智谱宣布完成新一轮融资，估值继续上升。"},
+                            ensure_ascii=False) + "\n")
+    manifests = run_pipeline(grown, out, jobs=1, progress=False, warn=quiet, log=quiet)
+    per_article = [name for name, m in manifests.items() if "cache_hits" in m]
+    assert {"ingest", "strip", "normalize", "segment", "sentiment"} <= set(per_article)
+    for name in per_article:
+        assert manifests[name]["counts"]["done"] == n + 1, name
+        assert manifests[name]["cache_hits"] == n, name  # everything but the new article came from the cache
