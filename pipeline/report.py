@@ -172,11 +172,13 @@ def collect(inputs: Mapping[str, Path], params: Mapping) -> dict:
     p = {**DEFAULT_PARAMS, **params}
     group = keywords.outlet_group
 
-    # Articles and outlets (ingest metadata).
+    # Articles and outlets (ingest metadata). Outlet names as normalize wrote them,
+    # the form every later stage groups by; ingest's for articles strip dropped.
+    canonical = {r["id"]: r["outlet"] for r in records.read_jsonl(inputs[NORMALIZE] / ARTICLES)}
     articles: dict[str, dict] = {}
     per_outlet: Counter = Counter()
     for r in records.read_jsonl(inputs[INGEST] / ARTICLES):
-        outlet = group(r.get("outlet"))
+        outlet = group(canonical.get(r["id"], r.get("outlet")))
         articles[r["id"]] = {"outlet": outlet, "title": r.get("title") or "", "source": r.get("source") or "",
                              "url": r.get("url"), "author": r.get("author") or "", "published": r.get("published") or ""}
         per_outlet[outlet] += 1
@@ -197,7 +199,7 @@ def collect(inputs: Mapping[str, Path], params: Mapping) -> dict:
         shares.append(r.get("removed_share", 0.0))
         for item in r.get("removed", ()):
             removed_by_reason[item.get("reason", "?")] += 1
-            removed_by_outlet[group(r.get("outlet"))] += 1
+            removed_by_outlet[group(canonical.get(r["id"], r.get("outlet")))] += 1
             if len(removed_listed) < p["removed_listed"]:
                 removed_listed.append({"id": r["id"], **item})
     n_removed = sum(removed_by_reason.values())

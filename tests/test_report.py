@@ -180,3 +180,17 @@ def test_seed_report(seed_outputs):
     manifest = records.read_json(seed_outputs / "09_report" / "manifest.json")
     assert manifest["counts"]["articles"] == 5 and manifest["counts"]["figures"] == 5
     assert "智谱" in page and page.count("<figure") == 5
+    assert (seed_outputs / "report.html").read_bytes() == (seed_outputs / "09_report" / report.REPORT).read_bytes()
+
+
+def test_seed_report_counts_every_outlets_sentences(seed_outputs):
+    """Outlets are grouped by their normalised names (光錐智能 → 光锥智能) in every table."""
+    import re
+
+    page = (seed_outputs / "09_report" / report.REPORT).read_text(encoding="utf-8")
+    corpus = page[page.index("sentences scored"):]
+    corpus = corpus[:corpus.index("</table>")]
+    rows = re.findall(r'<a href="#o\d+">([^<]+)</a></td><td class="n"><a href="#o\d+-articles">(\d+)</a></td>'
+                      r'<td class="n">(\d+)</td>', corpus)
+    assert {name for name, _, _ in rows} == {"unknown (no outlet named)", "光锥智能", "华商韬略", "连线Insight"}
+    assert all(int(n_sentences) > 0 for _, _, n_sentences in rows), rows
