@@ -20,7 +20,9 @@ import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
@@ -54,6 +56,8 @@ class Lexicon:
     entries: Mapping[str, tuple[str, tuple[str, ...]]]
     longest: int  # characters in the longest key: how far a match may reach
     prefixes: frozenset[str] = frozenset()  # every prefix of every key: a scan stops as soon as it leaves them
+    # token -> what match_tokens needs to know about it alone (see _token_info); filled as tokens are seen
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def frame_ids(self) -> tuple[str, ...]:
@@ -124,13 +128,78 @@ def model_stem(key: str) -> str | None:
     return m.group("stem") if m else None
 
 
+_MEMO_LIMIT = 1 << 18  # distinct tokens remembered per lexicon; the memo is emptied beyond (memory stays flat)
+
+
+def _token_info(token: str, lexicon: Lexicon) -> tuple[str, bool, tuple | None]:
+    """(key, key starts some term, the entry its model stem matches or None): all that
+    :func:`match_tokens` asks of one token, whatever its neighbours."""
+    key = term_key(token)
+    stem_entry = None
+    if key and key[0].isascii() and key[0].isalpha():
+        stem = model_stem(key)
+        stem_entry = lexicon.entries.get(stem) if stem else None
+    return key, bool(key) and key in lexicon.prefixes, stem_entry
+
+
+def _token_infos(tokens: Sequence[str], lexicon: Lexicon) -> list[tuple[str, bool, tuple | None] | bool]:
+    """Per token: its :func:`_token_info` if it can start a match, else False (memoised per lexicon)."""
+    memo = lexicon._memo
+    infos = list(map(memo.get, tokens))
+    if None in infos:  # tokens not seen before
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        for token in set(tokens).difference(memo):
+            info = _token_info(token, lexicon)
+            memo[token] = info if info[1] or info[2] is not None else False
+        infos = list(map(memo.__getitem__, tokens))
+    return infos
+
+
 def match_tokens(tokens: Sequence[str], lexicon: Lexicon) -> list[Match]:
     """Lexicon terms in a sentence's tokens, left to right, longest match first, no overlaps.
 
     Whitespace tokens are skipped, so a phrase matches across the spaces between its words.
     A token that matches nothing but is a versioned model name (GLM-4.5) matches by its
     name (GLM).
+
+    Only tokens that can start a match are visited (a term starts with their key, or their
+    model stem is a term): the same matches as :func:`_match_tokens_reference`, token by token.
     """
+    infos = _token_infos(tokens, lexicon)
+    prefixes, entries = lexicon.prefixes, lexicon.entries
+    out: list[Match] = []
+    n = len(tokens)
+    taken = -1  # the last token of the previous match
+    for i in compress(range(n), infos):  # the tokens that can start a match
+        if i <= taken:
+            continue
+        key, starts, stem_entry = infos[i]
+        best: tuple[int, tuple[str, tuple[str, ...]]] | None = None
+        if starts:
+            joined = ""
+            for j in range(i, n):
+                k = infos[j][0] if infos[j] else _token_key(tokens[j])
+                if not k:  # whitespace: skipped, the phrase goes on
+                    continue
+                joined += k
+                if joined not in prefixes:
+                    break
+                entry = entries.get(joined)
+                if entry is not None:
+                    best = (j, entry)
+        if best is None and stem_entry is not None:
+            best = (i, stem_entry)
+        if best is None:
+            continue
+        last, (term, frames) = best
+        out.append(Match(term=term, frames=frames, first=i, last=last))
+        taken = last
+    return out
+
+
+def _match_tokens_reference(tokens: Sequence[str], lexicon: Lexicon) -> list[Match]:
+    """:func:`match_tokens` as first written, visiting every token (kept to test the fast one against)."""
     keyed = [(i, key) for i, key in enumerate(map(_token_key, tokens)) if key]
     prefixes, entries = lexicon.prefixes, lexicon.entries
     out: list[Match] = []
@@ -185,15 +254,18 @@ def format_terms(counts: Mapping[str, int], *, limit: int | None = None) -> str:
     return ", ".join(f"{term}×{n}" for term, n in ranked)
 
 
+_TEXT, _IS_CONTENT = itemgetter(0), itemgetter(4)  # of a 04_segment token [token, pos, start, end, is_content]
+
+
 def frame_article(record: Mapping, lexicon: Lexicon) -> dict:
     """One 04_segment record -> its frame counts and matches (a 07_framing record)."""
     content_tokens = 0
-    terms: dict[str, Counter] = {fid: Counter() for fid in lexicon.frame_ids}
+    terms: dict[str, Counter] = defaultdict(Counter)  # frames with hits only
     matches = []
     for sentence in record.get("sentences", ()):
         tokens = sentence.get("tokens", ())
-        content_tokens += sum(1 for tok in tokens if tok[4])
-        for match in match_tokens([tok[0] for tok in tokens], lexicon):
+        content_tokens += sum(map(bool, map(_IS_CONTENT, tokens)))
+        for match in match_tokens(list(map(_TEXT, tokens)), lexicon):
             for fid in match.frames:
                 terms[fid][match.term] += 1
             matches.append({
@@ -202,9 +274,13 @@ def frame_article(record: Mapping, lexicon: Lexicon) -> dict:
             })
     frames = []
     for fid in lexicon.frame_ids:
-        hits = sum(terms[fid].values())
+        counts = terms.get(fid)
+        if counts is None:  # per_1k(0, n) is 0.0 for every n
+            frames.append({"frame": fid, "hits": 0, "per_1k": 0.0, "terms": []})
+            continue
+        hits = sum(counts.values())
         frames.append({"frame": fid, "hits": hits, "per_1k": per_1k(hits, content_tokens),
-                       "terms": [[t, n] for t, n in ranked_terms(terms[fid])]})
+                       "terms": [[t, n] for t, n in ranked_terms(counts)]})
     return {
         "id": record["id"], "source": record["source"], "outlet": record.get("outlet"),
         "title": record.get("title"), "content_tokens": content_tokens, "frames": frames, "matches": matches,
@@ -268,18 +344,19 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dic
     totals = _OutletTotals(lexicon.frame_ids)
 
     with records.atomic_open(out_dir / BY_ARTICLE) as by_article:
-        writer = csv.DictWriter(by_article, fieldnames=list(ARTICLE_COLUMNS), lineterminator="\n")
-        writer.writeheader()
+        writer = csv.writer(by_article, lineterminator="\n")
+        writer.writerow(ARTICLE_COLUMNS)
 
         def framed() -> Iterator[dict]:
             for record in records.read_jsonl(inputs[UPSTREAM] / ARTICLES):
                 result = frame_article(record, lexicon)
                 totals.add(result)
                 outlet = outlet_group(result["outlet"])
-                for frame in result["frames"]:
-                    writer.writerow({"id": result["id"], "outlet": outlet, "frame": frame["frame"],
-                                     "per_1k": frame["per_1k"], "hits": frame["hits"],
-                                     "top_terms": format_terms(dict(frame["terms"]), limit=top)})
+                # ARTICLE_COLUMNS; frame["terms"] is already ranked_terms order, so its first
+                # ``top`` are format_terms(..., limit=top)
+                writer.writerows([result["id"], outlet, frame["frame"], frame["per_1k"], frame["hits"],
+                                  ", ".join(f"{t}×{n}" for t, n in frame["terms"][:top])]
+                                 for frame in result["frames"])
                 yield result
 
         n_articles = records.write_jsonl(out_dir / ARTICLES, framed())

@@ -12,8 +12,10 @@ punctuation are removed upstream, one-character content words stay.
   informative Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words"), the prior
   being the pooled corpus counts scaled to ``alpha0`` pseudo-counts (:func:`fightin_words`).
 
-The segment records are streamed twice (fit, then transform in batches); only term counts
-per outlet and the fitted vocabulary are held in memory, never the text.
+The segment records are read once: each article's content tokens are kept as term ids in a
+compact array (4 bytes a token, the per-article counts the corpus statistics are computed
+from), with term counts per outlet; the TF-IDF is fitted on them and applied in batches.
+Records and text are never held in memory.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import csv
 import gzip
 import io
 import math
+from array import array
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
@@ -31,7 +34,7 @@ from .config import ARTICLES, RESOURCES
 BACKGROUND_PATH = RESOURCES / "background_df.tsv.gz"
 UNKNOWN_OUTLET = "unknown (no outlet named)"
 IDF_MODES = ("corpus", "background")
-BATCH = 1000  # articles transformed at a time in the second pass
+BATCH = 1000  # articles transformed at a time
 
 DEFAULT_PARAMS = {
     "k": 20,                  # keywords per article
@@ -69,6 +72,28 @@ def top_terms(scores: Mapping[str, float], k: int) -> list[tuple[str, float]]:
     """The k best (term, score): score descending (rounded to 6 decimals), then term ascending."""
     ranked = sorted(((t, round(float(s), 6)) for t, s in scores.items() if s > 0), key=lambda ts: (-ts[1], ts[0]))
     return ranked[:k]
+
+
+def top_terms_of_rows(X, vocab, k: int) -> Iterator[list[tuple[str, float]]]:
+    """:func:`top_terms` of each row of the CSR matrix ``X`` (columns named by ``vocab``), fast.
+
+    Rounding is monotone, so a term can only be among the k best after rounding if its raw
+    score is at least the k-th best raw score rounded, less 1e-6: only those candidates
+    (k and the ties at the boundary) are rounded and ranked exactly as :func:`top_terms` does.
+    """
+    import numpy as np
+
+    indptr, indices, data = X.indptr, X.indices, X.data
+    for r in range(X.shape[0]):
+        lo, hi = indptr[r], indptr[r + 1]
+        values = data[lo:hi]
+        cols = indices[lo:hi]
+        if hi - lo > k > 0:
+            order = np.argsort(-values, kind="stable")
+            floor = round(float(values[order[k - 1]]), 6) - 1e-6
+            order = order[values[order] >= floor]
+            values, cols = values[order], cols[order]
+        yield top_terms({vocab[j]: v for j, v in zip(cols.tolist(), values.tolist())}, k)
 
 
 def fightin_words(counts: Mapping[str, Counter], *, alpha0: float) -> dict[str, list[dict]]:
@@ -117,22 +142,15 @@ def load_background(path: Path = BACKGROUND_PATH) -> tuple[int, dict[str, int]]:
         header = fh.readline()
         meta = dict(part.split("=", 1) for part in header.lstrip("# ").strip().split("\t"))
         fh.readline()  # column names
-        df = {}
-        for line in fh:
-            term, count = line.rstrip("\n").split("\t")
-            df[term] = int(count)
-    return int(meta["n_docs"]), df
+        fields = fh.read().replace("\n", "\t").split("\t")
+    if fields and fields[-1] == "":
+        fields.pop()  # the last line's end
+    if len(fields) % 2:
+        raise ValueError(f"{Path(path).name}: expected term<TAB>df on every line")
+    return int(meta["n_docs"]), dict(zip(fields[::2], map(int, fields[1::2])))
 
 
 # ---------------------------------------------------------------- the stage
-
-
-def _docs(path: Path, on_record=None) -> Iterator[list[str]]:
-    for record in records.read_jsonl(path):
-        tokens = content_tokens(record)
-        if on_record is not None:
-            on_record(record, tokens)
-        yield tokens
 
 
 def _csv_text(header: list[str], rows: Iterable[list]) -> str:
@@ -152,48 +170,53 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dic
         raise ValueError(f"idf must be one of {IDF_MODES}, not {p['idf']!r}")
     source = Path(inputs["04_segment"]) / ARTICLES
 
-    # Pass 1: fit the vocabulary and corpus idf; count terms per outlet on the way.
+    # One pass over 04_segment: per article its content tokens, kept as compact term ids
+    # (4 bytes a token, never the records or the text); counts per outlet and document
+    # frequencies on the way. The TF-IDF is fitted on these, then applied in batches.
     by_outlet: dict[str, Counter] = {}
     df: Counter = Counter()
     meta: list[tuple[str, str, str]] = []  # (id, source, outlet) per article, in input order
-
-    def note(record, tokens):
+    term_ids: dict[str, int] = {}
+    docs: list[array] = []
+    for record in records.read_jsonl(source):
+        tokens = content_tokens(record)
         group = outlet_group(record.get("outlet"))
         by_outlet.setdefault(group, Counter()).update(tokens)
-        df.update(set(tokens))
+        distinct = set(tokens)
+        df.update(distinct)
         meta.append((record["id"], record["source"], group))
+        for term in distinct.difference(term_ids):
+            term_ids[term] = len(term_ids)
+        docs.append(array("I", map(term_ids.__getitem__, tokens)))
+    terms = list(term_ids)
+    del term_ids
+
+    def token_lists(part: Iterable[array]) -> Iterator[list[str]]:
+        return (list(map(terms.__getitem__, doc)) for doc in part)
 
     vec = TfidfVectorizer(analyzer=identity, sublinear_tf=p["sublinear_tf"], norm="l2", smooth_idf=True)
     fitted = False
     try:
-        vec.fit(_docs(source, note))
+        vec.fit(token_lists(docs))
         fitted = True
     except ValueError:  # empty vocabulary: no content tokens anywhere
         pass
     n_docs = len(meta)
-    vocab: list[str] = list(vec.get_feature_names_out()) if fitted else []
+    vocab: list[str] = vec.get_feature_names_out().tolist() if fitted else []
     n_bg = 0
     if fitted and p["idf"] == "background":
         n_bg, df_bg = load_background()
         vec.idf_ = np.asarray(merged_idf(df, n_docs, df_bg, n_bg, vocab), dtype=np.float64)
 
-    # Pass 2: transform in batches and keep each article's top k.
+    # Transform in batches and keep each article's top k.
     rows = []
     if fitted:
-        it = _docs(source)
-        start = 0
-        while True:
-            batch = [doc for _, doc in zip(range(BATCH), it)]
-            if not batch:
-                break
-            X = vec.transform(batch).tocsr()
-            for r in range(X.shape[0]):
-                row = X.getrow(r)
-                scores = {vocab[j]: v for j, v in zip(row.indices, row.data)}
-                id_, src, group = meta[start + r]
-                for rank, (term, score) in enumerate(top_terms(scores, p["k"]), 1):
+        for start in range(0, n_docs, BATCH):
+            X = vec.transform(token_lists(docs[start:start + BATCH])).tocsr()
+            for (id_, src, group), top in zip(meta[start:start + BATCH], top_terms_of_rows(X, vocab, p["k"])):
+                for rank, (term, score) in enumerate(top, 1):
                     rows.append([id_, src, group, term, f"{score:.6f}", rank])
-            start += len(batch)
+    del docs
     records.write_text(out_dir / "keywords.csv",
                        _csv_text(["id", "source", "outlet", "term", "score", "rank"], rows))
 

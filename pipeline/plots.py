@@ -110,10 +110,15 @@ def finish(fig):
     a point, so a PNG and then an SVG of one figure, or two saves, would differ.)
     Missing-glyph warnings are left to :func:`render_checked`, which sees them again.
     """
+    import matplotlib
+
     with plotting(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=MISSING_GLYPH.pattern)
         fig.draw_without_rendering()
-    fig.set_layout_engine("none")
+    # No layout engine at all, rather than "none" (a placeholder engine): with any engine set,
+    # every savefig first draws the whole figure once more, in vain, to lay it out.
+    with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
     return fig
 
 
@@ -408,15 +413,21 @@ def sentiment_arcs(sentences, *, window: int = DEFAULT_PARAMS["arc_window"],
         per_outlet_quota = max(1, max_articles // max(1, len(outlets)))
         for color, outlet in zip(cmap, outlets):
             group = by_outlet.get_group(outlet)
+            # The outlet's rows are sorted by id then index: each article is one run of equal ids.
+            ids, values = group["id"].to_numpy(), group["score"].to_numpy(dtype=float)
+            firsts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, dtype=int)
+            lengths = np.diff(np.r_[firsts, len(ids)])
+            # Sentence i of n at (i + 0.5) / n (relative_positions), every article at once; the
+            # bins are summed sentence by sentence in the same order as article by article.
+            x_all = (np.arange(len(ids)) - np.repeat(firsts, lengths) + 0.5) / np.repeat(lengths, lengths)
+            b = np.minimum((x_all * bins).astype(int), bins - 1)
             sums, counts = np.zeros(bins), np.zeros(bins)
-            for n_drawn, (_, article) in enumerate(group.groupby("id", sort=True)):
-                scores = article["score"].tolist()
-                x = relative_positions(len(scores))
-                b = np.minimum((np.asarray(x) * bins).astype(int), bins - 1)
-                np.add.at(sums, b, scores)
-                np.add.at(counts, b, 1)
-                if n_drawn < per_outlet_quota:
-                    ax.plot(x, rolling_mean(scores, window=window), color=color, lw=0.8, alpha=0.45)
+            np.add.at(sums, b, values)
+            np.add.at(counts, b, 1)
+            for first, length in list(zip(firsts.tolist(), lengths.tolist()))[:per_outlet_quota]:
+                scores = values[first:first + length].tolist()
+                ax.plot(relative_positions(length), rolling_mean(scores, window=window), color=color, lw=0.8,
+                        alpha=0.45)
             centres = (np.arange(bins) + 0.5) / bins
             mask = counts > 0
             ax.plot(centres[mask], sums[mask] / counts[mask], color=color, lw=2.4,

@@ -172,9 +172,48 @@ def collect(inputs: Mapping[str, Path], params: Mapping) -> dict:
     p = {**DEFAULT_PARAMS, **params}
     group = keywords.outlet_group
 
-    # Articles and outlets (ingest metadata). Outlet names as normalize wrote them,
-    # the form every later stage groups by; ingest's for articles strip dropped.
-    canonical = {r["id"]: r["outlet"] for r in records.read_jsonl(inputs[NORMALIZE] / ARTICLES)}
+    # Frames: the outlet table and, per outlet and frame, the first matches as evidence.
+    frames = framing.frames_table(inputs[FRAMING])
+    frame_info = records.read_json(inputs[FRAMING] / "frames.json")
+    evidence: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    wanted: set[tuple[str, int]] = set()
+    for r in records.read_jsonl(inputs[FRAMING] / ARTICLES):
+        outlet = group(r.get("outlet"))
+        for m in r.get("matches", ()):
+            for fid in m["frames"]:
+                bucket = evidence[(outlet, fid)]
+                if len(bucket) < p["evidence_per_frame"]:
+                    bucket.append({"id": r["id"], **m})
+                    wanted.add((r["id"], m["sentence"]))
+
+    # One pass over normalize: outlet names as normalize wrote them (the form every later
+    # stage groups by), what it repaired, and the text of the evidence sentences (segment
+    # copies each sentence's index, text and start from here unchanged).
+    canonical: dict[str, str] = {}
+    repairs_by_kind: Counter = Counter()
+    scripts: Counter = Counter()
+    regions: Counter = Counter()
+    repairs_listed: list[dict] = []
+    n_repair_items = 0
+    sentence_text: dict[tuple[str, int], tuple[str, int]] = {}
+    for r in records.read_jsonl(inputs[NORMALIZE] / ARTICLES):
+        canonical[r["id"]] = r["outlet"]
+        scripts[str(r.get("script", "?"))] += 1
+        regions[str(r.get("region", "?"))] += 1
+        if r.get("pinyin_removed"):
+            repairs_by_kind["pinyin annotation removed"] += int(r["pinyin_removed"])
+        for item in r.get("repairs", ()):
+            n_repair_items += 1
+            repairs_by_kind[repair_kind(item)] += repair_count(item)
+            if len(repairs_listed) < p["repairs_listed"]:
+                repairs_listed.append({"id": r["id"], "kind": repair_kind(item), "detail": item})
+        if wanted:
+            for s in r.get("sentences", ()):
+                key = (r["id"], s["index"])
+                if key in wanted:
+                    sentence_text[key] = (s["text"], s["start"])
+
+    # Articles and outlets (ingest metadata); ingest's outlet names for articles strip dropped.
     articles: dict[str, dict] = {}
     per_outlet: Counter = Counter()
     for r in records.read_jsonl(inputs[INGEST] / ARTICLES):
@@ -204,23 +243,6 @@ def collect(inputs: Mapping[str, Path], params: Mapping) -> dict:
                 removed_listed.append({"id": r["id"], **item})
     n_removed = sum(removed_by_reason.values())
 
-    # What normalize repaired.
-    repairs_by_kind: Counter = Counter()
-    scripts: Counter = Counter()
-    regions: Counter = Counter()
-    repairs_listed: list[dict] = []
-    n_repair_items = 0
-    for r in records.read_jsonl(inputs[NORMALIZE] / ARTICLES):
-        scripts[str(r.get("script", "?"))] += 1
-        regions[str(r.get("region", "?"))] += 1
-        if r.get("pinyin_removed"):
-            repairs_by_kind["pinyin annotation removed"] += int(r["pinyin_removed"])
-        for item in r.get("repairs", ()):
-            n_repair_items += 1
-            repairs_by_kind[repair_kind(item)] += repair_count(item)
-            if len(repairs_listed) < p["repairs_listed"]:
-                repairs_listed.append({"id": r["id"], "kind": repair_kind(item), "detail": item})
-
     # Sentiment: every article's score; sentence scores of the listed articles.
     anchors = _Anchors()
     for o in outlets:
@@ -240,37 +262,21 @@ def collect(inputs: Mapping[str, Path], params: Mapping) -> dict:
             anchors.article(r["id"])
     listed_total = {o: per_outlet[o] for o in outlets}
 
-    # Frames: the outlet table and, per outlet and frame, the first matches as evidence.
-    frames = framing.frames_table(inputs[FRAMING])
-    frame_info = records.read_json(inputs[FRAMING] / "frames.json")
-    evidence: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    wanted: set[tuple[str, int]] = set()
-    for r in records.read_jsonl(inputs[FRAMING] / ARTICLES):
-        outlet = group(r.get("outlet"))
-        for m in r.get("matches", ()):
-            for fid in m["frames"]:
-                bucket = evidence[(outlet, fid)]
-                if len(bucket) < p["evidence_per_frame"]:
-                    bucket.append({"id": r["id"], **m})
-                    wanted.add((r["id"], m["sentence"]))
-
-    # Distinctive terms, and sentences that use them (from the segmented tokens).
+    # Distinctive terms, and sentences that use them (from the segmented tokens; read only
+    # when some outlet has distinctive terms: a corpus of one outlet group has none).
     distinctive = keywords.distinctive_frame(inputs[KEYWORDS])
     top_terms: dict[str, list[dict]] = {}
     for o in outlets:
         rows = distinctive[distinctive["outlet"] == o].sort_values(["z", "term"], ascending=[False, True])
         top_terms[o] = rows.head(p["distinctive_top"]).to_dict("records")
     term_examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    sentence_text: dict[tuple[str, int], tuple[str, int]] = {}
-    for r in records.read_jsonl(inputs[SEGMENT] / ARTICLES):
+    segment = records.read_jsonl(inputs[SEGMENT] / ARTICLES) if any(top_terms.values()) else ()
+    for r in segment:
         outlet = group(r.get("outlet"))
         terms = {t["term"] for t in top_terms.get(outlet, ())}
+        if not terms:
+            continue
         for s in r.get("sentences", ()):
-            key = (r["id"], s["index"])
-            if key in wanted:
-                sentence_text[key] = (s["text"], s["start"])
-            if not terms:
-                continue
             spans_by_term: dict[str, list] = defaultdict(list)
             for tok in s["tokens"]:
                 if tok[4] and tok[0] in terms:

@@ -25,6 +25,7 @@ import math
 import re
 import sys
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -65,6 +66,13 @@ class Lexicon:
     contrast: frozenset[str]
     concession: frozenset[str]
     max_len: int = field(default=0)        # longest entry, in characters
+    # The per-token tables of :func:`_relevant_units`, built on first use (see _Tables).
+    _tables: "_Tables | None" = field(default=None, init=False, repr=False, compare=False)
+
+    def tables(self) -> "_Tables":
+        if self._tables is None:
+            object.__setattr__(self, "_tables", _Tables(self))
+        return self._tables
 
     def kind(self, term: str) -> str | None:
         if term in self.negators:
@@ -125,7 +133,11 @@ class SentenceScore:
 
 
 def _units(tokens: Sequence[str], lex: Lexicon) -> list[tuple[str, str | None]]:
-    """Tokens grouped into (term, kind): the longest run of <= MAX_NGRAM tokens that is a lexicon entry."""
+    """Tokens grouped into (term, kind): the longest run of <= MAX_NGRAM tokens that is a lexicon entry.
+
+    The reference definition, token by token. :func:`score_tokens` uses :func:`_relevant_units`,
+    which gives the same units without the ``None`` ones (tests check that they agree).
+    """
     out = []
     i, n = 0, len(tokens)
     while i < n:
@@ -163,6 +175,100 @@ def _split_modified(token: str, lex: Lexicon) -> list[tuple[str, str]] | None:
     return None
 
 
+# What one token means on its own, whatever its neighbours: see _Tables.classify.
+_SKIP = 0  # a token that matters in no way (most of them): not a lexicon entry, no clause end,
+#            cannot start a multi-token entry, cannot be split into modifier + word (falsy, not None)
+_END_UNIT = ("end", False, None)
+_MEMO_LIMIT = 1 << 18  # distinct tokens remembered per lexicon; the memo is emptied beyond (memory stays flat)
+
+
+class _Tables:
+    """Per-lexicon lookups that make :func:`_relevant_units` one dict lookup per ordinary token.
+
+    ``prefixes`` holds every prefix (the empty one and whole entries included) of the entries
+    whose kind is ``"word"``: a run of tokens can only grow into a sentiment word while its
+    concatenation stays in it. ``memo`` caches :meth:`classify` per distinct token.
+    """
+
+    def __init__(self, lex: Lexicon):
+        self.lex = lex
+        # lex.kind of every term that has one; every other string's kind is None
+        self.kinds = {t: k for t in (*lex.negators, *lex.degree, *lex.contrast, *lex.concession, *lex.words)
+                      if (k := lex.kind(t)) is not None}
+        self.word_terms = frozenset(t for t, k in self.kinds.items() if k == "word")
+        self.prefixes = frozenset(t[:k] for t in self.word_terms for k in range(len(t) + 1))
+        self.modifier_heads = frozenset(t for t, k in self.kinds.items() if k in ("negation", "degree"))
+        self.memo: dict[str, tuple | int] = {}
+
+    def classify(self, token: str) -> tuple | int:
+        """(kind, may start a multi-token word, split into modifier + word) or _SKIP; memoised."""
+        if _CLAUSE_END.match(token):
+            out = _END_UNIT
+        else:
+            kind = self.kinds.get(token)
+            start = kind not in _MODIFIER_KINDS and token in self.prefixes
+            split = None
+            if kind is None and (token[:2] in self.modifier_heads or token[:1] in self.modifier_heads):
+                split = _split_modified(token, self.lex)  # 不差 -> 不 + 差
+            out = _SKIP if kind is None and not start and split is None else (kind, start, split)
+        self.memo[token] = out
+        return out
+
+    def codes(self, tokens: Sequence[str]) -> list[tuple | int]:
+        """:meth:`classify` of each token, in order."""
+        memo = self.memo
+        codes = list(map(memo.get, tokens))
+        if None in codes:  # tokens not seen before
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            for token in set(tokens).difference(memo):
+                self.classify(token)
+            codes = list(map(memo.__getitem__, tokens))
+        return codes
+
+
+def _relevant_units(tokens: Sequence[str], lex: Lexicon) -> list[tuple[str, str]]:
+    """:func:`_units` without the units of kind ``None`` (they change no score), computed fast.
+
+    Same grouping: a clause end first; otherwise, unless the token is a modifier, the longest
+    run of 2..MAX_NGRAM tokens (at most ``max_len`` characters) that is a sentiment word; else
+    a split 不差 -> 不 + 差 for a token the lexicon lacks; else the token with its own kind.
+    """
+    tables = lex.tables()
+    prefixes, word_terms = tables.prefixes, tables.word_terms
+    codes = tables.codes(tokens)
+    max_len = lex.max_len
+    out: list[tuple[str, str]] = []
+    n = len(tokens)
+    i = 0  # the first token not yet consumed
+    for k in compress(range(n), codes):  # only the tokens that may matter (_SKIP is falsy)
+        if k < i:  # inside a multi-token word already taken
+            continue
+        i = k
+        token = tokens[i]
+        kind, start, split = codes[i]
+        # The longest run tokens[i:j], 2 <= j - i <= MAX_NGRAM, that is a sentiment word: grown
+        # one token at a time while the run is still the beginning of some word.
+        if start and i + 1 < n and (joined := token + tokens[i + 1]) in prefixes and len(joined) <= max_len:
+            best, found = (i + 2, joined) if joined in word_terms else (0, "")
+            for j in range(i + 2, min(n, i + MAX_NGRAM)):
+                joined += tokens[j]
+                if len(joined) > max_len or joined not in prefixes:
+                    break
+                if joined in word_terms:
+                    best, found = j + 1, joined
+            if best:
+                out.append((found, "word"))
+                i = best
+                continue
+        if split is not None:
+            out.extend(split)
+        elif kind is not None:
+            out.append((token, kind))
+        i += 1
+    return out
+
+
 def label_for(score: float, *, neutral: float) -> str:
     return "neu" if abs(score) < neutral else ("pos" if score > 0 else "neg")
 
@@ -179,7 +285,7 @@ def score_tokens(tokens: Sequence[str], lex: Lexicon, *, alpha: float = 4.0, neu
     degree = 1.0
     negated_degree = False
     conceded = False
-    for term, kind in _units(tokens, lex):
+    for term, kind in _relevant_units(tokens, lex):
         if kind == "end":
             flips, negation, degree, negated_degree, conceded = 0, 0.0, 1.0, False, False
         elif kind == "contrast":
@@ -220,6 +326,17 @@ def mentions(text: str, aliases: Iterable[str]) -> bool:
     return any(alias.casefold() in folded for alias in aliases)
 
 
+def needles(aliases: Iterable[str]) -> tuple[str, ...]:
+    """The case-folded aliases that :func:`mentions` must look for: an alias that contains
+    another (智谱AI contains 智谱) is found whenever the shorter one is, so it is dropped."""
+    folded = sorted(set(alias.casefold() for alias in aliases), key=lambda a: (len(a), a))
+    kept: list[str] = []
+    for alias in folded:
+        if not any(k in alias for k in kept):
+            kept.append(alias)
+    return tuple(kept)
+
+
 def _mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 6) if values else None
 
@@ -233,6 +350,10 @@ class Resources:
     alpha: float
     neutral: float
     aliases: tuple[str, ...]
+    needles: tuple[str, ...] = field(default=(), init=False)  # needles(aliases): what mentions() looks for
+
+    def __post_init__(self):
+        object.__setattr__(self, "needles", needles(self.aliases))
 
 
 def load_resources(params: Mapping) -> Resources:
@@ -248,7 +369,8 @@ def process_record(record: dict, resources: Resources) -> dict:
     for sentence in record["sentences"]:
         tokens = [tok[0] for tok in sentence["tokens"]]
         s = score_tokens(tokens, resources.lexicon, alpha=resources.alpha, neutral=resources.neutral)
-        hit = mentions(sentence["text"], resources.aliases)
+        folded = sentence["text"].casefold()
+        hit = any(needle in folded for needle in resources.needles)  # mentions(text, aliases), faster
         score = round(s.score, 6)
         scores.append(score)
         labels.append(s.label)

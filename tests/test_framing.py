@@ -203,3 +203,18 @@ def _double_counted(out):
     """Matches of a term listed under two frames count once per frame in the tables."""
     return sum(len(m["frames"]) - 1 for r in records.read_jsonl(out / "07_framing" / "articles.jsonl")
                for m in r["matches"])
+
+
+def test_match_tokens_agrees_with_the_reference():
+    """match_tokens visits only tokens that can start a match: the same matches as visiting every token."""
+    import random
+
+    rng = random.Random(11)
+    for lexicon in (LEXICON, framing.load_lexicon()):
+        pieces = [" ", "", "\u3000", "GLM-4.5", "ChatGLM-6B", "DeepSeek-R1", "Qwen2.5", "glm", "x1", "的", "公司"]
+        for key, (term, _) in lexicon.entries.items():
+            for cut in range(len(term) + 1):
+                pieces += [term[:cut], term[cut:], term.upper()]
+        for _ in range(3000):
+            tokens = [rng.choice(pieces) for _ in range(rng.randrange(10))]
+            assert match_tokens(tokens, lexicon) == framing._match_tokens_reference(tokens, lexicon), tokens

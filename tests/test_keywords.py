@@ -119,3 +119,28 @@ def test_seeds_snapshot(seed_outputs, snapshot):
     assert {"outlet", "term", "count", "z", "rank"} <= set(dist.columns)
     distinct = {o: list(g.sort_values("rank")["term"][:10]) for o, g in dist.groupby("outlet")}
     snapshot("keywords/seeds", {"top10": top, "distinctive_top10": distinct})
+
+
+def test_top_terms_of_rows_agrees_with_top_terms():
+    """The fast per-row ranking of a TF-IDF matrix gives exactly top_terms of each row's scores,
+    ties and differences below the rounding included."""
+    import random
+
+    import numpy as np
+    from scipy import sparse
+
+    rng = random.Random(5)
+    vocab = [f"t{i:02d}" for i in range(40)]
+    rows, cols, vals = [], [], []
+    for r in range(300):
+        for c in rng.sample(range(40), rng.randrange(0, 40)):
+            base = rng.choice([0.1, 0.2, 0.3, 0.30000000000000004, 0.1234565, 0.1234575, 1e-9])
+            rows.append(r)
+            cols.append(c)
+            vals.append(base + rng.choice([0.0, 0.0, 4e-7, -4e-7, 1e-12, rng.random() * 1e-3]))
+    X = sparse.csr_matrix((np.array(vals), (rows, cols)), shape=(300, 40))
+    for k in (0, 1, 3, 20, 50):
+        got = list(keywords.top_terms_of_rows(X, vocab, k))
+        for r, top in enumerate(got):
+            row = X.getrow(r)
+            assert top == keywords.top_terms({vocab[j]: v for j, v in zip(row.indices, row.data)}, k), (k, r)

@@ -206,3 +206,37 @@ def test_seed_figures_are_reproducible(seed_outputs, tmp_path):
         for fmt in plots.FORMATS:
             a = (seed_outputs / "figures" / f"{name}.{fmt}").read_bytes()
             assert a == (tmp_path / f"{name}.{fmt}").read_bytes(), f"{name}.{fmt}"
+
+
+def test_arcs_outlet_lines_are_the_binned_means_article_by_article():
+    """The thick line of each outlet: mean score per position bin, summed article by article (ids
+    sorted) exactly as a plain loop does; articles of unequal lengths, rows in any order."""
+    import random
+
+    import numpy as np
+
+    rng = random.Random(3)
+    rows = [{"id": f"{o}-{a}", "outlet": o, "index": k, "score": round(rng.uniform(-1, 1), 3)}
+            for o in ("甲", "乙") for a in range(7) for k in range(rng.randrange(1, 15))]
+    rng.shuffle(rows)
+    sentences = pd.DataFrame(rows)
+    bins = 4
+    fig = plots.sentiment_arcs(sentences, window=3, bins=bins, max_articles=4)
+    thick = [line for line in fig.axes[0].get_lines() if line.get_linewidth() == 2.4]
+    thin = [line for line in fig.axes[0].get_lines() if line.get_alpha() == 0.45]
+    assert len(thick) == 2 and len(thin) == 4  # 2 articles drawn per outlet
+    for line, outlet in zip(thick, ("乙", "甲")):  # 7 articles each: by name
+        sums, counts = np.zeros(bins), np.zeros(bins)
+        for _, article in sentences[sentences["outlet"] == outlet].sort_values("index").groupby("id", sort=True):
+            scores = article["score"].tolist()
+            for x, score in zip(plots.relative_positions(len(scores)), scores):
+                b = min(int(x * bins), bins - 1)
+                sums[b] += score
+                counts[b] += 1
+        mask = counts > 0
+        assert list(line.get_ydata()) == list(sums[mask] / counts[mask])
+
+
+def test_finished_figures_have_no_layout_engine(built):
+    """finish() lays a figure out once and removes the engine: savefig then draws it once, not twice."""
+    assert all(fig.get_layout_engine() is None for fig in built.values())

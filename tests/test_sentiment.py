@@ -148,3 +148,49 @@ def test_seeds_snapshot(seed_outputs, snapshot):
     assert sentences["score"].between(-1, 1).all()
     assert sentences.groupby("id")["position"].agg(["min", "max"]).eq([0.0, 1.0]).all().all()
     assert len(sentences) == frame["n_sentences"].sum()
+
+
+# ---------------------------------------------------------------- the fast path agrees with the reference
+
+
+def _awkward_pieces(lexicon, rng, n_words=400):
+    """Tokens that exercise every rule: modifiers, clause ends, pieces of sentiment words, blanks."""
+    pieces = [*lexicon.negators, *lexicon.degree, *lexicon.contrast, *lexicon.concession,
+              "，", "。\n", "……", "", " ", "!", "x", "的", "发展", "Zhipu"]
+    for word in rng.sample(sorted(lexicon.words), n_words):
+        cut = rng.randrange(len(word) + 1)
+        pieces += [word[:cut], word[cut:], word, "不" + word, "更" + word]
+    return pieces
+
+
+def test_relevant_units_agree_with_units(lexicon):
+    """score_tokens uses _relevant_units: the units of the token-by-token _units, less the None ones."""
+    import random
+
+    rng = random.Random(7)
+    pieces = _awkward_pieces(lexicon, rng)
+    for _ in range(4000):
+        tokens = [rng.choice(pieces) for _ in range(rng.randrange(14))]
+        expected = [unit for unit in sentiment._units(tokens, lexicon) if unit[1] is not None]
+        assert sentiment._relevant_units(tokens, lexicon) == expected, tokens
+
+
+def test_relevant_units_respect_max_len():
+    """A lexicon built by hand keeps its own max_len: with 0, no run of tokens ever matches."""
+    lex = sentiment.Lexicon({"好的": 1.0, "好": 0.5}, {"不": 1.0}, {"很": 1.5}, frozenset(), frozenset())
+    for tokens in (["好", "的"], ["不", "好", "的"], ["很", "好的"], ["不好的"]):
+        expected = [unit for unit in sentiment._units(tokens, lex) if unit[1] is not None]
+        assert sentiment._relevant_units(tokens, lex) == expected
+    assert sentiment._relevant_units(["好", "的"], lex) == [("好", "word")]
+
+
+@pytest.mark.parametrize("aliases, needles", [
+    (["智谱", "智谱AI", "智谱清言", "Zhipu"], ("智谱", "zhipu")),
+    (["Kimi", "kimi", "月之暗面"], ("kimi", "月之暗面")),
+    (["", "x"], ("",)),
+    ([], ()),
+])
+def test_needles_find_what_mentions_finds(aliases, needles):
+    assert sentiment.needles(aliases) == needles
+    for text in ("智谱AI发布", "ZHIPU", "月之暗面的Kimi", "没有", "", "智"):
+        assert any(n in text.casefold() for n in needles) == sentiment.mentions(text, aliases)
