@@ -20,8 +20,7 @@ import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from itertools import compress
-from operator import itemgetter
+from itertools import accumulate, compress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
@@ -254,7 +253,6 @@ def format_terms(counts: Mapping[str, int], *, limit: int | None = None) -> str:
     return ", ".join(f"{term}×{n}" for term, n in ranked)
 
 
-_TEXT, _IS_CONTENT = itemgetter(0), itemgetter(4)  # of a 04_segment token [token, pos, start, end, is_content]
 
 
 def frame_article(record: Mapping, lexicon: Lexicon) -> dict:
@@ -263,14 +261,17 @@ def frame_article(record: Mapping, lexicon: Lexicon) -> dict:
     terms: dict[str, Counter] = defaultdict(Counter)  # frames with hits only
     matches = []
     for sentence in record.get("sentences", ()):
-        tokens = sentence.get("tokens", ())
-        content_tokens += sum(map(bool, map(_IS_CONTENT, tokens)))
-        for match in match_tokens(list(map(_TEXT, tokens)), lexicon):
+        words = sentence.get("tokens", ())
+        content_tokens += sentence.get("content", "").count("1")
+        bounds = None
+        for match in match_tokens(words, lexicon):
             for fid in match.frames:
                 terms[fid][match.term] += 1
+            if bounds is None:  # token offsets, only for sentences with a match
+                bounds = list(accumulate(map(len, words), initial=sentence["start"]))
             matches.append({
                 "sentence": sentence["index"], "term": match.term, "frames": list(match.frames),
-                "start": tokens[match.first][2], "end": tokens[match.last][3],
+                "start": bounds[match.first], "end": bounds[match.last + 1],
             })
     frames = []
     for fid in lexicon.frame_ids:

@@ -30,6 +30,7 @@ from typing import Iterable, Iterator, Mapping
 
 from . import records
 from .config import ARTICLES, RESOURCES
+from .segment import content_words
 
 BACKGROUND_PATH = RESOURCES / "background_df.tsv.gz"
 UNKNOWN_OUTLET = "unknown (no outlet named)"
@@ -59,7 +60,7 @@ def outlet_group(outlet: str | None) -> str:
 
 def content_tokens(record: Mapping) -> list[str]:
     """The content tokens of one 04_segment record, in text order."""
-    return [tok[0] for sentence in record.get("sentences", ()) for tok in sentence["tokens"] if tok[4]]
+    return [word for sentence in record.get("sentences", ()) for word in content_words(sentence)]
 
 
 def merged_idf(df: Mapping[str, int], n_docs: int, df_bg: Mapping[str, int], n_bg: int,

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from . import records
 from .config import ARTICLES, MANIFEST
+from .segment import sentence_tokens
 
 INGEST, STRIP, NORMALIZE, SEGMENT = "01_ingest", "02_strip", "03_normalize", "04_segment"
 KEYWORDS, SENTIMENT, FRAMING, FIGURES = "05_keywords", "06_sentiment", "07_framing", "figures"
@@ -278,7 +279,7 @@ def collect(inputs: Mapping[str, Path], params: Mapping) -> dict:
             continue
         for s in r.get("sentences", ()):
             spans_by_term: dict[str, list] = defaultdict(list)
-            for tok in s["tokens"]:
+            for tok in sentence_tokens(s):
                 if tok[4] and tok[0] in terms:
                     spans_by_term[tok[0]].append((tok[2] - s["start"], tok[3] - s["start"]))
             for term, spans in sorted(spans_by_term.items()):

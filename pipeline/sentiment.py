@@ -367,7 +367,7 @@ def process_record(record: dict, resources: Resources) -> dict:
     sentences = []
     scores, labels, target_scores = [], [], []
     for sentence in record["sentences"]:
-        tokens = [tok[0] for tok in sentence["tokens"]]
+        tokens = sentence["tokens"]
         s = score_tokens(tokens, resources.lexicon, alpha=resources.alpha, neutral=resources.neutral)
         folded = sentence["text"].casefold()
         hit = any(needle in folded for needle in resources.needles)  # mentions(text, aliases), faster

@@ -83,16 +83,11 @@ def test_format_terms(counts, limit, text):
     assert format_terms(counts, limit=limit) == text
 
 
-def _token(text, start, content=1):
-    return [text, "n", start, start + len(text), content]
-
-
 def _sentence(index, words, start=0, content=True):
-    tokens, pos = [], start
-    for w in words:
-        tokens.append(_token(w, pos, 0 if (not content or w in "，。的了 ") else 1))
-        pos += len(w)
-    return {"index": index, "text": "".join(words), "start": start, "tokens": tokens}
+    """A 04_segment sentence in the stage's compact form."""
+    flags = "".join("0" if (not content or w in "，。的了 ") else "1" for w in words)
+    return {"index": index, "text": "".join(words), "start": start, "tokens": list(words),
+            "pos": " ".join("n" for _ in words), "content": flags}
 
 
 def _record(id_, outlet, sentences):

@@ -56,9 +56,10 @@ def _segment_dir(tmp_path, docs):
     """A fake 04_segment folder: docs = [(id, outlet, [(token, is_content), ...]), ...]."""
     recs = []
     for id_, outlet, toks in docs:
-        tokens = [[t, "n", 0, 0, c] for t, c in toks]
         recs.append({"id": id_, "source": id_ + ".txt", "outlet": outlet, "title": "",
-                     "sentences": [{"index": 0, "text": "".join(t for t, _ in toks), "start": 0, "tokens": tokens}]})
+                     "sentences": [{"index": 0, "text": "".join(t for t, _ in toks), "start": 0,
+                                    "tokens": [t for t, _ in toks], "pos": " ".join("n" for _ in toks),
+                                    "content": "".join(str(int(bool(c))) for _, c in toks)}]})
     folder = tmp_path / "04_segment"
     records.write_jsonl(folder / "articles.jsonl", recs)
     return folder

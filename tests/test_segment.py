@@ -171,7 +171,9 @@ def test_seed_records_shape_and_offsets(normalized, segmented):
         assert len(record["sentences"]) == len(upstream["sentences"])
         n_tokens = n_content = 0
         for sentence in record["sentences"]:
-            tokens = sentence["tokens"]
+            tokens = segment.sentence_tokens(sentence)
+            assert len(sentence["tokens"]) == len(sentence["pos"].split(" ")) == len(sentence["content"])
+            assert segment.content_words(sentence) == [t[0] for t in tokens if t[4]]
             assert "".join(t[0] for t in tokens) == sentence["text"]
             assert tokens[0][2] == sentence["start"]
             for word, pos, start, end, content in tokens:
@@ -187,7 +189,7 @@ def render_tokens(record: dict) -> str:
     lines = []
     for sentence in record["sentences"]:
         cells = []
-        for word, pos, _, _, content in sentence["tokens"]:
+        for word, pos, _, _, content in segment.sentence_tokens(sentence):
             shown = word.encode("unicode_escape").decode("ascii") if word.isspace() else word
             cells.append(f"{shown}/{pos}{'*' if content else ''}")
         lines.append(f"{sentence['index']}: " + " ".join(cells))
@@ -206,7 +208,7 @@ def test_table_one_row_per_token(seed_outputs, segmented):
     assert list(frame.columns) == list(segment.COLUMNS)
     assert len(frame) == sum(r["n_tokens"] for r in segmented)
     assert frame["is_content"].sum() == sum(r["n_content"] for r in segmented)
-    first = segmented[0]["sentences"][0]["tokens"][0]
+    first = segment.sentence_tokens(segmented[0]["sentences"][0])[0]
     row = frame.iloc[0]
     assert (row["id"], row["sentence"], row["token"], row["pos"], row["start"], row["end"]) == \
            (segmented[0]["id"], 0, first[0], first[1], first[2], first[3])

@@ -100,8 +100,8 @@ def _record(sentences: list[list[str]]) -> dict:
     out, start = [], 0
     for i, toks in enumerate(sentences):
         text = "".join(toks)
-        out.append({"index": i, "text": text, "start": start,
-                    "tokens": [[t, "x", 0, 0, 1] for t in toks]})
+        out.append({"index": i, "text": text, "start": start, "tokens": list(toks),
+                    "pos": " ".join("x" for _ in toks), "content": "1" * len(toks)})
         start += len(text)
     return {"id": "a", "source": "a.txt", "outlet": "o", "title": "t", "sentences": out}
 
