@@ -127,6 +127,8 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(stage: ArticleStage) -> None:
+    if _WORKER.get("stage") == stage:  # a forked worker inherits what its parent loaded
+        return
     _WORKER["stage"] = stage
     _WORKER["resources"] = stage.load_resources(stage.params)
 
@@ -198,11 +200,13 @@ class _Executor:
 
     def map(self, items: list) -> Iterator[Result]:
         if self.jobs <= 1 or len(items) < SERIAL_BELOW:
-            if "stage" not in _WORKER or _WORKER["stage"] is not self.stage:
-                _init_worker(self.stage)
+            _init_worker(self.stage)
             return map(_apply, items)
         if self.pool is None:
-            ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+            fork = sys.platform.startswith("linux")
+            if fork:  # load once here; the forked workers share it copy-on-write
+                _init_worker(self.stage)
+            ctx = multiprocessing.get_context("fork" if fork else "spawn")
             self.pool = ctx.Pool(self.jobs, initializer=_init_worker, initargs=(self.stage,))
         chunk = max(1, min(64, len(items) // (self.jobs * 4)))
         return self.pool.imap(_apply, items, chunksize=chunk)
