@@ -46,25 +46,14 @@ def _jieba_dict() -> Path:
 
 def sub_with_edits(pattern: re.Pattern, repl: Callable[[re.Match], str], text: str) -> tuple[str, list[Edit]]:
     """``pattern.sub(repl, text)`` that also returns the edits that changed the length."""
-    out: list[str] = []
-    edits: list[Edit] = []
-    pos = 0
-    shift = 0
+    spans = []
     for m in pattern.finditer(text):
-        a, b = m.span()
         new = repl(m)
-        if new == m.group(0):
-            continue
-        out.append(text[pos:a])
-        out.append(new)
-        pos = b
-        if len(new) != b - a:
-            edits.append((a, b, a + shift, a + shift + len(new)))
-        shift += len(new) - (b - a)
-    if not out:
+        if new != m.group(0):
+            spans.append((*m.span(), new))
+    if not spans:
         return text, []
-    out.append(text[pos:])
-    return "".join(out), edits
+    return replace_spans(text, spans)
 
 
 def replace_spans(text: str, spans: Iterable[tuple[int, int, str]]) -> tuple[str, list[Edit]]:
