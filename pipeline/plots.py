@@ -288,7 +288,8 @@ def frames_heatmap(frames, *, labels: Mapping[str, str] | None = None,
     total = frames["outlet"].nunique()
     outlets = top_outlets(frames, limit=max_outlets)
     with plotting():
-        fig = new_figure(1.6 + 1.1 * max(1, len(outlets)), 1.2 + 0.45 * max(1, len(frame_ids)))
+        # at least 6 inches wide: frame labels and the colour bar need room even for one outlet
+        fig = new_figure(max(6.0, 1.6 + 1.1 * len(outlets)), 1.2 + 0.45 * max(1, len(frame_ids)))
         ax = fig.add_subplot()
         if not outlets or not frame_ids:
             _empty(ax, "no frames counted")

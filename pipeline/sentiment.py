@@ -419,18 +419,10 @@ class TextScorer:
 
 
 def _segment_tokenizer():
-    """``text -> tokens`` with the segment stage's tokenizer, or an explicit jieba Tokenizer."""
-    try:
-        from . import segment
-    except ModuleNotFoundError as exc:  # the segment stage not present: same algorithm, no user dict
-        if exc.name != "pipeline.segment":
-            raise
-        import jieba
+    """``text -> tokens`` with the segment stage's own tokenizer (same dictionary, same passes)."""
+    from . import segment
 
-        tok = jieba.Tokenizer()
-        return lambda text: tok.lcut(text)
-    res = segment.load_resources(segment.STAGE.params)
-    tok = getattr(res, "tokenizer", res)  # the segment stage's Tokenizer (its .cut is the stage's words)
+    tok = segment.load_resources(segment.STAGE.params)
     return lambda text: tok.cut(text) if text else []
 
 

@@ -240,3 +240,19 @@ def test_arcs_outlet_lines_are_the_binned_means_article_by_article():
 def test_finished_figures_have_no_layout_engine(built):
     """finish() lays a figure out once and removes the engine: savefig then draws it once, not twice."""
     assert all(fig.get_layout_engine() is None for fig in built.values())
+
+
+def test_one_outlet_heatmap_lays_out_without_warnings():
+    """A corpus with a single outlet (e.g. one broadcaster's archive) still gets a readable heatmap."""
+    import warnings
+
+    import pandas as pd
+
+    frames = pd.DataFrame({"outlet": ["unknown (no outlet named)"] * 3,
+                           "frame": ["personnel", "capital", "business_model_and_commercialisation"],
+                           "per_1k": [1.0, 2.0, 3.0], "hits": [1, 2, 3]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = plots.frames_heatmap(frames)
+        plots.render(fig, "png")
+    assert not [w for w in caught if "constrained_layout" in str(w.message)]
