@@ -1,6 +1,6 @@
 """Build pipeline/resources/background_df.tsv.gz: document frequencies from a background corpus.
 
-    .venv/bin/python benchmarks/build_background_df.py [CORPORA_DIR] [--min-df 5] [--out PATH]
+    .venv/bin/python benchmarks/build_background_df.py [CORPORA_DIR] [--min-df 3] [--out PATH]
 
 CORPORA_DIR defaults to ../shared/eval/corpora relative to the repository root. Each item
 (title + text) is one document; Hong Kong items are converted to simplified Chinese with
@@ -71,7 +71,7 @@ def build(corpora: Path, *, min_df: int, jobs: int) -> tuple[int, Counter]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpora", nargs="?", type=Path, default=DEFAULT_CORPORA)
-    ap.add_argument("--min-df", type=int, default=5)
+    ap.add_argument("--min-df", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", type=Path, default=keywords.BACKGROUND_PATH)
     args = ap.parse_args(argv)

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import multiprocessing
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
 from . import records, stages
 from .config import MANIFEST, MAX_FILE_BYTES
-from .stage import ArticleStage, CorpusStage, run_article_stage, run_corpus_stage
+from .stage import ArticleStage, CorpusStage, StageError, run_article_stage, run_corpus_stage
 
 
 class NothingIngested(RuntimeError):
@@ -85,25 +87,76 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     # finished over new input: unmark everything this run will redo, first.
     for path in [out_root / "run.json", out_root / "report.html", *(out_root / stages.module(n).STAGE.folder / MANIFEST for n in names)]:
         path.unlink(missing_ok=True)
-    for name in names:
-        if name == "ingest":
-            manifest = run_ingest(input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
-                                  progress=progress, warn=warn, client=client)
-            counts = manifest["counts"]
-            if counts["done"] == 0:
-                raise NothingIngested(f"nothing could be ingested from {input_path} "
-                                      f"({counts['skipped']} inputs skipped: see {out_root / '01_ingest/manifest.json'})")
-        else:
-            manifest = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
-                                 client=client)
-        manifests[name] = manifest
-        if name == "report":  # the page a researcher opens sits at the top of the output folder
-            records.write_bytes(out_root / "report.html", (out_root / manifest["folder"] / "report.html").read_bytes())
-        log(f"{name}: {summary(manifest)}")
-        if strict and manifest.get("counts", {}).get("skipped"):
-            raise NothingIngested(f"--strict: {name} skipped {manifest['counts']['skipped']} input(s)")
+    pending = list(names)
+    while pending:
+        wave = _ready(pending)
+        pending = [n for n in pending if n not in wave]
+        # Corpus stages of one wave (keywords and framing, beside sentiment) run in their
+        # own processes when there are cores to spare; each writes only its own folder.
+        beside = [n for n in wave if isinstance(stages.module(n).STAGE, CorpusStage)] \
+            if jobs > 1 and client is None and len(wave) > 1 and sys.platform.startswith("linux") else []
+        children = {n: _start_child(n, out_root) for n in beside}
+        for name in wave:
+            if name in children:
+                continue
+            manifests[name] = _run_one(name, input_path, out_root, jobs=jobs, max_bytes=max_bytes,
+                                       use_cache=use_cache, progress=progress, warn=warn, client=client)
+        for name, child in children.items():
+            child.join()
+            if child.exitcode != 0:
+                raise StageError(f"{name} failed (exit code {child.exitcode}); see the messages above")
+            manifests[name] = records.read_json(out_root / stages.module(name).STAGE.folder / MANIFEST)
+        for name in wave:
+            manifest = manifests[name]
+            if name == "report":  # the page a researcher opens sits at the top of the output folder
+                records.write_bytes(out_root / "report.html",
+                                    (out_root / manifest["folder"] / "report.html").read_bytes())
+            log(f"{name}: {summary(manifest)}")
+            if strict and manifest.get("counts", {}).get("skipped"):
+                raise NothingIngested(f"--strict: {name} skipped {manifest['counts']['skipped']} input(s)")
     records.write_json(out_root / "run.json", {"stages": {n: m["folder"] for n, m in manifests.items()}})
     return manifests
+
+
+def _upstream_folders(name: str) -> set[str]:
+    stage = stages.module(name).STAGE
+    return set(stage.upstreams) if isinstance(stage, CorpusStage) else {stage.upstream} - {None}
+
+
+def _ready(pending: list[str]) -> list[str]:
+    """The pending stages none of whose inputs another pending stage still has to write."""
+    folders = {stages.module(n).STAGE.folder for n in pending}
+    return [n for n in pending if not (_upstream_folders(n) & folders)]
+
+
+def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress, warn, client) -> dict:
+    if name != "ingest":
+        return run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
+                         client=client)
+    manifest = run_ingest(input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
+                          progress=progress, warn=warn, client=client)
+    counts = manifest["counts"]
+    if counts["done"] == 0:
+        raise NothingIngested(f"nothing could be ingested from {input_path} "
+                              f"({counts['skipped']} inputs skipped: see {out_root / '01_ingest/manifest.json'})")
+    return manifest
+
+
+def _corpus_child(name: str, out_root: Path) -> None:
+    try:
+        run_stage(name, out_root)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)
+
+
+def _start_child(name: str, out_root: Path):
+    child = multiprocessing.get_context("fork").Process(target=_corpus_child, args=(name, out_root), daemon=True)
+    child.start()
+    return child
 
 
 def summary(manifest: dict) -> str:
