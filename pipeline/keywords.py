@@ -230,6 +230,12 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dic
                               f"{r['z']:.6f}", f"{r['delta']:.6f}", rank])
     records.write_text(out_dir / "distinctive.csv",
                        _csv_text(["outlet", "term", "count", "count_rest", "z", "delta", "rank"], drows))
+    # The counts behind it all, so later stages (plots) never re-read the tokens.
+    records.write_text(out_dir / "outlet_terms.csv", _csv_text(
+        ["outlet", "term", "count"],
+        [[g, t, n] for g in sorted(by_outlet) for t, n in sorted(by_outlet[g].items(), key=lambda kv: (-kv[1], kv[0]))]))
+    records.write_text(out_dir / "document_frequencies.csv", _csv_text(
+        ["term", "df"], [[t, n] for t, n in sorted(df.items(), key=lambda kv: (-kv[1], kv[0]))]))
     return {
         "totals": {"articles": n_docs, "vocabulary": len(vocab), "keyword_rows": len(rows),
                    "outlets": len(by_outlet), "distinctive_rows": len(drows)},
@@ -240,6 +246,18 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dic
 
 
 # ---------------------------------------------------------------- tables
+
+
+def read_term_counts(stage_dir: Path) -> tuple[dict[str, Counter], Counter, int]:
+    """(outlet -> content-token counts, article document frequencies, number of articles)."""
+    counts: dict[str, Counter] = {}
+    with open(Path(stage_dir) / "outlet_terms.csv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            counts.setdefault(row["outlet"], Counter())[row["term"]] = int(row["count"])
+    with open(Path(stage_dir) / "document_frequencies.csv", encoding="utf-8", newline="") as fh:
+        df = Counter({row["term"]: int(row["df"]) for row in csv.DictReader(fh)})
+    n_docs = records.read_json(Path(stage_dir) / "manifest.json")["totals"]["articles"]
+    return counts, df, n_docs
 
 
 def keywords_frame(stage_dir: Path):

@@ -31,7 +31,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 from . import records
 from .config import ARTICLES
 
-SEGMENT, KEYWORDS, SENTIMENT, FRAMING = "04_segment", "05_keywords", "06_sentiment", "07_framing"
+KEYWORDS, SENTIMENT, FRAMING = "05_keywords", "06_sentiment", "07_framing"
 FONT_FAMILY = "Noto Sans SC"         # from the pylopdf-fonts-zh-cn package (SIL OFL 1.1)
 FALLBACK_FAMILIES = ("DejaVu Sans",)  # matplotlib's own font, for symbols the CJK font lacks
 FIGURES = ("frames_heatmap", "sentiment_by_outlet", "distinctive_terms", "sentiment_arcs", "outlet_similarity")
@@ -154,13 +154,16 @@ def label(text: object, *, max_len: int = 20) -> str:
 
 
 def bootstrap_mean_ci(values: Sequence[float], *, n_boot: int, level: float, seed: int,
-                      key: str = "") -> tuple[float, float, float]:
+                      key: str = "", max_n: int = 20_000) -> tuple[float, float, float]:
     """(mean, low, high): percentile bootstrap of the mean, resampling sentences.
 
     The generator is seeded by ``seed`` and ``key`` (the outlet), so an outlet's interval
     does not change when other outlets are added. Sentences of one article are not
     independent: the interval describes these sentences, it is narrower than an
-    article-level interval would be.
+    article-level interval would be. Above ``max_n`` sentences the bootstrap distribution
+    of the mean is normal for all practical purposes (central limit theorem) and costs
+    ``n_boot`` times the data to draw, so the interval is the normal one with the
+    bootstrap's standard error, ``mean ± z · sd / √n``.
     """
     import numpy as np
 
@@ -170,6 +173,11 @@ def bootstrap_mean_ci(values: Sequence[float], *, n_boot: int, level: float, see
     mean = float(x.mean())
     if x.size == 1:
         return (mean, mean, mean)
+    if x.size > max_n:
+        from statistics import NormalDist
+
+        half = NormalDist().inv_cdf(0.5 + level / 2) * float(x.std()) / math.sqrt(x.size)
+        return (mean, mean - half, mean + half)
     digest = int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16)
     rng = np.random.default_rng([seed, digest])
     means = np.empty(n_boot)
@@ -213,21 +221,6 @@ def rolling_mean(values: Sequence[float], *, window: int) -> list[float]:
         part = values[max(0, i - half): i + half + 1]
         out.append(sum(part) / len(part))
     return out
-
-
-def outlet_term_counts(segment_records: Iterable[Mapping]) -> tuple[dict[str, Counter], Counter, int]:
-    """(outlet -> content-token counts, article document frequencies, number of articles), streamed."""
-    from .keywords import content_tokens, outlet_group
-
-    counts: dict[str, Counter] = {}
-    df: Counter = Counter()
-    n = 0
-    for record in segment_records:
-        tokens = content_tokens(record)
-        counts.setdefault(outlet_group(record.get("outlet")), Counter()).update(tokens)
-        df.update(set(tokens))
-        n += 1
-    return counts, df, n
 
 
 def tfidf_similarity(counts: Mapping[str, Mapping[str, int]], df: Mapping[str, int], n_docs: int):
@@ -510,7 +503,7 @@ def build_figures(inputs: Mapping[str, Path], params: Mapping) -> dict:
     outlets = top_outlets(frames, limit=p["max_outlets"])
     sentences = sentence_scores(inputs[SENTIMENT])
     summary = sentiment_summary(sentences, n_boot=p["n_boot"], level=p["ci_level"], seed=p["seed"])
-    counts, df, n_docs = outlet_term_counts(records.read_jsonl(Path(inputs[SEGMENT]) / ARTICLES))
+    counts, df, n_docs = keywords.read_term_counts(inputs[KEYWORDS])
     similarity = tfidf_similarity(counts, df, n_docs)
     figures = {
         "frames_heatmap": frames_heatmap(frames, labels=framing.frame_labels(inputs[FRAMING]),
@@ -575,7 +568,7 @@ def outlet_similarity_table(stage_dir: Path):
 from .stage import CorpusStage  # noqa: E402
 
 STAGE = CorpusStage(
-    name="plots", folder="figures", upstreams=(SEGMENT, KEYWORDS, SENTIMENT, FRAMING),
+    name="plots", folder="figures", upstreams=(KEYWORDS, SENTIMENT, FRAMING),
     run=run_stage,
     params=dict(DEFAULT_PARAMS),
     code_files=(Path(__file__),),

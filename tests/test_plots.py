@@ -256,3 +256,13 @@ def test_one_outlet_heatmap_lays_out_without_warnings():
         fig = plots.frames_heatmap(frames)
         plots.render(fig, "png")
     assert not [w for w in caught if "constrained_layout" in str(w.message)]
+
+
+def test_large_outlets_get_the_normal_interval_which_matches_the_bootstrap():
+    import numpy as np
+
+    values = np.random.default_rng(1).uniform(-1, 1, 30_000)
+    mean, low, high = plots.bootstrap_mean_ci(values, n_boot=400, level=0.95, seed=0, key="big")
+    _, b_low, b_high = plots.bootstrap_mean_ci(values, n_boot=400, level=0.95, seed=0, key="big", max_n=10**9)
+    assert low < mean < high
+    assert abs(low - b_low) < 0.002 and abs(high - b_high) < 0.002
