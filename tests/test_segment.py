@@ -213,3 +213,9 @@ def test_table_one_row_per_token(seed_outputs, segmented):
     assert (row["id"], row["sentence"], row["token"], row["pos"], row["start"], row["end"]) == \
            (segmented[0]["id"], 0, first[0], first[1], first[2], first[3])
     assert frame["is_content"].dtype == bool and frame["start"].dtype == "int64"
+
+
+@pytest.mark.parametrize("text, word", [("智谱的C端业务", "C端"), ("面向B端客户", "B端"), ("G端市场", "G端")])
+def test_market_segments_stay_whole(text, word):
+    tok = segment.load_resources(segment.STAGE.params)
+    assert word in tok.cut(text)
