@@ -15,7 +15,7 @@ median over --repeats runs, in MB of UTF-8 per second. Tokenizers with a memo (r
 word -> tag, is_content) start cold in every timed run, as a fresh worker would:
 on the seed articles (traditional, converted with OpenCC t2s as the normalize stage does) and,
 for the stage's throughput against bare ``rjieba.tag``, on the first --items items of the
-CCTV corpus. Not a test: it prints tables to paste into notes/segment.md.
+CCTV corpus. Not a test: it prints tables for the README.
 """
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ BATCH = 1000  # articles transformed at a time
 
 DEFAULT_PARAMS = {
     "k": 20,                  # keywords per article
-    "idf": "background",      # "corpus" or "background" (see notes/keywords.md)
+    "idf": "background",      # "corpus" or "background" (see README, "keywords")
     "sublinear_tf": False,
     "alpha0": 1000.0,         # Fightin' Words prior strength (total pseudo-counts)
     "distinctive_top": 50,    # terms per outlet in distinctive.csv

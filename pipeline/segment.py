@@ -11,7 +11,7 @@ so each stays one token.
 Every character of a sentence lands in exactly one token (whitespace included), so the
 tokens of a sentence joined give back the sentence and offsets are cumulative lengths.
 A token is a *content* word when its tag is in :data:`CONTENT_TAGS` and it is not in the
-stopword list; keywords and framing count those (see notes/segment.md).
+stopword list; keywords and framing count those (see README, "segment").
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Sentiment: lexicon-based scores per sentence and per article, with a target entity.
 
-Method (see notes/sentiment.md for the validation and the choices):
+Method (see README, "sentiment" and "Sentiment validation", for the validation and the choices):
 
 * Words are matched on the segment tokens, longest first, also across up to
   :data:`MAX_NGRAM` adjacent tokens (so 创新高 matches when the tokenizer gives 创 新高).
