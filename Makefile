@@ -26,6 +26,8 @@ $(INSTALLED): requirements.lock pyproject.toml
 	@test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 	$(PY) -m pip check --disable-pip-version-check
+	@# the package importable from anywhere with this venv (notebooks, scripts): a .pth, no build step
+	$(PY) -c 'import site, sys; open(site.getsitepackages()[0] + "/zh_framing.pth", "w").write(sys.argv[1] + "\n")' "$(CURDIR)"
 	@touch $@
 
 ## pipeline: run every stage on seeds/ into outputs/ (does nothing when outputs/ is up to date)
