@@ -1,6 +1,6 @@
 """Build common_chars.txt: the characters the mojibake check treats as common.
 
-    .venv/bin/python pipeline/resources/build_common_chars.py
+    .venv/bin/python benchmarks/build_common_chars.py
 
 A character is common when its simplified form is among the TOP most frequent characters
 of jieba's dictionary (dict.txt, 349k words with corpus frequencies; a character's frequency
@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 TOP = 4000
-OUT = Path(__file__).with_name("common_chars.txt")
+OUT = Path(__file__).resolve().parents[1] / "pipeline" / "resources" / "common_chars.txt"
 CJK = [chr(c) for c in (*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000), *range(0xF900, 0xFB00))]
 
 
