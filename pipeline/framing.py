@@ -163,7 +163,7 @@ def match_tokens(tokens: Sequence[str], lexicon: Lexicon) -> list[Match]:
     name (GLM).
 
     Only tokens that can start a match are visited (a term starts with their key, or their
-    model stem is a term): the same matches as :func:`_match_tokens_reference`, token by token.
+    model stem is a term): the same matches as a token-by-token scan (the reference in tests/test_framing.py), token by token.
     """
     infos = _token_infos(tokens, lexicon)
     prefixes, entries = lexicon.prefixes, lexicon.entries
@@ -194,38 +194,6 @@ def match_tokens(tokens: Sequence[str], lexicon: Lexicon) -> list[Match]:
         last, (term, frames) = best
         out.append(Match(term=term, frames=frames, first=i, last=last))
         taken = last
-    return out
-
-
-def _match_tokens_reference(tokens: Sequence[str], lexicon: Lexicon) -> list[Match]:
-    """:func:`match_tokens` as first written, visiting every token (kept to test the fast one against)."""
-    keyed = [(i, key) for i, key in enumerate(map(_token_key, tokens)) if key]
-    prefixes, entries = lexicon.prefixes, lexicon.entries
-    out: list[Match] = []
-    pos, n = 0, len(keyed)
-    while pos < n:
-        first_key = keyed[pos][1]
-        best: tuple[int, tuple[str, tuple[str, ...]]] | None = None
-        if first_key in prefixes:  # the common case, a token no term starts with, costs one set lookup
-            joined = ""
-            for end in range(pos, n):
-                joined += keyed[end][1]
-                if joined not in prefixes:
-                    break
-                entry = entries.get(joined)
-                if entry is not None:
-                    best = (end, entry)
-        if best is None and first_key[0].isascii() and first_key[0].isalpha():
-            stem = model_stem(first_key)
-            entry = entries.get(stem) if stem else None
-            if entry is not None:
-                best = (pos, entry)
-        if best is None:
-            pos += 1
-            continue
-        end, (term, frames) = best
-        out.append(Match(term=term, frames=frames, first=keyed[pos][0], last=keyed[end][0]))
-        pos = end + 1
     return out
 
 

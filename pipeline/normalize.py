@@ -592,8 +592,8 @@ def process_record(record: dict, res: Resources) -> dict:
            "title": normalize_label(record.get("title", ""), res), "text": result.text, "script": result.script, "region": result.region,
            "config": result.config, "repairs": result.repairs, "pinyin_removed": result.pinyin_removed,
            "sentences": sentences_with_origin(result)}
-    warnings = list(record.get("warnings") or [])
-    warnings += [f"garbled text removed at {r['start']}: {r['original']!r}" for r in flagged]
+    # this stage's own warnings: earlier stages' are in their manifests already
+    warnings = [f"garbled text removed at {r['start']}: {r['original']!r}" for r in flagged]
     if warnings:
         out["warnings"] = warnings
     return out

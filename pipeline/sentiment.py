@@ -132,39 +132,6 @@ class SentenceScore:
     matched: list[list]   # [[term, contribution], ...] in text order
 
 
-def _units(tokens: Sequence[str], lex: Lexicon) -> list[tuple[str, str | None]]:
-    """Tokens grouped into (term, kind): the longest run of <= MAX_NGRAM tokens that is a lexicon entry.
-
-    The reference definition, token by token. :func:`score_tokens` uses :func:`_relevant_units`,
-    which gives the same units without the ``None`` ones (tests check that they agree).
-    """
-    out = []
-    i, n = 0, len(tokens)
-    while i < n:
-        if _CLAUSE_END.match(tokens[i]):
-            out.append((tokens[i], "end"))
-            i += 1
-            continue
-        first = lex.kind(tokens[i])
-        found = None
-        if first not in _MODIFIER_KINDS:  # a modifier token never starts a longer match (很 好 is degree + word)
-            for j in range(min(n, i + MAX_NGRAM), i + 1, -1):
-                term = "".join(tokens[i:j])
-                if len(term) <= lex.max_len and lex.kind(term) == "word":
-                    found = (term, "word", j)
-                    break
-        if found is not None:
-            out.append(found[:2])
-            i = found[2]
-        elif first is None and (split := _split_modified(tokens[i], lex)):
-            out.extend(split)  # 不差 -> 不 + 差, 更好 -> 更 + 好
-            i += 1
-        else:
-            out.append((tokens[i], first))
-            i += 1
-    return out
-
-
 def _split_modified(token: str, lex: Lexicon) -> list[tuple[str, str]] | None:
     """A token the lexicon lacks that is a negator or degree word + a sentiment word (不差, 更好), split."""
     for k in (2, 1):
@@ -228,11 +195,12 @@ class _Tables:
 
 
 def _relevant_units(tokens: Sequence[str], lex: Lexicon) -> list[tuple[str, str]]:
-    """:func:`_units` without the units of kind ``None`` (they change no score), computed fast.
+    """Tokens grouped into (term, kind) units, leaving out those of kind ``None`` (they change no score).
 
-    Same grouping: a clause end first; otherwise, unless the token is a modifier, the longest
+    The grouping: a clause end first; otherwise, unless the token is a modifier, the longest
     run of 2..MAX_NGRAM tokens (at most ``max_len`` characters) that is a sentiment word; else
     a split 不差 -> 不 + 差 for a token the lexicon lacks; else the token with its own kind.
+    tests/test_sentiment.py holds the token-by-token reference it is checked against.
     """
     tables = lex.tables()
     prefixes, word_terms = tables.prefixes, tables.word_terms

@@ -147,7 +147,7 @@ def process_record(record: dict, rules: Rules) -> dict:
     share = round(removed_chars / total, 6) if total else 0.0
     out = {"id": record["id"], "source": record["source"], "outlet": record.get("outlet", ""),
            "title": record.get("title", ""), "text": body, "removed": removed, "removed_share": share}
-    warnings = list(record.get("warnings") or [])
+    warnings = []  # this stage's own: earlier stages' warnings are in their manifests already
     if not body.strip():
         raise Skip("no body left after strip")
     if share > WARN_SHARE:

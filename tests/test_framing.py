@@ -200,6 +200,38 @@ def _double_counted(out):
                for m in r["matches"])
 
 
+def reference_match_tokens(tokens, lexicon):
+    """``framing.match_tokens`` as first written, visiting every token: the oracle for the fast one."""
+    keyed = [(i, key) for i, key in enumerate(map(framing._token_key, tokens)) if key]
+    prefixes, entries = lexicon.prefixes, lexicon.entries
+    out = []
+    pos, n = 0, len(keyed)
+    while pos < n:
+        first_key = keyed[pos][1]
+        best = None
+        if first_key in prefixes:  # the common case, a token no term starts with, costs one set lookup
+            joined = ""
+            for end in range(pos, n):
+                joined += keyed[end][1]
+                if joined not in prefixes:
+                    break
+                entry = entries.get(joined)
+                if entry is not None:
+                    best = (end, entry)
+        if best is None and first_key[0].isascii() and first_key[0].isalpha():
+            stem = framing.model_stem(first_key)
+            entry = entries.get(stem) if stem else None
+            if entry is not None:
+                best = (pos, entry)
+        if best is None:
+            pos += 1
+            continue
+        end, (term, frames) = best
+        out.append(framing.Match(term=term, frames=frames, first=keyed[pos][0], last=keyed[end][0]))
+        pos = end + 1
+    return out
+
+
 def test_match_tokens_agrees_with_the_reference():
     """match_tokens visits only tokens that can start a match: the same matches as visiting every token."""
     import random
@@ -212,4 +244,4 @@ def test_match_tokens_agrees_with_the_reference():
                 pieces += [term[:cut], term[cut:], term.upper()]
         for _ in range(3000):
             tokens = [rng.choice(pieces) for _ in range(rng.randrange(10))]
-            assert match_tokens(tokens, lexicon) == framing._match_tokens_reference(tokens, lexicon), tokens
+            assert match_tokens(tokens, lexicon) == reference_match_tokens(tokens, lexicon), tokens

@@ -227,3 +227,14 @@ def test_adding_one_article_recomputes_only_that_article(corpus, tmp_path):
     for name in per_article:
         assert manifests[name]["counts"]["done"] == n + 1, name
         assert manifests[name]["cache_hits"] == n, name  # everything but the new article came from the cache
+
+
+def test_each_warning_is_reported_once_by_the_stage_that_raised_it(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("第一篇正文，讲述一件事情的来龙去脉。", encoding="utf-8")
+    (folder / "a.md").write_text("同名的第二篇正文，讲述另一件事情。", encoding="utf-8")  # duplicate id: an ingest warning
+    manifests = run_pipeline(folder, tmp_path / "out", only=("ingest", "strip", "normalize"), progress=False,
+                             warn=quiet, log=quiet)
+    assert manifests["ingest"]["counts"]["warnings"] == 1
+    assert manifests["strip"]["counts"]["warnings"] == 0 and manifests["normalize"]["counts"]["warnings"] == 0
