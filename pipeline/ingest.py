@@ -389,7 +389,7 @@ def _json_rows(fh) -> Iterator[tuple[int, dict | None, str | None]]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = records.loads(line)
         except json.JSONDecodeError as exc:
             yield n, None, f"line is not JSON ({exc.msg} at column {exc.colno})"
             continue

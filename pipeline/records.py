@@ -14,10 +14,29 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
+import orjson
+
 
 def dumps(obj: Any) -> str:
-    """One compact, deterministic JSON line (Chinese unescaped)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    """One compact, deterministic JSON line (Chinese unescaped).
+
+    orjson writes it (several times faster than the standard library, which matters
+    at tens of thousands of records a stage); what orjson refuses (a lone surrogate
+    from a corpus's ``\\ud800`` escape, an integer beyond 64 bits) goes through
+    :mod:`json`. Either way the same object always gives the same bytes.
+    """
+    try:
+        return orjson.dumps(obj).decode("utf-8")
+    except (orjson.JSONEncodeError, UnicodeDecodeError):
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse one JSON value (orjson; :mod:`json` for what orjson refuses, e.g. lone surrogates)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def dumps_pretty(obj: Any) -> str:
@@ -63,7 +82,7 @@ def write_json(path: Path, obj: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    return loads(Path(path).read_bytes())
 
 
 def write_jsonl(path: Path, records: Iterable[dict]) -> int:
@@ -99,7 +118,7 @@ def read_jsonl(path: Path) -> Iterator[dict]:
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             if line.strip():
-                yield json.loads(line)
+                yield loads(line)
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import itertools
-import json
 import multiprocessing
 import os
 import platform
@@ -146,7 +145,7 @@ def _apply(item: str | dict) -> Result:
     """
     stage: ArticleStage = _WORKER["stage"]
     try:
-        record = json.loads(item) if isinstance(item, str) else item
+        record = records.loads(item) if isinstance(item, str) else item
     except ValueError as exc:
         return "skip", f"upstream record is not valid JSON: {exc}", "?", "?", []
     id_, source = record.get("id", "?"), record.get("source", "?")
@@ -388,7 +387,7 @@ class Cache:
             rows = self.db.execute(f"SELECT key, value FROM results WHERE key IN ({','.join('?' * len(part))})", part)
             for key, value in rows:
                 try:
-                    out[key] = tuple(json.loads(zlib.decompress(value)))
+                    out[key] = tuple(records.loads(zlib.decompress(value)))
                 except (zlib.error, ValueError):
                     continue
         return out
