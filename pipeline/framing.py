@@ -6,6 +6,9 @@ wins), and emphasis is counted as hits per 1,000 content tokens, per article and
 outlet (pooled: the outlet's hits over the outlet's content tokens). Every match is kept
 with its sentence and character offsets, so each number can be traced back to words.
 
+Map-reduce: the map (:func:`frame_article`, per article, cached and parallel) writes each
+article's hits; the reduce (:func:`finish`) sums them per outlet without looking at text.
+
 Outputs in ``07_framing/``:
 - ``articles.jsonl``: per article, its content tokens, hits per frame with the terms behind
   them, and every match (sentence index, term, offsets into the normalised text);
@@ -30,7 +33,7 @@ from .config import ARTICLES, RESOURCES
 # Articles whose outlet ingest could not tell form one group, honestly labelled; the label and the
 # grouping are the keywords stage's, so that frames and distinctive terms join on outlet.
 from .keywords import UNKNOWN_OUTLET, outlet_group  # noqa: F401 - re-exported for the report
-from .stage import CorpusStage
+from .stage import ArticleStage
 
 FRAMES_PATH = RESOURCES / "frames.yaml"
 UPSTREAM = "04_segment"
@@ -307,28 +310,24 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping]) -> i
     return n
 
 
-def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dict:
+def finish(out_dir: Path, params: Mapping) -> dict:
+    """The reduce: per-outlet sums and the CSV tables, from the per-article records alone."""
     lexicon = load_lexicon(FRAMES_PATH)
     top = int(params["top_terms"])
     totals = _OutletTotals(lexicon.frame_ids)
-
+    n_articles = 0
     with records.atomic_open(out_dir / BY_ARTICLE) as by_article:
         writer = csv.writer(by_article, lineterminator="\n")
         writer.writerow(ARTICLE_COLUMNS)
-
-        def framed() -> Iterator[dict]:
-            for record in records.read_jsonl(inputs[UPSTREAM] / ARTICLES):
-                result = frame_article(record, lexicon)
-                totals.add(result)
-                outlet = outlet_group(result["outlet"])
-                # ARTICLE_COLUMNS; frame["terms"] is already ranked_terms order, so its first
-                # ``top`` are format_terms(..., limit=top)
-                writer.writerows([result["id"], outlet, frame["frame"], frame["per_1k"], frame["hits"],
-                                  ", ".join(f"{t}×{n}" for t, n in frame["terms"][:top])]
-                                 for frame in result["frames"])
-                yield result
-
-        n_articles = records.write_jsonl(out_dir / ARTICLES, framed())
+        for result in records.read_jsonl(out_dir / ARTICLES):
+            totals.add(result)
+            n_articles += 1
+            outlet = outlet_group(result["outlet"])
+            # ARTICLE_COLUMNS; frame["terms"] is already ranked_terms order, so its first
+            # ``top`` are format_terms(..., limit=top)
+            writer.writerows([result["id"], outlet, frame["frame"], frame["per_1k"], frame["hits"],
+                              ", ".join(f"{t}×{n}" for t, n in frame["terms"][:top])]
+                             for frame in result["frames"])
 
     _write_csv(out_dir / BY_OUTLET, OUTLET_COLUMNS, totals.rows(top_terms=top))
     _write_csv(out_dir / TERMS, TERM_COLUMNS, totals.term_rows())
@@ -336,8 +335,20 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dic
         {"id": f.id, "label": f.label, "label_en": f.label_en, "description": f.description, "terms": list(f.terms)}
         for f in lexicon.frames
     ])
-    return {"counts": {"articles": n_articles, "outlets": len(totals.articles), "frames": len(lexicon.frames),
+    return {"totals": {"articles": n_articles, "outlets": len(totals.articles), "frames": len(lexicon.frames),
                        "hits": sum(sum(c.values()) for per in totals.terms.values() for c in per.values())}}
+
+
+def _load(params: Mapping) -> Lexicon:
+    return load_lexicon(FRAMES_PATH)
+
+
+def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dict:
+    """Map and reduce in this process, without the runner (its cache, workers and manifest)."""
+    lexicon = load_lexicon(FRAMES_PATH)
+    records.write_jsonl(Path(out_dir) / ARTICLES, (frame_article(r, lexicon) for r in
+                                                   records.read_jsonl(Path(inputs[UPSTREAM]) / ARTICLES)))
+    return finish(Path(out_dir), params)
 
 
 # ---------------------------------------------------------------- tables
@@ -386,9 +397,11 @@ def frame_labels(stage_dir: Path) -> dict[str, str]:
     return {f["id"]: f["label_en"] for f in records.read_json(Path(stage_dir) / "frames.json")}
 
 
-STAGE = CorpusStage(
-    name="framing", folder="07_framing", upstreams=(UPSTREAM,),
-    run=run_stage,
+STAGE = ArticleStage(
+    name="framing", folder="07_framing", upstream=UPSTREAM,
+    process=frame_article,
+    load_resources=_load,
+    finish=finish,
     params={"top_terms": 10},
     resource_files=(FRAMES_PATH,),
     code_files=(Path(__file__), Path(__file__).with_name("keywords.py")),

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import multiprocessing
-import os
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -91,21 +89,9 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     while pending:
         wave = _ready(pending)
         pending = [n for n in pending if n not in wave]
-        # Corpus stages of one wave (keywords and framing, beside sentiment) run in their
-        # own processes when there are cores to spare; each writes only its own folder.
-        beside = [n for n in wave if isinstance(stages.module(n).STAGE, CorpusStage)] \
-            if jobs > 1 and client is None and len(wave) > 1 and sys.platform.startswith("linux") else []
-        children = {n: _start_child(n, out_root) for n in beside}
         for name in wave:
-            if name in children:
-                continue
             manifests[name] = _run_one(name, input_path, out_root, jobs=jobs, max_bytes=max_bytes,
                                        use_cache=use_cache, progress=progress, warn=warn, client=client)
-        for name, child in children.items():
-            child.join()
-            if child.exitcode != 0:
-                raise StageError(f"{name} failed (exit code {child.exitcode}); see the messages above")
-            manifests[name] = records.read_json(out_root / stages.module(name).STAGE.folder / MANIFEST)
         for name in wave:
             manifest = manifests[name]
             if name == "report":  # the page a researcher opens sits at the top of the output folder
@@ -140,23 +126,6 @@ def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress
         raise NothingIngested(f"nothing could be ingested from {input_path} "
                               f"({counts['skipped']} inputs skipped: see {out_root / '01_ingest/manifest.json'})")
     return manifest
-
-
-def _corpus_child(name: str, out_root: Path) -> None:
-    try:
-        run_stage(name, out_root)
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-        os._exit(1)
-    os._exit(0)
-
-
-def _start_child(name: str, out_root: Path):
-    child = multiprocessing.get_context("fork").Process(target=_corpus_child, args=(name, out_root), daemon=True)
-    child.start()
-    return child
 
 
 def summary(manifest: dict) -> str:

@@ -7,6 +7,12 @@ cache, parallel workers, writing ``articles.jsonl`` atomically in input order, a
 the ``manifest.json`` written last, so that a folder without a manifest is known to
 be unfinished.
 
+A per-article stage may also ``finish``: a reduce over its own per-article records
+(map-reduce). keywords maps each article to its term counts and reduces them to
+document frequencies, TF-IDF and distinctive terms; framing maps each article to its
+frame hits and reduces them per outlet. The map is cached and parallel like any
+per-article work (on a Dask cluster too); the reduce reads counts, never text.
+
 A *corpus* stage reads whole upstream folders and writes its own files; the runner
 gives it the paths and writes its manifest.
 """
@@ -66,6 +72,9 @@ class ArticleStage:
     resource_files: tuple[Path, ...] = ()
     code_files: tuple[Path, ...] = ()
     libraries: tuple[str, ...] = ()
+    # The reduce: ``finish(out_dir, params) -> extra manifest fields``, run once the
+    # stage's articles.jsonl is written; it reads that file and writes its own beside it.
+    finish: Callable[[Path, Mapping], Mapping] | None = None
 
 
 @dataclass(frozen=True)
@@ -325,6 +334,7 @@ def run_article_stage(
         executor.close()
         cache.close()
         bar.close()
+    extra = dict(stage.finish(out_dir, stage.params) or {}) if stage.finish is not None else {}
     manifest = {
         "stage": stage.name,
         "folder": stage.folder,
@@ -333,11 +343,20 @@ def run_article_stage(
         "counts": {**counts, "warnings": len(warnings)},
         "skipped": skipped,
         "warnings": warnings,
-        "outputs": {ARTICLES: records.sha256_file(out_dir / ARTICLES)},
+        **extra,
+        "outputs": _output_hashes(out_dir),
     }
     cached = manifest["counts"].pop("cached")  # depends on cache state, not on the input: not written
     records.write_json(out_dir / MANIFEST, manifest)
     return {**manifest, "cache_hits": cached}
+
+
+def _output_hashes(out_dir: Path) -> dict[str, str]:
+    return {
+        p.relative_to(out_dir).as_posix(): records.sha256_file(p)
+        for p in sorted(out_dir.rglob("*"))
+        if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
+    }
 
 
 def run_corpus_stage(stage: CorpusStage, out_root: Path) -> dict:
@@ -346,13 +365,8 @@ def run_corpus_stage(stage: CorpusStage, out_root: Path) -> dict:
     inputs = [upstream_input(out_root, folder) for folder in stage.upstreams]
     _start_folder(out_dir)
     extra = stage.run({folder: out_root / folder for folder in stage.upstreams}, out_dir, stage.params) or {}
-    outputs = {
-        str(p.relative_to(out_dir)): records.sha256_file(p)
-        for p in sorted(out_dir.rglob("*"))
-        if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
-    }
     manifest = {"stage": stage.name, "folder": stage.folder, "input": inputs, **fingerprint(stage), **extra,
-                "outputs": outputs}
+                "outputs": _output_hashes(out_dir)}
     records.write_json(out_dir / MANIFEST, manifest)
     return manifest
 

@@ -150,7 +150,7 @@ def test_stage_tables_pool_outlets_and_keep_unknown_outlets_apart(tmp_path, monk
     monkeypatch.setattr(framing, "load_lexicon", lambda path=None: LEXICON)
     out = tmp_path / "07_framing"
     extra = framing.run_stage({"04_segment": seg}, out, {"top_terms": 10})
-    assert extra["counts"] == {"articles": 5, "outlets": 3, "frames": 5, "hits": 5}
+    assert extra["totals"] == {"articles": 5, "outlets": 3, "frames": 5, "hits": 5}
 
     table = framing.frames_table(out)
     assert list(table.columns[:5]) == ["outlet", "frame", "per_1k", "hits", "top_terms"]

@@ -122,26 +122,54 @@ def test_seeds_snapshot(seed_outputs, snapshot):
     snapshot("keywords/seeds", {"top10": top, "distinctive_top10": distinct})
 
 
-def test_top_terms_of_rows_agrees_with_top_terms():
-    """The fast per-row ranking of a TF-IDF matrix gives exactly top_terms of each row's scores,
-    ties and differences below the rounding included."""
-    import random
+def _reference_top(terms, idf, k, sublinear):
+    """Every term's score, then top_terms: the plain definition article_keywords shortcuts."""
+    w = {t: ((1 + math.log(c)) if sublinear else c) * idf[t] for t, c in terms.items()}
+    norm = math.sqrt(sum(v * v for v in w.values()))
+    return keywords.top_terms({t: v / norm for t, v in w.items()}, k) if norm else []
 
-    import numpy as np
-    from scipy import sparse
+
+def test_article_keywords_agrees_with_scoring_every_term():
+    """Only candidates near the k-th best are rounded and ranked: the same result as ranking
+    every term, ties and differences below the rounding included."""
+    import random
 
     rng = random.Random(5)
     vocab = [f"t{i:02d}" for i in range(40)]
-    rows, cols, vals = [], [], []
-    for r in range(300):
-        for c in rng.sample(range(40), rng.randrange(0, 40)):
-            base = rng.choice([0.1, 0.2, 0.3, 0.30000000000000004, 0.1234565, 0.1234575, 1e-9])
-            rows.append(r)
-            cols.append(c)
-            vals.append(base + rng.choice([0.0, 0.0, 4e-7, -4e-7, 1e-12, rng.random() * 1e-3]))
-    X = sparse.csr_matrix((np.array(vals), (rows, cols)), shape=(300, 40))
-    for k in (0, 1, 3, 20, 50):
-        got = list(keywords.top_terms_of_rows(X, vocab, k))
-        for r, top in enumerate(got):
-            row = X.getrow(r)
-            assert top == keywords.top_terms({vocab[j]: v for j, v in zip(row.indices, row.data)}, k), (k, r)
+    for trial in range(300):
+        idf = {t: rng.choice([1.0, 1.5, 2.0, 2.0000001, 3.3]) for t in vocab}
+        terms = {t: rng.choice([1, 1, 2, 3, 7]) for t in rng.sample(vocab, rng.randrange(0, 40))}
+        for k in (0, 1, 3, 20, 50):
+            for sublinear in (False, True):
+                got = keywords.article_keywords(terms, idf, k, sublinear_tf=sublinear)
+                assert got == _reference_top(terms, idf, k, sublinear), (trial, k)
+
+
+@pytest.mark.parametrize("sublinear", [False, True])
+def test_tfidf_agrees_with_scikit_learn(seed_outputs, sublinear):
+    """The counts-based TF-IDF is scikit-learn's TfidfVectorizer (l2, smoothed corpus idf)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    counts = list(records.read_jsonl(seed_outputs / keywords.STAGE.folder / "articles.jsonl"))
+    docs = [[t for t, n in r["terms"].items() for _ in range(n)] for r in counts]
+    vec = TfidfVectorizer(analyzer=keywords.identity, sublinear_tf=sublinear)
+    X = vec.fit_transform(docs).tocsr()
+    vocab = vec.get_feature_names_out()
+    df = Counter(t for r in counts for t in r["terms"])
+    idf = keywords.corpus_idf(df, len(counts))
+    assert [idf[t] for t in vocab] == pytest.approx(vec.idf_.tolist(), rel=1e-12)
+    for i, r in enumerate(counts):
+        row = X.getrow(i)
+        expected = {vocab[j]: v for j, v in zip(row.indices, row.data)}
+        ours = keywords.article_keywords(r["terms"], idf, len(expected) + 1, sublinear_tf=sublinear)
+        assert {t for t, _ in ours} == set(expected)
+        assert all(abs(v - expected[t]) < 1e-6 + 1e-12 for t, v in ours)
+        assert [t for t, _ in ours[:20]] == [t for t, _ in keywords.top_terms(expected, 20)]
+
+
+def test_count_terms_keeps_content_tokens_in_count_order():
+    record = {"id": "a", "source": "a.txt", "outlet": "甲报", "sentences": [
+        {"index": 0, "start": 0, "tokens": ["裁员", "的", "钱", "裁员", "，"], "pos": "v uj n v x", "content": "10110"}]}
+    out = keywords.count_terms(record)
+    assert out == {"id": "a", "source": "a.txt", "outlet": "甲报", "content_tokens": 3, "terms": {"裁员": 2, "钱": 1}}
+    assert list(out["terms"]) == ["裁员", "钱"]

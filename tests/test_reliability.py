@@ -223,10 +223,16 @@ def test_adding_one_article_recomputes_only_that_article(corpus, tmp_path):
                             ensure_ascii=False) + "\n")
     manifests = run_pipeline(grown, out, jobs=1, progress=False, warn=quiet, log=quiet)
     per_article = [name for name, m in manifests.items() if "cache_hits" in m]
-    assert {"ingest", "strip", "normalize", "segment", "sentiment"} <= set(per_article)
+    # keywords and framing map each article to counts (cached like any per-article work) ...
+    assert {"ingest", "strip", "normalize", "segment", "sentiment", "keywords", "framing"} <= set(per_article)
     for name in per_article:
         assert manifests[name]["counts"]["done"] == n + 1, name
         assert manifests[name]["cache_hits"] == n, name  # everything but the new article came from the cache
+    # ... and reduce those counts: the corpus-level tables include the new article and its outlet
+    assert manifests["keywords"]["totals"]["articles"] == n + 1
+    assert "丁报" in manifests["keywords"]["outlets"]
+    by_outlet = (out / "07_framing" / "frames_by_outlet.csv").read_text(encoding="utf-8")
+    assert "\n丁报,finance," in by_outlet
 
 
 def test_each_warning_is_reported_once_by_the_stage_that_raised_it(tmp_path):
