@@ -202,8 +202,13 @@ _IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)$")
 _PINYIN_PAREN = re.compile(r"\([a-zü\u00e0-\u01dc\u0300-\u036f]+\)")
 
 
-def detect_byline(text: str, *, head_lines: int = 8) -> dict[str, str]:
-    """Outlet, author and editor named by the article itself (bylines, account footers)."""
+def detect_byline(text: str, *, head_lines: int = 8, title: str = "") -> dict[str, str]:
+    """Outlet, author and editor named by the article itself (bylines, account footers).
+
+    A first line "outlet author" counts only when it is not part of the title: a headline
+    whose words are separated by spaces ("中央政治局委员 书记处书记") is not a byline.
+    """
+    in_title = "".join(title.split())
     found: dict[str, str] = {}
     text = _PINYIN_PAREN.sub("", text)
     lines = [ln.strip() for ln in text.split("\n")]
@@ -223,7 +228,8 @@ def detect_byline(text: str, *, head_lines: int = 8) -> dict[str, str]:
                     found.setdefault("author", value)
             else:
                 found.setdefault(field, value)
-        if pos == 0 and (m := _OUTLET_AUTHOR.match(line)) and not any(r.match(line) for _, r in _BYLINE_RULES):
+        if (pos == 0 and (m := _OUTLET_AUTHOR.match(line)) and not any(r.match(line) for _, r in _BYLINE_RULES)
+                and not (in_title and "".join(line.split()) in in_title)):
             found.setdefault("outlet", m.group("outlet"))
             found.setdefault("author", m.group("author"))
     if "outlet" not in found and (m := _ACCOUNT_FOOTER.search(text)):
@@ -438,7 +444,7 @@ def ingest_file(item: Mapping, data: bytes) -> dict:
         text = clean_text(text)
     if not text.strip():
         raise Skip("no article text found" + (" in the HTML page" if fmt == "html" else ""))
-    byline = detect_byline(text)
+    byline = detect_byline(text, title=(item.get("meta") or {}).get("title") or html_meta.get("title") or "")
     layers = [("sidecar", item.get("meta") or {}), ("html", html_meta), ("byline", byline)]
     return build_record(item, text=text, encoding=encoding, fmt=fmt, layers=layers, platform=byline.get("platform", ""))
 
@@ -455,7 +461,7 @@ def ingest_row(item: Mapping) -> dict:
     else:
         html_meta = {}
     corpus_meta = {f: _first(row, f) for f in FIELDS}
-    byline = detect_byline(text)
+    byline = detect_byline(text, title=corpus_meta.get("title") or html_meta.get("title") or "")
     layers = [("corpus", corpus_meta), ("html", html_meta), ("byline", byline)]
     return build_record(item, text=text, encoding="utf-8", fmt=fmt, layers=layers, platform=byline.get("platform", ""))
 

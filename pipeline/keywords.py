@@ -281,6 +281,23 @@ def keywords_frame(stage_dir: Path):
                        keep_default_na=False)
 
 
+def term_counts_frame(stage_dir: Path):
+    """id, source, outlet, term, count: each article's content-term counts (the map's output)."""
+    import pandas as pd
+
+    cols: dict[str, list] = {"id": [], "source": [], "outlet": [], "term": [], "count": []}
+    for record in records.read_jsonl(Path(stage_dir) / ARTICLES):
+        n = len(record["terms"])
+        cols["id"] += [record["id"]] * n
+        cols["source"] += [record["source"]] * n
+        cols["outlet"] += [outlet_group(record.get("outlet"))] * n
+        cols["term"] += record["terms"].keys()
+        cols["count"] += record["terms"].values()
+    frame = pd.DataFrame(cols).astype({"count": "int64"})
+    frame["outlet"] = frame["outlet"].astype("category")
+    return frame
+
+
 def distinctive_frame(stage_dir: Path):
     import pandas as pd
 
@@ -299,4 +316,4 @@ STAGE = ArticleStage(
     resource_files=(BACKGROUND_PATH,),
     code_files=(Path(__file__), Path(__file__).with_name("segment.py")),
 )
-TABLES = {"keywords": keywords_frame, "distinctive": distinctive_frame}
+TABLES = {"keywords": keywords_frame, "distinctive": distinctive_frame, "term_counts": term_counts_frame}

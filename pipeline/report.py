@@ -271,12 +271,23 @@ def collect(inputs: Mapping[str, Path], params: Mapping) -> dict:
         rows = distinctive[distinctive["outlet"] == o].sort_values(["z", "term"], ascending=[False, True])
         top_terms[o] = rows.head(p["distinctive_top"]).to_dict("records")
     term_examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    segment = records.read_jsonl(inputs[SEGMENT] / ARTICLES) if any(top_terms.values()) else ()
-    for r in segment:
+    # Buckets still open, and their terms as they appear in a JSON line: a record is parsed
+    # only when its line holds one of them, and the scan stops once every bucket is full.
+    open_buckets = {(o, t["term"]) for o in outlets for t in top_terms.get(o, ())}
+
+    def needles() -> list[str]:
+        return sorted({records.dumps(t)[1:-1] for _, t in open_buckets})
+
+    wanted_terms = needles()
+    for line in records.read_lines(inputs[SEGMENT] / ARTICLES) if open_buckets else ():
+        if not any(t in line for t in wanted_terms):
+            continue
+        r = records.loads(line)
         outlet = group(r.get("outlet"))
         terms = {t["term"] for t in top_terms.get(outlet, ())}
         if not terms:
             continue
+        closed = False
         for s in r.get("sentences", ()):
             spans_by_term: dict[str, list] = defaultdict(list)
             for tok in sentence_tokens(s):
@@ -286,6 +297,13 @@ def collect(inputs: Mapping[str, Path], params: Mapping) -> dict:
                 bucket = term_examples[(outlet, term)]
                 if len(bucket) < p["examples_per_term"]:
                     bucket.append({"id": r["id"], "index": s["index"], "text": s["text"], "spans": spans})
+                    if len(bucket) == p["examples_per_term"]:
+                        open_buckets.discard((outlet, term))
+                        closed = True
+        if closed:
+            if not open_buckets:
+                break
+            wanted_terms = needles()
 
     summary = plots.sentiment_ci_table(inputs[FIGURES])
     figures = {}

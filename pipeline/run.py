@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import multiprocessing
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -31,11 +33,12 @@ def run_ingest(input_path: Path, out_root: Path, *, jobs: int = 1, max_bytes: in
 
 
 def run_stage(name: str, out_root: Path, *, jobs: int = 1, use_cache: bool = True,
-              progress: bool | None = None, warn: Callable[[str], None] = _stderr, client=None) -> dict:
+              progress: bool | None = None, warn: Callable[[str], None] = _stderr, client=None,
+              defer_finish: bool = False):
     stage = stages.module(name).STAGE
     if isinstance(stage, ArticleStage):
         return run_article_stage(stage, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
-                                 client=client)
+                                 client=client, defer_finish=defer_finish)
     if isinstance(stage, CorpusStage):
         return run_corpus_stage(stage, out_root)
     raise TypeError(f"{name}: STAGE is neither an ArticleStage nor a CorpusStage")
@@ -89,9 +92,25 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     while pending:
         wave = _ready(pending)
         pending = [n for n in pending if n not in wave]
-        for name in wave:
+        # With cores to spare, a stage's reduce (keywords, framing) runs in a child process
+        # while the next stage of the wave maps its articles; each writes only its own folder.
+        children = {}
+        for i, name in enumerate(wave):
+            stage = stages.module(name).STAGE
+            if (jobs > 1 and client is None and sys.platform.startswith("linux") and i < len(wave) - 1
+                    and isinstance(stage, ArticleStage) and stage.finish is not None):
+                complete = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
+                                     defer_finish=True)
+                children[name] = (_start_child(complete), complete.cache_hits)
+                continue
             manifests[name] = _run_one(name, input_path, out_root, jobs=jobs, max_bytes=max_bytes,
                                        use_cache=use_cache, progress=progress, warn=warn, client=client)
+        for name, (child, cache_hits) in children.items():
+            child.join()
+            if child.exitcode != 0:
+                raise StageError(f"{name} failed (exit code {child.exitcode}); see the messages above")
+            manifest = records.read_json(out_root / stages.module(name).STAGE.folder / MANIFEST)
+            manifests[name] = {**manifest, "cache_hits": cache_hits}
         for name in wave:
             manifest = manifests[name]
             if name == "report":  # the page a researcher opens sits at the top of the output folder
@@ -126,6 +145,30 @@ def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress
         raise NothingIngested(f"nothing could be ingested from {input_path} "
                               f"({counts['skipped']} inputs skipped: see {out_root / '01_ingest/manifest.json'})")
     return manifest
+
+
+def _child_main(work: Callable[[], object], parent: int) -> None:
+    """In a forked child: die with the parent (a killed run leaves no writer behind), do the work."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl
+            os._exit(1)
+        work()
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)
+
+
+def _start_child(work: Callable[[], object]):
+    child = multiprocessing.get_context("fork").Process(target=_child_main, args=(work, os.getpid()), daemon=True)
+    child.start()
+    return child
 
 
 def summary(manifest: dict) -> str:

@@ -306,11 +306,15 @@ def run_article_stage(
     progress: bool | None = None,
     warn: Callable[[str], None] | None = None,
     client: Any = None,
-) -> dict:
+    defer_finish: bool = False,
+) -> dict | Callable[[], dict]:
     """Run a per-article stage; returns its manifest.
 
     ``items`` defaults to the upstream stage's records, as JSON lines; ingest passes
     dicts. ``inputs`` describes them for the manifest (ingest passes the input files' hashes).
+    With ``defer_finish``, the per-article work is done and the rest (the stage's
+    ``finish``, then the manifest) is returned as a function to call, e.g. in another
+    process beside the next stage.
     """
     out_root = Path(out_root)
     out_dir = out_root / stage.folder
@@ -381,21 +385,27 @@ def run_article_stage(
         executor.close()
         cache.close()
         bar.close()
-    extra = dict(stage.finish(out_dir, stage.params) or {}) if stage.finish is not None else {}
-    manifest = {
-        "stage": stage.name,
-        "folder": stage.folder,
-        "input": inputs or {},
-        **fp,
-        "counts": {**counts, "warnings": len(warnings)},
-        "skipped": skipped,
-        "warnings": warnings,
-        **extra,
-        "outputs": _output_hashes(out_dir),
-    }
-    cached = manifest["counts"].pop("cached")  # depends on cache state, not on the input: not written
-    records.write_json(out_dir / MANIFEST, manifest)
-    return {**manifest, "cache_hits": cached}
+    def complete() -> dict:
+        extra = dict(stage.finish(out_dir, stage.params) or {}) if stage.finish is not None else {}
+        manifest = {
+            "stage": stage.name,
+            "folder": stage.folder,
+            "input": inputs or {},
+            **fp,
+            "counts": {**counts, "warnings": len(warnings)},
+            "skipped": skipped,
+            "warnings": warnings,
+            **extra,
+            "outputs": _output_hashes(out_dir),
+        }
+        cached = manifest["counts"].pop("cached")  # depends on cache state, not on the input: not written
+        records.write_json(out_dir / MANIFEST, manifest)
+        return {**manifest, "cache_hits": cached}
+
+    if not defer_finish:
+        return complete()
+    complete.cache_hits = counts["cached"]  # type: ignore[attr-defined]
+    return complete
 
 
 def _output_hashes(out_dir: Path) -> dict[str, str]:

@@ -39,7 +39,9 @@ class Rule:
 class Rules:
     line: tuple[Rule, ...]
     tail: tuple[Rule, ...]
-    any_line: re.Pattern              # prefilter: a line no rule can match is body
+    any_line: re.Pattern              # prefilter: a line no rule can match is body ...
+    any_start: re.Pattern             # ... split for speed: the rules anchored at ^, tried at the start only
+    any_inside: re.Pattern            # ... and the others, searched for along the line
     head_lines: int
     tail_min_share: float
 
@@ -61,8 +63,45 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
     line = tuple(r for r in rules if r.scope in ("line", "head"))
     tail = tuple(r for r in rules if r.scope == "tail")
     any_line = re.compile("|".join(f"(?:{r.pattern.pattern})" for r in rules))
-    return Rules(line=line, tail=tail, any_line=any_line, head_lines=int(data.get("head_lines", 6)),
-                 tail_min_share=float(data.get("tail_min_share", 0.3)))
+    start = [r.pattern.pattern for r in rules if _anchored(r.pattern.pattern)]
+    inside = [r.pattern.pattern for r in rules if not _anchored(r.pattern.pattern)]
+    return Rules(line=line, tail=tail, any_line=any_line,
+                 any_start=re.compile("|".join(f"(?:{p})" for p in start) or "(?!)"),
+                 any_inside=re.compile("|".join(f"(?:{p})" for p in inside) or "(?!)"),
+                 head_lines=int(data.get("head_lines", 6)), tail_min_share=float(data.get("tail_min_share", 0.3)))
+
+
+def _anchored(pattern: str) -> bool:
+    """Whether the whole pattern starts with ``^``: it does, and no ``|`` splits it at the top
+    level (outside groups and character classes), so no branch can match elsewhere."""
+    if not pattern.startswith("^"):
+        return False
+    depth, in_class, i = 0, False, 1
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "]" or pattern[i + 1:i + 3] == "^]":  # []...] and [^]...]: ] is literal
+                i += 2 if pattern[i + 1] == "]" else 3
+                continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return False
+        i += 1
+    return True
+
+
+def could_match(key: str, rules: Rules) -> bool:
+    """``rules.any_line.search(key)``, faster: anchored rules are tried at the start only."""
+    return rules.any_start.match(key) is not None or rules.any_inside.search(key) is not None
 
 
 def line_key(line: str) -> str:
@@ -106,7 +145,7 @@ def strip_lines(text: str, rules: Rules, *, title: str = "") -> tuple[list[tuple
         reason = None
         if title_key and not kept and key == title_key:  # the title is a field, not body
             reason = "title"
-        elif rules.any_line.search(key):
+        elif could_match(key, rules):
             if seen / total >= rules.tail_min_share and any(r.pattern.search(key) for r in rules.tail):
                 for j in nonblank:
                     if j >= i:

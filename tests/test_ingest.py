@@ -43,6 +43,18 @@ def test_byline_rule_only_looks_at_the_first_line():
     assert "outlet" not in ingest.detect_byline("第一段正文很長很長。\n光錐智能 葉紅魚")
 
 
+def test_a_headline_with_spaces_is_not_a_byline():
+    """CCTV's 新闻联播 texts open with the headline, its words separated by spaces."""
+    text = "中央政治局委员 书记处书记\n全国人大常委会 国务院\n正文"
+    title = "中央政治局委员 书记处书记 全国人大常委会 国务院 全国政协党组成员述职"
+    assert ingest.detect_byline(text, title=title) == {}
+    assert ingest.detect_byline("光錐智能 葉紅魚\n正文", title="智譜有望首家沖刺上市") == {
+        "outlet": "光錐智能", "author": "葉紅魚"}
+    row = {"title": title, "text": text}
+    record = ingest.ingest_row({"id": "x", "source": "c.jsonl#1", "row": row})
+    assert record["outlet"] == "" and record["author"] == ""
+
+
 @pytest.mark.parametrize("layers, values, provenance", [
     ([("sidecar", {"outlet": "A"}), ("byline", {"outlet": "B", "author": "C"})],
      {"outlet": "A", "author": "C"}, {"outlet": "sidecar", "author": "byline"}),

@@ -173,3 +173,17 @@ def test_count_terms_keeps_content_tokens_in_count_order():
     out = keywords.count_terms(record)
     assert out == {"id": "a", "source": "a.txt", "outlet": "甲报", "content_tokens": 3, "terms": {"裁员": 2, "钱": 1}}
     assert list(out["terms"]) == ["裁员", "钱"]
+
+
+def test_term_counts_table_is_what_the_corpus_tables_are_reduced_from(seed_outputs):
+    import pipeline
+
+    counts = pipeline.load("term_counts", seed_outputs)
+    assert list(counts.columns) == ["id", "source", "outlet", "term", "count"]
+    per_article = counts.groupby("id")["count"].sum().to_dict()
+    framed = {r["id"]: r["content_tokens"] for r in records.read_jsonl(seed_outputs / "07_framing" / "articles.jsonl")}
+    assert per_article == framed and len(per_article) == 5       # the same content tokens framing counted
+    by_outlet, df, n_docs = keywords.read_term_counts(seed_outputs / keywords.STAGE.folder)
+    pooled = counts.groupby(["outlet", "term"], observed=True)["count"].sum()
+    assert {(o, t): n for (o, t), n in pooled.items()} == {(o, t): n for o, c in by_outlet.items() for t, n in c.items()}
+    assert counts.groupby("term")["id"].nunique().to_dict() == dict(df) and n_docs == 5
