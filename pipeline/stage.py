@@ -270,6 +270,117 @@ class _Executor:
             shutil.rmtree(self.parts_dir, ignore_errors=True)
 
 
+# ---------------------------------------------------------------- ranges of the upstream file
+#
+# With a local pool, the parent hands each worker a byte range of the upstream
+# articles.jsonl (RANGE lines). The worker reads it, looks its articles up in the cache,
+# processes the misses, stores them in the cache and writes its output lines to a part
+# file of its own; it returns only each article's status, id, source and warnings. The
+# parent appends the part files to the output in range order and keeps the books. So
+# the parent neither parses, serialises, compresses nor pickles records: it stays idle
+# enough for many workers, and the output is the serial run's, byte for byte.
+
+RANGE = 64  # upstream lines per task
+
+
+def _has_lines(path: Path, n: int) -> bool:
+    with open(path, "rb") as fh:
+        return sum(1 for _ in itertools.islice(fh, n)) >= n
+
+
+def _line_ranges(path: Path, lines: int) -> Iterator[tuple[int, int]]:
+    """Byte ranges ``[start, end)`` of ``path``, each ``lines`` whole lines (the last fewer)."""
+    start = end = n = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            end += len(line)
+            n += 1
+            if n == lines:
+                yield start, end
+                start, n = end, 0
+    if end > start:
+        yield start, end
+
+
+def _worker_cache(path: str) -> Cache:
+    key = ("cache", path)
+    if key not in _WORKER:
+        _WORKER[key] = Cache(Path(path), create=False)
+    return _WORKER[key]
+
+
+def _run_range(task: tuple) -> tuple[int, list]:
+    """A pool task: one range of upstream lines, start to finish (see above)."""
+    index, source, start, end, parts_dir, cache_path, fp_key = task
+    with open(source, "rb") as fh:
+        fh.seek(start)
+        data = fh.read(end - start)
+    lines = [line for line in data.decode("utf-8").split("\n") if line.strip()]
+    cache = _worker_cache(cache_path) if cache_path else None
+    keys = [_cache_key(fp_key, line) for line in lines] if cache else [None] * len(lines)
+    hits = cache.get_many(keys) if cache else {}
+    fresh = []
+    books = []
+    with open(os.path.join(parts_dir, f"{index:08d}"), "wb") as part:
+        for line, key in zip(lines, keys):
+            cached = key in hits
+            result = hits[key] if cached else _apply(line)
+            if key is not None and not cached:
+                fresh.append((key, result))
+            status, payload, id_, source_name, messages = result
+            if status == "ok":
+                part.write(payload.encode("utf-8") + b"\n")
+                payload = None
+            books.append((status, payload, id_, source_name, messages, cached))
+    if cache:
+        cache.put_many(fresh)
+    return index, books
+
+
+def _init_pool_worker(stage: ArticleStage, parent: int) -> None:
+    """A pool worker dies with its parent: a killed run leaves no process writing behind it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:
+            os._exit(1)
+    _init_worker(stage)
+
+
+def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, fp_key: str,
+                cache_path: Path | None, account: Callable[[Result], bool], counts: dict) -> None:
+    import tempfile
+
+    _init_worker(stage)  # once here; the forked workers share it copy-on-write
+    if cache_path is not None:
+        Cache(cache_path).close()  # set up before the workers open it
+    parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir))  # a fresh name: no stray writer can reach it
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init_pool_worker,
+                                                    initargs=(stage, os.getpid()))
+    try:
+        tasks = ((i, str(source), a, b, str(parts), str(cache_path) if cache_path else None, fp_key)
+                 for i, (a, b) in enumerate(_line_ranges(source, RANGE)))
+        with records.atomic_open(out_dir / ARTICLES, "wb") as out:
+            for index, books in pool.imap(_run_range, tasks):
+                for status, payload, id_, source_name, messages, cached in books:
+                    counts["input"] += 1
+                    counts["cached"] += cached
+                    account((status, payload, id_, source_name, messages))
+                part = parts / f"{index:08d}"
+                with open(part, "rb") as fh:
+                    shutil.copyfileobj(fh, out, 1 << 20)
+                part.unlink()
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+        shutil.rmtree(parts, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- running
 
 
@@ -317,12 +428,19 @@ def run_article_stage(
     """
     out_root = Path(out_root)
     out_dir = out_root / stage.folder
+    source = None
     if items is None:
         inputs = upstream_input(out_root, stage.upstream)
-        items = records.read_lines(out_root / stage.upstream / ARTICLES)
+        source = out_root / stage.upstream / ARTICLES
+        items = records.read_lines(source)
     fp = fingerprint(stage)
     fp_key = records.dumps(fp)
-    cache = Cache(out_root / CACHE_DIR / f"{stage.name}.sqlite" if use_cache else None)
+    cache_path = out_root / CACHE_DIR / f"{stage.name}.sqlite" if use_cache else None
+    # Upstream records in a file and cores to use: workers read their ranges of it, look up
+    # the cache and write their lines themselves; the parent only keeps the books.
+    ranged = (source is not None and client is None and jobs > 1 and sys.platform.startswith("linux")
+              and _has_lines(source, SERIAL_BELOW))
+    cache = Cache(cache_path if not ranged else None)
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     said = [0]
 
@@ -365,21 +483,31 @@ def run_article_stage(
                 fresh.append((key, result))
                 slots[pos] = result
             cache.put_many(fresh)
-            for status, payload, id_, source, messages in slots:
-                bar.update(1)
-                if status == "skip":
-                    counts["skipped"] += 1
-                    skipped.append({"id": id_, "source": source, "reason": payload})
-                    say(f"{source}: skipped: {payload}")
-                    continue
-                counts["done"] += 1
-                for message in messages:
-                    warnings.append({"id": id_, "source": source, "warning": message})
-                    say(f"{source}: {message}")
-                yield payload
+            for result in slots:
+                if account(result):
+                    yield result[1]
+
+    def account(result: Result) -> bool:
+        """Counts, skips and warnings of one article's result; True when it has an output line."""
+        status, payload, id_, source, messages = result
+        bar.update(1)
+        if status == "skip":
+            counts["skipped"] += 1
+            skipped.append({"id": id_, "source": source, "reason": payload})
+            say(f"{source}: skipped: {payload}")
+            return False
+        counts["done"] += 1
+        for message in messages:
+            warnings.append({"id": id_, "source": source, "warning": message})
+            say(f"{source}: {message}")
+        return True
 
     try:
-        records.write_lines(out_dir / ARTICLES, results())
+        if ranged:
+            _run_ranges(stage, source, out_dir, jobs=jobs, fp_key=fp_key, cache_path=cache_path,
+                        account=account, counts=counts)
+        else:
+            records.write_lines(out_dir / ARTICLES, results())
     finally:
         executor.close()
         cache.close()
@@ -442,7 +570,10 @@ class Cache:
 
     TABLE = "results_v2"  # the value format; results of an older format are never read
 
-    def __init__(self, path: Path | None):
+    def __init__(self, path: Path | None, *, create: bool = True):
+        """``create``: set the file up (WAL mode, the table). The pool's workers open a file
+        their parent has set up (``create=False``): switching the journal mode does not wait
+        for other connections' locks, and several workers share one file."""
         self.db = None
         if path is not None:
             import sqlite3
@@ -450,10 +581,11 @@ class Cache:
             import zstandard
 
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db = sqlite3.connect(path, timeout=120)
+            if create:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} (key TEXT PRIMARY KEY, value BLOB)")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} (key TEXT PRIMARY KEY, value BLOB)")
             self.pack = zstandard.ZstdCompressor(level=1).compress
             self.unpack = zstandard.ZstdDecompressor().decompress
             self.error = zstandard.ZstdError
@@ -489,9 +621,16 @@ class Cache:
     def put_many(self, entries: list[tuple[str | None, Result]]) -> None:
         if self.db is None or not entries:
             return
-        with self.db:
-            self.db.executemany(f"INSERT OR REPLACE INTO {self.TABLE} VALUES (?, ?)",
-                                [(key, self.pack(self.encode(result))) for key, result in entries if key is not None])
+        rows = [(key, self.pack(self.encode(result))) for key, result in entries if key is not None]
+        # IMMEDIATE: take the write lock up front, waiting (timeout) for another worker's
+        # batch to finish, rather than failing on a lock upgrade half-way.
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany(f"INSERT OR REPLACE INTO {self.TABLE} VALUES (?, ?)", rows)
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.commit()
 
     def close(self) -> None:
         if self.db is not None:

@@ -212,16 +212,17 @@ def test_dask_local_cluster_gives_the_local_output(corpus, reference, tmp_path):
     assert tree_bytes(tmp_path / "dask") == reference
 
 
-def test_adding_one_article_recomputes_only_that_article(corpus, tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: workers look up and fill the cache themselves
+def test_adding_one_article_recomputes_only_that_article(corpus, tmp_path, jobs):
     out = tmp_path / "out"
     grown = tmp_path / "corpus.jsonl"
     grown.write_bytes(corpus.read_bytes())
-    run_pipeline(grown, out, jobs=1, progress=False, warn=quiet, log=quiet)
+    run_pipeline(grown, out, jobs=jobs, progress=False, warn=quiet, log=quiet)
     n = sum(1 for _ in open(grown, encoding="utf-8"))
     with open(grown, "a", encoding="utf-8") as fh:
         fh.write(json.dumps({"id": "new-one", "outlet": "丁报", "text": "智谱宣布完成新一轮融资，估值继续上升。"},
                             ensure_ascii=False) + "\n")
-    manifests = run_pipeline(grown, out, jobs=1, progress=False, warn=quiet, log=quiet)
+    manifests = run_pipeline(grown, out, jobs=jobs, progress=False, warn=quiet, log=quiet)
     per_article = [name for name, m in manifests.items() if "cache_hits" in m]
     # keywords and framing map each article to counts (cached like any per-article work) ...
     assert {"ingest", "strip", "normalize", "segment", "sentiment", "keywords", "framing"} <= set(per_article)
