@@ -493,8 +493,13 @@ def to_frame(stage_dir: Path):
     return pd.DataFrame(rows)
 
 
+def is_light(item: Mapping) -> bool:
+    """A corpus row of plain text: less work to ingest than to send to a worker process."""
+    return item.get("kind") == "row" and not is_html(_first(item["row"], "text"))
+
+
 STAGE = ArticleStage(
-    name="ingest", folder="01_ingest", upstream=None, process=process_record,
+    name="ingest", folder="01_ingest", upstream=None, process=process_record, light=is_light,
     params={"max_bytes": MAX_FILE_BYTES},
     code_files=(Path(__file__),),
     libraries=("charset-normalizer", "trafilatura"),

@@ -74,6 +74,9 @@ class ArticleStage:
     # The reduce: ``finish(out_dir, params) -> extra manifest fields``, run once the
     # stage's articles.jsonl is written; it reads that file and writes its own beside it.
     finish: Callable[[Path, Mapping], Mapping] | None = None
+    # ``light(item) -> bool``: items so cheap to process that the parent does them itself
+    # rather than pay for sending them to a worker (ingest: corpus rows of plain text).
+    light: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -234,7 +237,10 @@ class _Executor:
         self.files: dict[str, Any] = {}
 
     def map(self, items: list) -> Iterator[Result]:
-        if self.jobs <= 1 or len(items) < SERIAL_BELOW or self.parts_dir is None:
+        light = [isinstance(item, dict) and self.stage.light(item) for item in items] \
+            if self.stage.light is not None else [False] * len(items)
+        heavy = [item for item, cheap in zip(items, light) if not cheap]
+        if self.jobs <= 1 or len(heavy) < SERIAL_BELOW or self.parts_dir is None:
             _init_worker(self.stage)
             return map(_apply, items)
         if self.pool is None:
@@ -244,9 +250,14 @@ class _Executor:
             ctx = multiprocessing.get_context("fork" if fork else "spawn")
             self.pool = ctx.Pool(self.jobs, initializer=_init_worker, initargs=(self.stage,))
             self.parts_dir.mkdir(parents=True, exist_ok=True)
-        size = max(1, min(self.CHUNK, len(items) // (self.jobs * 4)))
-        chunks = ((str(self.parts_dir), items[i:i + size]) for i in range(0, len(items), size))
-        return self._read_back(self.pool.imap(_apply_chunk, chunks))
+        size = max(1, min(self.CHUNK, len(heavy) // (self.jobs * 4)))
+        chunks = ((str(self.parts_dir), heavy[i:i + size]) for i in range(0, len(heavy), size))
+        answers = self._read_back(self.pool.imap(_apply_chunk, chunks))  # the pool starts on these now
+        if len(heavy) == len(items):
+            return answers
+        _init_worker(self.stage)
+        done = [_apply(item) if cheap else None for item, cheap in zip(items, light)]  # meanwhile, here
+        return iter([result if cheap else next(answers) for result, cheap in zip(done, light)])
 
     def _read_back(self, answers: Iterable[tuple[str, list]]) -> Iterator[Result]:
         for path, results in answers:

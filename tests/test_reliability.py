@@ -259,3 +259,27 @@ def test_cache_keeps_results_exactly_and_a_damaged_entry_is_a_miss(tmp_path):
         cache.db.execute(f"UPDATE {Cache.TABLE} SET value = x'0001' WHERE key = 'k1'")
     assert cache.get_many(["k1", "k2"]) == {"k2": skipped}
     cache.close()
+
+
+def _double(record, resources):
+    return {"id": record["id"], "source": record["source"], "value": record["value"] * 2, "pid": os.getpid()}
+
+
+def test_light_items_stay_in_the_parent_and_the_order_is_kept(tmp_path):
+    """Items a stage calls light are processed in the parent, the others by the pool; the
+    results come back in input order either way."""
+    from pipeline.stage import ArticleStage, _Executor
+
+    stage = ArticleStage(name="double", folder="double", upstream=None, process=_double,
+                         light=lambda item: item["value"] % 3 == 0)
+    items = [{"id": f"a{i}", "source": f"a{i}.txt", "value": i} for i in range(300)]
+    executor = _Executor(stage, 2, tmp_path / ".parts")
+    try:
+        results = list(executor.map(items))
+    finally:
+        executor.close()
+    out = [json.loads(payload) for _, payload, *_ in results]
+    assert [r["value"] for r in out] == [2 * i for i in range(300)]
+    in_parent = {r["value"] // 2 for r in out if r["pid"] == os.getpid()}
+    assert in_parent == {i for i in range(300) if i % 3 == 0}
+    assert not (tmp_path / ".parts").exists()
