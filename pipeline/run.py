@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 from . import records, stages
 from .config import MANIFEST, MAX_FILE_BYTES
-from .stage import ArticleStage, CorpusStage, StageError, run_article_stage, run_corpus_stage
+from .stage import ArticleStage, CorpusStage, StageError, die_with_parent, run_article_stage, run_corpus_stage
 
 
 class NothingIngested(RuntimeError):
@@ -148,14 +148,9 @@ def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress
 
 
 def _child_main(work: Callable[[], object], parent: int) -> None:
-    """In a forked child: die with the parent (a killed run leaves no writer behind), do the work."""
+    """In a forked child: die with the parent, do the work, exit 0, or 1 with the traceback."""
     try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died before prctl
-            os._exit(1)
+        die_with_parent(parent)
         work()
     except BaseException:
         import traceback

@@ -348,15 +348,22 @@ def _run_range(task: tuple) -> tuple[int, list]:
     return index, books
 
 
-def _init_pool_worker(stage: ArticleStage, parent: int) -> None:
-    """A pool worker dies with its parent: a killed run leaves no process writing behind it."""
-    if sys.platform.startswith("linux"):
+def die_with_parent(parent: int) -> None:
+    """In a forked child on Linux: be killed when the parent dies (PR_SET_PDEATHSIG), so that
+    a killed run leaves no process writing behind it. Best effort elsewhere."""
+    try:
         import ctypes
         import signal
 
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:
-            os._exit(1)
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux, or no prctl: the parent's pipes still end the child
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _init_pool_worker(stage: ArticleStage, parent: int) -> None:
+    die_with_parent(parent)
     _init_worker(stage)
 
 

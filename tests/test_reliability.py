@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from pipeline import records, stages
@@ -183,14 +184,20 @@ def test_killed_in_every_stage_then_rerun_gives_the_uninterrupted_output(corpus,
     """SIGKILL while each stage's folder exists without its manifest, then run again."""
     out = tmp_path / "out"
     killed_in = []
+    orphans = set()
     for folder in folders_in_order():
         proc = run_cli(corpus, out, "--jobs", "2")
         deadline = time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline:
             if (out / folder).is_dir() and not (out / folder / "manifest.json").exists():
+                try:
+                    children = psutil.Process(proc.pid).children(recursive=True)
+                except psutil.NoSuchProcess:
+                    children = []
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
                 killed_in.append(folder)
+                orphans.update(children)
                 break
             time.sleep(0.002)
         else:
@@ -201,6 +208,9 @@ def test_killed_in_every_stage_then_rerun_gives_the_uninterrupted_output(corpus,
             if manifest.exists():
                 json.loads(manifest.read_text(encoding="utf-8"))
     assert len(killed_in) >= len(folders_in_order()) // 2, f"could only interrupt {killed_in}"
+    # workers and reduce children die with the run: none is left writing into the folders
+    _, alive = psutil.wait_procs(list(orphans), timeout=10)
+    assert not alive, f"processes outlived the killed run: {alive}"
     proc = run_cli(corpus, out, "--jobs", "2")
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err.decode()
