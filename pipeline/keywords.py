@@ -30,7 +30,7 @@ import operator
 from collections import Counter
 from itertools import chain, repeat
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Mapping
 
 from . import records
 from .config import ARTICLES, RESOURCES

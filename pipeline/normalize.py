@@ -190,7 +190,7 @@ _CYRILLIC_WORD = re.compile("[\u0400-\u04ff]{3,}")  # Russian words are text, no
 # "?guī)": a lost byte and the tail of a pinyin annotation whose "(" went with it.
 _ORPHAN_PINYIN = re.compile(rf"[?？][a-zü{TONE}]*[{TONE}][a-zü{TONE}]*\)")
 _JUNK_BEFORE = re.compile(r"[?？][;!:,.]?$")
-_SPAN_CHAR = re.compile(rf"[^\x00-\x7f\s，。！？；：、“”‘’（）《》【】「」『』…—]")
+_SPAN_CHAR = re.compile(r"[^\x00-\x7f\s，。！？；：、“”‘’（）《》【】「」『』…—]")
 _SPAN_RUN = re.compile(rf"{_SPAN_CHAR.pattern}*")
 # A lone ASCII letter between Chinese characters, at most three characters after a span.
 _STRAY_AFTER = re.compile(rf"[{CJK}]{{1,3}}[@-Z\[\]^_`a-z{{|}}~](?=[{CJK}])")

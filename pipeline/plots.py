@@ -24,9 +24,8 @@ import math
 import re
 import unicodedata
 import warnings
-from collections import Counter
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from . import records
 from .config import ARTICLES

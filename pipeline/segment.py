@@ -20,7 +20,6 @@ import re
 import tempfile
 from dataclasses import dataclass
 from itertools import accumulate, compress, filterfalse, islice
-from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
