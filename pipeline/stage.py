@@ -231,16 +231,17 @@ class _Executor:
 
     CHUNK = 32  # articles per task
 
-    def __init__(self, stage: ArticleStage, jobs: int, parts_dir: Path | None = None):
+    def __init__(self, stage: ArticleStage, jobs: int, out_dir: Path):
         self.stage, self.jobs, self.pool = stage, jobs, None
-        self.parts_dir = parts_dir
+        self.out_dir = Path(out_dir)  # the part files go to a private folder in it
+        self.parts_dir: Path | None = None
         self.files: dict[str, Any] = {}
 
     def map(self, items: list) -> Iterator[Result]:
         light = [isinstance(item, dict) and self.stage.light(item) for item in items] \
             if self.stage.light is not None else [False] * len(items)
         heavy = [item for item, cheap in zip(items, light) if not cheap]
-        if self.jobs <= 1 or len(heavy) < SERIAL_BELOW or self.parts_dir is None:
+        if self.jobs <= 1 or len(heavy) < SERIAL_BELOW:
             _init_worker(self.stage)
             return map(_apply, items)
         if self.pool is None:
@@ -248,8 +249,11 @@ class _Executor:
             if fork:  # load once here; the forked workers share it copy-on-write
                 _init_worker(self.stage)
             ctx = multiprocessing.get_context("fork" if fork else "spawn")
-            self.pool = ctx.Pool(self.jobs, initializer=_init_worker, initargs=(self.stage,))
-            self.parts_dir.mkdir(parents=True, exist_ok=True)
+            self.pool = ctx.Pool(self.jobs, initializer=_init_pool_worker, initargs=(self.stage, os.getpid()))
+            import tempfile
+
+            self.out_dir.mkdir(parents=True, exist_ok=True)  # a fresh name: no stray writer can reach it
+            self.parts_dir = Path(tempfile.mkdtemp(prefix=".parts-", dir=self.out_dir))
         size = max(1, min(self.CHUNK, len(heavy) // (self.jobs * 4)))
         chunks = ((str(self.parts_dir), heavy[i:i + size]) for i in range(0, len(heavy), size))
         answers = self._read_back(self.pool.imap(_apply_chunk, chunks))  # the pool starts on these now
@@ -356,7 +360,7 @@ def die_with_parent(parent: int) -> None:
         import signal
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux, or no prctl: the parent's pipes still end the child
+    except Exception:  # not Linux, or no prctl: the parent's pipes still end the child
         return
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
@@ -475,7 +479,7 @@ def run_article_stage(
     warnings: list[dict] = []
     counts = {"input": 0, "done": 0, "skipped": 0, "cached": 0}
     executor = (_DaskExecutor(stage, client) if client is not None
-                else _Executor(stage, max(1, jobs), out_dir / ".parts"))
+                else _Executor(stage, max(1, jobs), out_dir))
     bar = _progress(stage.name, progress)
 
     def results() -> Iterator[str]:
