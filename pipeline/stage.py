@@ -317,21 +317,21 @@ def _line_ranges(path: Path, lines: int) -> Iterator[tuple[int, int]]:
         yield start, end
 
 
-def _worker_cache(path: str) -> Cache:
-    key = ("cache", path)
+def _worker_cache(path: str, version: str) -> Cache:
+    key = ("cache", path, version)
     if key not in _WORKER:
-        _WORKER[key] = Cache(Path(path), create=False)
+        _WORKER[key] = Cache(Path(path), create=False, version=version)
     return _WORKER[key]
 
 
 def _run_range(task: tuple) -> tuple[int, list]:
     """A pool task: one range of upstream lines, start to finish (see above)."""
-    index, source, start, end, parts_dir, cache_path, fp_key = task
+    index, source, start, end, parts_dir, cache_path, fp_key, version = task
     with open(source, "rb") as fh:
         fh.seek(start)
         data = fh.read(end - start)
     lines = [line for line in data.decode("utf-8").split("\n") if line.strip()]
-    cache = _worker_cache(cache_path) if cache_path else None
+    cache = _worker_cache(cache_path, version) if cache_path else None
     keys = [_cache_key(fp_key, line) for line in lines] if cache else [None] * len(lines)
     hits = cache.get_many(keys) if cache else {}
     fresh = []
@@ -372,17 +372,17 @@ def _init_pool_worker(stage: ArticleStage, parent: int) -> None:
 
 
 def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, fp_key: str,
-                cache_path: Path | None, account: Callable[[Result], bool], counts: dict) -> None:
+                cache_path: Path | None, version: str, account: Callable[[Result], bool], counts: dict) -> None:
     import tempfile
 
     _init_worker(stage)  # once here; the forked workers share it copy-on-write
     if cache_path is not None:
-        Cache(cache_path).close()  # set up before the workers open it
+        Cache(cache_path, version=version).close()  # set up before the workers open it
     parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir))  # a fresh name: no stray writer can reach it
     pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init_pool_worker,
                                                     initargs=(stage, os.getpid()))
     try:
-        tasks = ((i, str(source), a, b, str(parts), str(cache_path) if cache_path else None, fp_key)
+        tasks = ((i, str(source), a, b, str(parts), str(cache_path) if cache_path else None, fp_key, version)
                  for i, (a, b) in enumerate(_line_ranges(source, RANGE)))
         with records.atomic_open(out_dir / ARTICLES, "wb") as out:
             for index, books in pool.imap(_run_range, tasks):
@@ -462,7 +462,8 @@ def run_article_stage(
     # the cache and write their lines themselves; the parent only keeps the books.
     ranged = (source is not None and client is None and jobs > 1 and sys.platform.startswith("linux")
               and _has_lines(source, SERIAL_BELOW))
-    cache = Cache(cache_path if not ranged else None)
+    version = hashlib.sha256(fp_key.encode("utf-8")).hexdigest()[:16]
+    cache = Cache(cache_path if not ranged else None, version=version)
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     said = [0]
 
@@ -526,10 +527,14 @@ def run_article_stage(
 
     try:
         if ranged:
-            _run_ranges(stage, source, out_dir, jobs=jobs, fp_key=fp_key, cache_path=cache_path,
+            _run_ranges(stage, source, out_dir, jobs=jobs, fp_key=fp_key, cache_path=cache_path, version=version,
                         account=account, counts=counts)
         else:
             records.write_lines(out_dir / ARTICLES, results())
+        if cache_path is not None:  # all done: older versions' results can go
+            pruner = cache if cache.db is not None else Cache(cache_path, version=version)
+            pruner.prune()
+            pruner.close()
     finally:
         executor.close()
         cache.close()
@@ -588,15 +593,22 @@ class Cache:
     ``[status, reason or null, id, source, warnings]``, a newline, then the output line
     as it is (not escaped into the header). zstd at level 1 compresses a segment record
     3 times faster than zlib at level 1, to the same size.
+
+    Each entry carries the stage's ``version`` (a hash of its fingerprint: parameters,
+    resources, code, libraries). After a stage has finished, :meth:`prune` drops the
+    entries of every other version, which no run of this code can hit: the file holds one
+    version of each article's result, and does not grow with every edit of a lexicon.
     """
 
-    TABLE = "results_v2"  # the value format; results of an older format are never read
+    TABLE = "results_v3"  # the row format; tables of older formats are dropped
+    OLD_TABLES = ("results", "results_v2")
 
-    def __init__(self, path: Path | None, *, create: bool = True):
+    def __init__(self, path: Path | None, *, create: bool = True, version: str = ""):
         """``create``: set the file up (WAL mode, the table). The pool's workers open a file
         their parent has set up (``create=False``): switching the journal mode does not wait
         for other connections' locks, and several workers share one file."""
         self.db = None
+        self.version = version
         if path is not None:
             import sqlite3
 
@@ -606,7 +618,10 @@ class Cache:
             self.db = sqlite3.connect(path, timeout=120)
             if create:
                 self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} (key TEXT PRIMARY KEY, value BLOB)")
+                for old in self.OLD_TABLES:
+                    self.db.execute(f"DROP TABLE IF EXISTS {old}")
+                self.db.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} "
+                                "(key TEXT PRIMARY KEY, version TEXT, value BLOB)")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.pack = zstandard.ZstdCompressor(level=1).compress
             self.unpack = zstandard.ZstdDecompressor().decompress
@@ -643,16 +658,23 @@ class Cache:
     def put_many(self, entries: list[tuple[str | None, Result]]) -> None:
         if self.db is None or not entries:
             return
-        rows = [(key, self.pack(self.encode(result))) for key, result in entries if key is not None]
+        rows = [(key, self.version, self.pack(self.encode(result))) for key, result in entries if key is not None]
         # IMMEDIATE: take the write lock up front, waiting (timeout) for another worker's
         # batch to finish, rather than failing on a lock upgrade half-way.
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.executemany(f"INSERT OR REPLACE INTO {self.TABLE} VALUES (?, ?)", rows)
+            self.db.executemany(f"INSERT OR REPLACE INTO {self.TABLE} VALUES (?, ?, ?)", rows)
         except BaseException:
             self.db.rollback()
             raise
         self.db.commit()
+
+    def prune(self) -> int:
+        """Drop the entries of other versions; returns how many went."""
+        if self.db is None:
+            return 0
+        with self.db:
+            return self.db.execute(f"DELETE FROM {self.TABLE} WHERE version != ?", (self.version,)).rowcount
 
     def close(self) -> None:
         if self.db is not None:

@@ -293,3 +293,33 @@ def test_light_items_stay_in_the_parent_and_the_order_is_kept(tmp_path):
     in_parent = {r["value"] // 2 for r in out if r["pid"] == os.getpid()}
     assert in_parent == {i for i in range(300) if i % 3 == 0}
     assert not list(tmp_path.iterdir())  # the part files are gone
+
+
+def test_the_cache_keeps_one_version_of_each_stage(tmp_path):
+    """A changed parameter (or lexicon, or code) makes a new version of a stage's results;
+    once the stage has run, the old version's entries are gone, the new ones are reused."""
+    import dataclasses
+    import sqlite3
+
+    from pipeline import strip
+    from pipeline.stage import Cache, run_article_stage
+
+    corpus = make_corpus(tmp_path / "corpus.jsonl", 80)  # over SERIAL_BELOW: 2 jobs start a pool
+    out = tmp_path / "out"
+    run_ingest(corpus, out, progress=False, warn=quiet)
+    run_article_stage(strip.STAGE, out, progress=False, warn=quiet)
+    def versions() -> list:
+        db = sqlite3.connect(out / ".cache" / "strip.sqlite")
+        try:
+            return db.execute(f"SELECT version, count(*) FROM {Cache.TABLE} GROUP BY version").fetchall()
+        finally:
+            db.close()
+
+    for jobs, probe in ((2, 1), (1, 2)):  # 2 jobs: the workers fill the cache, the parent prunes it
+        changed = dataclasses.replace(strip.STAGE, params={**strip.STAGE.params, "probe": probe})
+        manifest = run_article_stage(changed, out, jobs=jobs, progress=False, warn=quiet)
+        assert manifest["cache_hits"] == 0
+        rows = versions()
+        assert len(rows) == 1 and rows[0][1] == manifest["counts"]["input"] == 80
+    assert run_article_stage(changed, out, jobs=2, progress=False, warn=quiet)["cache_hits"] == 80
+    assert versions() == rows
