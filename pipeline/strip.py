@@ -2,7 +2,8 @@
 
 Rules are data (``resources/strip_rules.yaml``): regular expressions, each with a
 reason, matched against whole lines. A *tail* rule (``相關推薦``, ``熱點推薦``...)
-removes its line and everything after it. Every removed line is recorded as
+removes its line and the list after it: to the end, or to the next paragraph of prose
+(:func:`looks_like_body`). Every removed line is recorded as
 ``{line, text, reason}`` with its 0-based line number in the input text, so a reader
 can audit exactly what went. Blank lines carry no content and are dropped silently.
 """
@@ -119,6 +120,20 @@ def _matches(rule: Rule, key: str, next_key: str, head_pos: int | None) -> bool:
     return rule.followed_by is None or bool(rule.followed_by.search(next_key))
 
 
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")  # a markdown link: its text counts, its target does not
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_SENTENCE_END = re.compile(r"[。！？!?]")
+
+
+def looks_like_body(key: str, *, min_chars: int = 80, min_sentences: int = 2, min_chars_sentences: int = 40) -> bool:
+    """A paragraph of prose, not an item of a related-articles list: at least ``min_chars``
+    Chinese characters, or ``min_sentences`` sentence ends and ``min_chars_sentences``
+    characters (link targets left out). Headlines are shorter, and end once at most."""
+    text = _LINK.sub(r"\1", key)
+    n = len(_CJK_CHAR.findall(text))
+    return n >= min_chars or (n >= min_chars_sentences and len(_SENTENCE_END.findall(text)) >= min_sentences)
+
+
 def strip_lines(text: str, rules: Rules, *, title: str = "") -> tuple[list[tuple[int, str]], list[dict]]:
     """Split ``text`` into kept lines and removed lines.
 
@@ -139,18 +154,25 @@ def strip_lines(text: str, rules: Rules, *, title: str = "") -> tuple[list[tuple
     kept: list[tuple[int, str]] = []
     removed: list[dict] = []
     seen = 0
+    resume = -1  # lines before this one went with a related-articles block
     title_key = line_key(title) if title else ""
     for i in nonblank:
+        if i < resume:
+            continue
         key, line = keys[i], lines[i].strip()
         reason = None
         if title_key and not kept and key == title_key:  # the title is a field, not body
             reason = "title"
         elif could_match(key, rules):
             if seen / total >= rules.tail_min_share and any(r.pattern.search(key) for r in rules.tail):
+                # The block runs to the end, or to the first paragraph of prose: some portals
+                # put 相關報道 and its links in the middle of the article, and the text goes on.
+                resume = next((j for j in nonblank if j > i and looks_like_body(keys[j])), len(lines))
                 for j in nonblank:
-                    if j >= i:
+                    if i <= j < resume:
                         removed.append({"line": j, "text": lines[j].strip(), "reason": "related"})
-                break
+                        seen += len(keys[j])
+                continue
             next_key = keys[next_of[i]] if i in next_of else ""
             for rule in rules.line:
                 if _matches(rule, key, next_key, head.get(i)):

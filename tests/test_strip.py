@@ -70,6 +70,11 @@ def reason_of(line: str, rules, *, before: str = "", after: str = "") -> str | N
     ("长按识别二维码关注", "follow_prompt"),
     ("掃碼關注公眾號", "follow_prompt"),
     ("点个在看", "follow_prompt"),
+    ("請加入成為眾新聞的月費訂戶，長期支持我們的工作。所有訂戶都可以收到我們的「每周時事」通訊 。", "follow_prompt"),
+    ("月費訂戶 [網址：hkcnews.com/aboutus/#subscribe](/web/20211207172248/https://www.hkcnews.com/)", "follow_prompt"),
+    ("---", "separator"),
+    ("****", "separator"),
+    ("**博客 | 讀者來論**", "byline"),
 ])
 def test_boilerplate_line_is_removed_with_its_reason(line, reason, rules):
     assert reason_of(line, rules) == reason
@@ -110,6 +115,28 @@ def test_related_tail_removes_everything_after(rules):
     assert [ln for _, ln in kept] == body.split("\n")
     assert [r["line"] for r in removed] == [6, 7, 9, 10, 11]
     assert {r["reason"] for r in removed} == {"related"}
+
+
+def test_related_block_in_the_middle_ends_at_the_next_paragraph(rules):
+    """HK portals put 相關報道 and its links mid-article; the article goes on after them."""
+    before = "\n".join(f"正文第{i}段，讲的是一件事情的来龙去脉。" for i in range(6))
+    links = "相關報道：\n[「雙學三子」案　上訴庭副庭長VS原審裁判官判詞](https://example.org/a)\n某標題，一句話。"
+    after = ("本港共有7間裁判法院，聆訊控罪範圍廣泛，包括 [簡易程序罪行和可公訴罪行](https://example.org/b) ，"
+             "較嚴重的可公訴罪行會移交區域法院或高等法院原訟法庭審理。法院每年處理的案件數以十萬計。")
+    kept, removed = strip.strip_lines(f"{before}\n{links}\n{after}\n最後一段也是正文。", rules)
+    assert [ln for _, ln in kept] == [*before.split("\n"), after, "最後一段也是正文。"]
+    assert [(r["line"], r["reason"]) for r in removed] == [(6, "related"), (7, "related"), (8, "related")]
+
+
+@pytest.mark.parametrize("line, body", [
+    ("某標題，一句話。", False),
+    ("晚一點，好一點。商業的真相總是在晚點。《晚點LatePost》官方賬號", False),   # a teaser: two ends, 28 characters
+    ("[一條很長的鏈接標題，但是鏈接的網址不算字數](https://example.org/" + "x" * 200 + ")", False),
+    ("社民連主席吳文遠，因去年向時任特首梁振英投擲三文治，結果誤中梁身後的署理總督察，被控普通襲擊罪。案件早前審結。", True),
+    ("段" * 80, True),
+])
+def test_looks_like_body(line, body):
+    assert strip.looks_like_body(line) is body
 
 
 def test_related_heading_near_the_top_is_not_a_tail(rules):
