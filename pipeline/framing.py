@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from . import records
+from . import memo, records
 from .config import ARTICLES, RESOURCES
 # Articles whose outlet ingest could not tell form one group, honestly labelled; the label and the
 # grouping are the keywords stage's, so that frames and distinctive terms join on outlet.
-from .keywords import UNKNOWN_OUTLET, outlet_group  # noqa: F401 - re-exported for the report
+from .keywords import UNKNOWN_OUTLET, by_count, outlet_group  # noqa: F401 - UNKNOWN_OUTLET re-exported for the report
 from .stage import ArticleStage
 
 FRAMES_PATH = RESOURCES / "frames.yaml"
@@ -130,7 +130,6 @@ def model_stem(key: str) -> str | None:
     return m.group("stem") if m else None
 
 
-_MEMO_LIMIT = 1 << 18  # distinct tokens remembered per lexicon; the memo is emptied beyond (memory stays flat)
 
 
 def _token_info(token: str, lexicon: Lexicon) -> tuple[str, bool, tuple | None]:
@@ -146,16 +145,11 @@ def _token_info(token: str, lexicon: Lexicon) -> tuple[str, bool, tuple | None]:
 
 def _token_infos(tokens: Sequence[str], lexicon: Lexicon) -> list[tuple[str, bool, tuple | None] | bool]:
     """Per token: its :func:`_token_info` if it can start a match, else False (memoised per lexicon)."""
-    memo = lexicon._memo
-    infos = list(map(memo.get, tokens))
-    if None in infos:  # tokens not seen before
-        if len(memo) >= _MEMO_LIMIT:
-            memo.clear()
-        for token in set(tokens).difference(memo):
-            info = _token_info(token, lexicon)
-            memo[token] = info if info[1] or info[2] is not None else False
-        infos = list(map(memo.__getitem__, tokens))
-    return infos
+    return memo.lookup(lexicon._memo, tokens, lambda token: _can_start(_token_info(token, lexicon)))
+
+
+def _can_start(info: tuple[str, bool, tuple | None]) -> tuple[str, bool, tuple | None] | bool:
+    return info if info[1] or info[2] is not None else False
 
 
 def match_tokens(tokens: Sequence[str], lexicon: Lexicon) -> list[Match]:
@@ -213,7 +207,7 @@ def per_1k(hits: int, content_tokens: int) -> float:
 
 def ranked_terms(counts: Mapping[str, int]) -> list[tuple[str, int]]:
     """Most frequent first; ties by term, so the order never depends on input order."""
-    return sorted(((t, n) for t, n in counts.items() if n > 0), key=lambda tn: (-tn[1], tn[0]))
+    return by_count({t: n for t, n in counts.items() if n > 0})
 
 
 def format_terms(counts: Mapping[str, int], *, limit: int | None = None) -> str:

@@ -29,7 +29,7 @@ from itertools import compress
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from . import records
+from . import memo, records
 from .config import RESOURCES
 
 LEXICON_PATH = RESOURCES / "sentiment_lexicon.tsv"
@@ -146,7 +146,6 @@ def _split_modified(token: str, lex: Lexicon) -> list[tuple[str, str]] | None:
 _SKIP = 0  # a token that matters in no way (most of them): not a lexicon entry, no clause end,
 #            cannot start a multi-token entry, cannot be split into modifier + word (falsy, not None)
 _END_UNIT = ("end", False, None)
-_MEMO_LIMIT = 1 << 18  # distinct tokens remembered per lexicon; the memo is emptied beyond (memory stays flat)
 
 
 class _Tables:
@@ -168,7 +167,7 @@ class _Tables:
         self.memo: dict[str, tuple | int] = {}
 
     def classify(self, token: str) -> tuple | int:
-        """(kind, may start a multi-token word, split into modifier + word) or _SKIP; memoised."""
+        """(kind, may start a multi-token word, split into modifier + word) or _SKIP (see :meth:`codes`)."""
         if _CLAUSE_END.match(token):
             out = _END_UNIT
         else:
@@ -178,20 +177,11 @@ class _Tables:
             if kind is None and (token[:2] in self.modifier_heads or token[:1] in self.modifier_heads):
                 split = _split_modified(token, self.lex)  # 不差 -> 不 + 差
             out = _SKIP if kind is None and not start and split is None else (kind, start, split)
-        self.memo[token] = out
         return out
 
     def codes(self, tokens: Sequence[str]) -> list[tuple | int]:
         """:meth:`classify` of each token, in order."""
-        memo = self.memo
-        codes = list(map(memo.get, tokens))
-        if None in codes:  # tokens not seen before
-            if len(memo) >= _MEMO_LIMIT:
-                memo.clear()
-            for token in set(tokens).difference(memo):
-                self.classify(token)
-            codes = list(map(memo.__getitem__, tokens))
-        return codes
+        return memo.lookup(self.memo, tokens, self.classify)
 
 
 def _relevant_units(tokens: Sequence[str], lex: Lexicon) -> list[tuple[str, str]]:

@@ -26,6 +26,7 @@ import os
 import platform
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -250,8 +251,6 @@ class _Executor:
                 _init_worker(self.stage)
             ctx = multiprocessing.get_context("fork" if fork else "spawn")
             self.pool = ctx.Pool(self.jobs, initializer=_init_pool_worker, initargs=(self.stage, os.getpid()))
-            import tempfile
-
             self.out_dir.mkdir(parents=True, exist_ok=True)  # a fresh name: no stray writer can reach it
             self.parts_dir = Path(tempfile.mkdtemp(prefix=".parts-", dir=self.out_dir))
         size = max(1, min(self.CHUNK, len(heavy) // (self.jobs * 4)))
@@ -373,11 +372,7 @@ def _init_pool_worker(stage: ArticleStage, parent: int) -> None:
 
 def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, fp_key: str,
                 cache_path: Path | None, version: str, account: Callable[[Result], bool], counts: dict) -> None:
-    import tempfile
-
     _init_worker(stage)  # once here; the forked workers share it copy-on-write
-    if cache_path is not None:
-        Cache(cache_path, version=version).close()  # set up before the workers open it
     parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir))  # a fresh name: no stray writer can reach it
     pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init_pool_worker,
                                                     initargs=(stage, os.getpid()))
@@ -463,7 +458,7 @@ def run_article_stage(
     ranged = (source is not None and client is None and jobs > 1 and sys.platform.startswith("linux")
               and _has_lines(source, SERIAL_BELOW))
     version = hashlib.sha256(fp_key.encode("utf-8")).hexdigest()[:16]
-    cache = Cache(cache_path if not ranged else None, version=version)
+    cache = Cache(cache_path, version=version)  # set up here, before any worker opens the file
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     said = [0]
 
@@ -531,10 +526,7 @@ def run_article_stage(
                         account=account, counts=counts)
         else:
             records.write_lines(out_dir / ARTICLES, results())
-        if cache_path is not None:  # all done: older versions' results can go
-            pruner = cache if cache.db is not None else Cache(cache_path, version=version)
-            pruner.prune()
-            pruner.close()
+        cache.prune()  # all done: older versions' results can go
     finally:
         executor.close()
         cache.close()

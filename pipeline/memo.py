@@ -1,0 +1,26 @@
+"""A bounded per-token memo for the hot loops of sentiment and framing.
+
+Tokens repeat across a corpus, so what a stage works out about a token alone is kept
+per distinct token. The memo is emptied when it reaches ``LIMIT`` entries, so memory
+stays flat on any corpus.
+"""
+from __future__ import annotations
+
+from typing import Callable, Hashable, Sequence, TypeVar
+
+V = TypeVar("V")
+
+LIMIT = 1 << 18  # distinct tokens remembered
+
+
+def lookup(memo: dict, tokens: Sequence[Hashable], compute: Callable[[Hashable], V]) -> list[V]:
+    """``[compute(token) for token in tokens]``, each distinct token computed once while it is
+    remembered in ``memo``. ``compute`` must never return None (None marks "not seen")."""
+    values = list(map(memo.get, tokens))
+    if None in values:  # tokens not seen before
+        if len(memo) >= LIMIT:
+            memo.clear()
+        for token in set(tokens).difference(memo):
+            memo[token] = compute(token)
+        values = list(map(memo.__getitem__, tokens))
+    return values
