@@ -266,10 +266,16 @@ def read_term_counts(stage_dir: Path) -> tuple[dict[str, Counter], Counter, int]
     """(outlet -> content-token counts, article document frequencies, number of articles)."""
     counts: dict[str, Counter] = {}
     with open(Path(stage_dir) / "outlet_terms.csv", encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            counts.setdefault(row["outlet"], Counter())[row["term"]] = int(row["count"])
+        rows = csv.reader(fh)
+        if next(rows, None) != ["outlet", "term", "count"]:
+            raise ValueError(f"{stage_dir}/outlet_terms.csv: expected the header outlet,term,count")
+        for outlet, term, count in rows:
+            counts.setdefault(outlet, Counter())[term] = int(count)
     with open(Path(stage_dir) / "document_frequencies.csv", encoding="utf-8", newline="") as fh:
-        df = Counter({row["term"]: int(row["df"]) for row in csv.DictReader(fh)})
+        rows = csv.reader(fh)
+        if next(rows, None) != ["term", "df"]:
+            raise ValueError(f"{stage_dir}/document_frequencies.csv: expected the header term,df")
+        df = Counter({term: int(n) for term, n in rows})
     n_docs = records.read_json(Path(stage_dir) / "manifest.json")["totals"]["articles"]
     return counts, df, n_docs
 

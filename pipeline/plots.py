@@ -18,6 +18,7 @@ sign), control characters removed and long names shortened; file names are fixed
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import math
@@ -493,49 +494,119 @@ def sentence_scores(sentiment_dir: Path):
 # ---------------------------------------------------------------- the stage
 
 
-def build_figures(inputs: Mapping[str, Path], params: Mapping) -> dict:
-    """Figures and the tables behind them, from the upstream stage folders."""
+class _Tables:
+    """The DataFrames the figures are drawn from, each read from its stage folder on first use."""
+
+    def __init__(self, inputs: Mapping[str, Path], params: Mapping):
+        self.inputs, self.p = inputs, params
+
+    @functools.cached_property
+    def frames(self):
+        from . import framing
+
+        return framing.frames_table(self.inputs[FRAMING])
+
+    @functools.cached_property
+    def outlets(self) -> list[str]:
+        return top_outlets(self.frames, limit=self.p["max_outlets"])
+
+    @functools.cached_property
+    def sentences(self):
+        return sentence_scores(self.inputs[SENTIMENT])
+
+    @functools.cached_property
+    def summary(self):
+        p = self.p
+        return sentiment_summary(self.sentences, n_boot=p["n_boot"], level=p["ci_level"], seed=p["seed"])
+
+    @functools.cached_property
+    def similarity(self):
+        from . import keywords
+
+        return tfidf_similarity(*keywords.read_term_counts(self.inputs[KEYWORDS]))
+
+
+def _figure(name: str, t: _Tables):
     from . import framing, keywords
 
-    p = {**DEFAULT_PARAMS, **params}
-    frames = framing.frames_table(inputs[FRAMING])
-    outlets = top_outlets(frames, limit=p["max_outlets"])
-    sentences = sentence_scores(inputs[SENTIMENT])
-    summary = sentiment_summary(sentences, n_boot=p["n_boot"], level=p["ci_level"], seed=p["seed"])
-    counts, df, n_docs = keywords.read_term_counts(inputs[KEYWORDS])
-    similarity = tfidf_similarity(counts, df, n_docs)
-    figures = {
-        "frames_heatmap": frames_heatmap(frames, labels=framing.frame_labels(inputs[FRAMING]),
-                                         max_outlets=p["max_outlets"]),
-        "sentiment_by_outlet": sentiment_by_outlet(sentences, summary, max_outlets=p["max_outlets"],
-                                                   points_per_outlet=p["points_per_outlet"], seed=p["seed"]),
-        "distinctive_terms": distinctive_terms(keywords.distinctive_frame(inputs[KEYWORDS]),
-                                               top=p["distinctive_top"], max_outlets=p["max_outlets"],
-                                               outlets=outlets),
-        "sentiment_arcs": sentiment_arcs(sentences, window=p["arc_window"], max_articles=p["arc_max_articles"],
-                                         bins=p["arc_bins"], max_outlets=p["max_outlets"]),
-        "outlet_similarity": outlet_similarity(similarity, max_outlets=p["max_outlets"], outlets=outlets),
-    }
-    return {"figures": figures, "summary": summary, "similarity": similarity}
+    p = t.p
+    if name == "frames_heatmap":
+        return frames_heatmap(t.frames, labels=framing.frame_labels(t.inputs[FRAMING]), max_outlets=p["max_outlets"])
+    if name == "sentiment_by_outlet":
+        return sentiment_by_outlet(t.sentences, t.summary, max_outlets=p["max_outlets"],
+                                   points_per_outlet=p["points_per_outlet"], seed=p["seed"])
+    if name == "distinctive_terms":
+        return distinctive_terms(keywords.distinctive_frame(t.inputs[KEYWORDS]), top=p["distinctive_top"],
+                                 max_outlets=p["max_outlets"], outlets=t.outlets)
+    if name == "sentiment_arcs":
+        return sentiment_arcs(t.sentences, window=p["arc_window"], max_articles=p["arc_max_articles"],
+                              bins=p["arc_bins"], max_outlets=p["max_outlets"])
+    if name == "outlet_similarity":
+        return outlet_similarity(t.similarity, max_outlets=p["max_outlets"], outlets=t.outlets)
+    raise ValueError(f"unknown figure {name!r}")
+
+
+def build_figures(inputs: Mapping[str, Path], params: Mapping, names: Sequence[str] = FIGURES) -> dict:
+    """Figures ``names`` and the tables behind them, from the upstream stage folders."""
+    t = _Tables(inputs, {**DEFAULT_PARAMS, **params})
+    return {"figures": {name: _figure(name, t) for name in names}, "summary": t.summary, "similarity": t.similarity}
 
 
 def _csv(df, *, index: bool = False) -> str:
     return df.to_csv(index=index, lineterminator="\n", float_format="%.6f")
 
 
-def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dict:
+# The work split in two when the stage may use two processes: what the sentence scores
+# feed (the largest table) and the rest. Each part writes its own files.
+PARTS = (("sentiment_by_outlet", "sentiment_arcs", "sentiment_by_outlet.csv"),
+         ("frames_heatmap", "distinctive_terms", "outlet_similarity", "outlet_similarity.csv"))
+PARALLEL_MIN_BYTES = 8 << 20  # of 06_sentiment records (about 1,000 articles): smaller runs stay in one process
+
+
+def _write_part(inputs: Mapping[str, Path], out_dir: Path, p: Mapping, part: Sequence[str]) -> list[str]:
+    """Draw, render and write the figures and tables of ``part``; returns the missing-glyph warnings."""
+    t = _Tables(inputs, p)
+    missing: set[str] = set()
+    for name in part:
+        if name == "sentiment_by_outlet.csv":
+            records.write_text(out_dir / name, _csv(t.summary))
+        elif name == "outlet_similarity.csv":
+            records.write_text(out_dir / name, _csv(t.similarity, index=True))
+        else:
+            fig = _figure(name, t)
+            for fmt in FORMATS:
+                data, glyphs = render_checked(fig, fmt, dpi=p["dpi"])
+                missing.update(glyphs)
+                records.write_bytes(out_dir / f"{name}.{fmt}", data)
+    return sorted(missing)
+
+
+def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
+    """Every figure and table. With ``jobs`` > 1 and a large corpus, the second part of
+    :data:`PARTS` is drawn in a forked process while this one draws the first: the files
+    are the same bytes either way (a test checks it)."""
     import sys
 
     p = {**DEFAULT_PARAMS, **params}
-    built = build_figures(inputs, p)
     missing: set[str] = set()
-    for name, fig in built["figures"].items():
-        for fmt in FORMATS:
-            data, glyphs = render_checked(fig, fmt, dpi=p["dpi"])
-            missing.update(glyphs)
-            records.write_bytes(out_dir / f"{name}.{fmt}", data)
-    records.write_text(out_dir / "sentiment_by_outlet.csv", _csv(built["summary"]))
-    records.write_text(out_dir / "outlet_similarity.csv", _csv(built["similarity"], index=True))
+    size = (Path(inputs[SENTIMENT]) / ARTICLES).stat().st_size if (Path(inputs[SENTIMENT]) / ARTICLES).exists() else 0
+    if jobs > 1 and size >= PARALLEL_MIN_BYTES and sys.platform.startswith("linux"):
+        import concurrent.futures
+        import multiprocessing
+        import os
+
+        from .stage import die_with_parent
+
+        import matplotlib.figure  # noqa: F401  (imported once, before the fork)
+
+        with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                                    initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+            other = pool.submit(_write_part, inputs, out_dir, p, PARTS[1])
+            missing.update(_write_part(inputs, out_dir, p, PARTS[0]))
+            missing.update(other.result())
+    else:
+        for part in PARTS:
+            missing.update(_write_part(inputs, out_dir, p, part))
     for message in sorted(missing):
         print(f"warning: figures: {message}", file=sys.stderr)
     return {"figures": [f"{name}.{fmt}" for name in FIGURES for fmt in FORMATS],
@@ -569,6 +640,7 @@ from .stage import CorpusStage  # noqa: E402
 STAGE = CorpusStage(
     name="plots", folder="figures", upstreams=(KEYWORDS, SENTIMENT, FRAMING),
     run=run_stage,
+    uses_jobs=True,
     params=dict(DEFAULT_PARAMS),
     code_files=(Path(__file__),),
     libraries=("matplotlib", "numpy", "pandas", "scipy", "pylopdf-fonts-zh-cn"),

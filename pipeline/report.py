@@ -166,9 +166,25 @@ def _manifest(folder: Path) -> dict:
         return {}
 
 
-def collect(inputs: Mapping[str, Path], params: Mapping) -> dict:
-    """Everything the page shows, read from the stage folders (bounded memory: lists are capped)."""
-    from . import framing, keywords, plots
+def collect(inputs: Mapping[str, Path], params: Mapping, prepared: dict | None = None) -> dict:
+    """Everything the page shows, read from the stage folders (bounded memory: lists are capped):
+    :func:`collect_articles` (or what it ``prepared`` before), then the figures."""
+    from . import plots
+
+    data = dict(prepared if prepared is not None else collect_articles(inputs, params))
+    data["summary"] = plots.sentiment_ci_table(inputs[FIGURES])
+    data["figures"] = figures = {}
+    for name, caption in FIGURE_CAPTIONS:
+        path = inputs[FIGURES] / f"{name}.png"
+        if path.exists():
+            figures[name] = (base64.b64encode(path.read_bytes()).decode("ascii"), caption)
+    return data
+
+
+def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
+    """What the page shows from the article stages (every upstream but the figures): the
+    stage's ``prepare``, which the runner may call while the figures are still drawn."""
+    from . import framing, keywords
 
     p = {**DEFAULT_PARAMS, **params}
     group = keywords.outlet_group
@@ -305,13 +321,6 @@ def collect(inputs: Mapping[str, Path], params: Mapping) -> dict:
                 break
             wanted_terms = needles()
 
-    summary = plots.sentiment_ci_table(inputs[FIGURES])
-    figures = {}
-    for name, caption in FIGURE_CAPTIONS:
-        path = inputs[FIGURES] / f"{name}.png"
-        if path.exists():
-            figures[name] = (base64.b64encode(path.read_bytes()).decode("ascii"), caption)
-
     return {
         "params": p, "articles": articles, "outlets": outlets, "per_outlet": per_outlet, "anchors": anchors,
         "stages": stages, "n_removed": n_removed, "removed_by_reason": removed_by_reason,
@@ -322,7 +331,6 @@ def collect(inputs: Mapping[str, Path], params: Mapping) -> dict:
         "sentiment_articles": sentiment_articles, "sentences_of": sentences_of, "n_sentences": n_sentences,
         "listed_total": listed_total, "frames": frames, "frame_info": frame_info, "evidence": evidence,
         "sentence_text": sentence_text, "top_terms": top_terms, "term_examples": term_examples,
-        "summary": summary, "figures": figures,
     }
 
 
@@ -558,8 +566,8 @@ def render_report(d: dict) -> str:
 # ---------------------------------------------------------------- the stage
 
 
-def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dict:
-    data = collect(inputs, params)
+def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, prepared: dict | None = None) -> dict:
+    data = collect(inputs, params, prepared)
     page = render_report(data)
     records.write_text(out_dir / REPORT, page)
     return {"counts": {"articles": len(data["articles"]), "outlets": len(data["outlets"]),
@@ -572,6 +580,8 @@ STAGE = CorpusStage(
     name="report", folder="09_report",
     upstreams=(INGEST, STRIP, NORMALIZE, SEGMENT, KEYWORDS, SENTIMENT, FRAMING, FIGURES),
     run=run_stage,
+    prepare=collect_articles,
+    prepare_upstreams=(INGEST, STRIP, NORMALIZE, SEGMENT, KEYWORDS, SENTIMENT, FRAMING),
     params=dict(DEFAULT_PARAMS),
     code_files=(Path(__file__),),
     libraries=("pandas",),

@@ -11,7 +11,12 @@ from typing import Callable, Sequence
 
 from . import records, stages
 from .config import MANIFEST, MAX_FILE_BYTES
-from .stage import ArticleStage, CorpusStage, StageError, die_with_parent, run_article_stage, run_corpus_stage
+from .stage import (ArticleStage, CorpusStage, StageError, die_with_parent, prepare_corpus_stage, run_article_stage,
+                    run_corpus_stage)
+
+# Below this size of 01_ingest's records (about 2,000 articles) the corpus stages run one after
+# the other: a fork's cost would outweigh what the overlap saves.
+OVERLAP_MIN_BYTES = 4 << 20
 
 
 class NothingIngested(RuntimeError):
@@ -40,7 +45,7 @@ def run_stage(name: str, out_root: Path, *, jobs: int = 1, use_cache: bool = Tru
         return run_article_stage(stage, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
                                  client=client, defer_finish=defer_finish)
     if isinstance(stage, CorpusStage):
-        return run_corpus_stage(stage, out_root)
+        return run_corpus_stage(stage, out_root, jobs=jobs)
     raise TypeError(f"{name}: STAGE is neither an ArticleStage nor a CorpusStage")
 
 
@@ -89,14 +94,34 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     for path in [out_root / "run.json", out_root / "report.html", *(out_root / stages.module(n).STAGE.folder / MANIFEST for n in names)]:
         path.unlink(missing_ok=True)
     pending = list(names)
+    prepared: dict[str, object] = {}
     while pending:
         wave = _ready(pending)
         pending = [n for n in pending if n not in wave]
+        early = _early_prepare(wave, pending, out_root) if jobs > 1 and client is None else None
+        if early is not None:
+            # The wave (plots) runs in a child while this process prepares the next stage
+            # (the report reads the article stages while the figures are drawn).
+            child = _start_child(lambda: [_run_one(n, input_path, out_root, jobs=jobs, max_bytes=max_bytes,
+                                                   use_cache=use_cache, progress=progress, warn=warn,
+                                                   client=None) for n in wave], daemon=False)
+            prepared[early] = prepare_corpus_stage(stages.module(early).STAGE, out_root)
+            child.join()
+            if child.exitcode != 0:
+                raise StageError(f"{', '.join(wave)} failed (exit code {child.exitcode}); see the messages above")
+            for name in wave:
+                manifests[name] = records.read_json(out_root / stages.module(name).STAGE.folder / MANIFEST)
+            wave_done = True
+        else:
+            wave_done = False
         # With cores to spare, a stage's reduce (keywords, framing) runs in a child process
         # while the next stage of the wave maps its articles; each writes only its own folder.
         children = {}
-        for i, name in enumerate(wave):
+        for i, name in enumerate(wave if not wave_done else ()):
             stage = stages.module(name).STAGE
+            if name in prepared:
+                manifests[name] = run_corpus_stage(stage, out_root, jobs=jobs, prepared=prepared.pop(name))
+                continue
             if (jobs > 1 and client is None and sys.platform.startswith("linux") and i < len(wave) - 1
                     and isinstance(stage, ArticleStage) and stage.finish is not None):
                 complete = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
@@ -126,6 +151,22 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
 def _upstream_folders(name: str) -> set[str]:
     stage = stages.module(name).STAGE
     return set(stage.upstreams) if isinstance(stage, CorpusStage) else {stage.upstream} - {None}
+
+
+def _early_prepare(wave: list[str], pending: list[str], out_root: Path) -> str | None:
+    """A pending stage whose ``prepare`` can run while ``wave`` runs: every stage of the wave a
+    corpus stage, nothing left to write the prepare's upstreams, and a corpus worth the fork."""
+    if not sys.platform.startswith("linux") or not all(isinstance(stages.module(n).STAGE, CorpusStage) for n in wave):
+        return None
+    ingested = out_root / stages.module("ingest").STAGE.folder / "articles.jsonl"
+    if not ingested.exists() or ingested.stat().st_size < OVERLAP_MIN_BYTES:
+        return None
+    busy = {stages.module(n).STAGE.folder for n in [*wave, *pending]}
+    for name in pending:
+        stage = stages.module(name).STAGE
+        if isinstance(stage, CorpusStage) and stage.prepare is not None and not (set(stage.prepare_upstreams) & busy):
+            return name
+    return None
 
 
 def _ready(pending: list[str]) -> list[str]:
@@ -160,8 +201,9 @@ def _child_main(work: Callable[[], object], parent: int) -> None:
     os._exit(0)
 
 
-def _start_child(work: Callable[[], object]):
-    child = multiprocessing.get_context("fork").Process(target=_child_main, args=(work, os.getpid()), daemon=True)
+def _start_child(work: Callable[[], object], *, daemon: bool = True):
+    """A forked child doing ``work``. ``daemon=False`` for work that starts processes of its own."""
+    child = multiprocessing.get_context("fork").Process(target=_child_main, args=(work, os.getpid()), daemon=daemon)
     child.start()
     return child
 

@@ -85,11 +85,18 @@ class CorpusStage:
     name: str
     folder: str
     upstreams: tuple[str, ...]
-    run: Callable[[Mapping[str, Path], Path, Mapping], Mapping]
+    run: Callable[..., Mapping]  # (inputs, out_dir, params) -> extra manifest fields; see below
     params: Mapping = field(default_factory=dict)
     resource_files: tuple[Path, ...] = ()
     code_files: tuple[Path, ...] = ()
     libraries: tuple[str, ...] = ()
+    # ``run`` also takes ``jobs=N`` (it may use N processes, same bytes out)
+    uses_jobs: bool = False
+    # ``prepare(inputs, params) -> data``: the part of the work that reads only the upstreams
+    # in ``prepare_upstreams``; ``run`` then takes ``prepared=data``. The runner may call
+    # ``prepare`` early, while the stages that write the other upstreams still run.
+    prepare: Callable[[Mapping[str, Path], Mapping], object] | None = None
+    prepare_upstreams: tuple[str, ...] = ()
 
 
 class StageError(RuntimeError):
@@ -562,12 +569,24 @@ def _output_hashes(out_dir: Path) -> dict[str, str]:
     }
 
 
-def run_corpus_stage(stage: CorpusStage, out_root: Path) -> dict:
+def prepare_corpus_stage(stage: CorpusStage, out_root: Path) -> object:
+    """``stage.prepare`` on the stage's upstream folders (see :class:`CorpusStage`)."""
+    return stage.prepare({folder: Path(out_root) / folder for folder in stage.upstreams}, stage.params)
+
+
+_UNPREPARED = object()
+
+
+def run_corpus_stage(stage: CorpusStage, out_root: Path, *, jobs: int = 1, prepared: object = _UNPREPARED) -> dict:
     out_root = Path(out_root)
     out_dir = out_root / stage.folder
     inputs = [upstream_input(out_root, folder) for folder in stage.upstreams]
     _start_folder(out_dir)
-    extra = stage.run({folder: out_root / folder for folder in stage.upstreams}, out_dir, stage.params) or {}
+    kwargs: dict = {"jobs": jobs} if stage.uses_jobs else {}
+    if stage.prepare is not None:
+        kwargs["prepared"] = prepare_corpus_stage(stage, out_root) if prepared is _UNPREPARED else prepared
+    extra = stage.run({folder: out_root / folder for folder in stage.upstreams}, out_dir, stage.params,
+                      **kwargs) or {}
     manifest = {"stage": stage.name, "folder": stage.folder, "input": inputs, **fingerprint(stage), **extra,
                 "outputs": _output_hashes(out_dir)}
     records.write_json(out_dir / MANIFEST, manifest)

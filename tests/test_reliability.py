@@ -171,6 +171,41 @@ def test_parallel_and_repeated_runs_are_byte_identical(corpus, reference, tmp_pa
     assert tree_bytes(tmp_path / "a") == reference
 
 
+def test_figures_in_two_processes_and_the_early_report_give_the_serial_output(corpus, reference, tmp_path,
+                                                                              monkeypatch):
+    """With the size thresholds lowered, plots draws half its figures in a forked process and
+    the report reads the article stages while the figures are drawn: same bytes."""
+    from pipeline import plots, run
+
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    figure = plots._figure
+
+    def spying_figure(name, tables):  # looked up by _write_part in whichever process runs it
+        (pids / f"{os.getpid()}-{name}").touch()
+        return figure(name, tables)
+
+    prepared = []
+    prepare = run.prepare_corpus_stage
+
+    def spying_prepare(stage, out_root):
+        prepared.append(stage.name)
+        return prepare(stage, out_root)
+
+    monkeypatch.setattr(plots, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(plots, "_figure", spying_figure)
+    monkeypatch.setattr(run, "OVERLAP_MIN_BYTES", 0)
+    monkeypatch.setattr(run, "prepare_corpus_stage", spying_prepare)
+    run_pipeline(corpus, tmp_path / "out", jobs=2, use_cache=False, progress=False, warn=quiet, log=quiet)
+    assert tree_bytes(tmp_path / "out") == reference
+    assert prepared == ["report"]  # prepared early, in this process
+    drawn_by = {name.split("-", 1)[1]: int(name.split("-", 1)[0]) for name in os.listdir(pids)}
+    assert set(drawn_by) == set(plots.FIGURES)
+    pid_of_part = [{drawn_by[name] for name in part if name in drawn_by} for part in plots.PARTS]
+    assert all(len(pids) == 1 for pids in pid_of_part)  # each part in one process,
+    assert pid_of_part[0] != pid_of_part[1] and os.getpid() not in pid_of_part[0] | pid_of_part[1]  # two, not this one
+
+
 def test_seed_runs_are_byte_identical(seed_outputs, tmp_path):
     run_pipeline(SEEDS, tmp_path / "again", jobs=1, use_cache=False, progress=False, warn=quiet, log=quiet)
     assert tree_bytes(tmp_path / "again") == tree_bytes(seed_outputs)
