@@ -304,8 +304,9 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping]) -> i
     return n
 
 
-def finish(out_dir: Path, params: Mapping) -> dict:
-    """The reduce: per-outlet sums and the CSV tables, from the per-article records alone."""
+def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
+    """The reduce: per-outlet sums and the CSV tables, from the per-article records alone
+    (one pass, in this process: ``jobs`` is accepted and unused; it is light beside keywords')."""
     lexicon = load_lexicon(FRAMES_PATH)
     top = int(params["top_terms"])
     totals = _OutletTotals(lexicon.frame_ids)

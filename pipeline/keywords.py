@@ -192,12 +192,48 @@ def corpus_idf(df: Mapping[str, int], n_docs: int) -> dict[str, float]:
     return {t: math.log((1 + n_docs) / (1 + n)) + 1.0 for t, n in df.items()}
 
 
-def finish(out_dir: Path, params: Mapping) -> dict:
+def _count_range(path: Path, start: int, end: int, shared: None) -> tuple[int, Counter, dict[str, Counter]]:
+    """Pass 1 over one range of per-article counts: (articles, document frequencies, counts per outlet)."""
+    from .stage import read_range
+
+    by_outlet: dict[str, Counter] = {}
+    df: Counter = Counter()
+    n_docs = 0
+    for record in read_range(path, start, end):
+        terms = record["terms"]
+        # Counter.update(mapping) loops in Python; counting each term count times runs in C
+        by_outlet.setdefault(outlet_group(record.get("outlet")), Counter()).update(
+            chain.from_iterable(map(repeat, terms, terms.values())))
+        df.update(terms.keys())
+        n_docs += 1
+    return n_docs, df, by_outlet
+
+
+def _score_range(path: Path, start: int, end: int, shared: tuple) -> tuple[int, str]:
+    """Pass 2 over one range: (keyword rows, their CSV lines) for its articles, in order."""
+    from .stage import read_range
+
+    idf, k, sublinear_tf = shared
+    rows = []
+    for record in read_range(path, start, end):
+        top = article_keywords(record["terms"], idf, k, sublinear_tf=sublinear_tf)
+        id_, src, group = record["id"], record["source"], outlet_group(record.get("outlet"))
+        rows.extend([id_, src, group, term, f"{score:.6f}", rank] for rank, (term, score) in enumerate(top, 1))
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return len(rows), buf.getvalue()
+
+
+def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     """The reduce: two streaming passes over the per-article counts in ``articles.jsonl``.
 
     Pass 1 sums document frequencies and counts per outlet; pass 2 scores each article's
-    terms with the idf. Memory holds the vocabulary, never the articles.
+    terms with the idf. Each pass reads the file in ranges, in ``jobs`` processes when it
+    is large (:func:`pipeline.stage.map_ranges`); results are merged in file order, so
+    the output is the same whatever ``jobs``. Memory holds the vocabulary, never the articles.
     """
+    from .stage import map_ranges
+
     p = {**DEFAULT_PARAMS, **params}
     if p["idf"] not in IDF_MODES:
         raise ValueError(f"idf must be one of {IDF_MODES}, not {p['idf']!r}")
@@ -206,13 +242,11 @@ def finish(out_dir: Path, params: Mapping) -> dict:
     by_outlet: dict[str, Counter] = {}
     df: Counter = Counter()
     n_docs = 0
-    for record in records.read_jsonl(source):
-        terms = record["terms"]
-        # Counter.update(mapping) loops in Python; counting each term count times runs in C
-        by_outlet.setdefault(outlet_group(record.get("outlet")), Counter()).update(
-            chain.from_iterable(map(repeat, terms, terms.values())))
-        df.update(terms.keys())
-        n_docs += 1
+    for n, range_df, range_by_outlet in map_ranges(_count_range, source, jobs=jobs):
+        n_docs += n
+        df.update(range_df)
+        for group, counts in range_by_outlet.items():
+            by_outlet.setdefault(group, Counter()).update(counts)
     n_bg = 0
     if p["idf"] == "background":
         n_bg, df_bg = load_background()
@@ -220,13 +254,12 @@ def finish(out_dir: Path, params: Mapping) -> dict:
     else:
         idf = corpus_idf(df, n_docs)
 
-    rows = []
-    for record in records.read_jsonl(source):
-        top = article_keywords(record["terms"], idf, p["k"], sublinear_tf=p["sublinear_tf"])
-        id_, src, group = record["id"], record["source"], outlet_group(record.get("outlet"))
-        rows.extend([id_, src, group, term, f"{score:.6f}", rank] for rank, (term, score) in enumerate(top, 1))
-    records.write_text(out_dir / "keywords.csv",
-                       _csv_text(["id", "source", "outlet", "term", "score", "rank"], rows))
+    n_rows = 0
+    with records.atomic_open(out_dir / "keywords.csv") as fh:
+        fh.write("id,source,outlet,term,score,rank\n")
+        for n, text in map_ranges(_score_range, source, jobs=jobs, shared=(idf, p["k"], p["sublinear_tf"])):
+            n_rows += n
+            fh.write(text)
 
     # Distinctive terms per outlet (needs at least two groups to compare).
     drows = []
@@ -244,7 +277,7 @@ def finish(out_dir: Path, params: Mapping) -> dict:
     records.write_text(out_dir / "document_frequencies.csv", _csv_text(
         ["term", "df"], [[t, n] for t, n in by_count(df)]))
     return {
-        "totals": {"articles": n_docs, "vocabulary": len(df), "keyword_rows": len(rows),
+        "totals": {"articles": n_docs, "vocabulary": len(df), "keyword_rows": n_rows,
                    "outlets": len(by_outlet), "distinctive_rows": len(drows)},
         "outlets": {g: sum(c.values()) for g, c in sorted(by_outlet.items())},
         "background": {"n_docs": n_bg, "file": BACKGROUND_PATH.name} if p["idf"] == "background" else None,

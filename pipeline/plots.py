@@ -592,12 +592,13 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, job
     size = (Path(inputs[SENTIMENT]) / ARTICLES).stat().st_size if (Path(inputs[SENTIMENT]) / ARTICLES).exists() else 0
     if jobs > 1 and size >= PARALLEL_MIN_BYTES and sys.platform.startswith("linux"):
         import concurrent.futures
+        import importlib
         import multiprocessing
         import os
 
         from .stage import die_with_parent
 
-        import matplotlib.figure  # noqa: F401  (imported once, before the fork)
+        importlib.import_module("matplotlib.figure")  # imported once, before the fork
 
         with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                                     initializer=die_with_parent, initargs=(os.getpid(),)) as pool:

@@ -126,7 +126,7 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
                     and isinstance(stage, ArticleStage) and stage.finish is not None):
                 complete = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
                                      defer_finish=True)
-                children[name] = (_start_child(complete), complete.cache_hits)
+                children[name] = (_start_child(complete, daemon=False), complete.cache_hits)  # its reduce may fork
                 continue
             manifests[name] = _run_one(name, input_path, out_root, jobs=jobs, max_bytes=max_bytes,
                                        use_cache=use_cache, progress=progress, warn=warn, client=client)

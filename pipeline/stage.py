@@ -72,9 +72,10 @@ class ArticleStage:
     resource_files: tuple[Path, ...] = ()
     code_files: tuple[Path, ...] = ()
     libraries: tuple[str, ...] = ()
-    # The reduce: ``finish(out_dir, params) -> extra manifest fields``, run once the
-    # stage's articles.jsonl is written; it reads that file and writes its own beside it.
-    finish: Callable[[Path, Mapping], Mapping] | None = None
+    # The reduce: ``finish(out_dir, params, jobs=N) -> extra manifest fields``, run once the
+    # stage's articles.jsonl is written; it reads that file and writes its own beside it,
+    # in up to N processes (see :func:`map_ranges`), the same bytes whatever N.
+    finish: Callable[..., Mapping] | None = None
     # ``light(item) -> bool``: items so cheap to process that the parent does them itself
     # rather than pay for sending them to a worker (ingest: corpus rows of plain text).
     light: Callable[[Any], bool] | None = None
@@ -358,6 +359,72 @@ def _run_range(task: tuple) -> tuple[int, list]:
     return index, books
 
 
+# ---------------------------------------------------------------- reduces over ranges of a file
+
+REDUCE_RANGE_BYTES = 4 << 20  # the most bytes of records one task of map_ranges reads
+REDUCE_SERIAL_BELOW = 4 << 20  # files smaller than this are reduced in the calling process
+
+
+def byte_ranges(path: Path, size: int) -> list[tuple[int, int]]:
+    """Byte ranges ``[start, end)`` covering ``path``, each whole lines, about ``size`` bytes each."""
+    total = Path(path).stat().st_size
+    bounds = [0]
+    with open(path, "rb") as fh:
+        while total - bounds[-1] > size:
+            fh.seek(bounds[-1] + size - 1)
+            fh.readline()  # to the start of the next line
+            bounds.append(fh.tell())
+    if bounds[-1] < total:
+        bounds.append(total)
+    return list(zip(bounds, bounds[1:]))
+
+
+def read_range(path: Path, start: int, end: int) -> Iterator[dict]:
+    """The JSON records on the lines of ``path`` between byte offsets ``start`` and ``end``."""
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        data = fh.read(end - start)
+    return (records.loads(line) for line in data.split(b"\n") if line.strip())
+
+
+_RANGE_TASK: dict = {}
+
+
+def _init_range_worker(parent: int, fn: Callable, shared: Any) -> None:
+    die_with_parent(parent)
+    _RANGE_TASK["call"] = fn, shared  # inherited through fork, never pickled
+
+
+def _call_range(bounds: tuple[int, int, str]) -> Any:
+    fn, shared = _RANGE_TASK["call"]
+    start, end, path = bounds
+    return fn(Path(path), start, end, shared)
+
+
+def map_ranges(fn: Callable[[Path, int, int, Any], Any], path: Path, *, jobs: int = 1, shared: Any = None) -> Iterator:
+    """``fn(path, start, end, shared)`` for consecutive byte ranges of ``path`` (whole lines, at
+    most :data:`REDUCE_RANGE_BYTES` each), results in file order: in ``jobs`` forked processes
+    for a large file on Linux, else here. ``shared`` reaches the workers by fork, not pickling
+    (an idf table of the whole vocabulary costs nothing to hand over). A reduce merges the
+    results as they come: memory holds ``jobs`` ranges' results, not the file's."""
+    path = Path(path)
+    ranges = byte_ranges(path, REDUCE_RANGE_BYTES)
+    if jobs <= 1 or path.stat().st_size < REDUCE_SERIAL_BELOW or not sys.platform.startswith("linux"):
+        for start, end in ranges:
+            yield fn(path, start, end, shared)
+        return
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init_range_worker,
+                                                    initargs=(os.getpid(), fn, shared))
+    try:
+        yield from pool.imap(_call_range, [(start, end, str(path)) for start, end in ranges])
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
 def die_with_parent(parent: int) -> None:
     """In a forked child on Linux: be killed when the parent dies (PR_SET_PDEATHSIG), so that
     a killed run leaves no process writing behind it. Best effort elsewhere."""
@@ -539,7 +606,7 @@ def run_article_stage(
         cache.close()
         bar.close()
     def complete() -> dict:
-        extra = dict(stage.finish(out_dir, stage.params) or {}) if stage.finish is not None else {}
+        extra = dict(stage.finish(out_dir, stage.params, jobs=jobs) or {}) if stage.finish is not None else {}
         manifest = {
             "stage": stage.name,
             "folder": stage.folder,

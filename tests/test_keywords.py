@@ -187,3 +187,53 @@ def test_term_counts_table_is_what_the_corpus_tables_are_reduced_from(seed_outpu
     pooled = counts.groupby(["outlet", "term"], observed=True)["count"].sum()
     assert {(o, t): n for (o, t), n in pooled.items()} == {(o, t): n for o, c in by_outlet.items() for t, n in c.items()}
     assert counts.groupby("term")["id"].nunique().to_dict() == dict(df) and n_docs == 5
+
+
+def test_the_reduce_in_ranges_and_processes_gives_the_serial_bytes(seed_outputs, tmp_path, monkeypatch):
+    """finish over many small ranges, in 2 forked processes, writes what one pass here writes."""
+    from pipeline import stage
+
+    folder = seed_outputs / keywords.STAGE.folder
+    serial = tmp_path / "serial"
+    ranged = tmp_path / "ranged"
+    for out in (serial, ranged):
+        out.mkdir()
+        (out / "articles.jsonl").write_bytes((folder / "articles.jsonl").read_bytes())
+    expected = keywords.finish(serial, keywords.STAGE.params)
+    monkeypatch.setattr(stage, "REDUCE_RANGE_BYTES", 2000)  # several ranges, some of one article
+    monkeypatch.setattr(stage, "REDUCE_SERIAL_BELOW", 0)
+    calls = []
+    real = stage.map_ranges
+
+    def spy(fn, path, *, jobs=1, shared=None):
+        results = list(real(fn, path, jobs=jobs, shared=shared))
+        calls.append((fn.__name__, jobs, len(results)))
+        return iter(results)
+
+    monkeypatch.setattr(stage, "map_ranges", spy)
+    assert keywords.finish(ranged, keywords.STAGE.params, jobs=2) == expected
+    assert [(name, jobs) for name, jobs, _ in calls] == [("_count_range", 2), ("_score_range", 2)]
+    assert all(n > 1 for _, _, n in calls)
+    names = sorted(p.name for p in serial.iterdir())
+    assert names == sorted(p.name for p in ranged.iterdir())
+    for name in names:
+        assert (ranged / name).read_bytes() == (serial / name).read_bytes(), name
+
+
+def test_byte_ranges_cover_the_file_in_whole_lines(tmp_path):
+    from pipeline import stage
+
+    path = tmp_path / "lines.jsonl"
+    lines = [records.dumps({"n": i, "pad": "字" * (i % 7) * 40}) + "\n" for i in range(50)]
+    path.write_text("".join(lines), encoding="utf-8")
+    data = path.read_bytes()
+    for size in (1, 100, 333, 10_000, 10**9):
+        ranges = stage.byte_ranges(path, size)
+        assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
+        assert all(a < b and b == c for (a, b), (c, _) in zip(ranges, ranges[1:]))
+        assert all(data[b - 1:b] == b"\n" for _, b in ranges)  # every range ends a line
+        read = [r["n"] for a, b in ranges for r in stage.read_range(path, a, b)]
+        assert read == list(range(50))
+    empty = tmp_path / "empty.jsonl"
+    empty.touch()
+    assert stage.byte_ranges(empty, 10) == []
