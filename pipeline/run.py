@@ -117,12 +117,14 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
         # With cores to spare, a stage's reduce (keywords, framing) runs in a child process
         # while the next stage of the wave maps its articles; each writes only its own folder.
         children = {}
-        for i, name in enumerate(wave if not wave_done else ()):
+        # Stages with a reduce first: each reduce then runs beside the maps that follow it.
+        in_order = sorted(wave, key=lambda n: getattr(stages.module(n).STAGE, "finish", None) is None)
+        for i, name in enumerate(in_order if not wave_done else ()):
             stage = stages.module(name).STAGE
             if name in prepared:
                 manifests[name] = run_corpus_stage(stage, out_root, jobs=jobs, prepared=prepared.pop(name))
                 continue
-            if (jobs > 1 and client is None and sys.platform.startswith("linux") and i < len(wave) - 1
+            if (jobs > 1 and client is None and sys.platform.startswith("linux") and i < len(in_order) - 1
                     and isinstance(stage, ArticleStage) and stage.finish is not None):
                 complete = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
                                      defer_finish=True)
@@ -144,8 +146,8 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
             log(f"{name}: {summary(manifest)}")
             if strict and manifest.get("counts", {}).get("skipped"):
                 raise NothingIngested(f"--strict: {name} skipped {manifest['counts']['skipped']} input(s)")
-    records.write_json(out_root / "run.json", {"stages": {n: m["folder"] for n, m in manifests.items()}})
-    return manifests
+    records.write_json(out_root / "run.json", {"stages": {n: manifests[n]["folder"] for n in names}})
+    return {n: manifests[n] for n in names}
 
 
 def _upstream_folders(name: str) -> set[str]:
