@@ -153,6 +153,13 @@ class Resources:
         return frozenset(words)
 
 
+def warm(res: Resources) -> None:
+    """Build every lazy part of ``res`` now (before a pool forks: see ``ArticleStage.warm``)."""
+    for config in {"t2s", "s2t", res.rules["region"]["default"], *res.rules["region"]["configs"].values()}:
+        res.converter(config)
+    res.trad_only, res.simp_only, res.words  # noqa: B018  (cached properties)
+
+
 def _all_cjk() -> list[str]:
     return [chr(c) for c in (*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000), *range(0xF900, 0xFB00))]
 
@@ -649,6 +656,7 @@ STAGE = ArticleStage(
     name="normalize", folder="03_normalize", upstream="02_strip",
     process=process_record,
     load_resources=load_resources,
+    warm=warm,
     params={},
     resource_files=(RULES_PATH, COMMON_CHARS_PATH),
     code_files=(Path(__file__),),

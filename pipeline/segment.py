@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from itertools import accumulate, compress, filterfalse, islice
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from . import records
 from .config import RESOURCES
@@ -268,6 +268,30 @@ class Tokenizer:
                 info += more_info
         return words, info
 
+    def tagged_all(self, texts: Sequence[str]) -> list[tuple[list[str], list[tuple[str, int]]]]:
+        """:meth:`tagged` of each text, in one backend call where that gives the same words.
+
+        jieba cuts the runs of CJK letters and digits between other characters each on its
+        own, and a newline, outside those runs, is always a token by itself: so cutting the
+        texts joined by newlines and splitting at those tokens gives each text's words, with
+        a tenth of the calls. The protect pass never matches across a newline either. Should
+        a token hold a newline with something else (``"\\r\\n"``), or a text hold a newline,
+        each text is cut on its own.
+        """
+        if len(texts) < 2 or any(_SEP in text for text in texts):
+            return [self.tagged(text) for text in texts]
+        words, info = self.tagged(_SEP.join(texts))
+        if words.count(_SEP) != len(texts) - 1:  # a newline inside a longer token
+            return [self.tagged(text) for text in texts]
+        bounds = [-1]
+        for _ in range(len(texts) - 1):
+            bounds.append(words.index(_SEP, bounds[-1] + 1))
+        bounds.append(len(words))
+        out = [(words[a + 1:b], info[a + 1:b]) for a, b in zip(bounds, bounds[1:])]
+        if any(sum(map(len, w)) != len(text) for (w, _), text in zip(out, texts)):  # cannot happen; be sure
+            return [self.tagged(text) for text in texts]
+        return out
+
     def tag(self, text: str) -> list[tuple[str, str]]:
         """(word, tag) pairs whose words concatenate to ``text``."""
         words, info = self.tagged(text)
@@ -287,6 +311,9 @@ class Tokenizer:
         if bounds[-1] - start != len(text):  # a backend that dropped or added characters
             raise ValueError(f"tokens do not cover the sentence: {text[:40]!r}")
         return list(zip(words, tags, bounds, islice(bounds, 1, None), flags))
+
+
+_SEP = "\n"  # joins the texts of one tagged_all call
 
 
 def _protected_pieces(text: str) -> Iterator[tuple[str, str | None]]:
@@ -315,8 +342,8 @@ def process_record(record: dict, tokenizer: Tokenizer) -> dict:
     """
     sentences = []
     n_tokens = n_content = 0
-    for sentence in record["sentences"]:
-        words, info = tokenizer.tagged(sentence["text"])
+    tagged = tokenizer.tagged_all([sentence["text"] for sentence in record["sentences"]])
+    for sentence, (words, info) in zip(record["sentences"], tagged):
         if sum(map(len, words)) != len(sentence["text"]):  # a backend that dropped or added characters
             raise ValueError(f"tokens do not cover the sentence: {sentence['text'][:40]!r}")
         tags, flags = zip(*info) if words else ((), ())

@@ -79,6 +79,10 @@ class ArticleStage:
     # ``light(item) -> bool``: items so cheap to process that the parent does them itself
     # rather than pay for sending them to a worker (ingest: corpus rows of plain text).
     light: Callable[[Any], bool] | None = None
+    # ``warm(resources)``: build what the resources would otherwise build lazily, on first use
+    # (normalize: its OpenCC converters and character tables). Called in the parent before a
+    # pool forks, so that the workers share it instead of each building its own copy.
+    warm: Callable[[Any], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,8 +152,17 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(stage: ArticleStage) -> None:
     if _WORKER.get("stage") == stage:  # a forked worker inherits what its parent loaded
         return
+    _WORKER.pop("warm", None)
     _WORKER["stage"] = stage
     _WORKER["resources"] = stage.load_resources(stage.params)
+
+
+def _init_before_fork(stage: ArticleStage) -> None:
+    """Load (and warm) the stage's resources here, once: forked workers share them copy-on-write."""
+    _init_worker(stage)
+    if stage.warm is not None and not _WORKER.get("warm"):
+        stage.warm(_WORKER["resources"])
+        _WORKER["warm"] = True
 
 
 # A worker's answer for one article: (status, payload, id, source, warnings), where
@@ -256,7 +269,7 @@ class _Executor:
         if self.pool is None:
             fork = sys.platform.startswith("linux")
             if fork:  # load once here; the forked workers share it copy-on-write
-                _init_worker(self.stage)
+                _init_before_fork(self.stage)
             ctx = multiprocessing.get_context("fork" if fork else "spawn")
             self.pool = ctx.Pool(self.jobs, initializer=_init_pool_worker, initargs=(self.stage, os.getpid()))
             self.out_dir.mkdir(parents=True, exist_ok=True)  # a fresh name: no stray writer can reach it
@@ -446,7 +459,7 @@ def _init_pool_worker(stage: ArticleStage, parent: int) -> None:
 
 def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, fp_key: str,
                 cache_path: Path | None, version: str, account: Callable[[Result], bool], counts: dict) -> None:
-    _init_worker(stage)  # once here; the forked workers share it copy-on-write
+    _init_before_fork(stage)  # once here; the forked workers share it copy-on-write
     parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir))  # a fresh name: no stray writer can reach it
     pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init_pool_worker,
                                                     initargs=(stage, os.getpid()))

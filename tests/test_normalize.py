@@ -1,6 +1,7 @@
 """The normalize stage: each step as a table, the offset map, properties, and the seeds."""
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -296,3 +297,24 @@ def test_tables(seed_outputs):
     assert {"id", "source", "outlet", "text", "script", "region", "n_repaired", "n_flagged", "pinyin_removed",
             "n_sentences"} <= set(frame.columns)
     assert frame.set_index("id")["n_repaired"].sum() == 3
+
+
+def test_warm_builds_every_lazy_resource_before_a_pool_forks():
+    res = nz.load_resources({})
+    assert not res.converters and "trad_only" not in vars(res)  # lazy: a serial run pays for what it uses
+    nz.warm(res)
+    configs = {"t2s", "s2t", *res.rules["region"]["configs"].values(), res.rules["region"]["default"]}
+    assert set(res.converters) == configs
+    assert {"trad_only", "simp_only", "words"} <= set(vars(res))
+    assert nz.STAGE.warm is nz.warm
+
+
+def test_the_runner_warms_once_before_forking(monkeypatch):
+    from pipeline import stage as stage_mod
+
+    calls = []
+    warmed = dataclasses.replace(nz.STAGE, warm=lambda res: calls.append(res))
+    monkeypatch.setattr(stage_mod, "_WORKER", {})
+    stage_mod._init_before_fork(warmed)
+    stage_mod._init_before_fork(warmed)
+    assert len(calls) == 1 and calls[0] is stage_mod._WORKER["resources"]

@@ -123,6 +123,24 @@ def test_rjieba_memo_agrees_with_rjieba_tag(normalized):
             assert ours.tag(sentence["text"]) == expected
 
 
+@pytest.mark.parametrize("backend", segment.BACKENDS)
+def test_tagging_an_article_at_once_gives_each_sentence_its_own_tags(tokenizers, normalized, backend):
+    """tagged_all cuts the sentences joined by newlines: the same words and tags as one by one."""
+    tok = tokenizers[backend]
+    texts = [s["text"] for r in normalized for s in r["sentences"]]
+    assert len(texts) > 100
+    assert tok.tagged_all(texts) == [tok.tagged(t) for t in texts]
+    # GLM-4.5 and 243.77亿元 at a sentence's start and end: the protect pass sees each sentence alone
+    edges = ["GLM-4.5发布", "营收243.77亿元", "50%", "AI公司", "智谱AI"]
+    assert tok.tagged_all(edges) == [tok.tagged(t) for t in edges]
+
+
+@pytest.mark.parametrize("texts", [["第一句\r", "第二句"], ["有换行\n的一句", "第二句"], ["一句"], []])
+def test_tagging_at_once_falls_back_when_a_newline_would_not_separate(tokenizers, texts):
+    tok = tokenizers["rjieba"]
+    assert tok.tagged_all(texts) == [tok.tagged(t) for t in texts]
+
+
 def test_warm_and_cold_tokenizers_agree(normalized):
     cold = segment.Tokenizer(warm_words=None).load()
     warm = segment.Tokenizer().load()
