@@ -218,6 +218,12 @@ def main(argv: list[str] | None = None) -> None:
                 many = med[f"pipeline --jobs {j}"]
                 print(f"parallel efficiency at {j} jobs: {one['wall'] / (j * many['wall']):.2f} "
                       f"(speed-up {one['wall'] / many['wall']:.2f}x)")
+                # Each repeat ran the two back to back: their ratio is less exposed to the
+                # machine's drift over the whole benchmark than the ratio of the medians.
+                paired = [a["wall"] / (j * b["wall"]) for a, b in zip(results[f"pipeline --jobs {args.jobs[0]}"],
+                                                                       results[f"pipeline --jobs {j}"])]
+                print(f"  per repeat: median {statistics.median(paired):.2f}, "
+                      f"range {min(paired):.2f}-{max(paired):.2f}")
             for k in args.scales:
                 scaled = write_subset(read_rows(corpus, args.limit, scale=k), Path(tmp))
                 m = measure(["pipeline", str(scaled), "1"])
