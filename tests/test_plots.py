@@ -208,6 +208,17 @@ def test_seed_figures_are_reproducible(seed_outputs, tmp_path):
             assert a == (tmp_path / f"{name}.{fmt}").read_bytes(), f"{name}.{fmt}"
 
 
+def test_build_figures_gives_the_figures_the_stage_wrote(seed_outputs):
+    """The notebook entry point: the same figures (same PNG bytes) and tables as the stage's files."""
+    inputs = {folder: seed_outputs / folder for folder in plots.STAGE.upstreams}
+    built = plots.build_figures(inputs, plots.STAGE.params, names=["frames_heatmap", "sentiment_arcs"])
+    assert sorted(built["figures"]) == ["frames_heatmap", "sentiment_arcs"]
+    for name, fig in built["figures"].items():
+        assert plots.render(fig, "png") == (seed_outputs / "figures" / f"{name}.png").read_bytes(), name
+    assert list(built["similarity"].index) == list(plots.outlet_similarity_table(seed_outputs / "figures").index)
+    assert len(built["summary"]) == len(plots.sentiment_ci_table(seed_outputs / "figures"))
+
+
 def test_arcs_outlet_lines_are_the_binned_means_article_by_article():
     """The thick line of each outlet: mean score per position bin, summed article by article (ids
     sorted) exactly as a plain loop does; articles of unequal lengths, rows in any order."""
