@@ -18,6 +18,7 @@ gives it the paths and writes its manifest.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import itertools
@@ -426,10 +427,17 @@ def map_ranges(fn: Callable[[Path, int, int, Any], Any], path: Path, *, jobs: in
         for start, end in ranges:
             yield fn(path, start, end, shared)
         return
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init_range_worker,
-                                                    initargs=(os.getpid(), fn, shared))
-    try:
+    with _fork_pool(jobs, _init_range_worker, (os.getpid(), fn, shared)) as pool:
         yield from pool.imap(_call_range, [(start, end, str(path)) for start, end in ranges])
+
+
+@contextlib.contextmanager
+def _fork_pool(jobs: int, initializer: Callable, initargs: tuple) -> Iterator:
+    """A pool of ``jobs`` forked workers: closed and joined when the block ends, terminated
+    (workers killed) when it raises or is abandoned."""
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=initializer, initargs=initargs)
+    try:
+        yield pool
         pool.close()
     except BaseException:
         pool.terminate()
@@ -461,27 +469,21 @@ def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, 
                 cache_path: Path | None, version: str, account: Callable[[Result], bool], counts: dict) -> None:
     _init_before_fork(stage)  # once here; the forked workers share it copy-on-write
     parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir))  # a fresh name: no stray writer can reach it
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init_pool_worker,
-                                                    initargs=(stage, os.getpid()))
     try:
-        tasks = ((i, str(source), a, b, str(parts), str(cache_path) if cache_path else None, fp_key, version)
-                 for i, (a, b) in enumerate(_line_ranges(source, RANGE)))
-        with records.atomic_open(out_dir / ARTICLES, "wb") as out:
-            for index, books in pool.imap(_run_range, tasks):
-                for status, payload, id_, source_name, messages, cached in books:
-                    counts["input"] += 1
-                    counts["cached"] += cached
-                    account((status, payload, id_, source_name, messages))
-                part = parts / f"{index:08d}"
-                with open(part, "rb") as fh:
-                    shutil.copyfileobj(fh, out, 1 << 20)
-                part.unlink()
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
+        with _fork_pool(jobs, _init_pool_worker, (stage, os.getpid())) as pool:
+            tasks = ((i, str(source), a, b, str(parts), str(cache_path) if cache_path else None, fp_key, version)
+                     for i, (a, b) in enumerate(_line_ranges(source, RANGE)))
+            with records.atomic_open(out_dir / ARTICLES, "wb") as out:
+                for index, books in pool.imap(_run_range, tasks):
+                    for status, payload, id_, source_name, messages, cached in books:
+                        counts["input"] += 1
+                        counts["cached"] += cached
+                        account((status, payload, id_, source_name, messages))
+                    part = parts / f"{index:08d}"
+                    with open(part, "rb") as fh:
+                        shutil.copyfileobj(fh, out, 1 << 20)
+                    part.unlink()
     finally:
-        pool.join()
         shutil.rmtree(parts, ignore_errors=True)
 
 
