@@ -305,6 +305,8 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
             continue
         closed = False
         for s in r.get("sentences", ()):
+            if terms.isdisjoint(s["tokens"]):  # most sentences: no wanted term at all
+                continue
             spans_by_term: dict[str, list] = defaultdict(list)
             for tok in sentence_tokens(s):
                 if tok[4] and tok[0] in terms:
