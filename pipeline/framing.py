@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -33,7 +34,7 @@ from .config import ARTICLES, RESOURCES
 # Articles whose outlet ingest could not tell form one group, honestly labelled; the label and the
 # grouping are the keywords stage's, so that frames and distinctive terms join on outlet.
 from .keywords import UNKNOWN_OUTLET, by_count, outlet_group  # noqa: F401 - UNKNOWN_OUTLET re-exported for the report
-from .stage import ArticleStage
+from .stage import ArticleStage, map_ranges, read_range
 
 FRAMES_PATH = RESOURCES / "frames.yaml"
 UPSTREAM = "04_segment"
@@ -265,6 +266,23 @@ class _OutletTotals:
         self.content_tokens: Counter = Counter()
         self.terms: dict[str, dict[str, Counter]] = defaultdict(lambda: {f: Counter() for f in self.frame_ids})
 
+    def merge(self, other: "_OutletTotals") -> None:
+        """Add another range's totals (outlets in the order they were first seen)."""
+        self.articles.update(other.articles)
+        self.content_tokens.update(other.content_tokens)
+        for outlet, frames in other.terms.items():
+            mine = self.terms[outlet]
+            for fid, counts in frames.items():
+                mine[fid].update(counts)
+
+    def __getstate__(self) -> dict:  # the defaultdict's factory is a lambda: send a plain dict
+        return {**self.__dict__, "terms": dict(self.terms)}
+
+    def __setstate__(self, state: dict) -> None:
+        terms = state.pop("terms")
+        self.__dict__.update(state)
+        self.terms = defaultdict(lambda: {f: Counter() for f in self.frame_ids}, terms)
+
     def add(self, framed: Mapping) -> None:
         outlet = outlet_group(framed["outlet"])
         self.articles[outlet] += 1
@@ -304,25 +322,40 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping]) -> i
     return n
 
 
+def _reduce_range(path: Path, start: int, end: int, shared: tuple) -> tuple[int, _OutletTotals, str]:
+    """One range of per-article records: (articles, their outlet totals, their by-article CSV lines)."""
+    frame_ids, top = shared
+    totals = _OutletTotals(frame_ids)
+    n_articles = 0
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for result in read_range(path, start, end):
+        totals.add(result)
+        n_articles += 1
+        outlet = outlet_group(result["outlet"])
+        # ARTICLE_COLUMNS; frame["terms"] is already ranked_terms order, so its first
+        # ``top`` are format_terms(..., limit=top)
+        writer.writerows([result["id"], outlet, frame["frame"], frame["per_1k"], frame["hits"],
+                          ", ".join(f"{t}×{n}" for t, n in frame["terms"][:top])]
+                         for frame in result["frames"])
+    return n_articles, totals, buf.getvalue()
+
+
 def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
-    """The reduce: per-outlet sums and the CSV tables, from the per-article records alone
-    (one pass, in this process: ``jobs`` is accepted and unused; it is light beside keywords')."""
+    """The reduce: per-outlet sums and the CSV tables, from the per-article records alone, in
+    one pass over ranges of them (in ``jobs`` processes for a large file; merged in file order,
+    so the tables are the same bytes whatever ``jobs``)."""
     lexicon = load_lexicon(FRAMES_PATH)
     top = int(params["top_terms"])
     totals = _OutletTotals(lexicon.frame_ids)
     n_articles = 0
     with records.atomic_open(out_dir / BY_ARTICLE) as by_article:
-        writer = csv.writer(by_article, lineterminator="\n")
-        writer.writerow(ARTICLE_COLUMNS)
-        for result in records.read_jsonl(out_dir / ARTICLES):
-            totals.add(result)
-            n_articles += 1
-            outlet = outlet_group(result["outlet"])
-            # ARTICLE_COLUMNS; frame["terms"] is already ranked_terms order, so its first
-            # ``top`` are format_terms(..., limit=top)
-            writer.writerows([result["id"], outlet, frame["frame"], frame["per_1k"], frame["hits"],
-                              ", ".join(f"{t}×{n}" for t, n in frame["terms"][:top])]
-                             for frame in result["frames"])
+        csv.writer(by_article, lineterminator="\n").writerow(ARTICLE_COLUMNS)
+        for n, range_totals, text in map_ranges(_reduce_range, out_dir / ARTICLES, jobs=jobs,
+                                                 shared=(lexicon.frame_ids, top)):
+            n_articles += n
+            totals.merge(range_totals)
+            by_article.write(text)
 
     _write_csv(out_dir / BY_OUTLET, OUTLET_COLUMNS, totals.rows(top_terms=top))
     _write_csv(out_dir / TERMS, TERM_COLUMNS, totals.term_rows())

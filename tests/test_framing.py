@@ -245,3 +245,26 @@ def test_match_tokens_agrees_with_the_reference():
         for _ in range(3000):
             tokens = [rng.choice(pieces) for _ in range(rng.randrange(10))]
             assert match_tokens(tokens, lexicon) == reference_match_tokens(tokens, lexicon), tokens
+
+
+def test_the_reduce_in_ranges_and_processes_gives_the_serial_bytes(seed_outputs, tmp_path, monkeypatch):
+    """finish over many small ranges (outlets split across them), in 2 forked processes, writes
+    what one pass here writes."""
+    from pipeline import stage
+
+    folder = seed_outputs / framing.STAGE.folder
+    serial, ranged = tmp_path / "serial", tmp_path / "ranged"
+    for out in (serial, ranged):
+        out.mkdir()
+        (out / "articles.jsonl").write_bytes((folder / "articles.jsonl").read_bytes())
+    expected = framing.finish(serial, framing.STAGE.params)
+    monkeypatch.setattr(stage, "REDUCE_RANGE_BYTES", 1000)
+    monkeypatch.setattr(stage, "REDUCE_SERIAL_BELOW", 0)
+    n_ranges = len(stage.byte_ranges(ranged / "articles.jsonl", 1000))
+    assert n_ranges >= 5  # one article a range at least
+    assert framing.finish(ranged, framing.STAGE.params, jobs=2) == expected
+    assert expected["totals"]["outlets"] >= 3
+    names = sorted(p.name for p in serial.iterdir())
+    assert names == sorted(p.name for p in ranged.iterdir())
+    for name in names:
+        assert (ranged / name).read_bytes() == (serial / name).read_bytes(), name
