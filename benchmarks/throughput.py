@@ -1,6 +1,6 @@
 """End-to-end throughput, time per stage and peak memory, side by side with the usual way.
 
-    python benchmarks/throughput.py [CORPUS ...] [--limit N] [--jobs 1 N] [--repeats 3] [--scales 1 2 4]
+    python benchmarks/throughput.py [CORPUS ...] [--limit N] [--jobs 1 N] [--repeats 3] [--scales 1 2 4 [--scale-jobs N]]
 
 Each measurement runs in a fresh subprocess; peak RSS is the largest sum over the
 process tree (workers included), sampled every 20 ms. Forked workers share their parent's
@@ -186,7 +186,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--jobs", type=int, nargs="+", default=[1, len(os.sched_getaffinity(0))])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--scales", type=int, nargs="*", default=[],
-                   help="also run the pipeline (1 job) on k-times copies of the corpus, e.g. 1 2 4")
+                   help="also run the pipeline on k-times copies of the corpus, e.g. 1 2 4")
+    p.add_argument("--scale-jobs", type=int, default=1, help="workers for the --scales runs (default 1)")
     p.add_argument("--skip-usual", action="store_true")
     p.add_argument("--skip-cache", action="store_true", help="leave out the cold-cache run")
     args = p.parse_args(argv)
@@ -232,9 +233,9 @@ def main(argv: list[str] | None = None) -> None:
                       f"range {min(paired):.2f}-{max(paired):.2f}")
             for k in args.scales:
                 scaled = write_subset(read_rows(corpus, args.limit, scale=k), Path(tmp))
-                m = measure(["pipeline", str(scaled), "1"])
-                print(f"scale {k}x: {k * len(rows):,} articles, {m['wall']:.1f} s, "
-                      f"{k * mb / m['wall']:.2f} MB/s, peak {m['peak_mb']:.0f} MB")
+                m = measure(["pipeline", str(scaled), str(args.scale_jobs)])
+                print(f"scale {k}x ({args.scale_jobs} job(s)): {k * len(rows):,} articles, {m['wall']:.1f} s, "
+                      f"{k * mb / m['wall']:.2f} MB/s, peak {m['peak_mb']:.0f} MB, PSS {m['pss_mb']:.0f} MB")
 
 
 if __name__ == "__main__":
