@@ -540,7 +540,13 @@ class Normalized:
 
 
 def normalize_text(text: str, res: Resources) -> Normalized:
-    """Every step in order; ``.text`` is the normalised text, ``.offsets`` the way back."""
+    """Every step in order; ``.text`` is the normalised text, ``.offsets`` the way back.
+
+    A garbled span can hide from the repair until a later step changes a character in it
+    (a full-width digit, a control character beside it): so when the result still holds a
+    span to repair, the steps run again on it (at most twice more). Script and region are
+    those found in the first round, on the text as it came.
+    """
     offsets = OffsetMap()
     source = text
     text = _SURROGATE.sub("\ufffd", text)  # lone surrogates (from JSON escapes) cannot be encoded
@@ -548,35 +554,39 @@ def normalize_text(text: str, res: Resources) -> Normalized:
     offsets.add(edits)
     repairs: list[dict] = []
     n_pinyin = 0
-    for round_ in range(4):
-        # A removal can make a new neighbour ("X?guī)(yè)" → "X(yè)"): repeat until nothing changes.
-        text, edits, spans = repair_mojibake(text, res)
-        for s in spans:  # offsets into the input text
-            start, end = offsets.start(s["start"]), offsets.end(s["end"])
-            repairs.append({"start": start, "end": end, "original": source[start:end], "action": s["action"],
-                            "replacement": s["replacement"]})
+    script = region = config = None
+    for _ in range(3):
+        for round_ in range(4):
+            # A removal can make a new neighbour ("X?guī)(yè)" → "X(yè)"): repeat until nothing changes.
+            text, edits, spans = repair_mojibake(text, res)
+            for s in spans:  # offsets into the input text
+                start, end = offsets.start(s["start"]), offsets.end(s["end"])
+                repairs.append({"start": start, "end": end, "original": source[start:end], "action": s["action"],
+                                "replacement": s["replacement"]})
+            offsets.add(edits)
+            text, pinyin_edits, n = remove_pinyin(text)
+            offsets.add(pinyin_edits)
+            n_pinyin += n
+            if not spans and not n:
+                break
+        found, n_trad, _ = detect_script(text, res)
+        if script is None:
+            script, region, config = found, "unknown", ""
+            if script in ("traditional", "mixed"):
+                region = detect_region(text, res)
+        if n_trad:
+            config = config or res.rules["region"]["configs"].get(region, res.rules["region"]["default"])
+            text, edits = convert_script(text, config, res)
+            offsets.add(edits)
+        text, edits = fix_leftovers(text, res)
         offsets.add(edits)
-        text, pinyin_edits, n = remove_pinyin(text)
-        offsets.add(pinyin_edits)
-        n_pinyin += n
-        if not spans and not n:
+        text = quotes(chinese_punctuation(full_width_to_half(text)), res)
+        text, edits_list = whitespace(text)
+        for edits in edits_list:
+            offsets.add(edits)
+        # find_mojibake finds nothing without a suspect character or an orphan pinyin tail
+        if not (res.suspect.search(text) or _ORPHAN_PINYIN.search(text)) or not find_mojibake(text, res):
             break
-    script, n_trad, _ = detect_script(text, res)
-    region, config = "unknown", ""
-    if script in ("traditional", "mixed"):
-        region = detect_region(text, res)
-    elif script == "simplified":
-        region = "unknown"
-    if n_trad:
-        config = res.rules["region"]["configs"].get(region, res.rules["region"]["default"])
-        text, edits = convert_script(text, config, res)
-        offsets.add(edits)
-    text, edits = fix_leftovers(text, res)
-    offsets.add(edits)
-    text = quotes(chinese_punctuation(full_width_to_half(text)), res)
-    text, edits_list = whitespace(text)
-    for edits in edits_list:
-        offsets.add(edits)
     return Normalized(text=text, script=script, region=region, config=config, repairs=repairs,
                       pinyin_removed=n_pinyin, offsets=offsets)
 

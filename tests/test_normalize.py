@@ -318,3 +318,15 @@ def test_the_runner_warms_once_before_forking(monkeypatch):
     stage_mod._init_before_fork(warmed)
     stage_mod._init_before_fork(warmed)
     assert len(calls) == 1 and calls[0] is stage_mod._WORKER["resources"]
+
+
+def test_a_repair_hidden_by_a_full_width_digit_is_made_in_a_second_round(res):
+    """Found by the property test above: the garbled 獜暮螘r sat next to a control character and
+    a full-width ２, and only the second normalisation repaired it. Now the first one does."""
+    text = "的新\x80聞２恢獜暮螘r起,科技"
+    result = nz.normalize_text(text, res)
+    assert "从何时起" in result.text
+    assert nz.normalize(result.text, res) == result.text
+    assert [r["original"] for r in result.repairs] == ["獜暮螘r"]
+    assert all(text[r["start"]:r["end"]] == r["original"] for r in result.repairs)
+    assert (result.script, result.config) == ("traditional", "t2s")
