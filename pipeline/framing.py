@@ -264,31 +264,30 @@ class _OutletTotals:
         self.frame_ids = tuple(frame_ids)
         self.articles: Counter = Counter()
         self.content_tokens: Counter = Counter()
-        self.terms: dict[str, dict[str, Counter]] = defaultdict(lambda: {f: Counter() for f in self.frame_ids})
+        self.terms: dict[str, dict[str, Counter]] = {}  # outlet -> frame -> term counts
+
+    def _frames(self, outlet: str) -> dict[str, Counter]:
+        frames = self.terms.get(outlet)
+        if frames is None:
+            frames = self.terms[outlet] = {f: Counter() for f in self.frame_ids}
+        return frames
 
     def merge(self, other: "_OutletTotals") -> None:
         """Add another range's totals (outlets in the order they were first seen)."""
         self.articles.update(other.articles)
         self.content_tokens.update(other.content_tokens)
         for outlet, frames in other.terms.items():
-            mine = self.terms[outlet]
+            mine = self._frames(outlet)
             for fid, counts in frames.items():
                 mine[fid].update(counts)
-
-    def __getstate__(self) -> dict:  # the defaultdict's factory is a lambda: send a plain dict
-        return {**self.__dict__, "terms": dict(self.terms)}
-
-    def __setstate__(self, state: dict) -> None:
-        terms = state.pop("terms")
-        self.__dict__.update(state)
-        self.terms = defaultdict(lambda: {f: Counter() for f in self.frame_ids}, terms)
 
     def add(self, framed: Mapping) -> None:
         outlet = outlet_group(framed["outlet"])
         self.articles[outlet] += 1
         self.content_tokens[outlet] += framed["content_tokens"]
+        frames = self._frames(outlet)
         for frame in framed["frames"]:
-            self.terms[outlet][frame["frame"]].update(dict(frame["terms"]))
+            frames[frame["frame"]].update(dict(frame["terms"]))
 
     def rows(self, *, top_terms: int) -> Iterator[dict]:
         for outlet in sorted(self.articles):

@@ -35,11 +35,11 @@ from typing import Iterable, Mapping
 from . import records
 from .config import ARTICLES, RESOURCES
 from .segment import content_words
+from .stage import ArticleStage, map_ranges, read_range
 
 BACKGROUND_PATH = RESOURCES / "background_df.tsv.gz"
 UNKNOWN_OUTLET = "unknown (no outlet named)"
 IDF_MODES = ("corpus", "background")
-BATCH = 1000  # articles transformed at a time
 
 DEFAULT_PARAMS = {
     "k": 20,                  # keywords per article
@@ -50,11 +50,6 @@ DEFAULT_PARAMS = {
 }
 
 # ---------------------------------------------------------------- pure helpers
-
-
-def identity(doc: list[str]) -> list[str]:
-    """The analyzer: documents arrive already tokenised (module-level so that it pickles)."""
-    return doc
 
 
 def outlet_group(outlet: str | None) -> str:
@@ -194,8 +189,6 @@ def corpus_idf(df: Mapping[str, int], n_docs: int) -> dict[str, float]:
 
 def _count_range(path: Path, start: int, end: int, shared: None) -> tuple[int, Counter, dict[str, Counter]]:
     """Pass 1 over one range of per-article counts: (articles, document frequencies, counts per outlet)."""
-    from .stage import read_range
-
     by_outlet: dict[str, Counter] = {}
     df: Counter = Counter()
     n_docs = 0
@@ -211,8 +204,6 @@ def _count_range(path: Path, start: int, end: int, shared: None) -> tuple[int, C
 
 def _score_range(path: Path, start: int, end: int, shared: tuple) -> tuple[int, str]:
     """Pass 2 over one range: (keyword rows, their CSV lines) for its articles, in order."""
-    from .stage import read_range
-
     idf, k, sublinear_tf = shared
     rows = []
     for record in read_range(path, start, end):
@@ -232,8 +223,6 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     is large (:func:`pipeline.stage.map_ranges`); results are merged in file order, so
     the output is the same whatever ``jobs``. Memory holds the vocabulary, never the articles.
     """
-    from .stage import map_ranges
-
     p = {**DEFAULT_PARAMS, **params}
     if p["idf"] not in IDF_MODES:
         raise ValueError(f"idf must be one of {IDF_MODES}, not {p['idf']!r}")
@@ -342,8 +331,6 @@ def distinctive_frame(stage_dir: Path):
 
     return pd.read_csv(stage_dir / "distinctive.csv", dtype={"outlet": str, "term": str}, keep_default_na=False)
 
-
-from .stage import ArticleStage  # noqa: E402
 
 STAGE = ArticleStage(
     name="keywords",

@@ -584,8 +584,7 @@ def normalize_text(text: str, res: Resources) -> Normalized:
         text, edits_list = whitespace(text)
         for edits in edits_list:
             offsets.add(edits)
-        # find_mojibake finds nothing without a suspect character or an orphan pinyin tail
-        if not (res.suspect.search(text) or _ORPHAN_PINYIN.search(text)) or not find_mojibake(text, res):
+        if not find_mojibake(text, res):
             break
     return Normalized(text=text, script=script, region=region, config=config, repairs=repairs,
                       pinyin_removed=n_pinyin, offsets=offsets)

@@ -589,22 +589,19 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, job
 
     p = {**DEFAULT_PARAMS, **params}
     missing: set[str] = set()
-    size = (Path(inputs[SENTIMENT]) / ARTICLES).stat().st_size if (Path(inputs[SENTIMENT]) / ARTICLES).exists() else 0
+    scores = Path(inputs[SENTIMENT]) / ARTICLES
+    size = scores.stat().st_size if scores.exists() else 0
     if jobs > 1 and size >= PARALLEL_MIN_BYTES and sys.platform.startswith("linux"):
-        import concurrent.futures
         import importlib
-        import multiprocessing
         import os
 
-        from .stage import die_with_parent
+        from .stage import die_with_parent, fork_pool
 
         importlib.import_module("matplotlib.figure")  # imported once, before the fork
-
-        with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
-                                                    initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            other = pool.submit(_write_part, inputs, out_dir, p, PARTS[1])
+        with fork_pool(1, die_with_parent, (os.getpid(),)) as pool:
+            other = pool.apply_async(_write_part, (inputs, out_dir, p, PARTS[1]))
             missing.update(_write_part(inputs, out_dir, p, PARTS[0]))
-            missing.update(other.result())
+            missing.update(other.get())
     else:
         for part in PARTS:
             missing.update(_write_part(inputs, out_dir, p, part))

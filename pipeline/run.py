@@ -95,49 +95,40 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
         path.unlink(missing_ok=True)
     pending = list(names)
     prepared: dict[str, object] = {}
+    forking = jobs > 1 and client is None and sys.platform.startswith("linux")
+
+    def one(name: str) -> dict:
+        return _run_one(name, input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
+                        progress=progress, warn=warn, client=client)
+
     while pending:
         wave = _ready(pending)
         pending = [n for n in pending if n not in wave]
-        early = _early_prepare(wave, pending, out_root) if jobs > 1 and client is None else None
+        early = _early_prepare(wave, pending, out_root) if forking else None
         if early is not None:
             # The wave (plots) runs in a child while this process prepares the next stage
             # (the report reads the article stages while the figures are drawn).
-            child = _start_child(lambda: [_run_one(n, input_path, out_root, jobs=jobs, max_bytes=max_bytes,
-                                                   use_cache=use_cache, progress=progress, warn=warn,
-                                                   client=None) for n in wave], daemon=False)
+            child = _start_child(lambda: [one(n) for n in wave], daemon=False)
             prepared[early] = prepare_corpus_stage(stages.module(early).STAGE, out_root)
-            child.join()
-            if child.exitcode != 0:
-                raise StageError(f"{', '.join(wave)} failed (exit code {child.exitcode}); see the messages above")
-            for name in wave:
-                manifests[name] = records.read_json(out_root / stages.module(name).STAGE.folder / MANIFEST)
-            wave_done = True
+            manifests.update(_joined(child, wave, out_root))
         else:
-            wave_done = False
-        # With cores to spare, a stage's reduce (keywords, framing) runs in a child process
-        # while the next stage of the wave maps its articles; each writes only its own folder.
-        children = {}
-        # Stages with a reduce first: each reduce then runs beside the maps that follow it.
-        in_order = sorted(wave, key=lambda n: getattr(stages.module(n).STAGE, "finish", None) is None)
-        for i, name in enumerate(in_order if not wave_done else ()):
-            stage = stages.module(name).STAGE
-            if name in prepared:
-                manifests[name] = run_corpus_stage(stage, out_root, jobs=jobs, prepared=prepared.pop(name))
-                continue
-            if (jobs > 1 and client is None and sys.platform.startswith("linux") and i < len(in_order) - 1
-                    and isinstance(stage, ArticleStage) and stage.finish is not None):
-                complete = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
-                                     defer_finish=True)
-                children[name] = (_start_child(complete, daemon=False), complete.cache_hits)  # its reduce may fork
-                continue
-            manifests[name] = _run_one(name, input_path, out_root, jobs=jobs, max_bytes=max_bytes,
-                                       use_cache=use_cache, progress=progress, warn=warn, client=client)
-        for name, (child, cache_hits) in children.items():
-            child.join()
-            if child.exitcode != 0:
-                raise StageError(f"{name} failed (exit code {child.exitcode}); see the messages above")
-            manifest = records.read_json(out_root / stages.module(name).STAGE.folder / MANIFEST)
-            manifests[name] = {**manifest, "cache_hits": cache_hits}
+            # Stages with a reduce first: with cores to spare, each reduce (keywords, framing)
+            # runs in a child beside the maps that follow it; each writes only its own folder.
+            in_order = sorted(wave, key=lambda n: getattr(stages.module(n).STAGE, "finish", None) is None)
+            children = []
+            for i, name in enumerate(in_order):
+                stage = stages.module(name).STAGE
+                if name in prepared:
+                    manifests[name] = run_corpus_stage(stage, out_root, jobs=jobs, prepared=prepared.pop(name))
+                elif (forking and i < len(in_order) - 1 and isinstance(stage, ArticleStage)
+                      and stage.finish is not None):
+                    complete = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress,
+                                         warn=warn, defer_finish=True)
+                    children.append((name, _start_child(complete, daemon=False), complete.cache_hits))  # may fork
+                else:
+                    manifests[name] = one(name)
+            for name, child, cache_hits in children:
+                manifests[name] = {**_joined(child, [name], out_root)[name], "cache_hits": cache_hits}
         for name in wave:
             manifest = manifests[name]
             if name == "report":  # the page a researcher opens sits at the top of the output folder
@@ -150,6 +141,14 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     return {n: manifests[n] for n in names}
 
 
+def _joined(child, names: list[str], out_root: Path) -> dict[str, dict]:
+    """Wait for a child that ran the stages ``names``; their manifests, as it wrote them."""
+    child.join()
+    if child.exitcode != 0:
+        raise StageError(f"{', '.join(names)} failed (exit code {child.exitcode}); see the messages above")
+    return {n: records.read_json(out_root / stages.module(n).STAGE.folder / MANIFEST) for n in names}
+
+
 def _upstream_folders(name: str) -> set[str]:
     stage = stages.module(name).STAGE
     return set(stage.upstreams) if isinstance(stage, CorpusStage) else {stage.upstream} - {None}
@@ -158,7 +157,7 @@ def _upstream_folders(name: str) -> set[str]:
 def _early_prepare(wave: list[str], pending: list[str], out_root: Path) -> str | None:
     """A pending stage whose ``prepare`` can run while ``wave`` runs: every stage of the wave a
     corpus stage, nothing left to write the prepare's upstreams, and a corpus worth the fork."""
-    if not sys.platform.startswith("linux") or not all(isinstance(stages.module(n).STAGE, CorpusStage) for n in wave):
+    if not all(isinstance(stages.module(n).STAGE, CorpusStage) for n in wave):
         return None
     ingested = out_root / stages.module("ingest").STAGE.folder / "articles.jsonl"
     if not ingested.exists() or ingested.stat().st_size < OVERLAP_MIN_BYTES:

@@ -287,10 +287,7 @@ class Tokenizer:
         for _ in range(len(texts) - 1):
             bounds.append(words.index(_SEP, bounds[-1] + 1))
         bounds.append(len(words))
-        out = [(words[a + 1:b], info[a + 1:b]) for a, b in zip(bounds, bounds[1:])]
-        if any(sum(map(len, w)) != len(text) for (w, _), text in zip(out, texts)):  # cannot happen; be sure
-            return [self.tagged(text) for text in texts]
-        return out
+        return [(words[a + 1:b], info[a + 1:b]) for a, b in zip(bounds, bounds[1:])]
 
     def tag(self, text: str) -> list[tuple[str, str]]:
         """(word, tag) pairs whose words concatenate to ``text``."""

@@ -348,10 +348,7 @@ def _worker_cache(path: str, version: str) -> Cache:
 def _run_range(task: tuple) -> tuple[int, list]:
     """A pool task: one range of upstream lines, start to finish (see above)."""
     index, source, start, end, parts_dir, cache_path, fp_key, version = task
-    with open(source, "rb") as fh:
-        fh.seek(start)
-        data = fh.read(end - start)
-    lines = [line for line in data.decode("utf-8").split("\n") if line.strip()]
+    lines = [line for line in _read_bytes(source, start, end).decode("utf-8").split("\n") if line.strip()]
     cache = _worker_cache(cache_path, version) if cache_path else None
     keys = [_cache_key(fp_key, line) for line in lines] if cache else [None] * len(lines)
     hits = cache.get_many(keys) if cache else {}
@@ -393,12 +390,15 @@ def byte_ranges(path: Path, size: int) -> list[tuple[int, int]]:
     return list(zip(bounds, bounds[1:]))
 
 
-def read_range(path: Path, start: int, end: int) -> Iterator[dict]:
-    """The JSON records on the lines of ``path`` between byte offsets ``start`` and ``end``."""
+def _read_bytes(path: Path | str, start: int, end: int) -> bytes:
     with open(path, "rb") as fh:
         fh.seek(start)
-        data = fh.read(end - start)
-    return (records.loads(line) for line in data.split(b"\n") if line.strip())
+        return fh.read(end - start)
+
+
+def read_range(path: Path, start: int, end: int) -> Iterator[dict]:
+    """The JSON records on the lines of ``path`` between byte offsets ``start`` and ``end``."""
+    return (records.loads(line) for line in _read_bytes(path, start, end).split(b"\n") if line.strip())
 
 
 _RANGE_TASK: dict = {}
@@ -427,12 +427,12 @@ def map_ranges(fn: Callable[[Path, int, int, Any], Any], path: Path, *, jobs: in
         for start, end in ranges:
             yield fn(path, start, end, shared)
         return
-    with _fork_pool(jobs, _init_range_worker, (os.getpid(), fn, shared)) as pool:
+    with fork_pool(jobs, _init_range_worker, (os.getpid(), fn, shared)) as pool:
         yield from pool.imap(_call_range, [(start, end, str(path)) for start, end in ranges])
 
 
 @contextlib.contextmanager
-def _fork_pool(jobs: int, initializer: Callable, initargs: tuple) -> Iterator:
+def fork_pool(jobs: int, initializer: Callable, initargs: tuple) -> Iterator:
     """A pool of ``jobs`` forked workers: closed and joined when the block ends, terminated
     (workers killed) when it raises or is abandoned."""
     pool = multiprocessing.get_context("fork").Pool(jobs, initializer=initializer, initargs=initargs)
@@ -470,7 +470,7 @@ def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, 
     _init_before_fork(stage)  # once here; the forked workers share it copy-on-write
     parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir))  # a fresh name: no stray writer can reach it
     try:
-        with _fork_pool(jobs, _init_pool_worker, (stage, os.getpid())) as pool:
+        with fork_pool(jobs, _init_pool_worker, (stage, os.getpid())) as pool:
             tasks = ((i, str(source), a, b, str(parts), str(cache_path) if cache_path else None, fp_key, version)
                      for i, (a, b) in enumerate(_line_ranges(source, RANGE)))
             with records.atomic_open(out_dir / ARTICLES, "wb") as out:

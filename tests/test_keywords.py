@@ -152,7 +152,7 @@ def test_tfidf_agrees_with_scikit_learn(seed_outputs, sublinear):
 
     counts = list(records.read_jsonl(seed_outputs / keywords.STAGE.folder / "articles.jsonl"))
     docs = [[t for t, n in r["terms"].items() for _ in range(n)] for r in counts]
-    vec = TfidfVectorizer(analyzer=keywords.identity, sublinear_tf=sublinear)
+    vec = TfidfVectorizer(analyzer=lambda doc: doc, sublinear_tf=sublinear)  # documents come tokenised
     X = vec.fit_transform(docs).tocsr()
     vocab = vec.get_feature_names_out()
     df = Counter(t for r in counts for t in r["terms"])
@@ -210,7 +210,7 @@ def test_the_reduce_in_ranges_and_processes_gives_the_serial_bytes(seed_outputs,
         calls.append((fn.__name__, jobs, len(results)))
         return iter(results)
 
-    monkeypatch.setattr(stage, "map_ranges", spy)
+    monkeypatch.setattr(keywords, "map_ranges", spy)  # the name keywords calls
     assert keywords.finish(ranged, keywords.STAGE.params, jobs=2) == expected
     assert [(name, jobs) for name, jobs, _ in calls] == [("_count_range", 2), ("_score_range", 2)]
     assert all(n > 1 for _, _, n in calls)
