@@ -1,6 +1,6 @@
 """End-to-end throughput, time per stage and peak memory, side by side with the usual way.
 
-    python benchmarks/throughput.py [CORPUS ...] [--limit N] [--jobs 1 N] [--repeats 3] [--scales 1 2 4 [--scale-jobs N]]
+    python benchmarks/throughput.py [CORPUS ...] [--limit N] [--jobs 1 N] [--repeats 3] [--scales 1 2 4 [--scale-jobs N] [--only-scales]]
 
 Each measurement runs in a fresh subprocess; peak RSS is the largest sum over the
 process tree (workers included), sampled every 20 ms. Forked workers share their parent's
@@ -176,6 +176,40 @@ def median_of(runs: list[dict]) -> dict:
     return out
 
 
+def compare(args, subset: Path, mb: float) -> None:
+    """The contenders side by side, interleaved over --repeats; prints medians and ratios."""
+    contenders = [("bare", ["bare", str(subset)])]
+    if not args.skip_usual:
+        contenders.insert(0, ("usual", ["usual", str(subset)]))
+    contenders += [(f"pipeline --jobs {j}", ["pipeline", str(subset), str(j)]) for j in args.jobs]
+    if not args.skip_cache:
+        j = max(args.jobs)
+        contenders.append((f"pipeline --jobs {j} +cache", ["pipeline-cache", str(subset), str(j)]))
+    results = {}
+    for _ in range(args.repeats):  # interleaved, so drift hits every contender alike
+        for name, cargs in contenders:
+            results.setdefault(name, []).append(measure(cargs))
+    med = {name: median_of(runs) for name, runs in results.items()}
+    print(f"{'contender':<26}{'wall s':>9}{'MB/s':>9}{'peak MB':>10}{'PSS MB':>9}  stages (s)")
+    for name, m in med.items():
+        stages = ", ".join(f"{k} {v:.2f}" for k, v in m["stages"].items())
+        print(f"{name:<26}{m['wall']:>9.2f}{mb / m['wall']:>9.2f}{m['peak_mb']:>10.0f}{m['pss_mb']:>9.0f}  {stages}")
+    one = med[f"pipeline --jobs {args.jobs[0]}"]
+    if "usual" in med:
+        print(f"pipeline (1 job) vs usual way: {med['usual']['wall'] / one['wall']:.2f}x the throughput")
+    print(f"pipeline (1 job) vs bare rjieba.tag: {one['wall'] / med['bare']['wall']:.2f}x the time")
+    for j in args.jobs[1:]:
+        many = med[f"pipeline --jobs {j}"]
+        print(f"parallel efficiency at {j} jobs: {one['wall'] / (j * many['wall']):.2f} "
+              f"(speed-up {one['wall'] / many['wall']:.2f}x)")
+        # Each repeat ran the two back to back: their ratio is less exposed to the
+        # machine's drift over the whole benchmark than the ratio of the medians.
+        paired = [a["wall"] / (j * b["wall"]) for a, b in zip(results[f"pipeline --jobs {args.jobs[0]}"],
+                                                               results[f"pipeline --jobs {j}"])]
+        print(f"  per repeat: median {statistics.median(paired):.2f}, "
+              f"range {min(paired):.2f}-{max(paired):.2f}")
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
@@ -188,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--scales", type=int, nargs="*", default=[],
                    help="also run the pipeline on k-times copies of the corpus, e.g. 1 2 4")
     p.add_argument("--scale-jobs", type=int, default=1, help="workers for the --scales runs (default 1)")
+    p.add_argument("--only-scales", action="store_true", help="run only the --scales measurements")
     p.add_argument("--skip-usual", action="store_true")
     p.add_argument("--skip-cache", action="store_true", help="leave out the cold-cache run")
     args = p.parse_args(argv)
@@ -201,36 +236,8 @@ def main(argv: list[str] | None = None) -> None:
             subset = write_subset(rows, Path(tmp))
             mb = sum(len(r["text"].encode("utf-8")) for r in rows) / 1e6
             print(f"\n== {corpus.name}: {len(rows):,} articles, {mb:.1f} MB of text, median of {args.repeats}")
-            contenders = [("bare", ["bare", str(subset)])]
-            if not args.skip_usual:
-                contenders.insert(0, ("usual", ["usual", str(subset)]))
-            contenders += [(f"pipeline --jobs {j}", ["pipeline", str(subset), str(j)]) for j in args.jobs]
-            if not args.skip_cache:
-                j = max(args.jobs)
-                contenders.append((f"pipeline --jobs {j} +cache", ["pipeline-cache", str(subset), str(j)]))
-            results = {}
-            for _ in range(args.repeats):  # interleaved, so drift hits every contender alike
-                for name, cargs in contenders:
-                    results.setdefault(name, []).append(measure(cargs))
-            med = {name: median_of(runs) for name, runs in results.items()}
-            print(f"{'contender':<26}{'wall s':>9}{'MB/s':>9}{'peak MB':>10}{'PSS MB':>9}  stages (s)")
-            for name, m in med.items():
-                stages = ", ".join(f"{k} {v:.2f}" for k, v in m["stages"].items())
-                print(f"{name:<26}{m['wall']:>9.2f}{mb / m['wall']:>9.2f}{m['peak_mb']:>10.0f}{m['pss_mb']:>9.0f}  {stages}")
-            one = med[f"pipeline --jobs {args.jobs[0]}"]
-            if "usual" in med:
-                print(f"pipeline (1 job) vs usual way: {med['usual']['wall'] / one['wall']:.2f}x the throughput")
-            print(f"pipeline (1 job) vs bare rjieba.tag: {one['wall'] / med['bare']['wall']:.2f}x the time")
-            for j in args.jobs[1:]:
-                many = med[f"pipeline --jobs {j}"]
-                print(f"parallel efficiency at {j} jobs: {one['wall'] / (j * many['wall']):.2f} "
-                      f"(speed-up {one['wall'] / many['wall']:.2f}x)")
-                # Each repeat ran the two back to back: their ratio is less exposed to the
-                # machine's drift over the whole benchmark than the ratio of the medians.
-                paired = [a["wall"] / (j * b["wall"]) for a, b in zip(results[f"pipeline --jobs {args.jobs[0]}"],
-                                                                       results[f"pipeline --jobs {j}"])]
-                print(f"  per repeat: median {statistics.median(paired):.2f}, "
-                      f"range {min(paired):.2f}-{max(paired):.2f}")
+            if not args.only_scales:
+                compare(args, subset, mb)
             for k in args.scales:
                 scaled = write_subset(read_rows(corpus, args.limit, scale=k), Path(tmp))
                 m = measure(["pipeline", str(scaled), str(args.scale_jobs)])
