@@ -408,7 +408,7 @@ def sentiment_arcs(sentences, *, window: int = DEFAULT_PARAMS["arc_window"],
         for color, outlet in zip(cmap, outlets):
             group = by_outlet.get_group(outlet)
             # The outlet's rows are sorted by id then index: each article is one run of equal ids.
-            ids, values = group["id"].to_numpy(), group["score"].to_numpy(dtype=float)
+            ids, values = _codes(group["id"]), group["score"].to_numpy(dtype=float)
             firsts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, dtype=int)
             lengths = np.diff(np.r_[firsts, len(ids)])
             # Sentence i of n at (i + 0.5) / n (relative_positions), every article at once; the
@@ -435,6 +435,14 @@ def sentiment_arcs(sentences, *, window: int = DEFAULT_PARAMS["arc_window"],
                      + _shown(outlets, len(sizes)))
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="outlet (articles)", frameon=False)
     return finish(fig)
+
+
+def _codes(column):
+    """A column as an array in which equal values are equal: a categorical's integer codes
+    (not an array of its strings), any other column's values."""
+    import pandas as pd
+
+    return column.cat.codes.to_numpy() if isinstance(column.dtype, pd.CategoricalDtype) else column.to_numpy()
 
 
 def outlet_similarity(similarity, *, max_outlets: int = DEFAULT_PARAMS["max_outlets"],
@@ -475,20 +483,42 @@ def _colors(n: int) -> list:
 
 
 def sentence_scores(sentiment_dir: Path):
-    """id, outlet, index, score per sentence, streamed from 06_sentiment (outlets grouped as in keywords)."""
+    """id, outlet, index, score per sentence, streamed from 06_sentiment (outlets grouped as in keywords).
+
+    Built column by column in typed arrays, with ``id`` and ``outlet`` categorical (their
+    categories sorted, so sorting and grouping by them orders as the strings do): about 22
+    bytes a sentence, where Python lists of objects took about 150 (measured on CCTV: the
+    figures' peak memory grew by 96 MB for 58,000 more articles).
+    """
+    from array import array
+
+    import numpy as np
     import pandas as pd
 
     from .keywords import outlet_group
 
-    columns = {"id": [], "outlet": [], "index": [], "score": []}
+    ids: list[str] = []       # per article
+    outlets: list[str] = []   # per article
+    lengths = array("q")      # sentences per article
+    index, score = array("q"), array("d")  # per sentence
     for record in records.read_jsonl(Path(sentiment_dir) / ARTICLES):
-        outlet = outlet_group(record.get("outlet"))
-        for sentence in record.get("sentences", ()):
-            columns["id"].append(record["id"])
-            columns["outlet"].append(outlet)
-            columns["index"].append(sentence["index"])
-            columns["score"].append(float(sentence["score"]))
-    return pd.DataFrame(columns).astype({"id": str, "outlet": str, "index": int, "score": float})
+        sentences = record.get("sentences", ())
+        ids.append(str(record["id"]))
+        outlets.append(outlet_group(record.get("outlet")))
+        lengths.append(len(sentences))
+        index.extend(int(s["index"]) for s in sentences)
+        score.extend(float(s["score"]) for s in sentences)
+    per_sentence = np.repeat(np.arange(len(ids)), np.frombuffer(lengths, dtype=np.int64)) if ids else np.zeros(0, int)
+
+    def categorical(values: list[str]):
+        categories = sorted(set(values))
+        code = {v: i for i, v in enumerate(categories)}
+        codes = np.fromiter(map(code.__getitem__, values), dtype=np.int32, count=len(values))
+        return pd.Categorical.from_codes(codes[per_sentence], categories=categories)
+
+    return pd.DataFrame({"id": categorical(ids), "outlet": categorical(outlets),
+                         "index": np.frombuffer(index, dtype=np.int64),
+                         "score": np.frombuffer(score, dtype=np.float64)})
 
 
 # ---------------------------------------------------------------- the stage

@@ -219,6 +219,22 @@ def test_build_figures_gives_the_figures_the_stage_wrote(seed_outputs):
     assert len(built["summary"]) == len(plots.sentiment_ci_table(seed_outputs / "figures"))
 
 
+def test_sentence_table_is_compact_and_draws_what_plain_strings_draw(seed_outputs):
+    """sentence_scores keeps id and outlet as categoricals (sorted categories) and the numbers
+    in typed columns; the summary and the figures are the same as from plain string columns."""
+    table = plots.sentence_scores(seed_outputs / "06_sentiment")
+    assert isinstance(table["id"].dtype, pd.CategoricalDtype) and isinstance(table["outlet"].dtype, pd.CategoricalDtype)
+    assert list(table["id"].cat.categories) == sorted(table["id"].cat.categories)
+    assert str(table["index"].dtype) == "int64" and str(table["score"].dtype) == "float64"
+    plain = table.astype({"id": object, "outlet": object})
+    expected = [(r["id"], s["index"], s["score"]) for r in records.read_jsonl(seed_outputs / "06_sentiment" / "articles.jsonl")
+                for s in r["sentences"]]
+    assert list(zip(plain["id"], plain["index"], plain["score"])) == expected
+    pd.testing.assert_frame_equal(plots.sentiment_summary(table, n_boot=200), plots.sentiment_summary(plain, n_boot=200))
+    for draw in (lambda t: plots.sentiment_arcs(t, window=3), lambda t: plots.sentiment_by_outlet(t, n_boot=200)):
+        assert plots.render(draw(table), "svg") == plots.render(draw(plain), "svg")
+
+
 def test_arcs_outlet_lines_are_the_binned_means_article_by_article():
     """The thick line of each outlet: mean score per position bin, summed article by article (ids
     sorted) exactly as a plain loop does; articles of unequal lengths, rows in any order."""
