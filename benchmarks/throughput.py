@@ -1,6 +1,6 @@
 """End-to-end throughput, time per stage and peak memory, side by side with the usual way.
 
-    python benchmarks/throughput.py [CORPUS ...] [--limit N] [--jobs 1 N] [--repeats 3] [--scales 1 2 4 [--scale-jobs N] [--only-scales]]
+    python benchmarks/throughput.py [CORPUS ...] [--limit N] [--jobs 1 N] [--repeats 3] [--dask] [--scales 1 2 4 [--scale-jobs N] [--only-scales]]
 
 Each measurement runs in a fresh subprocess; peak RSS is the largest sum over the
 process tree (workers included), sampled every 20 ms. Forked workers share their parent's
@@ -14,7 +14,8 @@ articles in the same run:
 3. pipeline: every stage, no cache, with 1 worker (stages timed one by one) and with N workers
    (``run_pipeline`` as the CLI runs it, reduces overlapping the next stage: the total only);
    and with N workers and a cold cache, as a first ``python -m pipeline run`` on a new corpus
-   does (it stores every per-article result for the next run).
+   does (it stores every per-article result for the next run); with --dask, on a local
+   Dask cluster of N workers too.
 
 Prints medians over --repeats and the ratios. Not a test.
 """
@@ -107,18 +108,18 @@ def bare(path: Path) -> dict:
     return {"stages": {"read": t1 - t0, "rjieba.tag": t2 - t1}, "tokens": n}
 
 
-def pipeline(path: Path, jobs: int, use_cache: bool = False) -> dict:
+def pipeline(path: Path, jobs: int, use_cache: bool = False, dask: bool = False) -> dict:
     sys.path.insert(0, str(ROOT))
     from pipeline import stages
     from pipeline.run import run_ingest, run_stage
 
     out = Path(tempfile.mkdtemp(prefix="bench-"))
-    if jobs > 1 or use_cache:  # the real scheduler: reduces overlap the next stage, so only the total is meaningful
+    if jobs > 1 or use_cache or dask:  # the real scheduler: reduces overlap the next stage, so only the total is meaningful
         from pipeline.run import run_pipeline
 
-        t0 = time.perf_counter()
+        t0 = time.perf_counter()  # with dask, the local cluster's start-up included
         run_pipeline(path, out, jobs=jobs, use_cache=use_cache, progress=False, warn=lambda m: None,
-                     log=lambda m: None)
+                     log=lambda m: None, dask=dask)
         return {"stages": {"all stages": time.perf_counter() - t0}}
     times = {}
     for name in stages.available():
@@ -135,7 +136,8 @@ def child(argv: list[str]) -> None:
     method, path = argv[0], Path(argv[1])
     result = {"usual": lambda: usual(path), "bare": lambda: bare(path),
               "pipeline": lambda: pipeline(path, int(argv[2])),
-              "pipeline-cache": lambda: pipeline(path, int(argv[2]), use_cache=True)}[method]()
+              "pipeline-cache": lambda: pipeline(path, int(argv[2]), use_cache=True),
+              "pipeline-dask": lambda: pipeline(path, int(argv[2]), dask=True)}[method]()
     print(json.dumps(result))
 
 
@@ -185,6 +187,9 @@ def compare(args, subset: Path, mb: float) -> None:
     if not args.skip_cache:
         j = max(args.jobs)
         contenders.append((f"pipeline --jobs {j} +cache", ["pipeline-cache", str(subset), str(j)]))
+    if args.dask:
+        j = max(args.jobs)
+        contenders.append((f"pipeline --jobs {j} --dask", ["pipeline-dask", str(subset), str(j)]))
     results = {}
     for _ in range(args.repeats):  # interleaved, so drift hits every contender alike
         for name, cargs in contenders:
@@ -225,6 +230,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--only-scales", action="store_true", help="run only the --scales measurements")
     p.add_argument("--skip-usual", action="store_true")
     p.add_argument("--skip-cache", action="store_true", help="leave out the cold-cache run")
+    p.add_argument("--dask", action="store_true",
+                   help="also run on a local Dask cluster of max(--jobs) workers (its start-up included)")
     args = p.parse_args(argv)
     import platform
 

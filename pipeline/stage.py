@@ -19,6 +19,7 @@ gives it the paths and writes its manifest.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
 import itertools
@@ -208,8 +209,22 @@ class _DaskExecutor:
         self.stage, self.client = stage, client
 
     def map(self, items: list) -> Iterator[Result]:
-        parts = [items[i:i + self.PARTITION] for i in range(0, len(items), self.PARTITION)]
+        """Results in input order. Items the stage calls ``light`` (ingest's plain-text corpus
+        rows) are done here while the cluster works: shipping them costs more than the work."""
+        light = [isinstance(item, dict) and self.stage.light(item) for item in items] \
+            if self.stage.light is not None else [False] * len(items)
+        heavy = [item for item, cheap in zip(items, light) if not cheap]
+        parts = [heavy[i:i + self.PARTITION] for i in range(0, len(heavy), self.PARTITION)]
         futures = self.client.map(_apply_batch, [self.stage] * len(parts), parts, pure=False)
+        if any(light):
+            _init_worker(self.stage)
+        done = [_apply(item) if cheap else None for item, cheap in zip(items, light)]
+        answers = self._answers(futures)
+        for result, cheap in zip(done, light):
+            yield result if cheap else next(answers)
+
+    @staticmethod
+    def _answers(futures: list) -> Iterator[Result]:
         for future in futures:
             yield from future.result()
             future.release()
@@ -317,6 +332,7 @@ class _Executor:
 # enough for many workers, and the output is the serial run's, byte for byte.
 
 RANGE = 64  # upstream lines per task
+DASK_RANGE = 256  # upstream lines per Dask task (each costs the scheduler a round trip)
 
 
 def _has_lines(path: Path, n: int) -> bool:
@@ -465,24 +481,50 @@ def _init_pool_worker(stage: ArticleStage, parent: int) -> None:
     _init_worker(stage)
 
 
-def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, fp_key: str,
-                cache_path: Path | None, version: str, account: Callable[[Result], bool], counts: dict) -> None:
+def _run_range_on_worker(stage: ArticleStage, task: tuple) -> tuple[int, list]:
+    """A Dask task: :func:`_run_range`, the stage's resources loaded once per worker process."""
+    _init_worker(stage)
+    return _run_range(task)
+
+
+def workers_see(client: Any, path: Path) -> bool:
+    """Whether every worker of the Dask cluster sees ``path`` (a file system they share with
+    this process: always so on a local cluster)."""
+    seen = client.run(os.path.exists, str(Path(path).resolve()))
+    return bool(seen) and all(seen.values())
+
+
+def _range_results(stage: ArticleStage, tasks: Iterable[tuple], *, jobs: int, client: Any) -> Iterator[tuple[int, list]]:
+    """:func:`_run_range` of each task, in task order: on the Dask cluster, or in ``jobs`` forked workers."""
+    if client is not None:
+        futures = client.map(functools.partial(_run_range_on_worker, stage), list(tasks), pure=False)
+        for future in futures:
+            yield future.result()
+            future.release()
+        return
     _init_before_fork(stage)  # once here; the forked workers share it copy-on-write
-    parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir))  # a fresh name: no stray writer can reach it
+    with fork_pool(jobs, _init_pool_worker, (stage, os.getpid())) as pool:
+        yield from pool.imap(_run_range, tasks)
+
+
+def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, fp_key: str,
+                cache_path: Path | None, version: str, account: Callable[[Result], bool], counts: dict,
+                client: Any = None) -> None:
+    parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir)).resolve()  # a fresh name: no stray writer can reach it
     try:
-        with fork_pool(jobs, _init_pool_worker, (stage, os.getpid())) as pool:
-            tasks = ((i, str(source), a, b, str(parts), str(cache_path) if cache_path else None, fp_key, version)
-                     for i, (a, b) in enumerate(_line_ranges(source, RANGE)))
-            with records.atomic_open(out_dir / ARTICLES, "wb") as out:
-                for index, books in pool.imap(_run_range, tasks):
-                    for status, payload, id_, source_name, messages, cached in books:
-                        counts["input"] += 1
-                        counts["cached"] += cached
-                        account((status, payload, id_, source_name, messages))
-                    part = parts / f"{index:08d}"
-                    with open(part, "rb") as fh:
-                        shutil.copyfileobj(fh, out, 1 << 20)
-                    part.unlink()
+        tasks = ((i, str(Path(source).resolve()), a, b, str(parts), str(Path(cache_path).resolve()) if cache_path else None,
+                  fp_key, version)
+                 for i, (a, b) in enumerate(_line_ranges(source, RANGE if client is None else DASK_RANGE)))
+        with records.atomic_open(out_dir / ARTICLES, "wb") as out:
+            for index, books in _range_results(stage, tasks, jobs=jobs, client=client):
+                for status, payload, id_, source_name, messages, cached in books:
+                    counts["input"] += 1
+                    counts["cached"] += cached
+                    account((status, payload, id_, source_name, messages))
+                part = parts / f"{index:08d}"
+                with open(part, "rb") as fh:
+                    shutil.copyfileobj(fh, out, 1 << 20)
+                part.unlink()
     finally:
         shutil.rmtree(parts, ignore_errors=True)
 
@@ -544,8 +586,11 @@ def run_article_stage(
     cache_path = out_root / CACHE_DIR / f"{stage.name}.sqlite" if use_cache else None
     # Upstream records in a file and cores to use: workers read their ranges of it, look up
     # the cache and write their lines themselves; the parent only keeps the books.
-    ranged = (source is not None and client is None and jobs > 1 and sys.platform.startswith("linux")
-              and _has_lines(source, SERIAL_BELOW))
+    # On a Dask cluster whose workers share the output folder's file system, the same: the
+    # records never travel through the scheduler, and this process never holds their text.
+    ranged = source is not None and (
+        (client is None and jobs > 1 and sys.platform.startswith("linux") and _has_lines(source, SERIAL_BELOW))
+        or (client is not None and workers_see(client, source)))
     version = hashlib.sha256(fp_key.encode("utf-8")).hexdigest()[:16]
     cache = Cache(cache_path, version=version)  # set up here, before any worker opens the file
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
@@ -612,7 +657,7 @@ def run_article_stage(
     try:
         if ranged:
             _run_ranges(stage, source, out_dir, jobs=jobs, fp_key=fp_key, cache_path=cache_path, version=version,
-                        account=account, counts=counts)
+                        account=account, counts=counts, client=client)
         else:
             records.write_lines(out_dir / ARTICLES, results())
         cache.prune()  # all done: older versions' results can go

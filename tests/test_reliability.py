@@ -252,9 +252,33 @@ def test_killed_in_every_stage_then_rerun_gives_the_uninterrupted_output(corpus,
     assert tree_bytes(out) == reference
 
 
-def test_dask_local_cluster_gives_the_local_output(corpus, reference, tmp_path):
-    run_pipeline(corpus, tmp_path / "dask", jobs=2, dask=True, use_cache=False, progress=False, warn=quiet, log=quiet)
-    assert tree_bytes(tmp_path / "dask") == reference
+@pytest.mark.parametrize("shared", [True, False])
+def test_dask_local_cluster_gives_the_local_output(corpus, reference, tmp_path, monkeypatch, shared):
+    """Workers that share the output folder's file system read ranges of the upstream records
+    and write their parts themselves (no record travels through the scheduler); workers that do
+    not see it get the records shipped. The same bytes either way, and a second run takes every
+    article from the cache the first one filled."""
+    from pipeline import stage as stage_module
+
+    ranged = []
+    real = stage_module._range_results
+
+    def spy(stage, tasks, *, jobs, client):
+        ranged.append((stage.name, client is not None))
+        return real(stage, tasks, jobs=jobs, client=client)
+
+    monkeypatch.setattr(stage_module, "_range_results", spy)
+    if not shared:
+        monkeypatch.setattr(stage_module, "workers_see", lambda client, path: False)
+    out = tmp_path / "dask"
+    run_pipeline(corpus, out, jobs=2, dask=True, progress=False, warn=quiet, log=quiet)
+    assert tree_bytes(out) == reference
+    per_article = ["strip", "normalize", "segment", "keywords", "sentiment", "framing"]
+    assert sorted(ranged) == (sorted((name, True) for name in per_article) if shared else [])
+    manifests = run_pipeline(corpus, out, jobs=2, dask=True, progress=False, warn=quiet, log=quiet)
+    assert tree_bytes(out) == reference
+    for name in ["ingest", *per_article]:
+        assert manifests[name]["cache_hits"] == manifests[name]["counts"]["done"] > 0, name
 
 
 @pytest.mark.parametrize("jobs", [1, 2])  # 2: workers look up and fill the cache themselves
