@@ -181,6 +181,30 @@ def collect(inputs: Mapping[str, Path], params: Mapping, prepared: dict | None =
     return data
 
 
+_ID_PREFIX = b'{"id":"'
+
+
+def article_metadata(path: Path, ids: set[str]) -> dict[str, dict]:
+    """Title, source, url, author and date of the articles ``ids``, from 01_ingest records.
+    A record is parsed only when its line starts with one of those ids (ingest writes the
+    id first, and an id has no character that JSON escapes); any other line, in full."""
+    wanted = {records.dumps(i).encode("utf-8")[1:-1] for i in ids}
+    out: dict[str, dict] = {}
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.startswith(_ID_PREFIX):
+                end = line.find(b'"', len(_ID_PREFIX))
+                if line[len(_ID_PREFIX):end] not in wanted and b"\\" not in line[:end]:
+                    continue
+            elif not line.strip():
+                continue
+            r = records.loads(line)
+            if r.get("id") in ids:
+                out[r["id"]] = {"title": r.get("title") or "", "source": r.get("source") or "", "url": r.get("url"),
+                                "author": r.get("author") or "", "published": r.get("published") or ""}
+    return out
+
+
 def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
     """What the page shows from the article stages (every upstream but the figures): the
     stage's ``prepare``, which the runner may call while the figures are still drawn."""
@@ -230,14 +254,13 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
                 if key in wanted:
                     sentence_text[key] = (s["text"], s["start"])
 
-    # Articles and outlets (ingest metadata); ingest's outlet names for articles strip dropped.
-    articles: dict[str, dict] = {}
+    # Articles per outlet (ingest's outlet names for articles strip dropped). The metadata of
+    # the articles the page shows is read at the end: memory holds those, not the corpus.
     per_outlet: Counter = Counter()
+    n_articles = 0
     for r in records.read_jsonl(inputs[INGEST] / ARTICLES):
-        outlet = group(canonical.get(r["id"], r.get("outlet")))
-        articles[r["id"]] = {"outlet": outlet, "title": r.get("title") or "", "source": r.get("source") or "",
-                             "url": r.get("url"), "author": r.get("author") or "", "published": r.get("published") or ""}
-        per_outlet[outlet] += 1
+        per_outlet[group(canonical.get(r["id"], r.get("outlet")))] += 1
+        n_articles += 1
     outlets = [o for o, _ in sorted(per_outlet.items(), key=lambda kv: (-kv[1], kv[0]))]
 
     stages = {}
@@ -250,9 +273,10 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
     removed_by_reason: Counter = Counter()
     removed_by_outlet: Counter = Counter()
     removed_listed: list[dict] = []
-    shares = []
+    share_sum, n_shares = 0.0, 0
     for r in records.read_jsonl(inputs[STRIP] / ARTICLES):
-        shares.append(r.get("removed_share", 0.0))
+        share_sum += r.get("removed_share", 0.0)
+        n_shares += 1
         for item in r.get("removed", ()):
             removed_by_reason[item.get("reason", "?")] += 1
             removed_by_outlet[group(canonical.get(r["id"], r.get("outlet")))] += 1
@@ -323,11 +347,17 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
                 break
             wanted_terms = needles()
 
+    shown = {a["id"] for listed in sentiment_articles.values() for a in listed}
+    shown.update(e["id"] for bucket in evidence.values() for e in bucket)
+    shown.update(e["id"] for bucket in term_examples.values() for e in bucket)
+    shown.update(item["id"] for item in (*removed_listed, *repairs_listed))
+    articles = article_metadata(inputs[INGEST] / ARTICLES, shown)
+
     return {
-        "params": p, "articles": articles, "outlets": outlets, "per_outlet": per_outlet, "anchors": anchors,
-        "stages": stages, "n_removed": n_removed, "removed_by_reason": removed_by_reason,
+        "params": p, "articles": articles, "n_articles": n_articles, "outlets": outlets, "per_outlet": per_outlet,
+        "anchors": anchors, "stages": stages, "n_removed": n_removed, "removed_by_reason": removed_by_reason,
         "removed_by_outlet": removed_by_outlet, "removed_listed": removed_listed,
-        "mean_removed_share": (sum(shares) / len(shares)) if shares else 0.0,
+        "mean_removed_share": share_sum / n_shares if n_shares else 0.0,
         "repairs_by_kind": repairs_by_kind, "repairs_listed": repairs_listed,
         "n_repair_items": n_repair_items, "scripts": scripts, "regions": regions,
         "sentiment_articles": sentiment_articles, "sentences_of": sentences_of, "n_sentences": n_sentences,
@@ -371,7 +401,7 @@ def _corpus_section(d: dict) -> str:
         rows.append([link(f"#{anchors.outlet(o)}", o), link(f"#{anchors.outlet(o)}-articles", d["per_outlet"][o]),
                      esc(d["n_sentences"][o]), esc(d["removed_by_outlet"][o])])
     parts = ["<h2 id=\"corpus\">The corpus</h2>",
-             f"<p>{esc(len(d['articles']))} articles from {esc(len(d['outlets']))} outlet groups. Articles whose "
+             f"<p>{esc(d['n_articles'])} articles from {esc(len(d['outlets']))} outlet groups. Articles whose "
              "outlet could not be told form their own group, named as such.</p>",
              _table(["outlet", "articles", "sentences scored", "lines stripped"], rows, numeric=(1, 2, 3))]
 
@@ -572,7 +602,7 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, prepar
     data = collect(inputs, params, prepared)
     page = render_report(data)
     records.write_text(out_dir / REPORT, page)
-    return {"counts": {"articles": len(data["articles"]), "outlets": len(data["outlets"]),
+    return {"counts": {"articles": data["n_articles"], "outlets": len(data["outlets"]),
                        "figures": len(data["figures"]), "bytes": len(page.encode("utf-8"))}}
 
 

@@ -194,3 +194,20 @@ def test_seed_report_counts_every_outlets_sentences(seed_outputs):
                       r'<td class="n">(\d+)</td>', corpus)
     assert {name for name, _, _ in rows} == {"unknown (no outlet named)", "光锥智能", "华商韬略", "连线Insight"}
     assert all(int(n_sentences) > 0 for _, _, n_sentences in rows), rows
+
+
+def test_article_metadata_reads_the_shown_articles_only(tmp_path):
+    """The report keeps metadata for the articles it shows; an id that JSON escapes, or a
+    line that does not start with its id, is parsed in full and still found."""
+    rows = [{"id": "a-1", "source": "甲.txt", "title": "标题甲", "url": "https://a.example/1"},
+            {"id": "b-2", "source": "乙.txt", "title": "标题乙"},
+            {"id": 'q"x\\y', "source": "丙.txt", "title": "标题丙"},
+            {"source": "丁.txt", "id": "late", "title": "", "author": "记者", "published": "2025-01-02"}]
+    path = tmp_path / "articles.jsonl"
+    records.write_lines(path, [records.dumps(r) for r in rows])
+    got = report.article_metadata(path, {"a-1", 'q"x\\y', "late", "missing"})
+    assert sorted(got) == sorted(["a-1", 'q"x\\y', "late"])
+    assert got["a-1"] == {"title": "标题甲", "source": "甲.txt", "url": "https://a.example/1", "author": "",
+                          "published": ""}
+    assert got['q"x\\y']["title"] == "标题丙"
+    assert got["late"]["author"] == "记者" and got["late"]["published"] == "2025-01-02"
