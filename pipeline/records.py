@@ -39,6 +39,15 @@ def loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+def dumpb(obj: Any) -> bytes:
+    """:func:`dumps` as UTF-8 bytes, the form the stage runner writes: orjson makes them
+    directly, and a str would cost a decode here and an encode when written."""
+    try:
+        return orjson.dumps(obj)
+    except orjson.JSONEncodeError:
+        return dumps(obj).encode("utf-8")
+
+
 def dumps_pretty(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
@@ -104,6 +113,26 @@ def write_lines(path: Path, lines: Iterable[str]) -> int:
             fh.write("\n")
             n += 1
     return n
+
+
+def write_byte_lines(path: Path, lines: Iterable[bytes]) -> int:
+    """:func:`write_lines` for lines that are UTF-8 bytes already."""
+    n = 0
+    with atomic_open(path, "wb") as fh:
+        for line in lines:
+            fh.write(line)
+            fh.write(b"\n")
+            n += 1
+    return n
+
+
+def read_byte_lines(path: Path) -> Iterator[bytes]:
+    """The non-empty lines of a JSON Lines file as bytes, unparsed (orjson parses bytes as
+    they are; a str line costs a decode, then an encode inside orjson)."""
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.strip():
+                yield line.rstrip(b"\n")
 
 
 def read_lines(path: Path) -> Iterator[str]:

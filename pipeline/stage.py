@@ -139,11 +139,13 @@ def fingerprint(stage: ArticleStage | CorpusStage) -> dict:
     }
 
 
-def _cache_key(stage_fp: str, item: str | dict) -> str:
+def _cache_key(stage_fp: str, item: bytes | str | dict) -> str:
     """Content key of an upstream JSON line, or of an ingest item without its ``_`` keys (local paths)."""
     if isinstance(item, dict):
         item = records.dumps({k: v for k, v in item.items() if not k.startswith("_")})
-    return hashlib.sha256((stage_fp + "\n" + item).encode("utf-8")).hexdigest()
+    if isinstance(item, str):
+        item = item.encode("utf-8")
+    return hashlib.sha256(stage_fp.encode("utf-8") + b"\n" + item).hexdigest()
 
 
 # ---------------------------------------------------------------- workers
@@ -168,11 +170,11 @@ def _init_before_fork(stage: ArticleStage) -> None:
 
 
 # A worker's answer for one article: (status, payload, id, source, warnings), where
-# payload is the output record as one JSON line when status is "ok", else the reason.
-Result = tuple[str, str, str, str, list]
+# payload is the output record as one JSON line (UTF-8 bytes) when status is "ok", else the reason.
+Result = tuple[str, bytes | str, str, str, list]
 
 
-def _apply(item: str | dict) -> Result:
+def _apply(item: bytes | str | dict) -> Result:
     """Process one article in a worker: parse, run the stage, serialise.
 
     Upstream records travel as their JSON lines, so that parsing and serialising,
@@ -180,17 +182,18 @@ def _apply(item: str | dict) -> Result:
     """
     stage: ArticleStage = _WORKER["stage"]
     try:
-        record = records.loads(item) if isinstance(item, str) else item
+        record = item if isinstance(item, dict) else records.loads(item)
     except ValueError as exc:
         return "skip", f"upstream record is not valid JSON: {exc}", "?", "?", []
     id_, source = record.get("id", "?"), record.get("source", "?")
     try:
         out = stage.process(record, _WORKER["resources"])
+        line = records.dumpb(out)
     except Skip as skip:
         return "skip", skip.reason, id_, source, []
     except Exception as exc:  # one bad article never stops the run
         return "skip", f"{stage.name} failed: {type(exc).__name__}: {exc}", id_, source, []
-    return "ok", records.dumps(out), id_, source, list(out.get("warnings", ()))
+    return "ok", line, id_, source, list(out.get("warnings", ()))
 
 
 def _apply_batch(stage: ArticleStage, items: list) -> list[Result]:
@@ -250,7 +253,7 @@ def _apply_chunk(task: tuple[str, list]) -> tuple[str, list]:
         for item in items:
             status, payload, id_, source, messages = _apply(item)
             if status == "ok":
-                data = payload.encode("utf-8")
+                data = payload
                 out.append((status, (fh.tell(), len(data)), id_, source, messages))
                 fh.write(data)
             else:
@@ -308,7 +311,7 @@ class _Executor:
                 if status == "ok":
                     offset, length = payload
                     fh.seek(offset)
-                    payload = fh.read(length).decode("utf-8")
+                    payload = fh.read(length)
                 yield status, payload, id_, source, messages
 
     def close(self) -> None:
@@ -364,7 +367,7 @@ def _worker_cache(path: str, version: str) -> Cache:
 def _run_range(task: tuple) -> tuple[int, list]:
     """A pool task: one range of upstream lines, start to finish (see above)."""
     index, source, start, end, parts_dir, cache_path, fp_key, version = task
-    lines = [line for line in _read_bytes(source, start, end).decode("utf-8").split("\n") if line.strip()]
+    lines = [line for line in _read_bytes(source, start, end).split(b"\n") if line.strip()]
     cache = _worker_cache(cache_path, version) if cache_path else None
     keys = [_cache_key(fp_key, line) for line in lines] if cache else [None] * len(lines)
     hits = cache.get_many(keys) if cache else {}
@@ -378,7 +381,7 @@ def _run_range(task: tuple) -> tuple[int, list]:
                 fresh.append((key, result))
             status, payload, id_, source_name, messages = result
             if status == "ok":
-                part.write(payload.encode("utf-8") + b"\n")
+                part.write(payload + b"\n")
                 payload = None
             books.append((status, payload, id_, source_name, messages, cached))
     if cache:
@@ -580,7 +583,7 @@ def run_article_stage(
     if items is None:
         inputs = upstream_input(out_root, stage.upstream)
         source = out_root / stage.upstream / ARTICLES
-        items = records.read_lines(source)
+        items = records.read_byte_lines(source)
     fp = fingerprint(stage)
     fp_key = records.dumps(fp)
     cache_path = out_root / CACHE_DIR / f"{stage.name}.sqlite" if use_cache else None
@@ -659,7 +662,7 @@ def run_article_stage(
             _run_ranges(stage, source, out_dir, jobs=jobs, fp_key=fp_key, cache_path=cache_path, version=version,
                         account=account, counts=counts, client=client)
         else:
-            records.write_lines(out_dir / ARTICLES, results())
+            records.write_byte_lines(out_dir / ARTICLES, results())
         cache.prune()  # all done: older versions' results can go
     finally:
         executor.close()
@@ -769,14 +772,14 @@ class Cache:
     def encode(result: Result) -> bytes:
         status, payload, id_, source, messages = result
         if status == "ok":
-            return records.dumps([status, None, id_, source, messages]).encode() + b"\n" + payload.encode()
+            return records.dumps([status, None, id_, source, messages]).encode() + b"\n" + payload
         return records.dumps([status, payload, id_, source, messages]).encode() + b"\n"
 
     @staticmethod
     def decode(data: bytes) -> Result:
         head, _, line = data.partition(b"\n")
         status, reason, id_, source, messages = records.loads(head)
-        return status, line.decode() if status == "ok" else reason, id_, source, messages
+        return status, line if status == "ok" else reason, id_, source, messages
 
     def get_many(self, keys: list[str]) -> dict[str, Result]:
         if self.db is None or not keys:

@@ -320,7 +320,7 @@ def test_cache_keeps_results_exactly_and_a_damaged_entry_is_a_miss(tmp_path):
     from pipeline.stage import Cache
 
     cache = Cache(tmp_path / "stage.sqlite")
-    ok = ("ok", '{"id":"a","text":"第一行\\n第二行 \\"引号\\""}', "a", "a.txt", ["a warning"])
+    ok = ("ok", '{"id":"a","text":"第一行\\n第二行 \\"引号\\""}'.encode("utf-8"), "a", "a.txt", ["a warning"])
     skipped = ("skip", "empty file", "b", "b.txt", [])
     cache.put_many([("k1", ok), ("k2", skipped), (None, ok)])
     assert cache.get_many(["k1", "k2", "k3"]) == {"k1": ok, "k2": skipped}
@@ -352,6 +352,26 @@ def test_light_items_stay_in_the_parent_and_the_order_is_kept(tmp_path):
     in_parent = {r["value"] // 2 for r in out if r["pid"] == os.getpid()}
     assert in_parent == {i for i in range(300) if i % 3 == 0}
     assert not list(tmp_path.iterdir())  # the part files are gone
+
+
+def _unwritable(record, resources):
+    return {"id": record["id"], "source": record["source"], "text": record["text"], "big": 1 << 70}
+
+
+def test_an_output_record_that_cannot_be_written_skips_its_article(tmp_path):
+    """Serialising is part of the article's work: a lone surrogate (not UTF-8) skips that
+    article with the reason; an integer beyond 64 bits goes through the json fallback."""
+    from pipeline.stage import ArticleStage, _Executor
+
+    stage = ArticleStage(name="unwritable", folder="unwritable", upstream=None, process=_unwritable)
+    items = [{"id": "a", "source": "a.txt", "text": "好"}, {"id": "b", "source": "b.txt", "text": "坏\ud800"}]
+    executor = _Executor(stage, 1, tmp_path)
+    try:
+        (status_a, line, *_), (status_b, reason, *_) = executor.map(items)
+    finally:
+        executor.close()
+    assert status_a == "ok" and json.loads(line) == {"id": "a", "source": "a.txt", "text": "好", "big": 1 << 70}
+    assert status_b == "skip" and "UnicodeEncodeError" in reason
 
 
 def test_the_cache_keeps_one_version_of_each_stage(tmp_path):
