@@ -25,6 +25,7 @@ import argparse
 import gzip
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -110,10 +111,18 @@ def bare(path: Path) -> dict:
 
 def pipeline(path: Path, jobs: int, use_cache: bool = False, dask: bool = False) -> dict:
     sys.path.insert(0, str(ROOT))
+    out = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:  # the outputs, 13 times the text, are removed by the parent once it has the time
+        return {**_pipeline(path, out, jobs, use_cache, dask), "out": str(out)}
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _pipeline(path: Path, out: Path, jobs: int, use_cache: bool, dask: bool) -> dict:
     from pipeline import stages
     from pipeline.run import run_ingest, run_stage
 
-    out = Path(tempfile.mkdtemp(prefix="bench-"))
     if jobs > 1 or use_cache or dask:  # the real scheduler: reduces overlap the next stage, so only the total is meaningful
         from pipeline.run import run_pipeline
 
@@ -168,6 +177,8 @@ def measure(args: list[str]) -> dict:
     if proc.returncode:
         raise SystemExit(f"child {args} failed")
     result = json.loads(out.splitlines()[-1])
+    if result.get("out"):
+        shutil.rmtree(result.pop("out"), ignore_errors=True)
     result.update(wall=wall, work=sum(result["stages"].values()), peak_mb=peak / 2**20, pss_mb=peak_pss / 2**20)
     return result
 

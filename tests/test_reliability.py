@@ -354,6 +354,25 @@ def test_light_items_stay_in_the_parent_and_the_order_is_kept(tmp_path):
     assert not list(tmp_path.iterdir())  # the part files are gone
 
 
+def test_dumpb_is_dumps_in_bytes_that_hold_only_their_size():
+    """The runner keeps a batch of output lines: each must hold its own length, not orjson's
+    spare room (measured with tracemalloc, which counts every allocation)."""
+    import tracemalloc
+
+    from pipeline import records
+
+    objs = [{"id": f"a{i}", "text": "智谱裁员与上市：" * (i % 9 + 1), "n": 1 << 70 if i == 7 else i} for i in range(200)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        lines = [records.dumpb(o) for o in objs]
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert [line.decode("utf-8") for line in lines] == [records.dumps(o) for o in objs]
+    assert held < 2 * sum(map(len, lines)) + 200 * 64, (held, sum(map(len, lines)))
+
+
 def _unwritable(record, resources):
     return {"id": record["id"], "source": record["source"], "text": record["text"], "big": 1 << 70}
 
