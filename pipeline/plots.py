@@ -392,6 +392,7 @@ def sentiment_arcs(sentences, *, window: int = DEFAULT_PARAMS["arc_window"],
     ``sentences``: id, outlet, index, score per sentence.
     """
     import numpy as np
+    import pandas as pd
 
     with plotting():
         fig = new_figure(8, 4.5)
@@ -399,16 +400,26 @@ def sentiment_arcs(sentences, *, window: int = DEFAULT_PARAMS["arc_window"],
         if len(sentences) == 0:
             _empty(ax, "no scored sentences")
             return finish(fig)
-        ordered = sentences.sort_values(["outlet", "id", "index"], kind="stable")
-        by_outlet = ordered.groupby("outlet", sort=True)
-        sizes = sorted(((o, g["id"].nunique()) for o, g in by_outlet), key=lambda kv: (-kv[1], kv[0]))
+        # Rows ordered by outlet, article id, sentence index, as integer codes (sorted like the
+        # strings): views of three arrays per outlet, not copies of the table.
+        outlet_codes, outlet_names = pd.factorize(sentences["outlet"], sort=True)
+        id_codes = pd.factorize(sentences["id"], sort=True)[0].astype(np.int32)
+        order = np.lexsort((sentences["index"].to_numpy(), id_codes, outlet_codes))
+        outlet_codes, id_codes = outlet_codes[order], id_codes[order]
+        ordered_scores = sentences["score"].to_numpy(dtype=float)[order]
+        del order
+        bounds = np.searchsorted(outlet_codes, np.arange(len(outlet_names) + 1))
+        new_article = np.r_[True, id_codes[1:] != id_codes[:-1]]
+        rows = {str(o): (bounds[k], bounds[k + 1]) for k, o in enumerate(outlet_names)}
+        sizes = sorted(((o, int(new_article[lo:hi].sum())) for o, (lo, hi) in rows.items()),
+                       key=lambda kv: (-kv[1], kv[0]))
         outlets = [o for o, _ in sizes[:max_outlets]]
         cmap = _colors(len(outlets))
         per_outlet_quota = max(1, max_articles // max(1, len(outlets)))
         for color, outlet in zip(cmap, outlets):
-            group = by_outlet.get_group(outlet)
+            lo, hi = rows[outlet]
             # The outlet's rows are sorted by id then index: each article is one run of equal ids.
-            ids, values = _codes(group["id"]), group["score"].to_numpy(dtype=float)
+            ids, values = id_codes[lo:hi], ordered_scores[lo:hi]
             firsts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, dtype=int)
             lengths = np.diff(np.r_[firsts, len(ids)])
             # Sentence i of n at (i + 0.5) / n (relative_positions), every article at once; the
@@ -435,14 +446,6 @@ def sentiment_arcs(sentences, *, window: int = DEFAULT_PARAMS["arc_window"],
                      + _shown(outlets, len(sizes)))
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="outlet (articles)", frameon=False)
     return finish(fig)
-
-
-def _codes(column):
-    """A column as an array in which equal values are equal: a categorical's integer codes
-    (not an array of its strings), any other column's values."""
-    import pandas as pd
-
-    return column.cat.codes.to_numpy() if isinstance(column.dtype, pd.CategoricalDtype) else column.to_numpy()
 
 
 def outlet_similarity(similarity, *, max_outlets: int = DEFAULT_PARAMS["max_outlets"],
