@@ -100,28 +100,11 @@ def read_json(path: Path) -> Any:
 
 
 def write_jsonl(path: Path, records: Iterable[dict]) -> int:
-    n = 0
-    with atomic_open(path) as fh:
-        for record in records:
-            fh.write(dumps(record))
-            fh.write("\n")
-            n += 1
-    return n
+    return write_lines(path, map(dumpb, records))
 
 
-def write_lines(path: Path, lines: Iterable[str]) -> int:
-    """Write ready-made JSON lines (one record each, no newline inside)."""
-    n = 0
-    with atomic_open(path) as fh:
-        for line in lines:
-            fh.write(line)
-            fh.write("\n")
-            n += 1
-    return n
-
-
-def write_byte_lines(path: Path, lines: Iterable[bytes]) -> int:
-    """:func:`write_lines` for lines that are UTF-8 bytes already."""
+def write_lines(path: Path, lines: Iterable[bytes]) -> int:
+    """Write ready-made JSON lines, UTF-8 bytes (one record each, no newline inside)."""
     n = 0
     with atomic_open(path, "wb") as fh:
         for line in lines:
@@ -149,12 +132,9 @@ def read_lines(path: Path) -> Iterator[str]:
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:
-    """The records of a JSON Lines file. Lines are read as bytes, which orjson parses as they
-    are: decoding them to str first took 40 % longer (a 79 MB file: 0.50 s against 0.29 s)."""
-    with open(path, "rb") as fh:
-        for line in fh:
-            if line.strip():
-                yield loads(line)
+    """The records of a JSON Lines file, parsed from bytes (see :func:`read_byte_lines`:
+    decoding a 79 MB file to str first took 0.50 s against 0.29 s)."""
+    return map(loads, read_byte_lines(path))
 
 
 def sha256_bytes(data: bytes) -> str:

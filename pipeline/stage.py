@@ -203,6 +203,13 @@ def _apply_batch(stage: ArticleStage, items: list) -> list[Result]:
     return [_apply(item) for item in items]
 
 
+def _light_flags(stage: ArticleStage, items: list) -> list[bool]:
+    """Per item: whether the stage calls it ``light`` (done by the caller, not sent out)."""
+    if stage.light is None:
+        return [False] * len(items)
+    return [isinstance(item, dict) and stage.light(item) for item in items]
+
+
 class _DaskExecutor:
     """Per-article work on a Dask cluster; results come back in input order."""
 
@@ -214,8 +221,7 @@ class _DaskExecutor:
     def map(self, items: list) -> Iterator[Result]:
         """Results in input order. Items the stage calls ``light`` (ingest's plain-text corpus
         rows) are done here while the cluster works: shipping them costs more than the work."""
-        light = [isinstance(item, dict) and self.stage.light(item) for item in items] \
-            if self.stage.light is not None else [False] * len(items)
+        light = _light_flags(self.stage, items)
         heavy = [item for item, cheap in zip(items, light) if not cheap]
         parts = [heavy[i:i + self.PARTITION] for i in range(0, len(heavy), self.PARTITION)]
         futures = self.client.map(_apply_batch, [self.stage] * len(parts), parts, pure=False)
@@ -253,9 +259,8 @@ def _apply_chunk(task: tuple[str, list]) -> tuple[str, list]:
         for item in items:
             status, payload, id_, source, messages = _apply(item)
             if status == "ok":
-                data = payload
-                out.append((status, (fh.tell(), len(data)), id_, source, messages))
-                fh.write(data)
+                out.append((status, (fh.tell(), len(payload)), id_, source, messages))
+                fh.write(payload)
             else:
                 out.append((status, payload, id_, source, messages))
     return path, out
@@ -279,8 +284,7 @@ class _Executor:
         self.files: dict[str, Any] = {}
 
     def map(self, items: list) -> Iterator[Result]:
-        light = [isinstance(item, dict) and self.stage.light(item) for item in items] \
-            if self.stage.light is not None else [False] * len(items)
+        light = _light_flags(self.stage, items)
         heavy = [item for item, cheap in zip(items, light) if not cheap]
         if self.jobs <= 1 or len(heavy) < SERIAL_BELOW:
             _init_worker(self.stage)
@@ -662,7 +666,7 @@ def run_article_stage(
             _run_ranges(stage, source, out_dir, jobs=jobs, fp_key=fp_key, cache_path=cache_path, version=version,
                         account=account, counts=counts, client=client)
         else:
-            records.write_byte_lines(out_dir / ARTICLES, results())
+            records.write_lines(out_dir / ARTICLES, results())
         cache.prune()  # all done: older versions' results can go
     finally:
         executor.close()

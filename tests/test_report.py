@@ -204,7 +204,7 @@ def test_article_metadata_reads_the_shown_articles_only(tmp_path):
             {"id": 'q"x\\y', "source": "丙.txt", "title": "标题丙"},
             {"source": "丁.txt", "id": "late", "title": "", "author": "记者", "published": "2025-01-02"}]
     path = tmp_path / "articles.jsonl"
-    records.write_lines(path, [records.dumps(r) for r in rows])
+    records.write_lines(path, [records.dumpb(r) for r in rows])
     got = report.article_metadata(path, {"a-1", 'q"x\\y', "late", "missing"})
     assert sorted(got) == sorted(["a-1", 'q"x\\y', "late"])
     assert got["a-1"] == {"title": "标题甲", "source": "甲.txt", "url": "https://a.example/1", "author": "",
