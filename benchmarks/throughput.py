@@ -66,7 +66,7 @@ def write_subset(rows: list[dict], folder: Path) -> Path:
 # ---------------------------------------------------------------- contenders (run in a child)
 
 
-def usual(path: Path) -> dict:
+def usual(path: Path, hownet: Path = HOWNET) -> dict:
     import jieba
     import opencc
     import yaml
@@ -75,7 +75,7 @@ def usual(path: Path) -> dict:
     jieba.setLogLevel(60)
     t0 = time.perf_counter()
     texts = [r["text"] for r in read_rows(path, None)]
-    lex = yaml.safe_load(HOWNET.read_text(encoding="utf-8"))["Dictionary"]
+    lex = yaml.safe_load(hownet.read_text(encoding="utf-8"))["Dictionary"]
     pos, neg = set(lex["pos"]), set(lex["neg"])
     cc = opencc.OpenCC("t2s")
     t1 = time.perf_counter()
@@ -143,7 +143,7 @@ def _pipeline(path: Path, out: Path, jobs: int, use_cache: bool, dask: bool) -> 
 
 def child(argv: list[str]) -> None:
     method, path = argv[0], Path(argv[1])
-    result = {"usual": lambda: usual(path), "bare": lambda: bare(path),
+    result = {"usual": lambda: usual(path, Path(argv[2])), "bare": lambda: bare(path),
               "pipeline": lambda: pipeline(path, int(argv[2])),
               "pipeline-cache": lambda: pipeline(path, int(argv[2]), use_cache=True),
               "pipeline-dask": lambda: pipeline(path, int(argv[2]), dask=True)}[method]()
@@ -157,8 +157,9 @@ def measure(args: list[str]) -> dict:
     import psutil
 
     t0 = time.perf_counter()
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     proc = subprocess.Popen([sys.executable, __file__, "--child", *args], stdout=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"})
+                            env={**os.environ, "PYTHONPATH": path, "PYTHONHASHSEED": "0"})
     peak = peak_pss = 0
     ps = psutil.Process(proc.pid)
     tick = 0
@@ -180,6 +181,9 @@ def measure(args: list[str]) -> dict:
     if result.get("out"):
         shutil.rmtree(result.pop("out"), ignore_errors=True)
     result.update(wall=wall, work=sum(result["stages"].values()), peak_mb=peak / 2**20, pss_mb=peak_pss / 2**20)
+    # one line a measurement as it ends (stderr): a run cut short still tells what it measured
+    print(f"  [{' '.join(a if '/' not in a else Path(a).name for a in args)}] {wall:.2f} s, "
+          f"PSS {result['pss_mb']:.0f} MB", file=sys.stderr, flush=True)
     return result
 
 
@@ -193,7 +197,7 @@ def compare(args, subset: Path, mb: float) -> None:
     """The contenders side by side, interleaved over --repeats; prints medians and ratios."""
     contenders = [("bare", ["bare", str(subset)])]
     if not args.skip_usual:
-        contenders.insert(0, ("usual", ["usual", str(subset)]))
+        contenders.insert(0, ("usual", ["usual", str(subset), str(args.hownet)]))
     contenders += [(f"pipeline --jobs {j}", ["pipeline", str(subset), str(j)]) for j in args.jobs]
     if not args.skip_cache:
         j = max(args.jobs)
@@ -226,6 +230,20 @@ def compare(args, subset: Path, mb: float) -> None:
               f"range {min(paired):.2f}-{max(paired):.2f}")
 
 
+def cpu_model() -> str:
+    """The processor's name (Linux's /proc/cpuinfo), else what ``platform`` knows."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
@@ -240,14 +258,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--scale-jobs", type=int, default=1, help="workers for the --scales runs (default 1)")
     p.add_argument("--only-scales", action="store_true", help="run only the --scales measurements")
     p.add_argument("--skip-usual", action="store_true")
+    p.add_argument("--hownet", type=Path, default=HOWNET,
+                   help="HowNet lexicon (YAML) for the usual way's sentiment (default: %(default)s)")
     p.add_argument("--skip-cache", action="store_true", help="leave out the cold-cache run")
     p.add_argument("--dask", action="store_true",
                    help="also run on a local Dask cluster of max(--jobs) workers (its start-up included)")
     args = p.parse_args(argv)
     import platform
 
-    print(f"machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
-          f"Python {platform.python_version()}")
+    print(f"machine: {cpu_model()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}")
     for corpus in args.corpora:
         with tempfile.TemporaryDirectory() as tmp:
             rows = read_rows(corpus, args.limit)

@@ -351,7 +351,7 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     with records.atomic_open(out_dir / BY_ARTICLE) as by_article:
         csv.writer(by_article, lineterminator="\n").writerow(ARTICLE_COLUMNS)
         for n, range_totals, text in map_ranges(_reduce_range, out_dir / ARTICLES, jobs=jobs,
-                                                 shared=(lexicon.frame_ids, top)):
+                                                 shared=(lexicon.frame_ids, top), fine=True):
             n_articles += n
             totals.merge(range_totals)
             by_article.write(text)

@@ -246,7 +246,8 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     n_rows = 0
     with records.atomic_open(out_dir / "keywords.csv") as fh:
         fh.write("id,source,outlet,term,score,rank\n")
-        for n, text in map_ranges(_score_range, source, jobs=jobs, shared=(idf, p["k"], p["sublinear_tf"])):
+        for n, text in map_ranges(_score_range, source, jobs=jobs, shared=(idf, p["k"], p["sublinear_tf"]),
+                                  fine=True):
             n_rows += n
             fh.write(text)
 

@@ -589,11 +589,19 @@ def _csv(df, *, index: bool = False) -> str:
     return df.to_csv(index=index, lineterminator="\n", float_format="%.6f")
 
 
-# The work split in two when the stage may use two processes: what the sentence scores
-# feed (the largest table) and the rest. Each part writes its own files.
-PARTS = (("sentiment_by_outlet", "sentiment_arcs", "sentiment_by_outlet.csv"),
-         ("frames_heatmap", "distinctive_terms", "outlet_similarity", "outlet_similarity.csv"))
+# The work split into parts, each drawn by one process and writing its own files: what
+# the sentence scores feed (the largest table: each part reads it) and the rest. With
+# fewer than len(PARTS) processes, the parts are grouped as GROUPED, so that no process
+# reads the sentence scores twice.
+PARTS = (("sentiment_arcs",), ("sentiment_by_outlet", "sentiment_by_outlet.csv"),
+         ("frames_heatmap", "distinctive_terms"), ("outlet_similarity", "outlet_similarity.csv"))
+GROUPED = ((*PARTS[0], *PARTS[1]), (*PARTS[2], *PARTS[3]))
 PARALLEL_MIN_BYTES = 8 << 20  # of 06_sentiment records (about 1,000 articles): smaller runs stay in one process
+
+
+def split(jobs: int) -> tuple[tuple[str, ...], ...]:
+    """The parts drawn side by side by ``jobs`` processes."""
+    return PARTS if jobs >= len(PARTS) else GROUPED if jobs > 1 else ((*GROUPED[0], *GROUPED[1]),)
 
 
 def _write_part(inputs: Mapping[str, Path], out_dir: Path, p: Mapping, part: Sequence[str]) -> list[str]:
@@ -615,29 +623,30 @@ def _write_part(inputs: Mapping[str, Path], out_dir: Path, p: Mapping, part: Seq
 
 
 def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
-    """Every figure and table. With ``jobs`` > 1 and a large corpus, the second part of
-    :data:`PARTS` is drawn in a forked process while this one draws the first: the files
-    are the same bytes either way (a test checks it)."""
+    """Every figure and table. With ``jobs`` > 1 and a large corpus, the parts (:func:`split`)
+    are drawn side by side: this process draws the first, forked processes the others.
+    The files are the same bytes either way (a test checks it)."""
     import sys
 
     p = {**DEFAULT_PARAMS, **params}
     missing: set[str] = set()
     scores = Path(inputs[SENTIMENT]) / ARTICLES
     size = scores.stat().st_size if scores.exists() else 0
-    if jobs > 1 and size >= PARALLEL_MIN_BYTES and sys.platform.startswith("linux"):
+    parts = split(jobs if size >= PARALLEL_MIN_BYTES and sys.platform.startswith("linux") else 1)
+    if len(parts) > 1:
         import importlib
         import os
 
         from .stage import die_with_parent, fork_pool
 
         importlib.import_module("matplotlib.figure")  # imported once, before the fork
-        with fork_pool(1, die_with_parent, (os.getpid(),)) as pool:
-            other = pool.apply_async(_write_part, (inputs, out_dir, p, PARTS[1]))
-            missing.update(_write_part(inputs, out_dir, p, PARTS[0]))
-            missing.update(other.get())
+        with fork_pool(len(parts) - 1, die_with_parent, (os.getpid(),)) as pool:
+            others = [pool.apply_async(_write_part, (inputs, out_dir, p, part)) for part in parts[1:]]
+            missing.update(_write_part(inputs, out_dir, p, parts[0]))
+            for other in others:
+                missing.update(other.get())
     else:
-        for part in PARTS:
-            missing.update(_write_part(inputs, out_dir, p, part))
+        missing.update(_write_part(inputs, out_dir, p, parts[0]))
     for message in sorted(missing):
         print(f"warning: figures: {message}", file=sys.stderr)
     return {"figures": [f"{name}.{fmt}" for name in FIGURES for fmt in FORMATS],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import multiprocessing
 import os
 import sys
@@ -17,6 +18,8 @@ from .stage import (ArticleStage, CorpusStage, StageError, die_with_parent, prep
 # Below this size of 01_ingest's records (about 2,000 articles) the corpus stages run one after
 # the other: a fork's cost would outweigh what the overlap saves.
 OVERLAP_MIN_BYTES = 4 << 20
+# Modules a stage imports when it starts (its own module aside), by stage name.
+LATE_IMPORTS = {"plots": ("pandas", "matplotlib.figure"), "report": ("pandas",)}
 
 
 class NothingIngested(RuntimeError):
@@ -39,11 +42,11 @@ def run_ingest(input_path: Path, out_root: Path, *, jobs: int = 1, max_bytes: in
 
 def run_stage(name: str, out_root: Path, *, jobs: int = 1, use_cache: bool = True,
               progress: bool | None = None, warn: Callable[[str], None] = _stderr, client=None,
-              defer_finish: bool = False):
+              defer_finish: bool = False, while_waiting: Callable[[], None] | None = None):
     stage = stages.module(name).STAGE
     if isinstance(stage, ArticleStage):
         return run_article_stage(stage, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
-                                 client=client, defer_finish=defer_finish)
+                                 client=client, defer_finish=defer_finish, while_waiting=while_waiting)
     if isinstance(stage, CorpusStage):
         return run_corpus_stage(stage, out_root, jobs=jobs)
     raise TypeError(f"{name}: STAGE is neither an ArticleStage nor a CorpusStage")
@@ -96,10 +99,17 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     pending = list(names)
     prepared: dict[str, object] = {}
     forking = jobs > 1 and client is None and sys.platform.startswith("linux")
+    # What the corpus stages at the end import (about a second), imported by this process
+    # the first time it waits on a pool of workers instead of when those stages start.
+    imports = [m for n in names for m in LATE_IMPORTS.get(n, ()) if forking]
+
+    def while_waiting() -> None:
+        while imports:
+            importlib.import_module(imports.pop(0))
 
     def one(name: str) -> dict:
         return _run_one(name, input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
-                        progress=progress, warn=warn, client=client)
+                        progress=progress, warn=warn, client=client, while_waiting=while_waiting)
 
     while pending:
         wave = _ready(pending)
@@ -123,7 +133,7 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
                 elif (forking and i < len(in_order) - 1 and isinstance(stage, ArticleStage)
                       and stage.finish is not None):
                     complete = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress,
-                                         warn=warn, defer_finish=True)
+                                         warn=warn, defer_finish=True, while_waiting=while_waiting)
                     children.append((name, _start_child(complete, daemon=False), complete.cache_hits))  # may fork
                 else:
                     manifests[name] = one(name)
@@ -176,10 +186,11 @@ def _ready(pending: list[str]) -> list[str]:
     return [n for n in pending if not (_upstream_folders(n) & folders)]
 
 
-def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress, warn, client) -> dict:
+def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress, warn, client,
+             while_waiting=None) -> dict:
     if name != "ingest":
         return run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
-                         client=client)
+                         client=client, while_waiting=while_waiting)
     manifest = run_ingest(input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
                           progress=progress, warn=warn, client=client)
     counts = manifest["counts"]

@@ -396,7 +396,14 @@ def _run_range(task: tuple) -> tuple[int, list]:
 # ---------------------------------------------------------------- reduces over ranges of a file
 
 REDUCE_RANGE_BYTES = 4 << 20  # the most bytes of records one task of map_ranges reads
+REDUCE_MIN_RANGE_BYTES = 256 << 10  # the least, unless the file is smaller
 REDUCE_SERIAL_BELOW = 4 << 20  # files smaller than this are reduced in the calling process
+
+
+def reduce_range_bytes(total: int, jobs: int) -> int:
+    """Bytes per range of a ``total``-byte file reduced by ``jobs`` processes: about four
+    ranges a process (so that none waits long on the last), within the bounds above."""
+    return min(REDUCE_RANGE_BYTES, max(REDUCE_MIN_RANGE_BYTES, -(-total // (4 * max(1, jobs)))))
 
 
 def byte_ranges(path: Path, size: int) -> list[tuple[int, int]]:
@@ -438,18 +445,25 @@ def _call_range(bounds: tuple[int, int, str]) -> Any:
     return fn(Path(path), start, end, shared)
 
 
-def map_ranges(fn: Callable[[Path, int, int, Any], Any], path: Path, *, jobs: int = 1, shared: Any = None) -> Iterator:
-    """``fn(path, start, end, shared)`` for consecutive byte ranges of ``path`` (whole lines, at
-    most :data:`REDUCE_RANGE_BYTES` each), results in file order: in ``jobs`` forked processes
+def map_ranges(fn: Callable[[Path, int, int, Any], Any], path: Path, *, jobs: int = 1, shared: Any = None,
+               fine: bool = False) -> Iterator:
+    """``fn(path, start, end, shared)`` for consecutive byte ranges of ``path`` (whole lines,
+    at most :data:`REDUCE_RANGE_BYTES` each), results in file order: in ``jobs`` forked processes
     for a large file on Linux, else here. ``shared`` reaches the workers by fork, not pickling
     (an idf table of the whole vocabulary costs nothing to hand over). A reduce merges the
-    results as they come: memory holds ``jobs`` ranges' results, not the file's."""
+    results as they come: memory holds ``jobs`` ranges' results, not the file's.
+
+    ``fine``: ranges of :func:`reduce_range_bytes`, about four a process, for a reduce whose
+    results cost this process little to merge (lines of text, a few totals): with many
+    processes none then waits long on the last range. Where the ranges fall then depends on
+    ``jobs``: the reduce's merge must not (counts; text in file order)."""
     path = Path(path)
-    ranges = byte_ranges(path, REDUCE_RANGE_BYTES)
-    if jobs <= 1 or path.stat().st_size < REDUCE_SERIAL_BELOW or not sys.platform.startswith("linux"):
-        for start, end in ranges:
+    total = path.stat().st_size
+    if jobs <= 1 or total < REDUCE_SERIAL_BELOW or not sys.platform.startswith("linux"):
+        for start, end in byte_ranges(path, REDUCE_RANGE_BYTES):
             yield fn(path, start, end, shared)
         return
+    ranges = byte_ranges(path, reduce_range_bytes(total, jobs) if fine else REDUCE_RANGE_BYTES)
     with fork_pool(jobs, _init_range_worker, (os.getpid(), fn, shared)) as pool:
         yield from pool.imap(_call_range, [(start, end, str(path)) for start, end in ranges])
 
@@ -501,8 +515,10 @@ def workers_see(client: Any, path: Path) -> bool:
     return bool(seen) and all(seen.values())
 
 
-def _range_results(stage: ArticleStage, tasks: Iterable[tuple], *, jobs: int, client: Any) -> Iterator[tuple[int, list]]:
-    """:func:`_run_range` of each task, in task order: on the Dask cluster, or in ``jobs`` forked workers."""
+def _range_results(stage: ArticleStage, tasks: Iterable[tuple], *, jobs: int, client: Any,
+                   while_waiting: Callable[[], None] | None = None) -> Iterator[tuple[int, list]]:
+    """:func:`_run_range` of each task, in task order: on the Dask cluster, or in ``jobs`` forked
+    workers (``while_waiting`` is called here once they have their first tasks)."""
     if client is not None:
         futures = client.map(functools.partial(_run_range_on_worker, stage), list(tasks), pure=False)
         for future in futures:
@@ -511,19 +527,22 @@ def _range_results(stage: ArticleStage, tasks: Iterable[tuple], *, jobs: int, cl
         return
     _init_before_fork(stage)  # once here; the forked workers share it copy-on-write
     with fork_pool(jobs, _init_pool_worker, (stage, os.getpid())) as pool:
-        yield from pool.imap(_run_range, tasks)
+        answers = pool.imap(_run_range, tasks)
+        if while_waiting is not None:  # the workers are busy: use this process's idle time
+            while_waiting()
+        yield from answers
 
 
 def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, fp_key: str,
                 cache_path: Path | None, version: str, account: Callable[[Result], bool], counts: dict,
-                client: Any = None) -> None:
+                client: Any = None, while_waiting: Callable[[], None] | None = None) -> None:
     parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir)).resolve()  # a fresh name: no stray writer can reach it
     try:
         tasks = ((i, str(Path(source).resolve()), a, b, str(parts), str(Path(cache_path).resolve()) if cache_path else None,
                   fp_key, version)
                  for i, (a, b) in enumerate(_line_ranges(source, RANGE if client is None else DASK_RANGE)))
         with records.atomic_open(out_dir / ARTICLES, "wb") as out:
-            for index, books in _range_results(stage, tasks, jobs=jobs, client=client):
+            for index, books in _range_results(stage, tasks, jobs=jobs, client=client, while_waiting=while_waiting):
                 for status, payload, id_, source_name, messages, cached in books:
                     counts["input"] += 1
                     counts["cached"] += cached
@@ -572,6 +591,7 @@ def run_article_stage(
     warn: Callable[[str], None] | None = None,
     client: Any = None,
     defer_finish: bool = False,
+    while_waiting: Callable[[], None] | None = None,
 ) -> dict | Callable[[], dict]:
     """Run a per-article stage; returns its manifest.
 
@@ -579,7 +599,9 @@ def run_article_stage(
     dicts. ``inputs`` describes them for the manifest (ingest passes the input files' hashes).
     With ``defer_finish``, the per-article work is done and the rest (the stage's
     ``finish``, then the manifest) is returned as a function to call, e.g. in another
-    process beside the next stage.
+    process beside the next stage. ``while_waiting`` is called while a pool of workers
+    reads its ranges of the upstream file, if one does (the runner imports there what
+    later stages need, off the critical path).
     """
     out_root = Path(out_root)
     out_dir = out_root / stage.folder
@@ -664,7 +686,7 @@ def run_article_stage(
     try:
         if ranged:
             _run_ranges(stage, source, out_dir, jobs=jobs, fp_key=fp_key, cache_path=cache_path, version=version,
-                        account=account, counts=counts, client=client)
+                        account=account, counts=counts, client=client, while_waiting=while_waiting)
         else:
             records.write_lines(out_dir / ARTICLES, results())
         cache.prune()  # all done: older versions' results can go

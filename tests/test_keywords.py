@@ -205,8 +205,8 @@ def test_the_reduce_in_ranges_and_processes_gives_the_serial_bytes(seed_outputs,
     calls = []
     real = stage.map_ranges
 
-    def spy(fn, path, *, jobs=1, shared=None):
-        results = list(real(fn, path, jobs=jobs, shared=shared))
+    def spy(fn, path, *, jobs=1, shared=None, **kwargs):
+        results = list(real(fn, path, jobs=jobs, shared=shared, **kwargs))
         calls.append((fn.__name__, jobs, len(results)))
         return iter(results)
 
@@ -218,6 +218,16 @@ def test_the_reduce_in_ranges_and_processes_gives_the_serial_bytes(seed_outputs,
     assert names == sorted(p.name for p in ranged.iterdir())
     for name in names:
         assert (ranged / name).read_bytes() == (serial / name).read_bytes(), name
+
+
+def test_fine_ranges_give_each_process_about_four_within_bounds():
+    from pipeline import stage
+
+    mb = 1 << 20
+    assert stage.reduce_range_bytes(64 * mb, 16) == mb  # 64 ranges for 16 processes
+    assert stage.reduce_range_bytes(64 * mb, 1) == stage.REDUCE_RANGE_BYTES  # never above the cap
+    assert stage.reduce_range_bytes(2 * mb, 16) == stage.REDUCE_MIN_RANGE_BYTES  # nor below the floor
+    assert stage.reduce_range_bytes(64 * mb + 1, 16) * 64 >= 64 * mb + 1  # rounded up: no 65th sliver
 
 
 def test_byte_ranges_cover_the_file_in_whole_lines(tmp_path):

@@ -171,10 +171,12 @@ def test_parallel_and_repeated_runs_are_byte_identical(corpus, reference, tmp_pa
     assert tree_bytes(tmp_path / "a") == reference
 
 
-def test_figures_in_two_processes_and_the_early_report_give_the_serial_output(corpus, reference, tmp_path,
-                                                                              monkeypatch):
-    """With the size thresholds lowered, plots draws half its figures in a forked process and
-    the report reads the article stages while the figures are drawn: same bytes."""
+@pytest.mark.parametrize("jobs", [2, 4])
+def test_figures_in_parts_and_the_early_report_give_the_serial_output(corpus, reference, tmp_path, monkeypatch,
+                                                                      jobs):
+    """With the size thresholds lowered, plots draws its parts side by side (two groups with
+    2 jobs, four parts with 4) and the report reads the article stages while the figures
+    are drawn: same bytes."""
     from pipeline import plots, run
 
     pids = tmp_path / "pids"
@@ -196,14 +198,42 @@ def test_figures_in_two_processes_and_the_early_report_give_the_serial_output(co
     monkeypatch.setattr(plots, "_figure", spying_figure)
     monkeypatch.setattr(run, "OVERLAP_MIN_BYTES", 0)
     monkeypatch.setattr(run, "prepare_corpus_stage", spying_prepare)
-    run_pipeline(corpus, tmp_path / "out", jobs=2, use_cache=False, progress=False, warn=quiet, log=quiet)
+    run_pipeline(corpus, tmp_path / "out", jobs=jobs, use_cache=False, progress=False, warn=quiet, log=quiet)
     assert tree_bytes(tmp_path / "out") == reference
     assert prepared == ["report"]  # prepared early, in this process
     drawn_by = {name.split("-", 1)[1]: int(name.split("-", 1)[0]) for name in os.listdir(pids)}
     assert set(drawn_by) == set(plots.FIGURES)
-    pid_of_part = [{drawn_by[name] for name in part if name in drawn_by} for part in plots.PARTS]
+    parts = plots.split(jobs)
+    assert len(parts) == min(jobs, 4)
+    pid_of_part = [{drawn_by[name] for name in part if name in drawn_by} for part in parts]
     assert all(len(pids) == 1 for pids in pid_of_part)  # each part in one process,
-    assert pid_of_part[0] != pid_of_part[1] and os.getpid() not in pid_of_part[0] | pid_of_part[1]  # two, not this one
+    used = set().union(*pid_of_part)
+    assert len(used) == len(parts) and os.getpid() not in used  # one each, none of them this one
+
+
+def test_late_imports_happen_while_the_first_pool_works(corpus, reference, tmp_path, monkeypatch):
+    """What the last stages import is imported by the runner while the first stage's workers
+    are busy (strip), once, and the output is the serial run's."""
+    from pipeline import run
+    from pipeline import stage as stage_module
+
+    imported_during = []
+    real = stage_module._range_results
+
+    def spy(stage, tasks, *, jobs, client, while_waiting=None):
+        def waiting():
+            before = set(sys.modules)
+            while_waiting()
+            imported_during.append((stage.name, "colorsys" in set(sys.modules) - before))
+        return real(stage, tasks, jobs=jobs, client=client, while_waiting=waiting if while_waiting else None)
+
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    monkeypatch.setattr(run, "LATE_IMPORTS", {"plots": ("colorsys",)})
+    monkeypatch.setattr(stage_module, "_range_results", spy)
+    run_pipeline(corpus, tmp_path / "out", jobs=2, use_cache=False, progress=False, warn=quiet, log=quiet)
+    assert tree_bytes(tmp_path / "out") == reference
+    assert imported_during[0] == ("strip", True)  # the first pool: imported then,
+    assert not any(new for _, new in imported_during[1:])  # and only then
 
 
 def test_seed_runs_are_byte_identical(seed_outputs, tmp_path):
@@ -263,9 +293,9 @@ def test_dask_local_cluster_gives_the_local_output(corpus, reference, tmp_path, 
     ranged = []
     real = stage_module._range_results
 
-    def spy(stage, tasks, *, jobs, client):
+    def spy(stage, tasks, *, jobs, client, **kwargs):
         ranged.append((stage.name, client is not None))
-        return real(stage, tasks, jobs=jobs, client=client)
+        return real(stage, tasks, jobs=jobs, client=client, **kwargs)
 
     monkeypatch.setattr(stage_module, "_range_results", spy)
     if not shared:
