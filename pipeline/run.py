@@ -3,23 +3,26 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import importlib
 import multiprocessing
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Sequence
 
 from . import records, stages
 from .config import MANIFEST, MAX_FILE_BYTES
-from .stage import (ArticleStage, CorpusStage, StageError, die_with_parent, prepare_corpus_stage, run_article_stage,
-                    run_corpus_stage)
+from .stage import (ArticleStage, CorpusStage, StageError, die_with_parent, discard_preloaded, preload,
+                    prepare_corpus_stage, run_article_stage, run_corpus_stage)
 
 # Below this size of 01_ingest's records (about 2,000 articles) the corpus stages run one after
 # the other: a fork's cost would outweigh what the overlap saves.
 OVERLAP_MIN_BYTES = 4 << 20
 # Modules a stage imports when it starts (its own module aside), by stage name.
 LATE_IMPORTS = {"plots": ("pandas", "matplotlib.figure"), "report": ("pandas",)}
+IDLE_WORK_SECONDS = 0.25  # of getting ready for later stages, per wait on a pool (see _run_all)
 
 
 class NothingIngested(RuntimeError):
@@ -63,9 +66,12 @@ def run_pipeline(input_path: Path, out_root: Path, *, jobs: int = 1, strict: boo
     with ``dask=True``, or the scheduler at ``scheduler``. Raises NothingIngested when
     no input became an article, and, with ``strict``, when any input was skipped.
     """
-    with dask_client(dask=dask, scheduler=scheduler, workers=jobs) as client:
-        return _run_all(input_path, out_root, jobs=jobs, strict=strict, max_bytes=max_bytes, use_cache=use_cache,
-                        progress=progress, only=only, warn=warn, log=log, client=client)
+    try:
+        with dask_client(dask=dask, scheduler=scheduler, workers=jobs) as client:
+            return _run_all(input_path, out_root, jobs=jobs, strict=strict, max_bytes=max_bytes,
+                            use_cache=use_cache, progress=progress, only=only, warn=warn, log=log, client=client)
+    finally:
+        discard_preloaded()  # what a stopped run loaded ahead is not kept for the next
 
 
 @contextlib.contextmanager
@@ -99,13 +105,23 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     pending = list(names)
     prepared: dict[str, object] = {}
     forking = jobs > 1 and client is None and sys.platform.startswith("linux")
-    # What the corpus stages at the end import (about a second), imported by this process
-    # the first time it waits on a pool of workers instead of when those stages start.
-    imports = [m for n in names for m in LATE_IMPORTS.get(n, ()) if forking]
+    # While this process waits on a pool of workers, it gets ready for the stages after:
+    # loads the resources of the per-article stages to come (their workers then inherit
+    # them) and imports what the corpus stages at the end need; about a second each, off
+    # the critical path. A quarter second of it per wait, so a short stage is not held up.
+    ahead: list[Callable[[], object]] = []
+    if forking:
+        pooled = [s for s in (stages.module(n).STAGE for n in names) if isinstance(s, ArticleStage) and s.name != "ingest"]
+        ahead += [functools.partial(preload, s) for s in pooled[1:]]  # the first pool's stage is loaded already
+        ahead += [functools.partial(importlib.import_module, m) for n in names for m in LATE_IMPORTS.get(n, ())]
 
     def while_waiting() -> None:
-        while imports:
-            importlib.import_module(imports.pop(0))
+        start = time.perf_counter()
+        while ahead and time.perf_counter() - start < IDLE_WORK_SECONDS:
+            try:
+                ahead.pop(0)()
+            except Exception:  # noqa: BLE001 - the stage loads it again in its turn and reports the error there
+                pass
 
     def one(name: str) -> dict:
         return _run_one(name, input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,

@@ -151,6 +151,7 @@ def _cache_key(stage_fp: str, item: bytes | str | dict) -> str:
 # ---------------------------------------------------------------- workers
 
 _WORKER: dict[str, Any] = {}
+_PRELOADED: list[tuple[ArticleStage, Any]] = []  # (stage, its warmed resources), loaded ahead of its run
 
 
 def _init_worker(stage: ArticleStage) -> None:
@@ -158,7 +159,28 @@ def _init_worker(stage: ArticleStage) -> None:
         return
     _WORKER.pop("warm", None)
     _WORKER["stage"] = stage
+    for i, (ahead, resources) in enumerate(_PRELOADED):
+        if ahead == stage:
+            del _PRELOADED[i]
+            _WORKER["resources"], _WORKER["warm"] = resources, True
+            return
     _WORKER["resources"] = stage.load_resources(stage.params)
+
+
+def preload(stage: ArticleStage) -> None:
+    """Load and warm ``stage``'s resources in this process now, for its run to find: the runner
+    calls it while an earlier stage's workers are busy, so that loading them (normalize's
+    tables, segment's dictionary: about a second together) is off the critical path."""
+    if _WORKER.get("stage") != stage and not any(ahead == stage for ahead, _ in _PRELOADED):
+        resources = stage.load_resources(stage.params)
+        if stage.warm is not None:
+            stage.warm(resources)
+        _PRELOADED.append((stage, resources))
+
+
+def discard_preloaded() -> None:
+    """Drop what :func:`preload` loaded and no stage has taken yet."""
+    _PRELOADED.clear()
 
 
 def _init_before_fork(stage: ArticleStage) -> None:
@@ -535,8 +557,11 @@ def _range_results(stage: ArticleStage, tasks: Iterable[tuple], *, jobs: int, cl
 
 def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, fp_key: str,
                 cache_path: Path | None, version: str, account: Callable[[Result], bool], counts: dict,
-                client: Any = None, while_waiting: Callable[[], None] | None = None) -> None:
+                client: Any = None, while_waiting: Callable[[], None] | None = None) -> str:
+    """Returns the output's SHA-256, taken as the parts are appended (while the workers still
+    work, rather than by reading the whole file again at the end)."""
     parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir)).resolve()  # a fresh name: no stray writer can reach it
+    digest = hashlib.sha256()
     try:
         tasks = ((i, str(Path(source).resolve()), a, b, str(parts), str(Path(cache_path).resolve()) if cache_path else None,
                   fp_key, version)
@@ -549,10 +574,13 @@ def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, 
                     account((status, payload, id_, source_name, messages))
                 part = parts / f"{index:08d}"
                 with open(part, "rb") as fh:
-                    shutil.copyfileobj(fh, out, 1 << 20)
+                    while chunk := fh.read(1 << 20):
+                        digest.update(chunk)
+                        out.write(chunk)
                 part.unlink()
     finally:
         shutil.rmtree(parts, ignore_errors=True)
+    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- running
@@ -683,12 +711,20 @@ def run_article_stage(
             say(f"{source}: {message}")
         return True
 
+    def hashed(lines: Iterable[bytes]) -> Iterator[bytes]:
+        for line in lines:
+            digest.update(line + b"\n")
+            yield line
+
+    digest = hashlib.sha256()
     try:
         if ranged:
-            _run_ranges(stage, source, out_dir, jobs=jobs, fp_key=fp_key, cache_path=cache_path, version=version,
-                        account=account, counts=counts, client=client, while_waiting=while_waiting)
+            known = _run_ranges(stage, source, out_dir, jobs=jobs, fp_key=fp_key, cache_path=cache_path,
+                                version=version, account=account, counts=counts, client=client,
+                                while_waiting=while_waiting)
         else:
-            records.write_lines(out_dir / ARTICLES, results())
+            records.write_lines(out_dir / ARTICLES, hashed(results()))
+            known = digest.hexdigest()
         cache.prune()  # all done: older versions' results can go
     finally:
         executor.close()
@@ -705,7 +741,7 @@ def run_article_stage(
             "skipped": skipped,
             "warnings": warnings,
             **extra,
-            "outputs": _output_hashes(out_dir),
+            "outputs": _output_hashes(out_dir, {ARTICLES: known}),  # finish writes beside articles.jsonl, never to it
         }
         cached = manifest["counts"].pop("cached")  # depends on cache state, not on the input: not written
         records.write_json(out_dir / MANIFEST, manifest)
@@ -717,12 +753,15 @@ def run_article_stage(
     return complete
 
 
-def _output_hashes(out_dir: Path) -> dict[str, str]:
-    return {
-        p.relative_to(out_dir).as_posix(): records.sha256_file(p)
-        for p in sorted(out_dir.rglob("*"))
-        if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
-    }
+def _output_hashes(out_dir: Path, known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """SHA-256 of each output file in ``out_dir`` (``known``: those already taken, by name)."""
+    known = known or {}
+    out = {}
+    for p in sorted(out_dir.rglob("*")):
+        if p.is_file() and p.name != MANIFEST and not p.name.startswith("."):
+            name = p.relative_to(out_dir).as_posix()
+            out[name] = known.get(name) or records.sha256_file(p)
+    return out
 
 
 def prepare_corpus_stage(stage: CorpusStage, out_root: Path) -> object:

@@ -163,9 +163,23 @@ def reference(corpus, tmp_path_factory) -> dict[str, bytes]:
     return tree_bytes(out)
 
 
+def assert_manifests_hash_their_outputs(tree: dict[str, bytes]) -> None:
+    import hashlib
+
+    manifests = {path: json.loads(data) for path, data in tree.items() if path.endswith("/manifest.json")}
+    assert len(manifests) == len(stages.available())
+    for path, manifest in manifests.items():
+        folder = path.rsplit("/", 1)[0]
+        files = {p.split("/", 1)[1] for p in tree if p.startswith(folder + "/") and p != path}
+        assert set(manifest["outputs"]) == files, folder
+        for name, digest in manifest["outputs"].items():
+            assert digest == hashlib.sha256(tree[f"{folder}/{name}"]).hexdigest(), f"{folder}/{name}"
+
+
 def test_parallel_and_repeated_runs_are_byte_identical(corpus, reference, tmp_path):
+    assert_manifests_hash_their_outputs(reference)  # articles.jsonl hashed as written, one process
     run_pipeline(corpus, tmp_path / "a", jobs=2, progress=False, warn=quiet, log=quiet)
-    assert tree_bytes(tmp_path / "a") == reference
+    assert tree_bytes(tmp_path / "a") == reference  # and as a pool's parts were appended
     # again over the same folder: everything from the cache
     run_pipeline(corpus, tmp_path / "a", jobs=2, progress=False, warn=quiet, log=quiet)
     assert tree_bytes(tmp_path / "a") == reference
@@ -211,29 +225,63 @@ def test_figures_in_parts_and_the_early_report_give_the_serial_output(corpus, re
     assert len(used) == len(parts) and os.getpid() not in used  # one each, none of them this one
 
 
-def test_late_imports_happen_while_the_first_pool_works(corpus, reference, tmp_path, monkeypatch):
-    """What the last stages import is imported by the runner while the first stage's workers
-    are busy (strip), once, and the output is the serial run's."""
+def test_later_stages_get_ready_while_the_pools_work(corpus, reference, tmp_path, monkeypatch):
+    """While this process waits on each pool, it loads the resources of the per-article stages
+    to come, in order, then imports what the last stages need: each once, a little per wait,
+    and the output is the serial run's."""
     from pipeline import run
     from pipeline import stage as stage_module
 
-    imported_during = []
-    real = stage_module._range_results
+    done = []  # (whose wait, what was done)
+    real_range_results, real_preload = stage_module._range_results, run.preload
 
     def spy(stage, tasks, *, jobs, client, while_waiting=None):
         def waiting():
             before = set(sys.modules)
+            n = len(done)
             while_waiting()
-            imported_during.append((stage.name, "colorsys" in set(sys.modules) - before))
-        return real(stage, tasks, jobs=jobs, client=client, while_waiting=waiting if while_waiting else None)
+            done[n:] = [(stage.name, what) for _, what in done[n:]]
+            if "colorsys" in set(sys.modules) - before:
+                done.append((stage.name, "import colorsys"))
+        return real_range_results(stage, tasks, jobs=jobs, client=client,
+                                  while_waiting=waiting if while_waiting else None)
+
+    def spy_preload(stage):
+        done.append((None, f"load {stage.name}"))
+        real_preload(stage)
 
     monkeypatch.delitem(sys.modules, "colorsys", raising=False)
     monkeypatch.setattr(run, "LATE_IMPORTS", {"plots": ("colorsys",)})
+    monkeypatch.setattr(run, "preload", spy_preload)
     monkeypatch.setattr(stage_module, "_range_results", spy)
     run_pipeline(corpus, tmp_path / "out", jobs=2, use_cache=False, progress=False, warn=quiet, log=quiet)
     assert tree_bytes(tmp_path / "out") == reference
-    assert imported_during[0] == ("strip", True)  # the first pool: imported then,
-    assert not any(new for _, new in imported_during[1:])  # and only then
+    assert [what for _, what in done] == ["load normalize", "load segment", "load keywords", "load sentiment",
+                                          "load framing", "import colorsys"]
+    assert done[0][0] == "strip"  # the first pool's wait, and never a stage's own load in its own wait
+    order = stages.available()
+    assert all(order.index(whose) < order.index(what.split()[1]) for whose, what in done if what.startswith("load"))
+    assert stage_module._PRELOADED == []  # each taken by its stage
+
+
+def test_a_preloaded_stage_loads_once_and_its_run_takes_it(monkeypatch):
+    from pipeline import stage as stage_module
+
+    monkeypatch.setattr(stage_module, "_WORKER", {})
+    monkeypatch.setattr(stage_module, "_PRELOADED", [])
+    calls = []
+    resources = object()
+    st = stage_module.ArticleStage(name="t", folder="t", upstream=None, process=lambda r, res: r,
+                                   load_resources=lambda p: calls.append("load") or resources,
+                                   warm=lambda r: calls.append("warm"))
+    stage_module.preload(st)
+    stage_module.preload(st)  # already loaded: nothing more
+    assert calls == ["load", "warm"]
+    stage_module._init_before_fork(st)  # what a pool's parent does: takes it, warm, no new load
+    assert calls == ["load", "warm"] and stage_module._WORKER["resources"] is resources
+    assert stage_module._PRELOADED == []
+    stage_module.preload(st)  # the stage in use: nothing to load ahead
+    assert calls == ["load", "warm"]
 
 
 def test_seed_runs_are_byte_identical(seed_outputs, tmp_path):
