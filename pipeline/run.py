@@ -8,21 +8,19 @@ import importlib
 import multiprocessing
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Callable, Sequence
 
 from . import records, stages
 from .config import MANIFEST, MAX_FILE_BYTES
-from .stage import (ArticleStage, CorpusStage, StageError, die_with_parent, discard_preloaded, preload,
-                    prepare_corpus_stage, run_article_stage, run_corpus_stage)
+from .stage import (ArticleStage, CorpusStage, StageError, die_with_parent, discard_preloaded,
+                    get_ready_in_background, preload, prepare_corpus_stage, run_article_stage, run_corpus_stage)
 
 # Below this size of 01_ingest's records (about 2,000 articles) the corpus stages run one after
 # the other: a fork's cost would outweigh what the overlap saves.
 OVERLAP_MIN_BYTES = 4 << 20
 # Modules a stage imports when it starts (its own module aside), by stage name.
 LATE_IMPORTS = {"plots": ("pandas", "matplotlib.figure"), "report": ("pandas",)}
-IDLE_WORK_SECONDS = 0.25  # of getting ready for later stages, per wait on a pool (see _run_all)
 
 
 class NothingIngested(RuntimeError):
@@ -105,23 +103,24 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     pending = list(names)
     prepared: dict[str, object] = {}
     forking = jobs > 1 and client is None and sys.platform.startswith("linux")
-    # While this process waits on a pool of workers, it gets ready for the stages after:
-    # loads the resources of the per-article stages to come (their workers then inherit
-    # them) and imports what the corpus stages at the end need; about a second each, off
-    # the critical path. A quarter second of it per wait, so a short stage is not held up.
+    # While a pool of workers works, a thread of this process gets ready for the stages
+    # after: loads the resources of the per-article stages to come (their workers then
+    # inherit them) and imports what the corpus stages at the end need; about a second
+    # each, off the critical path. It pauses before every fork and resumes at the next wait.
     ahead: list[Callable[[], object]] = []
+    begun: set[str] = set()
+
+    def ready(stage: ArticleStage) -> None:
+        if stage.name not in begun:  # a stage that began without it loaded its own
+            preload(stage)
+
     if forking:
         pooled = [s for s in (stages.module(n).STAGE for n in names) if isinstance(s, ArticleStage) and s.name != "ingest"]
-        ahead += [functools.partial(preload, s) for s in pooled[1:]]  # the first pool's stage is loaded already
+        ahead += [functools.partial(ready, s) for s in pooled[1:]]  # the first pool's stage is loaded already
         ahead += [functools.partial(importlib.import_module, m) for n in names for m in LATE_IMPORTS.get(n, ())]
 
     def while_waiting() -> None:
-        start = time.perf_counter()
-        while ahead and time.perf_counter() - start < IDLE_WORK_SECONDS:
-            try:
-                ahead.pop(0)()
-            except Exception:  # noqa: BLE001 - the stage loads it again in its turn and reports the error there
-                pass
+        get_ready_in_background(ahead)
 
     def one(name: str) -> dict:
         return _run_one(name, input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
@@ -130,6 +129,7 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     while pending:
         wave = _ready(pending)
         pending = [n for n in pending if n not in wave]
+        begun.update(wave)
         early = _early_prepare(wave, pending, out_root) if forking else None
         if early is not None:
             # The wave (plots) runs in a child while this process prepares the next stage

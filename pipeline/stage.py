@@ -157,6 +157,7 @@ _PRELOADED: list[tuple[ArticleStage, Any]] = []  # (stage, its warmed resources)
 def _init_worker(stage: ArticleStage) -> None:
     if _WORKER.get("stage") == stage:  # a forked worker inherits what its parent loaded
         return
+    pause_background()  # it may be loading these very resources: wait for them rather than load them twice
     _WORKER.pop("warm", None)
     _WORKER["stage"] = stage
     for i, (ahead, resources) in enumerate(_PRELOADED):
@@ -180,7 +181,53 @@ def preload(stage: ArticleStage) -> None:
 
 def discard_preloaded() -> None:
     """Drop what :func:`preload` loaded and no stage has taken yet."""
+    pause_background()
     _PRELOADED.clear()
+
+
+# Getting ready for later stages in a thread of the runner's process while a pool works
+# (loading resources, importing modules): the thread is paused, and waited for, before this
+# process forks, so that no child is forked while it holds a lock.
+_BACKGROUND: dict[str, Any] = {"thread": None, "stop": False, "hooked": False}
+
+
+def get_ready_in_background(work: list[Callable[[], object]]) -> None:
+    """Start doing ``work`` (callables, each taken from the front of the list as it is done)
+    in a thread, unless it is being done already; :func:`pause_background` stops it after
+    the callable in hand. A callable that fails is dropped: what it would have readied is
+    done again where it is needed, and fails there with its error."""
+    if _BACKGROUND["thread"] is not None or not work:
+        return
+    if not _BACKGROUND["hooked"] and hasattr(os, "register_at_fork"):
+        os.register_at_fork(before=pause_background)
+        _BACKGROUND["hooked"] = True
+
+    def run() -> None:
+        while work and not _BACKGROUND["stop"]:
+            job = work.pop(0)
+            with contextlib.suppress(Exception):
+                job()
+
+    import threading
+
+    _BACKGROUND["stop"] = False
+    _BACKGROUND["thread"] = thread = threading.Thread(target=run, name="get-ready", daemon=True)
+    thread.start()
+
+
+def pause_background() -> None:
+    """Wait for the background work's callable in hand, and start no other."""
+    thread = _BACKGROUND["thread"]
+    if thread is not None and thread is not _current_thread():
+        _BACKGROUND["stop"] = True
+        thread.join()
+        _BACKGROUND["thread"] = None
+
+
+def _current_thread():
+    import threading
+
+    return threading.current_thread()
 
 
 def _init_before_fork(stage: ArticleStage) -> None:
