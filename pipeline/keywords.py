@@ -90,7 +90,7 @@ def article_keywords(terms: Mapping[str, int], idf: Mapping[str, float], k: int,
     if sublinear_tf:
         counts = [1.0 + math.log(c) for c in counts]
     weights = list(map(operator.mul, counts, map(idf.__getitem__, words)))
-    norm = math.sqrt(sum(map(operator.mul, weights, weights)))
+    norm = math.sqrt(math.fsum(map(operator.mul, weights, weights)))
     if norm == 0:
         return []
     scores = [w / norm for w in weights]

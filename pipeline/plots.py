@@ -219,7 +219,7 @@ def rolling_mean(values: Sequence[float], *, window: int) -> list[float]:
     out = []
     for i in range(len(values)):
         part = values[max(0, i - half): i + half + 1]
-        out.append(sum(part) / len(part))
+        out.append(math.fsum(part) / len(part))
     return out
 
 

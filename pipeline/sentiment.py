@@ -296,7 +296,7 @@ def needles(aliases: Iterable[str]) -> tuple[str, ...]:
 
 
 def _mean(values: Sequence[float]) -> float | None:
-    return round(sum(values) / len(values), 6) if values else None
+    return round(math.fsum(values) / len(values), 6) if values else None
 
 
 # ---------------------------------------------------------------- the stage
@@ -373,7 +373,7 @@ class TextScorer:
         """Mean sentence score of a longer text (split on 。！？ and line breaks); 0 when empty."""
         parts = [p.strip() for p in _SENTENCE_END.split(self._t2s.convert(text)) if p and p.strip()]
         scores = [self.sentence(p).score for p in parts]
-        return sum(scores) / len(scores) if scores else 0.0
+        return math.fsum(scores) / len(scores) if scores else 0.0
 
 
 def _segment_tokenizer():

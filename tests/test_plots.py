@@ -35,6 +35,11 @@ def test_rolling_mean(values, window, expected):
     assert plots.rolling_mean(values, window=window) == pytest.approx(expected)
 
 
+def test_rolling_mean_is_exactly_rounded():
+    """math.fsum: the same on every Python (3.12's sum() differs from 3.11's on floats)."""
+    assert plots.rolling_mean([1e16, 1.0, -1e16], window=3)[1] == 1 / 3
+
+
 def test_bootstrap_interval_is_deterministic_and_brackets_the_mean():
     values = [-1, -0.5, 0, 0, 0.2, 0.5, 1, 0.3, -0.2, 0.1] * 5
     first = plots.bootstrap_mean_ci(values, n_boot=500, level=0.95, seed=7, key="甲")

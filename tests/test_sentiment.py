@@ -226,3 +226,11 @@ def test_needles_find_what_mentions_finds(aliases, needles):
     assert sentiment.needles(aliases) == needles
     for text in ("智谱AI发布", "ZHIPU", "月之暗面的Kimi", "没有", "", "智"):
         assert any(n in text.casefold() for n in needles) == sentiment.mentions(text, aliases)
+
+
+def test_means_are_exactly_rounded_so_every_python_gives_the_same_bytes():
+    """Python 3.12 changed sum() of floats (compensated); math.fsum is exactly rounded on every
+    version, so the scores written do not depend on which Python runs the pipeline."""
+    cancelling = [1e16, 1.0, -1e16]  # plain left-to-right addition loses the 1.0
+    assert sentiment._mean(cancelling) == round(1 / 3, 6)
+    assert sentiment._mean([]) is None
