@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
-import importlib
 import multiprocessing
 import os
 import sys
@@ -13,14 +11,12 @@ from typing import Callable, Sequence
 
 from . import records, stages
 from .config import MANIFEST, MAX_FILE_BYTES
-from .stage import (ArticleStage, CorpusStage, StageError, die_with_parent, discard_preloaded,
-                    get_ready_in_background, preload, prepare_corpus_stage, run_article_stage, run_corpus_stage)
+from .stage import (ArticleStage, CorpusStage, StageError, die_with_parent, prepare_corpus_stage, run_article_stage,
+                    run_corpus_stage)
 
 # Below this size of 01_ingest's records (about 2,000 articles) the corpus stages run one after
 # the other: a fork's cost would outweigh what the overlap saves.
 OVERLAP_MIN_BYTES = 4 << 20
-# Modules a stage imports when it starts (its own module aside), by stage name.
-LATE_IMPORTS = {"plots": ("pandas", "matplotlib.figure"), "report": ("pandas",)}
 
 
 class NothingIngested(RuntimeError):
@@ -43,11 +39,11 @@ def run_ingest(input_path: Path, out_root: Path, *, jobs: int = 1, max_bytes: in
 
 def run_stage(name: str, out_root: Path, *, jobs: int = 1, use_cache: bool = True,
               progress: bool | None = None, warn: Callable[[str], None] = _stderr, client=None,
-              defer_finish: bool = False, while_waiting: Callable[[], None] | None = None):
+              defer_finish: bool = False):
     stage = stages.module(name).STAGE
     if isinstance(stage, ArticleStage):
         return run_article_stage(stage, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
-                                 client=client, defer_finish=defer_finish, while_waiting=while_waiting)
+                                 client=client, defer_finish=defer_finish)
     if isinstance(stage, CorpusStage):
         return run_corpus_stage(stage, out_root, jobs=jobs)
     raise TypeError(f"{name}: STAGE is neither an ArticleStage nor a CorpusStage")
@@ -64,12 +60,9 @@ def run_pipeline(input_path: Path, out_root: Path, *, jobs: int = 1, strict: boo
     with ``dask=True``, or the scheduler at ``scheduler``. Raises NothingIngested when
     no input became an article, and, with ``strict``, when any input was skipped.
     """
-    try:
-        with dask_client(dask=dask, scheduler=scheduler, workers=jobs) as client:
-            return _run_all(input_path, out_root, jobs=jobs, strict=strict, max_bytes=max_bytes,
-                            use_cache=use_cache, progress=progress, only=only, warn=warn, log=log, client=client)
-    finally:
-        discard_preloaded()  # what a stopped run loaded ahead is not kept for the next
+    with dask_client(dask=dask, scheduler=scheduler, workers=jobs) as client:
+        return _run_all(input_path, out_root, jobs=jobs, strict=strict, max_bytes=max_bytes, use_cache=use_cache,
+                        progress=progress, only=only, warn=warn, log=log, client=client)
 
 
 @contextlib.contextmanager
@@ -103,33 +96,14 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     pending = list(names)
     prepared: dict[str, object] = {}
     forking = jobs > 1 and client is None and sys.platform.startswith("linux")
-    # While a pool of workers works, a thread of this process gets ready for the stages
-    # after: loads the resources of the per-article stages to come (their workers then
-    # inherit them) and imports what the corpus stages at the end need; about a second
-    # each, off the critical path. It pauses before every fork and resumes at the next wait.
-    ahead: list[Callable[[], object]] = []
-    begun: set[str] = set()
-
-    def ready(stage: ArticleStage) -> None:
-        if stage.name not in begun:  # a stage that began without it loaded its own
-            preload(stage)
-
-    if forking:
-        pooled = [s for s in (stages.module(n).STAGE for n in names) if isinstance(s, ArticleStage) and s.name != "ingest"]
-        ahead += [functools.partial(ready, s) for s in pooled[1:]]  # the first pool's stage is loaded already
-        ahead += [functools.partial(importlib.import_module, m) for n in names for m in LATE_IMPORTS.get(n, ())]
-
-    def while_waiting() -> None:
-        get_ready_in_background(ahead)
 
     def one(name: str) -> dict:
         return _run_one(name, input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
-                        progress=progress, warn=warn, client=client, while_waiting=while_waiting)
+                        progress=progress, warn=warn, client=client)
 
     while pending:
         wave = _ready(pending)
         pending = [n for n in pending if n not in wave]
-        begun.update(wave)
         early = _early_prepare(wave, pending, out_root) if forking else None
         if early is not None:
             # The wave (plots) runs in a child while this process prepares the next stage
@@ -149,7 +123,7 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
                 elif (forking and i < len(in_order) - 1 and isinstance(stage, ArticleStage)
                       and stage.finish is not None):
                     complete = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress,
-                                         warn=warn, defer_finish=True, while_waiting=while_waiting)
+                                         warn=warn, defer_finish=True)
                     children.append((name, _start_child(complete, daemon=False), complete.cache_hits))  # may fork
                 else:
                     manifests[name] = one(name)
@@ -202,11 +176,10 @@ def _ready(pending: list[str]) -> list[str]:
     return [n for n in pending if not (_upstream_folders(n) & folders)]
 
 
-def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress, warn, client,
-             while_waiting=None) -> dict:
+def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress, warn, client) -> dict:
     if name != "ingest":
         return run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
-                         client=client, while_waiting=while_waiting)
+                         client=client)
     manifest = run_ingest(input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
                           progress=progress, warn=warn, client=client)
     counts = manifest["counts"]

@@ -151,83 +151,14 @@ def _cache_key(stage_fp: str, item: bytes | str | dict) -> str:
 # ---------------------------------------------------------------- workers
 
 _WORKER: dict[str, Any] = {}
-_PRELOADED: list[tuple[ArticleStage, Any]] = []  # (stage, its warmed resources), loaded ahead of its run
 
 
 def _init_worker(stage: ArticleStage) -> None:
     if _WORKER.get("stage") == stage:  # a forked worker inherits what its parent loaded
         return
-    pause_background()  # it may be loading these very resources: wait for them rather than load them twice
     _WORKER.pop("warm", None)
     _WORKER["stage"] = stage
-    for i, (ahead, resources) in enumerate(_PRELOADED):
-        if ahead == stage:
-            del _PRELOADED[i]
-            _WORKER["resources"], _WORKER["warm"] = resources, True
-            return
     _WORKER["resources"] = stage.load_resources(stage.params)
-
-
-def preload(stage: ArticleStage) -> None:
-    """Load and warm ``stage``'s resources in this process now, for its run to find: the runner
-    calls it while an earlier stage's workers are busy, so that loading them (normalize's
-    tables, segment's dictionary: about a second together) is off the critical path."""
-    if _WORKER.get("stage") != stage and not any(ahead == stage for ahead, _ in _PRELOADED):
-        resources = stage.load_resources(stage.params)
-        if stage.warm is not None:
-            stage.warm(resources)
-        _PRELOADED.append((stage, resources))
-
-
-def discard_preloaded() -> None:
-    """Drop what :func:`preload` loaded and no stage has taken yet."""
-    pause_background()
-    _PRELOADED.clear()
-
-
-# Getting ready for later stages in a thread of the runner's process while a pool works
-# (loading resources, importing modules): the thread is paused, and waited for, before this
-# process forks, so that no child is forked while it holds a lock.
-_BACKGROUND: dict[str, Any] = {"thread": None, "stop": False, "hooked": False}
-
-
-def get_ready_in_background(work: list[Callable[[], object]]) -> None:
-    """Start doing ``work`` (callables, each taken from the front of the list as it is done)
-    in a thread, unless it is being done already; :func:`pause_background` stops it after
-    the callable in hand. A callable that fails is dropped: what it would have readied is
-    done again where it is needed, and fails there with its error."""
-    if _BACKGROUND["thread"] is not None or not work:
-        return
-    if not _BACKGROUND["hooked"] and hasattr(os, "register_at_fork"):
-        os.register_at_fork(before=pause_background)
-        _BACKGROUND["hooked"] = True
-
-    def run() -> None:
-        while work and not _BACKGROUND["stop"]:
-            job = work.pop(0)
-            with contextlib.suppress(Exception):
-                job()
-
-    import threading
-
-    _BACKGROUND["stop"] = False
-    _BACKGROUND["thread"] = thread = threading.Thread(target=run, name="get-ready", daemon=True)
-    thread.start()
-
-
-def pause_background() -> None:
-    """Wait for the background work's callable in hand, and start no other."""
-    thread = _BACKGROUND["thread"]
-    if thread is not None and thread is not _current_thread():
-        _BACKGROUND["stop"] = True
-        thread.join()
-        _BACKGROUND["thread"] = None
-
-
-def _current_thread():
-    import threading
-
-    return threading.current_thread()
 
 
 def _init_before_fork(stage: ArticleStage) -> None:
@@ -584,10 +515,8 @@ def workers_see(client: Any, path: Path) -> bool:
     return bool(seen) and all(seen.values())
 
 
-def _range_results(stage: ArticleStage, tasks: Iterable[tuple], *, jobs: int, client: Any,
-                   while_waiting: Callable[[], None] | None = None) -> Iterator[tuple[int, list]]:
-    """:func:`_run_range` of each task, in task order: on the Dask cluster, or in ``jobs`` forked
-    workers (``while_waiting`` is called here once they have their first tasks)."""
+def _range_results(stage: ArticleStage, tasks: Iterable[tuple], *, jobs: int, client: Any) -> Iterator[tuple[int, list]]:
+    """:func:`_run_range` of each task, in task order: on the Dask cluster, or in ``jobs`` forked workers."""
     if client is not None:
         futures = client.map(functools.partial(_run_range_on_worker, stage), list(tasks), pure=False)
         for future in futures:
@@ -596,15 +525,12 @@ def _range_results(stage: ArticleStage, tasks: Iterable[tuple], *, jobs: int, cl
         return
     _init_before_fork(stage)  # once here; the forked workers share it copy-on-write
     with fork_pool(jobs, _init_pool_worker, (stage, os.getpid())) as pool:
-        answers = pool.imap(_run_range, tasks)
-        if while_waiting is not None:  # the workers are busy: use this process's idle time
-            while_waiting()
-        yield from answers
+        yield from pool.imap(_run_range, tasks)
 
 
 def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, fp_key: str,
                 cache_path: Path | None, version: str, account: Callable[[Result], bool], counts: dict,
-                client: Any = None, while_waiting: Callable[[], None] | None = None) -> str:
+                client: Any = None) -> str:
     """Returns the output's SHA-256, taken as the parts are appended (while the workers still
     work, rather than by reading the whole file again at the end)."""
     parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir)).resolve()  # a fresh name: no stray writer can reach it
@@ -614,7 +540,7 @@ def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, 
                   fp_key, version)
                  for i, (a, b) in enumerate(_line_ranges(source, RANGE if client is None else DASK_RANGE)))
         with records.atomic_open(out_dir / ARTICLES, "wb") as out:
-            for index, books in _range_results(stage, tasks, jobs=jobs, client=client, while_waiting=while_waiting):
+            for index, books in _range_results(stage, tasks, jobs=jobs, client=client):
                 for status, payload, id_, source_name, messages, cached in books:
                     counts["input"] += 1
                     counts["cached"] += cached
@@ -666,7 +592,6 @@ def run_article_stage(
     warn: Callable[[str], None] | None = None,
     client: Any = None,
     defer_finish: bool = False,
-    while_waiting: Callable[[], None] | None = None,
 ) -> dict | Callable[[], dict]:
     """Run a per-article stage; returns its manifest.
 
@@ -674,9 +599,7 @@ def run_article_stage(
     dicts. ``inputs`` describes them for the manifest (ingest passes the input files' hashes).
     With ``defer_finish``, the per-article work is done and the rest (the stage's
     ``finish``, then the manifest) is returned as a function to call, e.g. in another
-    process beside the next stage. ``while_waiting`` is called while a pool of workers
-    reads its ranges of the upstream file, if one does (the runner imports there what
-    later stages need, off the critical path).
+    process beside the next stage.
     """
     out_root = Path(out_root)
     out_dir = out_root / stage.folder
@@ -767,8 +690,7 @@ def run_article_stage(
     try:
         if ranged:
             known = _run_ranges(stage, source, out_dir, jobs=jobs, fp_key=fp_key, cache_path=cache_path,
-                                version=version, account=account, counts=counts, client=client,
-                                while_waiting=while_waiting)
+                                version=version, account=account, counts=counts, client=client)
         else:
             records.write_lines(out_dir / ARTICLES, hashed(results()))
             known = digest.hexdigest()

@@ -225,68 +225,6 @@ def test_figures_in_parts_and_the_early_report_give_the_serial_output(corpus, re
     assert len(used) == len(parts) and os.getpid() not in used  # one each, none of them this one
 
 
-def test_later_stages_get_ready_while_the_pools_work(corpus, reference, tmp_path, monkeypatch):
-    """While the pools work, a thread of this process loads the resources of the per-article
-    stages to come, in order, then imports what the last stages need: each stage's resources
-    are loaded once here (its workers inherit them), and the output is the serial run's."""
-    import dataclasses
-
-    from pipeline import run
-    from pipeline import stage as stage_module
-
-    readied, loads = [], []
-    real_preload = run.preload
-
-    def spy_preload(stage):
-        readied.append(stage.name)
-        real_preload(stage)
-
-    for name in ("normalize", "segment"):
-        module = stages.module(name)
-
-        def counting(params, load=module.STAGE.load_resources, name=name):
-            loads.append(name)  # in this process; a forked worker's append stays in the worker
-            return load(params)
-
-        monkeypatch.setattr(module, "STAGE", dataclasses.replace(module.STAGE, load_resources=counting))
-    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
-    monkeypatch.setattr(run, "LATE_IMPORTS", {"plots": ("colorsys",)})
-    monkeypatch.setattr(run, "preload", spy_preload)
-    started = []
-    real_start = stage_module.get_ready_in_background
-    monkeypatch.setattr(run, "get_ready_in_background", lambda work: (started.append(len(work)), real_start(work)))
-    run_pipeline(corpus, tmp_path / "out", jobs=2, use_cache=False, progress=False, warn=quiet, log=quiet)
-    assert tree_bytes(tmp_path / "out") == reference
-    assert started and started[0] == 6  # first at strip's wait: five stages to load ahead, one import
-    later = ["normalize", "segment", "keywords", "sentiment", "framing"]
-    # In order, each once; those whose stage began first are left to it (with this small
-    # corpus a short segment stage may outrun the last few).
-    assert readied == [name for name in later if name in readied] and readied[:1] == ["normalize"]
-    assert sorted(loads) == ["normalize", "segment"]  # loaded ahead, and not again by their stage
-    assert "colorsys" in sys.modules
-    assert stage_module._BACKGROUND["thread"] is None and stage_module._PRELOADED == []
-
-
-def test_a_preloaded_stage_loads_once_and_its_run_takes_it(monkeypatch):
-    from pipeline import stage as stage_module
-
-    monkeypatch.setattr(stage_module, "_WORKER", {})
-    monkeypatch.setattr(stage_module, "_PRELOADED", [])
-    calls = []
-    resources = object()
-    st = stage_module.ArticleStage(name="t", folder="t", upstream=None, process=lambda r, res: r,
-                                   load_resources=lambda p: calls.append("load") or resources,
-                                   warm=lambda r: calls.append("warm"))
-    stage_module.preload(st)
-    stage_module.preload(st)  # already loaded: nothing more
-    assert calls == ["load", "warm"]
-    stage_module._init_before_fork(st)  # what a pool's parent does: takes it, warm, no new load
-    assert calls == ["load", "warm"] and stage_module._WORKER["resources"] is resources
-    assert stage_module._PRELOADED == []
-    stage_module.preload(st)  # the stage in use: nothing to load ahead
-    assert calls == ["load", "warm"]
-
-
 def test_seed_runs_are_byte_identical(seed_outputs, tmp_path):
     run_pipeline(SEEDS, tmp_path / "again", jobs=1, use_cache=False, progress=False, warn=quiet, log=quiet)
     assert tree_bytes(tmp_path / "again") == tree_bytes(seed_outputs)
@@ -344,9 +282,9 @@ def test_dask_local_cluster_gives_the_local_output(corpus, reference, tmp_path, 
     ranged = []
     real = stage_module._range_results
 
-    def spy(stage, tasks, *, jobs, client, **kwargs):
+    def spy(stage, tasks, *, jobs, client):
         ranged.append((stage.name, client is not None))
-        return real(stage, tasks, jobs=jobs, client=client, **kwargs)
+        return real(stage, tasks, jobs=jobs, client=client)
 
     monkeypatch.setattr(stage_module, "_range_results", spy)
     if not shared:

@@ -1,0 +1,67 @@
+"""Where a run's time goes with N workers: when each stage ends, or each stage on its own.
+
+    python benchmarks/timeline.py [CORPUS] [--jobs 16] [--staged] [--limit N] [--keep DIR]
+
+Default: the whole pipeline as the CLI runs it (``run_pipeline``, no cache), printing the
+seconds since the start at which each stage ends (stages of one wave overlap, so their
+differences are not their times). ``--staged``: each stage run alone, one after the other,
+with its own time. On a many-core machine the stages that do not get shorter as workers are
+added show what still runs in one process. Prints figures; not a test.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from throughput import DEFAULT_CORPORA, read_rows, write_subset  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPORA[0])
+    p.add_argument("--jobs", type=int, default=None, help="workers (default: all cores)")
+    p.add_argument("--staged", action="store_true", help="each stage alone, timed on its own")
+    p.add_argument("--limit", type=int, default=None, help="first N articles (default: all)")
+    p.add_argument("--keep", type=Path, default=None, help="write the outputs here and keep them")
+    args = p.parse_args(argv)
+
+    from pipeline import stages
+    from pipeline.run import run_ingest, run_pipeline, run_stage
+    from pipeline.stage import default_jobs
+
+    jobs = args.jobs or default_jobs()
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = write_subset(read_rows(args.corpus, args.limit), Path(tmp))
+        out = args.keep or Path(tmp) / "out"
+        if out.exists():
+            shutil.rmtree(out)
+        quiet = lambda message: None  # noqa: E731
+        start = time.perf_counter()
+        if args.staged:
+            times = {}
+            for name in stages.available():
+                t0 = time.perf_counter()
+                if name == "ingest":
+                    run_ingest(corpus, out, jobs=jobs, use_cache=False, progress=False, warn=quiet)
+                else:
+                    run_stage(name, out, jobs=jobs, use_cache=False, progress=False, warn=quiet)
+                times[name] = round(time.perf_counter() - t0, 2)
+                print(f"{name:<10} {times[name]:6.2f} s", flush=True)
+            print(json.dumps({"jobs": jobs, "total": round(time.perf_counter() - start, 2), "stages": times}))
+        else:
+            run_pipeline(corpus, out, jobs=jobs, use_cache=False, progress=False, warn=quiet,
+                         log=lambda m: print(f"{time.perf_counter() - start:7.2f}  {m}", flush=True))
+            print(f"{jobs} workers: {time.perf_counter() - start:.2f} s in all")
+
+
+if __name__ == "__main__":
+    main()
