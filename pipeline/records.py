@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
@@ -149,8 +150,13 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+_SAFE = re.compile(r"[\w.-]+")  # \w: what str.isalnum() accepts, and "_"
+
+
 def safe_name(text: str, *, max_len: int = 80) -> str:
     """A file-name-safe slug for untrusted text (outlet names, ids): never a path."""
+    if len(text) <= max_len and _SAFE.fullmatch(text) and text.strip("._-") == text:
+        return text  # already safe (most ids): what the loop below would return, sooner
     out = []
     for ch in text:
         if ch.isalnum() or ch in "-_.":

@@ -79,3 +79,21 @@ def test_ingest_decides_on_any_bytes(data):
         assert skip.reason
     else:
         assert record["text"].strip() and record["encoding"]
+
+
+def _safe_name_by_the_letter(text: str, max_len: int) -> str:
+    """records.safe_name without its fast path: every character looked at."""
+    import hashlib
+
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text).strip("._-")[:max_len]
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    return f"{name}-{digest}" if name != text or not name else name
+
+
+@given(st.one_of(st.text(), st.text(alphabet=st.sampled_from("ab中文٣²Ⅻ_-. /\\\u00a0é")), st.from_regex(r"[\w.-]{0,130}", fullmatch=True)),
+       st.sampled_from([80, 120]))
+@settings(max_examples=400, deadline=None)
+def test_safe_name_fast_path_gives_what_the_slow_path_gives(text, max_len):
+    from pipeline import records
+
+    assert records.safe_name(text, max_len=max_len) == _safe_name_by_the_letter(text, max_len)
