@@ -589,10 +589,10 @@ def _csv(df, *, index: bool = False) -> str:
     return df.to_csv(index=index, lineterminator="\n", float_format="%.6f")
 
 
-# The work split into parts, each drawn by one process and writing its own files: what
-# the sentence scores feed (the largest table: each part reads it) and the rest. With
-# fewer than len(PARTS) processes, the parts are grouped as GROUPED, so that no process
-# reads the sentence scores twice.
+# The work split into parts, each drawn by one process and writing its own files. The
+# first two read the sentence scores (the largest table), the others the keywords and
+# framing tables. With fewer than len(PARTS) processes the parts are grouped as GROUPED:
+# two processes then, neither reading the sentence scores twice.
 PARTS = (("sentiment_arcs",), ("sentiment_by_outlet", "sentiment_by_outlet.csv"),
          ("frames_heatmap", "distinctive_terms"), ("outlet_similarity", "outlet_similarity.csv"))
 GROUPED = ((*PARTS[0], *PARTS[1]), (*PARTS[2], *PARTS[3]))
