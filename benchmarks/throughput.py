@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval"
@@ -120,9 +121,6 @@ def pipeline(path: Path, jobs: int, use_cache: bool = False, dask: bool = False)
 
 
 def _pipeline(path: Path, out: Path, jobs: int, use_cache: bool, dask: bool) -> dict:
-    from pipeline import stages
-    from pipeline.run import run_ingest, run_stage
-
     if jobs > 1 or use_cache or dask:  # the real scheduler: reduces overlap the next stage, so only the total is meaningful
         from pipeline.run import run_pipeline
 
@@ -130,6 +128,14 @@ def _pipeline(path: Path, out: Path, jobs: int, use_cache: bool, dask: bool) -> 
         run_pipeline(path, out, jobs=jobs, use_cache=use_cache, progress=False, warn=lambda m: None,
                      log=lambda m: None, dask=dask)
         return {"stages": {"all stages": time.perf_counter() - t0}}
+    return {"stages": run_staged(path, out, jobs)}
+
+
+def run_staged(path: Path, out: Path, jobs: int, *, each: Callable[[str, float], None] = lambda name, s: None) -> dict:
+    """Every stage alone, one after the other, no cache: seconds per stage (``each`` is told as each ends)."""
+    from pipeline import stages
+    from pipeline.run import run_ingest, run_stage
+
     times = {}
     for name in stages.available():
         t0 = time.perf_counter()
@@ -138,7 +144,8 @@ def _pipeline(path: Path, out: Path, jobs: int, use_cache: bool, dask: bool) -> 
         else:
             run_stage(name, out, jobs=jobs, use_cache=False, progress=False, warn=lambda m: None)
         times[name] = time.perf_counter() - t0
-    return {"stages": times}
+        each(name, times[name])
+    return times
 
 
 def child(argv: list[str]) -> None:

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from throughput import DEFAULT_CORPORA, read_rows, write_subset  # noqa: E402
+from throughput import DEFAULT_CORPORA, read_rows, run_staged, write_subset  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,8 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--keep", type=Path, default=None, help="write the outputs here and keep them")
     args = p.parse_args(argv)
 
-    from pipeline import stages
-    from pipeline.run import run_ingest, run_pipeline, run_stage
+    from pipeline.run import run_pipeline
     from pipeline.stage import default_jobs
 
     jobs = args.jobs or default_jobs()
@@ -47,16 +46,9 @@ def main(argv: list[str] | None = None) -> None:
         quiet = lambda message: None  # noqa: E731
         start = time.perf_counter()
         if args.staged:
-            times = {}
-            for name in stages.available():
-                t0 = time.perf_counter()
-                if name == "ingest":
-                    run_ingest(corpus, out, jobs=jobs, use_cache=False, progress=False, warn=quiet)
-                else:
-                    run_stage(name, out, jobs=jobs, use_cache=False, progress=False, warn=quiet)
-                times[name] = round(time.perf_counter() - t0, 2)
-                print(f"{name:<10} {times[name]:6.2f} s", flush=True)
-            print(json.dumps({"jobs": jobs, "total": round(time.perf_counter() - start, 2), "stages": times}))
+            times = run_staged(corpus, out, jobs, each=lambda name, s: print(f"{name:<10} {s:6.2f} s", flush=True))
+            print(json.dumps({"jobs": jobs, "total": round(time.perf_counter() - start, 2),
+                              "stages": {name: round(s, 2) for name, s in times.items()}}))
         else:
             run_pipeline(corpus, out, jobs=jobs, use_cache=False, progress=False, warn=quiet,
                          log=lambda m: print(f"{time.perf_counter() - start:7.2f}  {m}", flush=True))

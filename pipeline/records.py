@@ -104,13 +104,17 @@ def write_jsonl(path: Path, records: Iterable[dict]) -> int:
     return write_lines(path, map(dumpb, records))
 
 
-def write_lines(path: Path, lines: Iterable[bytes]) -> int:
-    """Write ready-made JSON lines, UTF-8 bytes (one record each, no newline inside)."""
+def write_lines(path: Path, lines: Iterable[bytes], *, digest: Any = None) -> int:
+    """Write ready-made JSON lines, UTF-8 bytes (one record each, no newline inside).
+    ``digest`` (a hashlib object) is updated with every byte written."""
     n = 0
     with atomic_open(path, "wb") as fh:
         for line in lines:
             fh.write(line)
             fh.write(b"\n")
+            if digest is not None:
+                digest.update(line)
+                digest.update(b"\n")
             n += 1
     return n
 

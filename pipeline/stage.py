@@ -681,18 +681,13 @@ def run_article_stage(
             say(f"{source}: {message}")
         return True
 
-    def hashed(lines: Iterable[bytes]) -> Iterator[bytes]:
-        for line in lines:
-            digest.update(line + b"\n")
-            yield line
-
-    digest = hashlib.sha256()
     try:
         if ranged:
             known = _run_ranges(stage, source, out_dir, jobs=jobs, fp_key=fp_key, cache_path=cache_path,
                                 version=version, account=account, counts=counts, client=client)
         else:
-            records.write_lines(out_dir / ARTICLES, hashed(results()))
+            digest = hashlib.sha256()
+            records.write_lines(out_dir / ARTICLES, results(), digest=digest)
             known = digest.hexdigest()
         cache.prune()  # all done: older versions' results can go
     finally:
