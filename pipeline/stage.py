@@ -210,6 +210,12 @@ def _light_flags(stage: ArticleStage, items: list) -> list[bool]:
     return [isinstance(item, dict) and stage.light(item) for item in items]
 
 
+def _merged(done: list, light: list[bool], answers: Iterator[Result]) -> Iterator[Result]:
+    """Results in input order: the light items' from ``done``, the others' as ``answers`` come."""
+    for result, cheap in zip(done, light):
+        yield result if cheap else next(answers)
+
+
 class _DaskExecutor:
     """Per-article work on a Dask cluster; results come back in input order."""
 
@@ -228,9 +234,7 @@ class _DaskExecutor:
         if any(light):
             _init_worker(self.stage)
         done = [_apply(item) if cheap else None for item, cheap in zip(items, light)]
-        answers = self._answers(futures)
-        for result, cheap in zip(done, light):
-            yield result if cheap else next(answers)
+        return _merged(done, light, self._answers(futures))
 
     @staticmethod
     def _answers(futures: list) -> Iterator[Result]:
@@ -304,7 +308,7 @@ class _Executor:
             return answers
         _init_worker(self.stage)
         done = [_apply(item) if cheap else None for item, cheap in zip(items, light)]  # meanwhile, here
-        return iter([result if cheap else next(answers) for result, cheap in zip(done, light)])
+        return _merged(done, light, answers)
 
     def _read_back(self, answers: Iterable[tuple[str, list]]) -> Iterator[Result]:
         for path, results in answers:
@@ -639,32 +643,49 @@ def run_article_stage(
                 else _Executor(stage, max(1, jobs), out_dir))
     bar = _progress(stage.name, progress)
 
-    def results() -> Iterator[str]:
+    def submit(batch: list) -> tuple[list, list, Iterator[Result]]:
+        """Look a batch up in the cache and hand its misses to the executor (whose workers start on them)."""
+        keys = [None if isinstance(item, Skipped) or not use_cache else _cache_key(fp_key, item)
+                for item in batch]
+        hits = cache.get_many([k for k in keys if k is not None])
+        slots: list[Any] = []
+        misses: list[tuple[int, str | None]] = []
+        heavy = []
+        for item, key in zip(batch, keys):
+            counts["input"] += 1
+            if isinstance(item, Skipped):
+                slots.append(("skip", item.reason, item.id, item.source, []))
+            elif key in hits:
+                counts["cached"] += 1
+                slots.append(hits[key])
+            else:
+                misses.append((len(slots), key))
+                heavy.append(item)
+                slots.append(None)
+        return slots, misses, executor.map(heavy)
+
+    def collect(slots: list, misses: list, answers: Iterator[Result]) -> Iterator[bytes]:
+        fresh = []
+        for (pos, key), result in zip(misses, answers):
+            fresh.append((key, result))
+            slots[pos] = result
+        cache.put_many(fresh)
+        for result in slots:
+            if account(result):
+                yield result[1]
+
+    def results() -> Iterator[bytes]:
+        """Output lines in input order. The next batch is read and handed out before this
+        one's results are collected, so the workers never wait while this process reads."""
         it = iter(items)
+        pending = None
         while batch := list(itertools.islice(it, BATCH)):
-            keys = [None if isinstance(item, Skipped) or not use_cache else _cache_key(fp_key, item)
-                    for item in batch]
-            hits = cache.get_many([k for k in keys if k is not None])
-            slots: list[Any] = []
-            misses: list[tuple[int, Any, str | None]] = []
-            for item, key in zip(batch, keys):
-                counts["input"] += 1
-                if isinstance(item, Skipped):
-                    slots.append(("skip", item.reason, item.id, item.source, []))
-                elif key in hits:
-                    counts["cached"] += 1
-                    slots.append(hits[key])
-                else:
-                    misses.append((len(slots), item, key))
-                    slots.append(None)
-            fresh = []
-            for (pos, _, key), result in zip(misses, executor.map([m[1] for m in misses])):
-                fresh.append((key, result))
-                slots[pos] = result
-            cache.put_many(fresh)
-            for result in slots:
-                if account(result):
-                    yield result[1]
+            submitted = submit(batch)
+            if pending is not None:
+                yield from collect(*pending)
+            pending = submitted
+        if pending is not None:
+            yield from collect(*pending)
 
     def account(result: Result) -> bool:
         """Counts, skips and warnings of one article's result; True when it has an output line."""

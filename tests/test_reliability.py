@@ -373,6 +373,37 @@ def test_light_items_stay_in_the_parent_and_the_order_is_kept(tmp_path):
     assert not list(tmp_path.iterdir())  # the part files are gone
 
 
+def test_the_next_batch_is_handed_out_before_this_ones_results_are_collected(tmp_path, monkeypatch):
+    """While the workers work on one batch, the parent reads the next and hands it to them, so
+    they never wait while it reads; the output is still the serial run's, in input order."""
+    from pipeline import stage as stage_mod
+
+    corpus = make_corpus(tmp_path / "corpus.jsonl", 100)
+    run_ingest(corpus, tmp_path / "serial", jobs=1, use_cache=False, progress=False, warn=quiet)
+    monkeypatch.setattr(stage_mod, "BATCH", 16)
+    monkeypatch.setattr(stage_mod, "SERIAL_BELOW", 4)  # each batch goes to the pool
+    events: list[tuple[str, int]] = []
+    real_map = stage_mod._Executor.map
+
+    def spy_map(self, items):
+        n = sum(kind == "submit" for kind, _ in events)
+        events.append(("submit", n))
+        answers = real_map(self, items)
+        assert self.pool is not None
+
+        def watched():
+            events.append(("collect", n))
+            yield from answers
+        return watched()
+
+    monkeypatch.setattr(stage_mod._Executor, "map", spy_map)
+    run_ingest(corpus, tmp_path / "pooled", jobs=2, use_cache=False, progress=False, warn=quiet)
+    assert tree_bytes(tmp_path / "pooled") == tree_bytes(tmp_path / "serial")
+    n = -(-100 // 16)  # batches
+    assert events == [("submit", 0), *[e for k in range(1, n) for e in (("submit", k), ("collect", k - 1))],
+                      ("collect", n - 1)]
+
+
 def test_dumpb_is_dumps_in_bytes_that_hold_only_their_size():
     """The runner keeps a batch of output lines: each must hold its own length, not orjson's
     spare room (measured with tracemalloc, which counts every allocation)."""
