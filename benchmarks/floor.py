@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,10 +36,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from throughput import DEFAULT_CORPORA, HOWNET, cpu_model, measure, read_rows, write_subset  # noqa: E402
 
-ARTICLE_STAGES = ["01_ingest", "02_strip", "03_normalize", "04_segment", "05_keywords", "06_sentiment", "07_framing"]
-# what each per-article stage reads: ingest the corpus, the others their upstream's records
+# each per-article stage's folder, and what it reads: ingest the corpus, the others their upstream's records
 READS = {"01_ingest": "corpus", "02_strip": "01_ingest", "03_normalize": "02_strip", "04_segment": "03_normalize",
          "05_keywords": "04_segment", "06_sentiment": "04_segment", "07_framing": "04_segment"}
+ARTICLE_STAGES = list(READS)
 
 
 def io_child(corpus: Path, out: Path) -> dict:
@@ -81,15 +80,6 @@ def io_child(corpus: Path, out: Path) -> dict:
     return {"stages": {"imports": imports, "read inputs": read, "write records": write}}
 
 
-def measure_io(corpus: Path, out: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
-    done = subprocess.run([sys.executable, __file__, "--child", str(corpus), str(out)], env=env,
-                          check=True, capture_output=True, text=True)
-    result = json.loads(done.stdout.splitlines()[-1])
-    print("  [io] " + ", ".join(f"{k} {v:.2f} s" for k, v in result["stages"].items()), file=sys.stderr, flush=True)
-    return result
-
-
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
@@ -117,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
             runs.setdefault("usual", []).append(measure(["usual", str(subset), str(args.hownet)]))
             runs.setdefault("bare", []).append(measure(["bare", str(subset)]))
             runs.setdefault("pipeline", []).append(measure(["pipeline", str(subset), "1"]))
-            runs.setdefault("io", []).append(measure_io(subset, out))
+            runs.setdefault("io", []).append(measure([str(subset), str(out)], script=__file__))
 
     def med(name: str, key: str) -> float:
         return statistics.median(r["stages"][key] if key != "wall" else r["wall"] for r in runs[name])

@@ -160,12 +160,14 @@ def child(argv: list[str]) -> None:
 # ---------------------------------------------------------------- measuring (in the parent)
 
 
-def measure(args: list[str]) -> dict:
+def measure(args: list[str], script: str = __file__) -> dict:
+    """Run ``script --child ARGS`` in a fresh process: its result (a JSON line with "stages"),
+    its wall time and the process tree's peak RSS and PSS."""
     import psutil
 
     t0 = time.perf_counter()
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    proc = subprocess.Popen([sys.executable, __file__, "--child", *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, script, "--child", *args], stdout=subprocess.PIPE,
                             env={**os.environ, "PYTHONPATH": path, "PYTHONHASHSEED": "0"})
     peak = peak_pss = 0
     ps = psutil.Process(proc.pid)
