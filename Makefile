@@ -13,6 +13,7 @@ RUN := PYTHONPATH=$(CURDIR) $(PY)
 INPUT ?= seeds
 OUTPUT ?= outputs
 JOBS ?=
+STORY ?=
 
 ## help: list the targets
 help:
@@ -32,10 +33,10 @@ $(INSTALLED): requirements.lock pyproject.toml
 
 ## pipeline: run every stage on seeds/ into outputs/ (does nothing when outputs/ is up to date)
 pipeline: $(INSTALLED)
-	@if [ -f $(OUTPUT)/run.json ] && [ -z "$$(find $(INPUT) pipeline requirements.lock -newer $(OUTPUT)/run.json -print -quit)" ]; then \
+	@if [ -f $(OUTPUT)/run.json ] && [ -z "$$(find $(INPUT) $(STORY) pipeline requirements.lock -newer $(OUTPUT)/run.json -print -quit)" ]; then \
 	  echo "$(OUTPUT)/ is up to date with $(INPUT)/ and the code"; \
 	else \
-	  $(RUN) -m pipeline run --input $(INPUT) --output $(OUTPUT) $(if $(JOBS),--jobs $(JOBS)); \
+	  $(RUN) -m pipeline run --input $(INPUT) --output $(OUTPUT) $(if $(JOBS),--jobs $(JOBS)) $(if $(STORY),--story $(STORY)); \
 	fi
 
 ## test: run the test suite (unit, snapshot, property and notebook tests)

@@ -31,12 +31,20 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--max-bytes", type=int, default=MAX_FILE_BYTES, help="skip files larger than this (default 20 MB)")
     run.add_argument("--dask", action="store_true", help="run per-article stages on a local Dask cluster (--jobs workers)")
     run.add_argument("--scheduler", metavar="ADDRESS", help="run per-article stages on the Dask cluster at ADDRESS")
+    run.add_argument("--story", type=Path, help="the story file (default: story.toml in the input folder, "
+                                                "else story-neutral defaults)")
     for name in stages.ORDER:
         one = sub.add_parser(name, help=f"run only the {name} stage (earlier stages must have run)")
         if name == "ingest":
             one.add_argument("--input", type=Path, default=SEEDS, help="as for run")
             one.add_argument("--max-bytes", type=int, default=MAX_FILE_BYTES)
+        one.add_argument("--story", type=Path, help="the story file (default: the one the output folder's run used)")
         _common(one)
+    init = sub.add_parser("init", help="write a commented story.toml template into a folder")
+    init.add_argument("folder", type=Path, help="where to write story.toml (never over an existing one)")
+    check = sub.add_parser("check", help="validate a story file and print what it resolves to; runs nothing")
+    check.add_argument("--story", type=Path, help="the story file (default: story.toml in --input)")
+    check.add_argument("--input", type=Path, help="the input folder or corpus file (checks group_by against it)")
     score = sub.add_parser("sentiment-score", help="score lines of text: prints score<TAB>label per line",
                            add_help=False)
     score.add_argument("args", nargs=argparse.REMAINDER)
@@ -50,23 +58,57 @@ def main(argv: list[str] | None = None) -> int:
 
         return main_sentiment_score(argv[1:])
     args = parser().parse_args(argv)
+    from . import story as stories
+
+    if args.command in ("init", "check"):
+        return _story_command(args)
     from .run import NothingIngested, run_ingest, run_pipeline, run_stage, summary
 
     use_cache = not args.no_cache
     try:
         if args.command == "run":
             run_pipeline(args.input, args.output, jobs=args.jobs, strict=args.strict, max_bytes=args.max_bytes,
-                         use_cache=use_cache, progress=args.progress, dask=args.dask, scheduler=args.scheduler)
+                         use_cache=use_cache, progress=args.progress, dask=args.dask, scheduler=args.scheduler,
+                         story=args.story)
         elif args.command == "ingest":
+            story = stories.resolve(args.input, args.story)
             print(summary(run_ingest(args.input, args.output, jobs=args.jobs, max_bytes=args.max_bytes,
-                                     use_cache=use_cache, progress=args.progress)), file=sys.stderr)
+                                     use_cache=use_cache, progress=args.progress, story=story)), file=sys.stderr)
         else:
+            story = stories.load(args.story) if args.story else None
             print(summary(run_stage(args.command, args.output, jobs=args.jobs, use_cache=use_cache,
-                                    progress=args.progress)), file=sys.stderr)
+                                    progress=args.progress, story=story)), file=sys.stderr)
+    except stories.StoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except (NothingIngested, StageError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _story_command(args) -> int:
+    from . import story as stories
+
+    try:
+        if args.command == "init":
+            path = stories.write_template(args.folder)
+            print(f"wrote {path}: edit it, then `python -m pipeline check --story {path}`")
+            return 0
+        if args.story is None and args.input is None:
+            raise stories.StoryError("check needs --story PATH or --input DIR (with a story.toml in it)")
+        path = stories.find(args.input, args.story)
+        if path is None:
+            raise stories.StoryError(f"no story.toml in {args.input}: give --story PATH")
+        story = stories.load(path)
+        if args.input is not None:
+            stories.check_group_by(story, args.input)
+        print(stories.describe(story))
+        print("ok: the story file is valid" + ("" if args.input else " (give --input to check group_by too)"))
+        return 0
+    except stories.StoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
