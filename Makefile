@@ -43,6 +43,14 @@ pipeline: $(INSTALLED)
 test: $(INSTALLED)
 	$(RUN) -m pytest -q
 
+## test-fast: the unit tests alone (no whole-pipeline runs, notebooks or reliability scenarios)
+test-fast: $(INSTALLED)
+	$(RUN) -m pytest -q -m "not slow"
+
+## notebooks: open the notebooks in Jupyter (run `make pipeline` first; they read outputs/)
+notebooks: $(INSTALLED)
+	cd notebooks && PYTHONPATH=$(CURDIR) ../$(PY) -m notebook
+
 ## snapshots: rewrite tests/snapshots/ from the current code (then review `git diff tests/snapshots`)
 snapshots: $(INSTALLED)
 	$(RUN) -m pytest -q --update-snapshots
@@ -56,4 +64,4 @@ benchmarks: $(INSTALLED)
 clean:
 	rm -rf $(OUTPUT)
 
-.PHONY: help setup pipeline test snapshots benchmarks clean
+.PHONY: help setup pipeline test test-fast notebooks snapshots benchmarks clean

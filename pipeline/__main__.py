@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from . import stages
-from .config import MAX_FILE_BYTES, OUTPUTS, SEEDS
+from .config import DEFAULT_INPUT, MAX_FILE_BYTES, OUTPUTS
 from .stage import StageError, default_jobs
 
 
@@ -24,7 +24,7 @@ def parser() -> argparse.ArgumentParser:
                                               + " -> ".join(stages.ORDER))
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser("run", help="run every stage on a folder of articles or a corpus file")
-    run.add_argument("--input", type=Path, default=SEEDS,
+    run.add_argument("--input", type=Path, default=DEFAULT_INPUT,
                      help="a folder of article files (with optional metadata.csv) or a .jsonl/.jsonl.gz/.csv corpus")
     _common(run)
     run.add_argument("--strict", action="store_true", help="exit non-zero when any input is skipped")
@@ -36,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
     for name in stages.ORDER:
         one = sub.add_parser(name, help=f"run only the {name} stage (earlier stages must have run)")
         if name == "ingest":
-            one.add_argument("--input", type=Path, default=SEEDS, help="as for run")
+            one.add_argument("--input", type=Path, default=DEFAULT_INPUT, help="as for run")
             one.add_argument("--max-bytes", type=int, default=MAX_FILE_BYTES)
         one.add_argument("--story", type=Path, help="the story file (default: the one the output folder's run used)")
         _common(one)
@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             run_pipeline(args.input, args.output, jobs=args.jobs, strict=args.strict, max_bytes=args.max_bytes,
                          use_cache=use_cache, progress=args.progress, dask=args.dask, scheduler=args.scheduler,
                          story=args.story)
+            print(f"report: {Path(args.output) / 'report.html'}  (open it in a browser; tables: "
+                  f"pipeline.load(name, output_dir={str(args.output)!r}))", file=sys.stderr)
         elif args.command == "ingest":
             story = stories.resolve(args.input, args.story)
             print(summary(run_ingest(args.input, args.output, jobs=args.jobs, max_bytes=args.max_bytes,

@@ -298,3 +298,23 @@ def test_large_outlets_get_the_normal_interval_which_matches_the_bootstrap():
     _, b_low, b_high = plots.bootstrap_mean_ci(values, n_boot=400, level=0.95, seed=0, key="big", max_n=10**9)
     assert low < mean < high
     assert abs(low - b_low) < 0.002 and abs(high - b_high) < 0.002
+
+
+def test_similarity_neighbours_agree_with_the_square_table():
+    """The nearest-groups table (written when groups outnumber the square table) lists, for
+    each group, the most similar others of the square table, in order."""
+    from collections import Counter
+
+    counts = {f"g{i}": Counter({f"t{j}": (i * j) % 5 + 1 for j in range(i % 4, 12, 1 + i % 3)}) for i in range(9)}
+    df = Counter(t for c in counts.values() for t in c)
+    square = plots.tfidf_similarity(counts, df, 9)
+    near = plots.similarity_neighbours(counts, df, 9, k=3, chunk=4)
+    for group in counts:
+        mine = near[near["outlet"] == group]
+        others = square.loc[group].drop(group)
+        expected = sorted(others.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        assert list(zip(mine["other"], mine["similarity"])) == expected
+        assert list(mine["rank"]) == [1, 2, 3]
+    largest = plots.tfidf_similarity(counts, df, 9, groups=["g3", "g1"])
+    assert list(largest.index) == ["g1", "g3"]
+    assert largest.loc["g1", "g3"] == square.loc["g1", "g3"]

@@ -211,3 +211,17 @@ def test_article_metadata_reads_the_shown_articles_only(tmp_path):
                           "published": ""}
     assert got['q"x\\y']["title"] == "标题丙"
     assert got["late"]["author"] == "记者" and got["late"]["published"] == "2025-01-02"
+
+
+def test_many_groups_get_sections_for_the_largest_only(seed_outputs):
+    """With more groups than max_groups the page gives sections to the largest and lists the
+    rest in the corpus table only (10,000 outlets once made a 128 MB page)."""
+    inputs = {folder: seed_outputs / folder for folder in report.STAGE.upstreams}
+    data = report.collect(inputs, {**report.STAGE.params, "max_groups": 2, "max_group_rows": 3})
+    assert len(data["outlets"]) == 4 and len(data["shown"]) == 2
+    assert set(data["sentiment_articles"]) <= set(data["shown"])
+    assert {o for o, _ in data["evidence"]} <= set(data["shown"])
+    page = report.render_report(data)
+    assert page.count('<section class="outlet"') == 2
+    assert "the other 2 are in the tables only" in page
+    assert "Showing the first 3 of 4" in page
