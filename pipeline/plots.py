@@ -586,6 +586,14 @@ def build_figures(inputs: Mapping[str, Path], params: Mapping, names: Sequence[s
 
 
 def _csv(df, *, index: bool = False) -> str:
+    """A table as CSV, its outlet names (the ``outlet`` column; with ``index``, the row and column
+    labels of the similarity table) written with records.csv_safe."""
+    df = df.copy()
+    if "outlet" in df.columns:
+        df["outlet"] = df["outlet"].map(records.csv_safe)
+    if index:
+        df.index = df.index.map(records.csv_safe).rename(df.index.name)
+        df.columns = df.columns.map(records.csv_safe).rename(df.columns.name)
     return df.to_csv(index=index, lineterminator="\n", float_format="%.6f")
 
 
@@ -661,8 +669,8 @@ def sentiment_ci_table(stage_dir: Path):
     """outlet, articles, sentences, mean, ci_low, ci_high, level: the intervals drawn in sentiment_by_outlet."""
     import pandas as pd
 
-    return pd.read_csv(Path(stage_dir) / "sentiment_by_outlet.csv", dtype={"outlet": str},
-                       keep_default_na=False, na_values=[])
+    return records.csv_texts(pd.read_csv(Path(stage_dir) / "sentiment_by_outlet.csv", dtype={"outlet": str},
+                                         keep_default_na=False, na_values=[]), ("outlet",))
 
 
 def outlet_similarity_table(stage_dir: Path):
@@ -670,7 +678,8 @@ def outlet_similarity_table(stage_dir: Path):
     import pandas as pd
 
     table = pd.read_csv(Path(stage_dir) / "outlet_similarity.csv", dtype={"outlet": str},
-                        keep_default_na=False, na_values=[]).set_index("outlet")
+                        keep_default_na=False, na_values=[])
+    table = records.csv_texts(table, ("outlet",)).set_index("outlet")
     table.columns = table.index  # the header row holds the same outlet names, read as strings
     return table
 

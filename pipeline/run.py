@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import records, stages
+from . import outdir, records, stages
 from .config import MANIFEST, MAX_FILE_BYTES
 from .stage import (ArticleStage, CorpusStage, StageError, die_with_parent, prepare_corpus_stage, run_article_stage,
                     run_corpus_stage)
@@ -30,6 +30,7 @@ def _stderr(message: str) -> None:
 def run_ingest(input_path: Path, out_root: Path, *, jobs: int = 1, max_bytes: int = MAX_FILE_BYTES,
                use_cache: bool = True, progress: bool | None = None, warn: Callable[[str], None] = _stderr,
                client=None) -> dict:
+    outdir.inside(out_root, input_path)
     module = stages.module("ingest")
     stage = dataclasses.replace(module.STAGE, params={**module.STAGE.params, "max_bytes": max_bytes})
     items, inputs = module.enumerate_inputs(Path(input_path), max_bytes=max_bytes, warn=warn)
@@ -53,14 +54,21 @@ def run_pipeline(input_path: Path, out_root: Path, *, jobs: int = 1, strict: boo
                  max_bytes: int = MAX_FILE_BYTES, use_cache: bool = True, progress: bool | None = None,
                  only: Sequence[str] | None = None, warn: Callable[[str], None] = _stderr,
                  log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
-                 dask: bool = False, scheduler: str | None = None) -> dict[str, dict]:
+                 dask: bool = False, scheduler: str | None = None, force: bool = False) -> dict[str, dict]:
     """Every available stage in order; returns each stage's manifest.
 
     Per-article stages run in ``jobs`` processes, or on a Dask cluster: a local one
     with ``dask=True``, or the scheduler at ``scheduler``. Raises NothingIngested when
     no input became an article, and, with ``strict``, when any input was skipped.
+    Raises StageError, before writing anything, for an output folder the pipeline must not
+    write (see :mod:`pipeline.outdir`; ``force``: write beside files it did not write) or
+    one that another run holds.
     """
-    with dask_client(dask=dask, scheduler=scheduler, workers=jobs) as client:
+    outdir.check(Path(out_root) if str(out_root) else Path(""), input_path=Path(input_path), force=force)
+    if not Path(input_path).exists():
+        raise FileNotFoundError(f"input {input_path} does not exist")
+    outdir.claim(out_root)
+    with outdir.locked(out_root), dask_client(dask=dask, scheduler=scheduler, workers=jobs) as client:
         return _run_all(input_path, out_root, jobs=jobs, strict=strict, max_bytes=max_bytes, use_cache=use_cache,
                         progress=progress, only=only, warn=warn, log=log, client=client)
 
@@ -93,6 +101,7 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     # finished over new input: unmark everything this run will redo, first.
     for path in [out_root / "run.json", out_root / "report.html", *(out_root / stages.module(n).STAGE.folder / MANIFEST for n in names)]:
         path.unlink(missing_ok=True)
+    run_record = outdir.run_record(input_path, max_bytes)  # the input as this run reads it, by content
     pending = list(names)
     prepared: dict[str, object] = {}
     forking = jobs > 1 and client is None and sys.platform.startswith("linux")
@@ -137,7 +146,9 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
             log(f"{name}: {summary(manifest)}")
             if strict and manifest.get("counts", {}).get("skipped"):
                 raise NothingIngested(f"--strict: {name} skipped {manifest['counts']['skipped']} input(s)")
-    records.write_json(out_root / "run.json", {"stages": {n: manifests[n]["folder"] for n in names}})
+    folders = [manifests[n]["folder"] for n in names]
+    records.write_json(out_root / "run.json", {"stages": {n: manifests[n]["folder"] for n in names}, **run_record,
+                                               "manifests": outdir.manifest_hashes(out_root, folders)})
     return {n: manifests[n] for n in names}
 
 
@@ -190,10 +201,16 @@ def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress
 
 
 def _child_main(work: Callable[[], object], parent: int) -> None:
-    """In a forked child: die with the parent, do the work, exit 0, or 1 with the traceback."""
+    """In a forked child: die with the parent, do the work, exit 0, or 1 with the reason (the
+    traceback only for an error of the pipeline's own; none for Ctrl-C, which the parent reports)."""
     try:
         die_with_parent(parent)
         work()
+    except KeyboardInterrupt:
+        os._exit(130)
+    except (OSError, StageError) as exc:
+        print(outdir.describe(exc, "this run's"), file=sys.stderr)
+        os._exit(1)
     except BaseException:
         import traceback
 

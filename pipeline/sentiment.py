@@ -337,6 +337,8 @@ def process_record(record: dict, resources: Resources) -> dict:
         sentences.append({"index": sentence["index"], "text": sentence["text"], "score": score,
                           "label": s.label, "mentions_target": hit, "matched": s.matched})
     n = len(sentences)
+    if not n:  # no score is not a score of 0: the article is left out with the reason
+        raise Skip("no sentences to score")
     share = (lambda lab: round(labels.count(lab) / n, 6)) if n else (lambda lab: None)
     out = {"id": record["id"], "source": record["source"], "outlet": record["outlet"], "title": record["title"],
            "score": _mean(scores), "pos_share": share("pos"), "neu_share": share("neu"),
@@ -431,7 +433,7 @@ def sentences_frame(stage_dir: Path):
     return pd.DataFrame(rows, columns=list(cols))
 
 
-from .stage import ArticleStage  # noqa: E402
+from .stage import ArticleStage, Skip  # noqa: E402
 
 STAGE = ArticleStage(
     name="sentiment",
