@@ -30,12 +30,15 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(PY) -c 'import site, sys; open(site.getsitepackages()[0] + "/zh_framing.pth", "w").write(sys.argv[1] + "\n")' "$(CURDIR)"
 	@touch $@
 
-## pipeline: run every stage on seeds/ into outputs/ (does nothing when outputs/ is up to date)
+## pipeline: run every stage on seeds/ into outputs/ (does nothing when outputs/ is up to date, by content)
 pipeline: $(INSTALLED)
-	@if [ -f $(OUTPUT)/run.json ] && [ -z "$$(find $(INPUT) pipeline requirements.lock -newer $(OUTPUT)/run.json -print -quit)" ]; then \
+	@# up to date: the hashes in run.json (input, code, requirements.lock, every stage's manifest) match, and
+	@# every output is there; file times are not trusted (cp -p, a restored backup)
+	@if why=$$($(RUN) -m pipeline.outdir --input "$(INPUT)" --output "$(OUTPUT)"); then \
 	  echo "$(OUTPUT)/ is up to date with $(INPUT)/ and the code"; \
 	else \
-	  $(RUN) -m pipeline run --input $(INPUT) --output $(OUTPUT) $(if $(JOBS),--jobs $(JOBS)); \
+	  echo "$$why: running the pipeline"; \
+	  $(RUN) -m pipeline run --input "$(INPUT)" --output "$(OUTPUT)" $(if $(JOBS),--jobs $(JOBS)); \
 	fi
 
 ## test: run the test suite (unit, snapshot, property and notebook tests)

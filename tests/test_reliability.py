@@ -975,12 +975,21 @@ def test_20_ctrl_c_is_one_line_and_a_rerun_finishes(corpus, tmp_path):
 
 def test_20_an_input_folder_1100_levels_deep(tmp_path):
     folder = tmp_path / "in"
-    deep = os.path.join(str(folder), *["d"] * 1100)
-    os.makedirs(deep)
+    deep = str(folder)
+    os.mkdir(deep)
+    for _ in range(1100):  # os.makedirs and shutil.rmtree recurse: one level at a time, both ways
+        deep = os.path.join(deep, "d")
+        os.mkdir(deep)
     with open(os.path.join(deep, "a.txt"), "w", encoding="utf-8") as fh:
         fh.write("深处的文章。")
-    manifest = run_ingest(folder, tmp_path / "out", progress=False, warn=quiet)
-    assert manifest["counts"]["done"] == 1
+    try:
+        manifest = run_ingest(folder, tmp_path / "out", progress=False, warn=quiet)
+        assert manifest["counts"]["done"] == 1
+    finally:
+        os.unlink(os.path.join(deep, "a.txt"))
+        while deep != str(folder):
+            os.rmdir(deep)
+            deep = os.path.dirname(deep)
 
 
 def test_21_bidi_overrides_are_isolated_and_long_words_break():
