@@ -68,9 +68,9 @@ def sniff_binary(data: bytes) -> str | None:
 
 
 def _utf8_with_stray_nuls(data: bytes) -> bool:
-    """Valid UTF-8 with a few NUL bytes (at most 8, or 1 %): a text file with a stray NUL, which
-    :func:`clean_text` drops, not a binary file."""
-    if data.count(0) > max(8, len(data) // 100):
+    """Valid UTF-8 with a stray NUL byte (one, or up to 1 % of the bytes): a text file, whose
+    NULs :func:`clean_text` drops, not a binary file."""
+    if data.count(0) > max(1, len(data) // 100):
         return False
     try:
         data.decode("utf-8")

@@ -64,9 +64,9 @@ def claim(out_root: Path) -> None:
     """Make the folder (after :func:`check`) and mark it as the pipeline's."""
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
-    if not (out_root / OWNED).is_file():
-        records.write_text(out_root / OWNED, "Written by the zh-framing pipeline: it replaces its own folders "
-                                             "(01_ingest/ … 09_report/, figures/), run.json and report.html here.\n")
+    if not (out_root / OWNED).is_file():  # written in place: a run killed here leaves a mark, or nothing
+        (out_root / OWNED).write_text("Written by the zh-framing pipeline: it replaces its own folders (01_ingest/ "
+                                      "… 09_report/, figures/), run.json and report.html here.\n", encoding="utf-8")
 
 
 @contextlib.contextmanager
@@ -74,18 +74,49 @@ def locked(out_root: Path) -> Iterator[None]:
     """Hold ``out_root`` for this run; another run on it is refused rather than left to collide."""
     import fcntl
 
+    import time
+
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
     with open(out_root / LOCK, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StageError(f"{out_root} is in use by another run of the pipeline: wait for it to finish, "
-                             "or choose another --output") from None
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                # The workers of a run that was killed hold the lock (forked, they share it) for
+                # the moment they take to die with it: wait for them, not for a live run.
+                if _holder_alive(fh) or time.monotonic() > deadline:
+                    raise StageError(f"{out_root} is in use by another run of the pipeline: wait for it to "
+                                     "finish, or choose another --output") from None
+                time.sleep(0.05)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _holder_alive(fh) -> bool:
+    """Whether the process that took the lock (its pid is in the file) is still running."""
+    fh.seek(0)
+    try:
+        pid = int(fh.read().strip() or 0)
+    except ValueError:
+        return True
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # ---------------------------------------------------------------- up to date, by content

@@ -617,9 +617,9 @@ def _start_folder(out_dir: Path) -> None:
             else:
                 child.unlink()
     out_dir.mkdir(parents=True, exist_ok=True)
-    if not (out_dir / OWNED).is_file():
-        records.write_text(out_dir / OWNED, "Written by the zh-framing pipeline, which empties this folder on "
-                                            "each run of its stage.\n")
+    if not (out_dir / OWNED).is_file():  # written in place: a run killed here leaves a mark, or nothing
+        (out_dir / OWNED).write_text("Written by the zh-framing pipeline, which empties this folder on each run "
+                                     "of its stage.\n", encoding="utf-8")
 
 
 def stale(out_root: Path, folder: str) -> str | None:
