@@ -202,25 +202,20 @@ def drop_huge_scripts(html: str) -> str:
     article text. One pass from left to right: linear in the page, however it is nested."""
     if len(html) <= HUGE_NODE:
         return html
-    lower = html.lower()
     out, pos = [], 0
-    while True:
-        starts = [i for i in (lower.find("<script", pos), lower.find("<style", pos)) if i >= 0]
-        if not starts:
+    while m := _RAW_TEXT_OPEN.search(html, pos):
+        open_end = html.find(">", m.end())
+        close = _RAW_TEXT_CLOSE[m.group(1).lower()].search(html, open_end) if open_end >= 0 else None
+        if close is None:
             break
-        start = min(starts)
-        tag = "</script" if lower.startswith("<script", start) else "</style"
-        open_end = lower.find(">", start)
-        close = lower.find(tag, open_end) if open_end >= 0 else -1
-        if close < 0:
-            break
-        if close - open_end > HUGE_NODE:
-            out.append(html[pos:open_end + 1])
-        else:
-            out.append(html[pos:close])
-        pos = close
+        out.append(html[pos:open_end + 1] if close.start() - open_end > HUGE_NODE else html[pos:close.start()])
+        pos = close.start()
     out.append(html[pos:])
     return "".join(out)
+
+
+_RAW_TEXT_OPEN = re.compile(r"<(script|style)\b", re.I)
+_RAW_TEXT_CLOSE = {"script": re.compile(r"</script", re.I), "style": re.compile(r"</style", re.I)}
 
 
 # ------------------------------------------------------------------ metadata
