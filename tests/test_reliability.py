@@ -757,9 +757,13 @@ def test_8_a_truncated_cache_file_is_moved_aside(tmp_path):
     (tmp_path / "s.sqlite").write_bytes(data[: len(data) // 3])
     messages = []
     cache = Cache(tmp_path / "s.sqlite", warn=messages.append)
-    assert cache.get_many([f"k{i}" for i in range(200)]) == {} or messages
-    cache.put_many([("new", ("skip", "y", "b", "b", []))])
+    assert cache.get_many([f"k{i}" for i in range(200)]) == {}
+    assert len(messages) == 1 and "is damaged" in messages[0]
+    new = ("skip", "y", "b", "b", [])
+    cache.put_many([("new", new)])
+    assert cache.get_many(["new"]) == {"new": new}
     cache.close()
+    assert len(list(tmp_path.glob("s.sqlite.damaged-*"))) == 1
 
 
 def test_9_a_csv_field_over_131072_characters_drops_no_row(tmp_path):
