@@ -34,7 +34,7 @@ $(INSTALLED): requirements.lock pyproject.toml
 pipeline: $(INSTALLED)
 	@# up to date: the hashes in run.json (input, code, requirements.lock, every stage's manifest) match, and
 	@# every output is there; file times are not trusted (cp -p, a restored backup)
-	@if why=$$($(RUN) -m pipeline.outdir --input "$(INPUT)" --output "$(OUTPUT)"); then \
+	@if why=$$($(RUN) -c 'import sys, pipeline.outdir as o; sys.exit(o.main())' --input "$(INPUT)" --output "$(OUTPUT)"); then \
 	  echo "$(OUTPUT)/ is up to date with $(INPUT)/ and the code"; \
 	else \
 	  echo "$$why: running the pipeline"; \

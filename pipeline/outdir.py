@@ -3,8 +3,8 @@
 The pipeline empties only folders it made (each holds a mark, :data:`stage.OWNED`); it writes
 into a folder only when the folder is new, empty or its own, or, with ``--force``, beside what
 is there. One run at a time holds a folder (an ``flock`` on ``.zh-framing.lock``). ``run.json``
-keeps hashes of the input, the code and each stage's manifest: ``python -m pipeline.outdir``
-(``make pipeline``) compares them with what is there now, by content, not by file times.
+keeps hashes of the input, the code and each stage's manifest: :func:`up_to_date` (``make pipeline``
+calls :func:`main`) compares them with what is there now, by content, not by file times.
 """
 from __future__ import annotations
 
@@ -216,7 +216,7 @@ def describe(exc: BaseException, out_root: Path | str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m pipeline.outdir --input PATH --output DIR``: exit 0 when DIR is up to date
+    """``main(["--input", PATH, "--output", DIR])`` (the Makefile's check): exit 0 when DIR is up to date
     with PATH and the code; else print why not and exit 1 (``make pipeline`` then runs)."""
     import argparse
 
