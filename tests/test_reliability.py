@@ -537,8 +537,9 @@ def test_1_a_non_empty_folder_the_pipeline_does_not_own_needs_force(tmp_path, ca
     assert code == 0, err and (out / "notes.txt").exists()
 
 
-def test_1_an_empty_output_path_is_rejected(tmp_path, capsys):
+def test_1_an_empty_output_path_is_rejected(tmp_path, capsys, monkeypatch):
     src = one_article_folder(tmp_path)
+    monkeypatch.chdir(tmp_path)  # where "" would write, if it were taken
     with pytest.raises(SystemExit) as exc:
         main_cli(capsys, "run", "--input", str(src), "--output", "", "--jobs", "1")
     assert exc.value.code == 2
