@@ -814,6 +814,8 @@ def test_12_a_stage_run_alone_makes_later_stages_stale(seed_outputs, tmp_path, c
     code, err = main_cli(capsys, "ingest", "--input", str(src), "--output", str(out), "--jobs", "1", "--force")
     assert code == 0, err
     assert "stale" in err and "02_strip" in err
+    from pipeline import outdir
+    assert outdir.up_to_date(src, out) is not None  # make pipeline runs again
     assert len(pipeline.load("ingest", out)) == 1
     with pytest.raises(pipeline.StaleOutput, match="02_strip"):
         pipeline.load("sentiment", out)
