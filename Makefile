@@ -13,6 +13,7 @@ RUN := PYTHONPATH=$(CURDIR) $(PY)
 INPUT ?= seeds
 OUTPUT ?= outputs
 JOBS ?=
+STORY ?=
 
 ## help: list the targets
 help:
@@ -32,13 +33,13 @@ $(INSTALLED): requirements.lock pyproject.toml
 
 ## pipeline: run every stage on seeds/ into outputs/ (does nothing when outputs/ is up to date, by content)
 pipeline: $(INSTALLED)
-	@# up to date: the hashes in run.json (input, code, requirements.lock, every stage's manifest) match, and
-	@# every output is there; file times are not trusted (cp -p, a restored backup)
-	@if why=$$($(RUN) -c 'import sys, pipeline.outdir as o; sys.exit(o.main())' --input "$(INPUT)" --output "$(OUTPUT)"); then \
+	@# up to date: the hashes in run.json (input, story, code, requirements.lock, every stage's manifest)
+	@# match, and every output is there; file times are not trusted (cp -p, a restored backup)
+	@if why=$$($(RUN) -c 'import sys, pipeline.outdir as o; sys.exit(o.main())' --input "$(INPUT)" --output "$(OUTPUT)" $(if $(STORY),--story "$(STORY)")); then \
 	  echo "$(OUTPUT)/ is up to date with $(INPUT)/ and the code"; \
 	else \
 	  echo "$$why: running the pipeline"; \
-	  $(RUN) -m pipeline run --input "$(INPUT)" --output "$(OUTPUT)" $(if $(JOBS),--jobs $(JOBS)); \
+	  $(RUN) -m pipeline run --input "$(INPUT)" --output "$(OUTPUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(STORY),--story "$(STORY)"); \
 	fi
 
 ## test: run the test suite (unit, snapshot, property and notebook tests)

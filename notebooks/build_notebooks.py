@@ -102,12 +102,13 @@ def framing_notebook():
         code('frames.sort_values("per_1k", ascending=False).groupby("outlet").head(2)[["outlet", "frame", "per_1k", "hits", "top_terms"]]'),
         code('matches = pipeline.load("frame_matches", OUT)\n'
              'sentences = pipeline.load("sentences", OUT)\n'
-             '# The sentences behind one number: the first personnel-frame hits, with the sentence they sit in.\n'
-             'personnel = matches[matches["frame"] == "personnel"].merge(\n'
+             '# The sentences behind one number: the hits of the most used frame, with the sentence they sit in.\n'
+             'top_frame = frames.groupby("frame")["hits"].sum().idxmax()\n'
+             'behind = matches[matches["frame"] == top_frame].merge(\n'
              '    sentences[["id", "index", "text"]], left_on=["id", "sentence"], right_on=["id", "index"])\n'
-             'personnel[["outlet", "term", "text"]].head(8)'),
-        code('from pipeline.framing import load_lexicon\n\n'
-             'labels = {f.id: f.label_en for f in load_lexicon().frames}\n'
+             'behind[["outlet", "term", "text"]].head(8)'),
+        code('from pipeline.framing import frame_labels\n\n'
+             'labels = frame_labels(Path(OUT) / "07_framing")  # the frames the run used (the story\'s)\n'
              'fig = plots.frames_heatmap(frames, labels=labels)\n'
              'display(Image(plots.render(fig, "png")))'),
         md("## 2. Sentiment per outlet, with a bootstrap interval of the mean\n\n"

@@ -51,12 +51,20 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--max-bytes", type=int, default=MAX_FILE_BYTES, help="skip files larger than this (default 20 MB)")
     run.add_argument("--dask", action="store_true", help="run per-article stages on a local Dask cluster (--jobs workers)")
     run.add_argument("--scheduler", metavar="ADDRESS", help="run per-article stages on the Dask cluster at ADDRESS")
+    run.add_argument("--story", type=Path, help="the story file (default: story.toml in the input folder, "
+                                                "else story-neutral defaults)")
     for name in stages.ORDER:
         one = sub.add_parser(name, help=f"run only the {name} stage (earlier stages must have run)")
         if name == "ingest":
             one.add_argument("--input", type=Path, default=SEEDS, help="as for run")
             one.add_argument("--max-bytes", type=int, default=MAX_FILE_BYTES)
+        one.add_argument("--story", type=Path, help="the story file (default: the one the output folder's run used)")
         _common(one)
+    init = sub.add_parser("init", help="write a commented story.toml template into a folder")
+    init.add_argument("folder", type=Path, help="where to write story.toml (never over an existing one)")
+    check = sub.add_parser("check", help="validate a story file and print what it resolves to; runs nothing")
+    check.add_argument("--story", type=Path, help="the story file (default: story.toml in --input)")
+    check.add_argument("--input", type=Path, help="the input folder or corpus file (checks group_by against it)")
     score = sub.add_parser("sentiment-score", help="score lines of text: prints score<TAB>label per line",
                            add_help=False)
     score.add_argument("args", nargs=argparse.REMAINDER)
@@ -70,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return main_sentiment_score(argv[1:])
     args = parser().parse_args(argv)
+    from . import story as stories
+
+    if args.command in ("init", "check"):
+        return _story_command(args)
     from .run import NothingIngested, run_pipeline
 
     use_cache = not args.no_cache
@@ -77,9 +89,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             run_pipeline(args.input, args.output, jobs=args.jobs, strict=args.strict, max_bytes=args.max_bytes,
                          use_cache=use_cache, progress=args.progress, dask=args.dask, scheduler=args.scheduler,
-                         force=args.force)
+                         story=args.story, force=args.force)
         else:
             _one_stage(args, use_cache)
+    except stories.StoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except (NothingIngested, StageError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -104,23 +119,52 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _story_command(args) -> int:
+    from . import story as stories
+
+    try:
+        if args.command == "init":
+            path = stories.write_template(args.folder)
+            print(f"wrote {path}: edit it, then `python -m pipeline check --story {path}`")
+            return 0
+        if args.story is None and args.input is None:
+            raise stories.StoryError("check needs --story PATH or --input DIR (with a story.toml in it)")
+        path = stories.find(args.input, args.story)
+        if path is None:
+            raise stories.StoryError(f"no story.toml in {args.input}: give --story PATH")
+        story = stories.load(path)
+        if args.input is not None:
+            stories.check_group_by(story, args.input)
+        print(stories.describe(story))
+        print("ok: the story file is valid" + ("" if args.input else " (give --input to check group_by too)"))
+        return 0
+    except stories.StoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
 def _one_stage(args: argparse.Namespace, use_cache: bool) -> None:
     """One stage alone: the later stages built on its old output are then stale, and said to be."""
     from . import outdir
+    from . import story as stories
     from .run import run_ingest, run_stage, summary
     from .stage import stale
 
     outdir.check(args.output, input_path=getattr(args, "input", None), force=args.force)
     if args.command == "ingest" and not args.input.exists():
         raise FileNotFoundError(f"input {args.input} does not exist")
+    if args.command == "ingest":
+        story = stories.resolve(args.input, args.story)
+    else:
+        story = stories.load(args.story) if args.story else None
     outdir.claim(args.output)
     with outdir.locked(args.output):
         if args.command == "ingest":
             manifest = run_ingest(args.input, args.output, jobs=args.jobs, max_bytes=args.max_bytes,
-                                  use_cache=use_cache, progress=args.progress)
+                                  use_cache=use_cache, progress=args.progress, story=story)
         else:
             manifest = run_stage(args.command, args.output, jobs=args.jobs, use_cache=use_cache,
-                                 progress=args.progress)
+                                 progress=args.progress, story=story)
         (args.output / "run.json").unlink(missing_ok=True)  # it no longer describes the folder
     print(summary(manifest), file=sys.stderr)
     later = stages.ORDER[stages.ORDER.index(args.command) + 1:]

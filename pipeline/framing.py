@@ -29,14 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from . import memo, records
+from . import grouping, memo, records
 from .config import ARTICLES, RESOURCES
 # Articles whose outlet ingest could not tell form one group, honestly labelled; the label and the
-# grouping are the keywords stage's, so that frames and distinctive terms join on outlet.
+# grouping are pipeline.grouping's, so that frames and distinctive terms join on the same groups.
 from .keywords import UNKNOWN_OUTLET, by_count, outlet_group  # noqa: F401 - UNKNOWN_OUTLET re-exported for the report
 from .stage import ArticleStage, map_ranges, read_range
 
-FRAMES_PATH = RESOURCES / "frames.yaml"
+# The story-neutral default: the generic news frames (a story file names its own).
+FRAMES_PATH = RESOURCES / "frames" / "generic.yaml"
 UPSTREAM = "04_segment"
 BY_ARTICLE = "frames_by_article.csv"
 BY_OUTLET = "frames_by_outlet.csv"
@@ -288,8 +289,7 @@ class _OutletTotals:
             for fid, counts in frames.items():
                 mine[fid].update(counts)
 
-    def add(self, framed: Mapping) -> None:
-        outlet = outlet_group(framed["outlet"])
+    def add(self, framed: Mapping, outlet: str) -> None:
         self.articles[outlet] += 1
         self.content_tokens[outlet] += framed["content_tokens"]
         frames = self._frames(outlet)
@@ -331,15 +331,15 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping]) -> i
 
 def _reduce_range(path: Path, start: int, end: int, shared: tuple) -> tuple[int, _OutletTotals, str]:
     """One range of per-article records: (articles, their outlet totals, their by-article CSV lines)."""
-    frame_ids, top = shared
+    frame_ids, top, groups = shared
     totals = _OutletTotals(frame_ids)
     n_articles = 0
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     for result in read_range(path, start, end):
-        totals.add(result)
+        outlet = groups(result)
+        totals.add(result, outlet)
         n_articles += 1
-        outlet = outlet_group(result["outlet"])
         # ARTICLE_COLUMNS; frame["terms"] is already ranked_terms order, so its first
         # ``top`` are format_terms(..., limit=top)
         id_, outlet = records.csv_safe(result["id"]), records.csv_safe(outlet)
@@ -353,14 +353,15 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     """The reduce: per-outlet sums and the CSV tables, from the per-article records alone, in
     one pass over ranges of them (in ``jobs`` processes for a large file; merged in file order,
     so the tables are the same bytes whatever ``jobs``)."""
-    lexicon = load_lexicon(FRAMES_PATH)
+    lexicon = load_lexicon(frames_path(params))
     top = int(params["top_terms"])
+    groups = grouping.load(Path(out_dir).parent, params.get("_group_by", "outlet"))
     totals = _OutletTotals(lexicon.frame_ids)
     n_articles = 0
     with records.atomic_open(out_dir / BY_ARTICLE) as by_article:
         csv.writer(by_article, lineterminator="\n").writerow(ARTICLE_COLUMNS)
         for n, range_totals, text in map_ranges(_reduce_range, out_dir / ARTICLES, jobs=jobs,
-                                                 shared=(lexicon.frame_ids, top), fine=True):
+                                                 shared=(lexicon.frame_ids, top, groups), fine=True):
             n_articles += n
             totals.merge(range_totals)
             by_article.write(text)
@@ -371,17 +372,51 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
         {"id": f.id, "label": f.label, "label_en": f.label_en, "description": f.description, "terms": list(f.terms)}
         for f in lexicon.frames
     ])
+    extra: dict = {}
+    if params.get("_discover"):
+        from . import discover
+
+        extra["discovery"] = discover.write_suggested(Path(out_dir).parent, out_dir, groups,
+                                                      topics=int(params.get("_topics") or 0))
     return {"totals": {"articles": n_articles, "outlets": len(totals.articles), "frames": len(lexicon.frames),
-                       "hits": sum(sum(c.values()) for per in totals.terms.values() for c in per.values())}}
+                       "hits": sum(sum(c.values()) for per in totals.terms.values() for c in per.values())},
+            "group_by": groups.group_by, "frames_file": frames_path(params).name,
+            "fit": fit_warnings(totals, lexicon), **extra}
+
+
+def fit_warnings(totals: "_OutletTotals", lexicon: Lexicon) -> list[str]:
+    """What says the frames do not fit the corpus: under 1 % of content tokens matched,
+    or one frame taking most of the hits."""
+    out = []
+    tokens = sum(totals.content_tokens.values())
+    per_frame = Counter()
+    for frames in totals.terms.values():
+        for fid, counts in frames.items():
+            per_frame[fid] += sum(counts.values())
+    hits = sum(per_frame.values())
+    if tokens and hits / tokens < 0.01:
+        out.append(f"the frames match {hits:,} of {tokens:,} content tokens ({hits / tokens:.2%}, under 1 %): "
+                   "they may not fit this story (see 07_framing/suggested_frames.yaml, or write a frames file)")
+    if hits >= 20 and len(lexicon.frames) > 1:
+        fid, top = per_frame.most_common(1)[0]
+        if top / hits > 0.5:
+            out.append(f"one frame, {fid!r}, takes {top / hits:.0%} of all frame hits: "
+                       "its terms may be too general for this story")
+    return out
+
+
+def frames_path(params: Mapping) -> Path:
+    """The frames file a run uses: the story's (``_frames``), else the generic codebook."""
+    return Path(params["_frames"]) if params.get("_frames") else FRAMES_PATH
 
 
 def _load(params: Mapping) -> Lexicon:
-    return load_lexicon(FRAMES_PATH)
+    return load_lexicon(frames_path(params))
 
 
 def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dict:
     """Map and reduce in this process, without the runner (its cache, workers and manifest)."""
-    lexicon = load_lexicon(FRAMES_PATH)
+    lexicon = load_lexicon(frames_path(params))
     records.write_jsonl(Path(out_dir) / ARTICLES, (frame_article(r, lexicon) for r in
                                                    records.read_jsonl(Path(inputs[UPSTREAM]) / ARTICLES)))
     return finish(Path(out_dir), params)
@@ -415,18 +450,32 @@ def frame_terms_table(stage_dir: Path):
 
 
 def frame_matches_table(stage_dir: Path):
-    """id, outlet, frame, term, sentence, start, end: one row per match and frame."""
+    """id, outlet, frame, term, sentence, start, end: one row per match and frame (``outlet``
+    holds the group: the outlet, or the story's ``group_by`` value)."""
     import pandas as pd
 
+    groups = grouping.load(Path(stage_dir).parent, _group_by(stage_dir))
     rows = []
     for record in records.read_jsonl(Path(stage_dir) / ARTICLES):
-        outlet = outlet_group(record["outlet"])
+        outlet = groups(record)
         for m in record["matches"]:
             for fid in m["frames"]:
                 rows.append({"id": record["id"], "outlet": outlet, "frame": fid, "term": m["term"],
                              "sentence": m["sentence"], "start": m["start"], "end": m["end"]})
     columns = ["id", "outlet", "frame", "term", "sentence", "start", "end"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def topics_table(stage_dir: Path):
+    """group, topic, share, articles, top_terms: discovered topics per group (empty without discovery)."""
+    from .discover import topics_table as table
+
+    return table(stage_dir)
+
+
+def _group_by(stage_dir: Path) -> str:
+    manifest = Path(stage_dir) / "manifest.json"
+    return records.read_json(manifest).get("group_by", "outlet") if manifest.exists() else "outlet"
 
 
 def frame_labels(stage_dir: Path) -> dict[str, str]:
@@ -449,4 +498,5 @@ TABLES = {
     "frames_by_article": frames_by_article_table,
     "frame_terms": frame_terms_table,
     "frame_matches": frame_matches_table,
+    "topics": topics_table,
 }

@@ -384,11 +384,13 @@ class _Ids:
 
 
 def enumerate_inputs(path: Path, *, max_bytes: int = MAX_FILE_BYTES,
-                     warn=lambda msg: None) -> tuple[Iterator[dict | Skipped], dict]:
+                     warn=lambda msg: None, exclude: Iterable[str] = ()) -> tuple[Iterator[dict | Skipped], dict]:
     """The work items for ``path`` and a description of the inputs for the manifest.
 
-    The description's lists fill as the iterator is consumed.
+    ``exclude``: files of the folder that are not articles (the story file and the files it
+    names), as paths relative to it. The description's lists fill as the iterator is consumed.
     """
+    exclude = {METADATA_FILE, *exclude}
     path = Path(path)
     inputs: dict = {"path": path.name, "files": []}
     if not path.exists():
@@ -404,6 +406,7 @@ def enumerate_inputs(path: Path, *, max_bytes: int = MAX_FILE_BYTES,
     for message in sidecar_warnings:
         warn(message)
     files, odd = walk_inputs(path)
+    files = [p for p in files if p.relative_to(path).as_posix() not in exclude]
     return itertools.chain(_odd_items(odd), _file_items(path, files, sidecar, ids, inputs, max_bytes)), inputs
 
 
@@ -658,6 +661,50 @@ def _decode_row(data: bytes) -> tuple[str | None, str]:
     return None, ""
 
 
+_KNOWN_KEYS = frozenset(k for keys in ROW_KEYS.values() for k in keys)
+MAX_EXTRA = 32          # corpus columns kept per row beyond the known ones (for group_by)
+MAX_EXTRA_CHARS = 200   # characters kept of each
+
+
+def extra_fields(row: Mapping) -> dict[str, str]:
+    """A corpus row's other columns (category, section, platform ...), short scalar values
+    only: what a story can group by."""
+    out = {}
+    for key, value in row.items():
+        if len(out) >= MAX_EXTRA:
+            break
+        if not isinstance(key, str) or key in _KNOWN_KEYS or isinstance(value, (dict, list)) or value in (None, ""):
+            continue
+        text = clean_field(value)
+        if text:
+            out[key] = text[:MAX_EXTRA_CHARS]
+    return out
+
+
+def corpus_columns(path: Path) -> set[str] | None:
+    """The columns of a corpus file (its CSV header, or the keys of its first JSON rows);
+    None when they cannot be read."""
+    try:
+        with _open_binary(path) as raw:  # read as ingest reads it: no line over the cap held
+            if path.name.lower().endswith(".csv"):
+                csv.field_size_limit(max(MAX_FILE_BYTES, 131072))
+                return set(next(csv.reader(_csv_lines(raw, MAX_FILE_BYTES)), []))
+            keys: set[str] = set()
+            for n, data in enumerate(_bounded_lines(raw, MAX_FILE_BYTES)):
+                if n >= 50:
+                    break
+                line = _decode_row(data)[0] if data is not None else None
+                try:
+                    row = records.loads(line) if line is not None else None
+                except (ValueError, RecursionError):
+                    continue
+                if isinstance(row, dict):
+                    keys.update(k for k in row if isinstance(k, str))
+            return keys
+    except (OSError, EOFError, gzip.BadGzipFile, csv.Error, UnicodeError, _RowTooLong):
+        return None
+
+
 def _first(row: Mapping, field: str) -> str:
     for key in ROW_KEYS[field]:
         value = row.get(key)
@@ -717,8 +764,12 @@ def ingest_row(item: Mapping) -> dict:
     corpus_meta = {f: _first(row, f) for f in FIELDS}
     byline = detect_byline(text, title=corpus_meta.get("title") or html_meta.get("title") or "")
     layers = [("corpus", corpus_meta), ("html", html_meta), ("byline", byline)]
-    return build_record(item, text=text, encoding=item.get("encoding", "utf-8"), fmt=fmt, layers=layers,
-                        platform=byline.get("platform", ""))
+    record = build_record(item, text=text, encoding=item.get("encoding", "utf-8"), fmt=fmt, layers=layers,
+                          platform=byline.get("platform", ""))
+    extra = extra_fields(row)
+    if extra:
+        record["extra"] = extra
+    return record
 
 
 def process_record(item: dict, resources: None = None) -> dict:

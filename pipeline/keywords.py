@@ -32,13 +32,13 @@ from itertools import chain, repeat
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from . import records
+from . import grouping, records
 from .config import ARTICLES, RESOURCES
+from .grouping import UNKNOWN_OUTLET
 from .segment import content_words
 from .stage import ArticleStage, map_ranges, read_range
 
 BACKGROUND_PATH = RESOURCES / "background_df.tsv.gz"
-UNKNOWN_OUTLET = "unknown (no outlet named)"
 IDF_MODES = ("corpus", "background")
 
 DEFAULT_PARAMS = {
@@ -53,8 +53,8 @@ DEFAULT_PARAMS = {
 
 
 def outlet_group(outlet: str | None) -> str:
-    outlet = (outlet or "").strip()
-    return outlet if outlet else UNKNOWN_OUTLET
+    """The group of an outlet name (see :mod:`pipeline.grouping`)."""
+    return grouping.label(outlet)
 
 
 def content_tokens(record: Mapping) -> list[str]:
@@ -187,15 +187,16 @@ def corpus_idf(df: Mapping[str, int], n_docs: int) -> dict[str, float]:
     return {t: math.log((1 + n_docs) / (1 + n)) + 1.0 for t, n in df.items()}
 
 
-def _count_range(path: Path, start: int, end: int, shared: None) -> tuple[int, Counter, dict[str, Counter]]:
-    """Pass 1 over one range of per-article counts: (articles, document frequencies, counts per outlet)."""
+def _count_range(path: Path, start: int, end: int,
+                 groups: grouping.Groups) -> tuple[int, Counter, dict[str, Counter]]:
+    """Pass 1 over one range of per-article counts: (articles, document frequencies, counts per group)."""
     by_outlet: dict[str, Counter] = {}
     df: Counter = Counter()
     n_docs = 0
     for record in read_range(path, start, end):
         terms = record["terms"]
         # Counter.update(mapping) loops in Python; counting each term count times runs in C
-        by_outlet.setdefault(outlet_group(record.get("outlet")), Counter()).update(
+        by_outlet.setdefault(groups(record), Counter()).update(
             chain.from_iterable(map(repeat, terms, terms.values())))
         df.update(terms.keys())
         n_docs += 1
@@ -204,11 +205,11 @@ def _count_range(path: Path, start: int, end: int, shared: None) -> tuple[int, C
 
 def _score_range(path: Path, start: int, end: int, shared: tuple) -> tuple[int, str]:
     """Pass 2 over one range: (keyword rows, their CSV lines) for its articles, in order."""
-    idf, k, sublinear_tf = shared
+    idf, k, sublinear_tf, groups = shared
     rows = []
     for record in read_range(path, start, end):
         top = article_keywords(record["terms"], idf, k, sublinear_tf=sublinear_tf)
-        id_, src, group = record["id"], record["source"], outlet_group(record.get("outlet"))
+        id_, src, group = record["id"], record["source"], groups(record)
         id_, src, group = records.csv_safe(id_), records.csv_safe(src), records.csv_safe(group)
         rows.extend([id_, src, group, records.csv_safe(term), f"{score:.6f}", rank]
                     for rank, (term, score) in enumerate(top, 1))
@@ -229,11 +230,12 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     if p["idf"] not in IDF_MODES:
         raise ValueError(f"idf must be one of {IDF_MODES}, not {p['idf']!r}")
     source = Path(out_dir) / ARTICLES
+    groups = grouping.load(Path(out_dir).parent, p.get("_group_by", "outlet"))
 
     by_outlet: dict[str, Counter] = {}
     df: Counter = Counter()
     n_docs = 0
-    for n, range_df, range_by_outlet in map_ranges(_count_range, source, jobs=jobs):
+    for n, range_df, range_by_outlet in map_ranges(_count_range, source, jobs=jobs, shared=groups):
         n_docs += n
         df.update(range_df)
         for group, counts in range_by_outlet.items():
@@ -248,7 +250,7 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     n_rows = 0
     with records.atomic_open(out_dir / "keywords.csv") as fh:
         fh.write("id,source,outlet,term,score,rank\n")
-        for n, text in map_ranges(_score_range, source, jobs=jobs, shared=(idf, p["k"], p["sublinear_tf"]),
+        for n, text in map_ranges(_score_range, source, jobs=jobs, shared=(idf, p["k"], p["sublinear_tf"], groups),
                                   fine=True):
             n_rows += n
             fh.write(text)
@@ -273,7 +275,8 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
                    "outlets": len(by_outlet), "distinctive_rows": len(drows)},
         "outlets": {g: sum(c.values()) for g, c in sorted(by_outlet.items())},
         "background": {"n_docs": n_bg, "file": BACKGROUND_PATH.name} if p["idf"] == "background" else None,
-        "notes": [] if len(by_outlet) >= 2 else ["distinctive.csv is empty: fewer than two outlet groups"],
+        "group_by": groups.group_by,
+        "notes": [] if len(by_outlet) >= 2 else ["distinctive.csv is empty: fewer than two groups"],
     }
 
 

@@ -22,7 +22,7 @@ from .stage import OWNED, StageError
 
 LOCK = ".zh-framing.lock"
 RUN = "run.json"
-TOP_FILES = (RUN, "report.html")  # what the pipeline writes at the top of the output folder
+TOP_FILES = (RUN, "report.html", "story.json")  # what the pipeline writes at the top of the output folder
 
 
 def check(out_root: Path, *, input_path: Path | None = None, force: bool = False) -> None:
@@ -165,8 +165,10 @@ def manifest_hashes(out_root: Path, folders: list[str]) -> dict[str, str]:
     return {folder: records.sha256_file(Path(out_root) / folder / MANIFEST) for folder in folders}
 
 
-def up_to_date(input_path: Path, out_root: Path, *, max_bytes: int | None = None) -> str | None:
-    """None when ``out_root`` holds a finished run on exactly this input with this code, else why not."""
+def up_to_date(input_path: Path, out_root: Path, *, max_bytes: int | None = None,
+               story: Path | None = None) -> str | None:
+    """None when ``out_root`` holds a finished run on exactly this input, story and code, else why not."""
+    from . import story as stories
     from .config import MAX_FILE_BYTES
 
     out_root = Path(out_root)
@@ -182,6 +184,12 @@ def up_to_date(input_path: Path, out_root: Path, *, max_bytes: int | None = None
             "max_bytes": MAX_FILE_BYTES if max_bytes is None else max_bytes}
     if run.get("input") != want:
         return f"the input {input_path} changed"
+    try:
+        resolved = stories.resolve(Path(input_path), story).resolved()
+    except Exception as exc:  # the run will say what is wrong with the story file
+        return f"the story file cannot be used ({exc})"
+    if run.get("story") != resolved:
+        return "the story file, or a file it names, changed"
     for folder, digest in run["manifests"].items():
         manifest = out_root / folder / MANIFEST
         if not manifest.is_file() or records.sha256_file(manifest) != digest:
@@ -223,8 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m pipeline.outdir")
     ap.add_argument("--input", type=Path, required=True)
     ap.add_argument("--output", type=Path, required=True)
+    ap.add_argument("--story", type=Path)
     args = ap.parse_args(argv)
-    reason = up_to_date(args.input, args.output)
+    reason = up_to_date(args.input, args.output, story=args.story)
     if reason:
         print(reason)
         return 1

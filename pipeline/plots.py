@@ -485,7 +485,7 @@ def _colors(n: int) -> list:
 # ---------------------------------------------------------------- reading the upstream stages
 
 
-def sentence_scores(sentiment_dir: Path):
+def sentence_scores(sentiment_dir: Path, group_by: str = "outlet"):
     """id, outlet, index, score per sentence, streamed from 06_sentiment (outlets grouped as in keywords).
 
     Built column by column in typed arrays, with ``id`` and ``outlet`` categorical (their
@@ -498,8 +498,9 @@ def sentence_scores(sentiment_dir: Path):
     import numpy as np
     import pandas as pd
 
-    from .keywords import outlet_group
+    from . import grouping
 
+    groups = grouping.load(Path(sentiment_dir).parent, group_by)
     ids: list[str] = []       # per article
     outlets: list[str] = []   # per article
     lengths = array("q")      # sentences per article
@@ -507,7 +508,7 @@ def sentence_scores(sentiment_dir: Path):
     for record in records.read_jsonl(Path(sentiment_dir) / ARTICLES):
         sentences = record.get("sentences", ())
         ids.append(str(record["id"]))
-        outlets.append(outlet_group(record.get("outlet")))
+        outlets.append(groups(record))
         lengths.append(len(sentences))
         index.extend(int(s["index"]) for s in sentences)
         score.extend(float(s["score"]) for s in sentences)
@@ -545,7 +546,7 @@ class _Tables:
 
     @functools.cached_property
     def sentences(self):
-        return sentence_scores(self.inputs[SENTIMENT])
+        return sentence_scores(self.inputs[SENTIMENT], self.p.get("_group_by", "outlet"))
 
     @functools.cached_property
     def summary(self):

@@ -41,6 +41,7 @@ DEFAULT_PARAMS = {
     "articles_per_outlet": 60,  # articles listed, with their sentence scores, per outlet
     "removed_listed": 300,     # stripped lines listed
     "repairs_listed": 300,     # normalisation repairs listed
+    "seed": 20240930,          # bootstrap of the target-sentiment intervals: fixed, so the page repeats exactly
 }
 
 FIGURE_CAPTIONS = (
@@ -65,6 +66,7 @@ table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ddd;p
 vertical-align:top;text-align:left}th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:1.5rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9rem;color:#555}mark{background:#ffe58a}.note{color:#666;font-size:.9rem}
+.warnings{border:1px solid #d9a400;background:#fff8e1;padding:.3rem 1rem;margin:1rem 0}
 .outlet{border:1px solid #ddd;border-radius:4px;padding:.5rem 1rem;margin:1rem 0}
 ol.sents li,ul.sents li{margin:.2rem 0}.pos{color:#176a17}.neg{color:#a11}
 """
@@ -219,10 +221,14 @@ def article_metadata(path: Path, ids: set[str]) -> dict[str, dict]:
 def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
     """What the page shows from the article stages (every upstream but the figures): the
     stage's ``prepare``, which the runner may call while the figures are still drawn."""
-    from . import framing, keywords
+    from . import framing, grouping, keywords
 
     p = {**DEFAULT_PARAMS, **params}
-    group = keywords.outlet_group
+    groups = grouping.load(Path(inputs[INGEST]).parent, p.get("_group_by", "outlet"))
+
+    def group(id_: str, outlet: str | None) -> str:
+        """The group of an article: by outlet its (normalised) outlet, else the group_by value."""
+        return groups({"id": id_, "outlet": outlet})
 
     # Frames: the outlet table and, per outlet and frame, the first matches as evidence.
     frames = framing.frames_table(inputs[FRAMING])
@@ -230,7 +236,7 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
     evidence: dict[tuple[str, str], list[dict]] = defaultdict(list)
     wanted: set[tuple[str, int]] = set()
     for r in records.read_jsonl(inputs[FRAMING] / ARTICLES):
-        outlet = group(r.get("outlet"))
+        outlet = group(r["id"], r.get("outlet"))
         for m in r.get("matches", ()):
             for fid in m["frames"]:
                 bucket = evidence[(outlet, fid)]
@@ -270,7 +276,7 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
     per_outlet: Counter = Counter()
     n_articles = 0
     for r in records.read_jsonl(inputs[INGEST] / ARTICLES):
-        per_outlet[group(canonical.get(r["id"], r.get("outlet")))] += 1
+        per_outlet[group(r["id"], canonical.get(r["id"], r.get("outlet")))] += 1
         n_articles += 1
     outlets = [o for o, _ in sorted(per_outlet.items(), key=lambda kv: (-kv[1], kv[0]))]
 
@@ -290,7 +296,7 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
         n_shares += 1
         for item in r.get("removed", ()):
             removed_by_reason[item.get("reason", "?")] += 1
-            removed_by_outlet[group(canonical.get(r["id"], r.get("outlet")))] += 1
+            removed_by_outlet[group(r["id"], canonical.get(r["id"], r.get("outlet")))] += 1
             if len(removed_listed) < p["removed_listed"]:
                 removed_listed.append({"id": r["id"], **item})
     n_removed = sum(removed_by_reason.values())
@@ -302,8 +308,12 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
     sentiment_articles: dict[str, list[dict]] = defaultdict(list)
     sentences_of: dict[str, list[dict]] = {}
     n_sentences: Counter = Counter()
+    target_scores: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
     for r in records.read_jsonl(inputs[SENTIMENT] / ARTICLES):
-        outlet = group(r.get("outlet"))
+        outlet = group(r["id"], r.get("outlet"))
+        if r.get("target_n_sentences"):
+            negative = sum(1 for s in r.get("sentences", ()) if s.get("mentions_target") and s.get("label") == "neg")
+            target_scores[outlet].append((float(r["target_score"]), int(r["target_n_sentences"]), negative))
         n_sentences[outlet] += len(r.get("sentences", ()))
         listed = sentiment_articles[outlet]
         if len(listed) < p["articles_per_outlet"]:
@@ -334,7 +344,7 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
         if not any(t in line for t in wanted_terms):
             continue
         r = records.loads(line)
-        outlet = group(r.get("outlet"))
+        outlet = group(r["id"], r.get("outlet"))
         terms = {t["term"] for t in top_terms.get(outlet, ())}
         if not terms:
             continue
@@ -364,7 +374,15 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
     shown.update(item["id"] for item in (*removed_listed, *repairs_listed))
     articles = article_metadata(inputs[INGEST] / ARTICLES, shown)
 
+    from . import fit
+
+    out_root = Path(inputs[INGEST]).parent
+    targets = list(p.get("_targets") or [])
+    story = {"title": p.get("_title") or "", "group_by": p.get("_group_by", "outlet"), "targets": targets,
+             "warnings": fit.check(out_root, group_by=p.get("_group_by", "outlet"), targets=targets)}
     return {
+        "story": story, "target_by_group": _target_by_group(target_scores, seed=p["seed"]),
+        "topics": _topics(inputs[FRAMING]),
         "params": p, "articles": articles, "n_articles": n_articles, "outlets": outlets, "per_outlet": per_outlet,
         "anchors": anchors, "stages": stages, "n_removed": n_removed, "removed_by_reason": removed_by_reason,
         "removed_by_outlet": removed_by_outlet, "removed_listed": removed_listed,
@@ -375,6 +393,38 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
         "listed_total": listed_total, "frames": frames, "frame_info": frame_info, "evidence": evidence,
         "sentence_text": sentence_text, "top_terms": top_terms, "term_examples": term_examples,
     }
+
+
+def _target_by_group(scores: Mapping[str, list[tuple[float, int, int]]], *, seed: int,
+                     n_boot: int = 2000, level: float = 0.95) -> list[dict]:
+    """Per group: the mean of its articles' target scores, with a bootstrap interval that
+    resamples articles (not sentences); the share of target mentions labelled negative."""
+    import numpy as np
+
+    rows = []
+    for group in sorted(scores):
+        values = np.array([v for v, _, _ in scores[group]], dtype=float)
+        mentions = sum(n for _, n, _ in scores[group])
+        negative = sum(k for _, _, k in scores[group])
+        low = high = None
+        if len(values) >= 3:
+            rng = np.random.default_rng(seed)
+            means = values[rng.integers(0, len(values), size=(n_boot, len(values)))].mean(axis=1)
+            low, high = (float(x) for x in np.quantile(means, [(1 - level) / 2, (1 + level) / 2]))
+        rows.append({"group": group, "articles": len(values), "mentions": mentions, "mean": float(values.mean()),
+                     "low": low, "high": high, "neg_share": negative / mentions if mentions else 0.0})
+    return rows
+
+
+def _topics(framing_dir: Path) -> list[dict]:
+    """The discovered topics per group (07_framing/topics_by_group.csv), when discovery ran."""
+    import csv
+
+    path = Path(framing_dir) / "topics_by_group.csv"
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
 # ---------------------------------------------------------------- rendering (pure: collected data -> HTML)
@@ -409,14 +459,15 @@ def _score_class(score: float | None) -> str:
 
 def _corpus_section(d: dict) -> str:
     anchors = d["anchors"]
+    by = (d.get("story") or {}).get("group_by", "outlet")
     rows = []
     for o in d["outlets"]:
         rows.append([link(f"#{anchors.outlet(o)}", o), link(f"#{anchors.outlet(o)}-articles", d["per_outlet"][o]),
                      esc(d["n_sentences"][o]), esc(d["removed_by_outlet"][o])])
     parts = ["<h2 id=\"corpus\">The corpus</h2>",
-             f"<p>{esc(d['n_articles'])} articles from {esc(len(d['outlets']))} outlet groups. Articles whose "
-             "outlet could not be told form their own group, named as such.</p>",
-             _table(["outlet", "articles", "sentences scored", "lines stripped"], rows, numeric=(1, 2, 3))]
+             f"<p>{esc(d['n_articles'])} articles from {esc(len(d['outlets']))} {esc(by)} groups. Articles whose "
+             f"{esc(by)} could not be told form their own group, named as such.</p>",
+             _table([by, "articles", "sentences scored", "lines stripped"], rows, numeric=(1, 2, 3))]
 
     stage_rows = []
     for folder, info in d["stages"].items():
@@ -590,15 +641,80 @@ def _stripped_appendix(d: dict) -> str:
     return "\n".join(parts)
 
 
+def _story_section(d: dict) -> str:
+    story = d.get("story") or {}
+    parts = []
+    grouped = story.get("group_by", "outlet")
+    line = f"Articles are compared by <b>{esc(grouped)}</b>"
+    if story.get("targets"):
+        line += "; sentiment toward " + ", ".join(f"<b>{esc(t['name'])}</b>" for t in story["targets"])
+    parts.append(f"<p>{line}.</p>")
+    if story.get("warnings"):
+        items = "".join(f"<li>{esc(w)}</li>" for w in story["warnings"])
+        parts.append(f'<div class="warnings" id="warnings"><p><b>Settings that may not fit this corpus</b></p>'
+                     f"<ul>{items}</ul></div>")
+    return "\n".join(parts)
+
+
+def _target_section(d: dict) -> str:
+    rows = d.get("target_by_group") or []
+    story = d.get("story") or {}
+    if not story.get("targets"):
+        return ""
+    names = ", ".join(t["name"] for t in story["targets"])
+    parts = [f'<h2 id="target">Sentiment toward the target ({esc(names)})</h2>',
+             "<p>Per group, the mean of its articles' target scores (each the mean score of the article's "
+             "sentences that mention the target), with a 95% bootstrap interval that resamples articles; the "
+             "share of target-mentioning sentences labelled negative. Groups with fewer than three articles "
+             "get no interval.</p>"]
+    if not rows:
+        parts.append('<p class="note">No sentence mentions the target.</p>')
+        return "\n".join(parts)
+    table = []
+    for r in rows:
+        interval = (f"[{fmt(r['low'], 3, signed=True)}, {fmt(r['high'], 3, signed=True)}]" if r["low"] is not None
+                    else "— (too few articles)")
+        table.append([esc(r["group"]), esc(r["articles"]), esc(r["mentions"]),
+                      f'<span class="{_score_class(r["mean"])}">{esc(fmt(r["mean"], 3, signed=True))}</span>',
+                      esc(interval), esc(fmt(100 * r["neg_share"], 1)) + "%"])
+    parts.append(_table(["group", "articles", "mentions", "mean", "95% interval", "negative mentions"], table,
+                        numeric=(1, 2, 3, 5)))
+    return "\n".join(parts)
+
+
+def _topics_section(d: dict) -> str:
+    topics = d.get("topics") or []
+    if not topics:
+        return ""
+    groups = sorted({r["group"] for r in topics})
+    names = []
+    for r in topics:
+        if r["topic"] not in names:
+            names.append(r["topic"])
+    terms = {r["topic"]: r["top_terms"] for r in topics}
+    share = {(r["group"], r["topic"]): float(r["share"]) for r in topics}
+    rows = [[esc(t), esc(terms[t])] + [esc(fmt(100 * share.get((g, t), 0.0), 1)) + "%" for g in groups]
+            for t in names]
+    return "\n".join([
+        '<h2 id="topics">Discovered topics</h2>',
+        "<p>Topics found in this corpus (NMF over TF-IDF; see <code>07_framing/suggested_frames.yaml</code>), "
+        "beside the dictionary frames above: each group's mean share of its articles' topic weight. Topics are "
+        "word clusters, not frames: read the terms before naming them.</p>",
+        _table(["topic", "top terms", *groups], rows, numeric=tuple(range(2, 2 + len(groups))))])
+
+
 def render_report(d: dict) -> str:
     nav = " · ".join(link(a, t) for a, t in (("#corpus", "Corpus"), ("#figures", "Figures"), ("#outlets", "Outlets"),
                                                ("#evidence", "Frame evidence"), ("#terms", "Terms in context"),
                                                ("#articles", "Articles"), ("#stripped", "Stripped lines"),
                                                ("#repairs", "Repairs")))
     body = "\n".join([
-        "<h1>How the outlets frame the story</h1>",
+        "<h1>How the outlets frame the story" + (f": {esc(d['story']['title'])}" if d.get("story", {}).get("title")
+                                                  else "") + "</h1>",
         f"<nav>{nav}</nav>",
-        _corpus_section(d), _figures_section(d), _outlet_sections(d), _evidence_appendix(d),
+        _story_section(d),
+        _corpus_section(d), _target_section(d), _figures_section(d), _outlet_sections(d), _topics_section(d),
+        _evidence_appendix(d),
         _terms_appendix(d), _articles_appendix(d), _stripped_appendix(d),
     ])
     return ("<!DOCTYPE html>\n<html lang=\"zh-Hans\">\n<head>\n<meta charset=\"utf-8\">\n"

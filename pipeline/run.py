@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import outdir, records, stages
+from . import story as stories
 from .config import MANIFEST, MAX_FILE_BYTES
 from .stage import (ArticleStage, CorpusStage, StageError, die_with_parent, prepare_corpus_stage, run_article_stage,
                     run_corpus_stage)
@@ -27,21 +28,37 @@ def _stderr(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
+def configured(name: str, story: stories.Story | None):
+    """Stage ``name`` with the story's settings in its params, resources and manifest."""
+    stage = stages.module(name).STAGE
+    if story is None:
+        return stage
+    return dataclasses.replace(stories.configure(stage, story), story=story.resolved())
+
+
+def _story_of(out_root: Path, story: stories.Story | None) -> stories.Story:
+    """The story given, else the one the output folder's run used, else the defaults."""
+    return story or stories.saved(out_root) or stories.DEFAULT
+
+
 def run_ingest(input_path: Path, out_root: Path, *, jobs: int = 1, max_bytes: int = MAX_FILE_BYTES,
                use_cache: bool = True, progress: bool | None = None, warn: Callable[[str], None] = _stderr,
-               client=None) -> dict:
+               client=None, story: stories.Story | None = None) -> dict:
     outdir.inside(out_root, input_path)
     module = stages.module("ingest")
-    stage = dataclasses.replace(module.STAGE, params={**module.STAGE.params, "max_bytes": max_bytes})
-    items, inputs = module.enumerate_inputs(Path(input_path), max_bytes=max_bytes, warn=warn)
+    story = _story_of(out_root, story)
+    stage = configured("ingest", story)
+    stage = dataclasses.replace(stage, params={**stage.params, "max_bytes": max_bytes})
+    exclude = stories.input_files(story, Path(input_path)) if Path(input_path).is_dir() else set()
+    items, inputs = module.enumerate_inputs(Path(input_path), max_bytes=max_bytes, warn=warn, exclude=exclude)
     return run_article_stage(stage, out_root, items=items, inputs=inputs, jobs=jobs, use_cache=use_cache,
                              progress=progress, warn=warn, client=client)
 
 
 def run_stage(name: str, out_root: Path, *, jobs: int = 1, use_cache: bool = True,
               progress: bool | None = None, warn: Callable[[str], None] = _stderr, client=None,
-              defer_finish: bool = False):
-    stage = stages.module(name).STAGE
+              defer_finish: bool = False, story: stories.Story | None = None):
+    stage = configured(name, _story_of(Path(out_root), story))
     if isinstance(stage, ArticleStage):
         return run_article_stage(stage, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
                                  client=client, defer_finish=defer_finish)
@@ -54,12 +71,16 @@ def run_pipeline(input_path: Path, out_root: Path, *, jobs: int = 1, strict: boo
                  max_bytes: int = MAX_FILE_BYTES, use_cache: bool = True, progress: bool | None = None,
                  only: Sequence[str] | None = None, warn: Callable[[str], None] = _stderr,
                  log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
-                 dask: bool = False, scheduler: str | None = None, force: bool = False) -> dict[str, dict]:
+                 dask: bool = False, scheduler: str | None = None,
+                 story: str | Path | stories.Story | None = None, force: bool = False) -> dict[str, dict]:
     """Every available stage in order; returns each stage's manifest.
 
+    ``story``: a story file (or a loaded :class:`pipeline.story.Story`); by default
+    ``story.toml`` in the input folder, else story-neutral defaults (said once).
     Per-article stages run in ``jobs`` processes, or on a Dask cluster: a local one
     with ``dask=True``, or the scheduler at ``scheduler``. Raises NothingIngested when
-    no input became an article, and, with ``strict``, when any input was skipped.
+    no input became an article, and, with ``strict``, when any input was skipped;
+    :class:`pipeline.story.StoryError` before any work when the story file cannot be used.
     Raises StageError, before writing anything, for an output folder the pipeline must not
     write (see :mod:`pipeline.outdir`; ``force``: write beside files it did not write) or
     one that another run holds.
@@ -67,10 +88,15 @@ def run_pipeline(input_path: Path, out_root: Path, *, jobs: int = 1, strict: boo
     outdir.check(Path(out_root) if str(out_root) else Path(""), input_path=Path(input_path), force=force)
     if not Path(input_path).exists():
         raise FileNotFoundError(f"input {input_path} does not exist")
+    if not isinstance(story, stories.Story):
+        story = stories.resolve(Path(input_path), Path(story) if story is not None else None)
+    if story.path is None:
+        log("no story file (story.toml in the input folder, or --story): story-neutral defaults "
+            "(generic frames, no target); `python -m pipeline init DIR` writes a template")
     outdir.claim(out_root)
     with outdir.locked(out_root), dask_client(dask=dask, scheduler=scheduler, workers=jobs) as client:
         return _run_all(input_path, out_root, jobs=jobs, strict=strict, max_bytes=max_bytes, use_cache=use_cache,
-                        progress=progress, only=only, warn=warn, log=log, client=client)
+                        progress=progress, only=only, warn=warn, log=log, client=client, story=story)
 
 
 @contextlib.contextmanager
@@ -92,9 +118,11 @@ def dask_client(*, dask: bool, scheduler: str | None, workers: int):
         yield client
 
 
-def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progress, only, warn, log, client):
+def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progress, only, warn, log, client,
+             story):
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
+    stories.save(story, out_root)
     manifests: dict[str, dict] = {}
     names = [n for n in stages.available() if only is None or n in only]
     # A run stopped half-way must not leave a later stage of an earlier run looking
@@ -108,7 +136,7 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
 
     def one(name: str) -> dict:
         return _run_one(name, input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
-                        progress=progress, warn=warn, client=client)
+                        progress=progress, warn=warn, client=client, story=story)
 
     while pending:
         wave = _ready(pending)
@@ -118,7 +146,7 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
             # The wave (plots) runs in a child while this process prepares the next stage
             # (the report reads the article stages while the figures are drawn).
             child = _start_child(lambda: [one(n) for n in wave], daemon=False)
-            prepared[early] = prepare_corpus_stage(stages.module(early).STAGE, out_root)
+            prepared[early] = prepare_corpus_stage(configured(early, story), out_root)
             manifests.update(_joined(child, wave, out_root))
         else:
             # Stages with a reduce first: with cores to spare, each reduce (keywords, framing)
@@ -126,13 +154,13 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
             in_order = sorted(wave, key=lambda n: getattr(stages.module(n).STAGE, "finish", None) is None)
             children = []
             for i, name in enumerate(in_order):
-                stage = stages.module(name).STAGE
+                stage = configured(name, story)
                 if name in prepared:
                     manifests[name] = run_corpus_stage(stage, out_root, jobs=jobs, prepared=prepared.pop(name))
                 elif (forking and i < len(in_order) - 1 and isinstance(stage, ArticleStage)
                       and stage.finish is not None):
                     complete = run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress,
-                                         warn=warn, defer_finish=True)
+                                         warn=warn, defer_finish=True, story=story)
                     children.append((name, _start_child(complete, daemon=False), complete.cache_hits))  # may fork
                 else:
                     manifests[name] = one(name)
@@ -146,10 +174,21 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
             log(f"{name}: {summary(manifest)}")
             if strict and manifest.get("counts", {}).get("skipped"):
                 raise NothingIngested(f"--strict: {name} skipped {manifest['counts']['skipped']} input(s)")
+    fit = story_fit(out_root, story)
+    for message in fit:
+        warn(message)
     folders = [manifests[n]["folder"] for n in names]
-    records.write_json(out_root / "run.json", {"stages": {n: manifests[n]["folder"] for n in names}, **run_record,
+    records.write_json(out_root / "run.json", {"stages": {n: manifests[n]["folder"] for n in names},
+                                               "story": story.resolved(), "story_warnings": fit, **run_record,
                                                "manifests": outdir.manifest_hashes(out_root, folders)})
     return {n: manifests[n] for n in names}
+
+
+def story_fit(out_root: Path, story: stories.Story) -> list[str]:
+    """Warnings that the story's settings do not fit the corpus (also shown in the report)."""
+    from . import fit
+
+    return fit.warnings(out_root, story)
 
 
 def _joined(child, names: list[str], out_root: Path) -> dict[str, dict]:
@@ -187,12 +226,12 @@ def _ready(pending: list[str]) -> list[str]:
     return [n for n in pending if not (_upstream_folders(n) & folders)]
 
 
-def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress, warn, client) -> dict:
+def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress, warn, client, story) -> dict:
     if name != "ingest":
         return run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
-                         client=client)
+                         client=client, story=story)
     manifest = run_ingest(input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
-                          progress=progress, warn=warn, client=client)
+                          progress=progress, warn=warn, client=client, story=story)
     counts = manifest["counts"]
     if counts["done"] == 0:
         raise NothingIngested(f"nothing could be ingested from {input_path} "

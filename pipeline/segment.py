@@ -98,8 +98,18 @@ def read_stopwords(path: Path = STOPWORDS_PATH) -> frozenset[str]:
     """Stopwords; English ones also match Capitalised and UPPER forms."""
     words = set()
     for word in read_words(path):
-        words.update((word, word.capitalize(), word.upper()) if word.isascii() else (word,))
+        words.update(_cased(word))
     return frozenset(words)
+
+
+def _cased(word: str) -> tuple[str, ...]:
+    return (word, word.capitalize(), word.upper()) if word.isascii() else (word,)
+
+
+def _entry(line: str) -> Entry:
+    """One user-dictionary line ``word [freq] [tag]`` (a story's ``dictionary.words`` item)."""
+    word, freq, tag = USERDICT_LINE.match(line.strip()).groups()
+    return Entry(word, int(freq) if freq else None, tag.strip() if tag else None)
 
 
 # ---------------------------------------------------------------- backends
@@ -217,16 +227,28 @@ class Tokenizer:
 
     def __init__(self, *, backend: str = "rjieba", userdict: Path | None = USERDICT_PATH,
                  stopwords: Path | None = STOPWORDS_PATH, warm_words: Path | None = WARM_WORDS_PATH,
-                 protect: bool = True, hmm: bool = True):
+                 protect: bool = True, hmm: bool = True, extra_userdict: Path | None = None,
+                 extra_words: Sequence[str] = (), extra_stopwords_file: Path | None = None,
+                 extra_stopwords: Sequence[str] = ()):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
         self.backend, self.userdict, self.stopwords = backend, userdict, stopwords
         self.warm_words = warm_words
         self.protect, self.hmm = protect, hmm
+        # a story's dictionary: added after the project's, in this order (file, then words)
+        self.extra_userdict, self.extra_words = extra_userdict, tuple(extra_words)
+        self.extra_stopwords_file, self.extra_stopwords = extra_stopwords_file, tuple(extra_stopwords)
 
     def load(self) -> "Tokenizer":
-        self.stopwords_ = read_stopwords(self.stopwords) if self.stopwords else frozenset()
+        stopwords = set(read_stopwords(self.stopwords)) if self.stopwords else set()
+        if self.extra_stopwords_file:
+            stopwords |= read_stopwords(self.extra_stopwords_file)
+        stopwords |= {v for w in self.extra_stopwords for v in _cased(w)}
+        self.stopwords_ = frozenset(stopwords)
         self.entries_ = read_userdict(self.userdict) if self.userdict else []
+        if self.extra_userdict:
+            self.entries_ += read_userdict(self.extra_userdict)
+        self.entries_ += [_entry(line) for line in self.extra_words]
         self.backend_ = (_Rjieba if self.backend == "rjieba" else _Jieba)(self.hmm, self.describe)
         for entry in self.entries_:
             self.backend_.add_word(entry)
@@ -328,6 +350,37 @@ def _protected_pieces(text: str) -> Iterator[tuple[str, str | None]]:
 # ---------------------------------------------------------------- the stage
 
 
+# Markup debris that scraped text carries into sentences: web addresses, e-mail addresses and
+# runs of percent-encoded bytes (%E5%9B%BD). Their tokens stay in the record, are not counted
+# as content, and each span is listed in the sentence's ``debris`` (start, end, kind). The
+# patterns are linear: no nested quantifiers over the same characters.
+DEBRIS = re.compile(
+    r"(?P<url>(?:https?://|www\.)[^\s\u3000-\u303f\u4e00-\u9fff\uff01-\uff0c\uff1a-\uff1f<>\"'“”]+)"
+    r"|(?P<email>[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8})"
+    r"|(?P<encoded>(?:%[0-9A-Fa-f]{2}){2,})"
+)
+_DEBRIS_HINT = re.compile(r"https?:|www\.|@|%[0-9A-Fa-f]{2}")
+
+
+def debris_spans(text: str) -> list[list]:
+    """``[[start, end, kind], ...]`` of the markup debris in ``text`` (kind: url, email, encoded)."""
+    if not _DEBRIS_HINT.search(text):
+        return []
+    return [[m.start(), m.end(), m.lastgroup] for m in DEBRIS.finditer(text)]
+
+
+def _without_debris(words: Sequence[str], content: str, spans: list[list]) -> str:
+    """The content flags with every token that overlaps a debris span set to 0."""
+    flags = list(content)
+    pos = 0
+    for i, word in enumerate(words):
+        end = pos + len(word)
+        if any(start < end and pos < stop for start, stop, _ in spans):
+            flags[i] = "0"
+        pos = end
+    return "".join(flags)
+
+
 def process_record(record: dict, tokenizer: Tokenizer) -> dict:
     """A 03_normalize record -> its 04_segment record.
 
@@ -345,10 +398,16 @@ def process_record(record: dict, tokenizer: Tokenizer) -> dict:
             raise ValueError(f"tokens do not cover the sentence: {sentence['text'][:40]!r}")
         tags, flags = zip(*info) if words else ((), ())
         content = "".join(map(_FLAG, flags))
+        debris = debris_spans(sentence["text"])
+        if debris:
+            content = _without_debris(words, content, debris)
         n_tokens += len(words)
         n_content += content.count("1")
-        sentences.append({"index": sentence["index"], "text": sentence["text"], "start": sentence["start"],
-                          "tokens": words, "pos": " ".join(tags), "content": content})
+        row = {"index": sentence["index"], "text": sentence["text"], "start": sentence["start"],
+               "tokens": words, "pos": " ".join(tags), "content": content}
+        if debris:
+            row["debris"] = debris
+        sentences.append(row)
     return {"id": record["id"], "source": record["source"], "outlet": record["outlet"],
             "title": record["title"], "n_tokens": n_tokens, "n_content": n_content,
             "sentences": sentences}
@@ -373,7 +432,11 @@ def content_words(sentence: Mapping) -> list[str]:
 
 
 def load_resources(params: Mapping) -> Tokenizer:
-    return Tokenizer(backend=params["backend"], protect=params["protect"], hmm=params["hmm"]).load()
+    userdict, stopwords = params.get("_userdict"), params.get("_stopwords")
+    return Tokenizer(backend=params["backend"], protect=params["protect"], hmm=params["hmm"],
+                     extra_userdict=Path(userdict) if userdict else None, extra_words=params.get("user_words", ()),
+                     extra_stopwords_file=Path(stopwords) if stopwords else None,
+                     extra_stopwords=params.get("user_stopwords", ())).load()
 
 
 # ---------------------------------------------------------------- tables

@@ -41,12 +41,11 @@ CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5
 CONCESSION = 0.5
 NEGATED_DEGREE = 0.5
 
-DEFAULT_TARGET = {"name": "智谱", "aliases": ["智谱", "智谱AI", "智谱清言", "Zhipu"]}
 DEFAULT_PARAMS = {
     "alpha": 4.0,          # s / sqrt(s^2 + alpha)
     "neutral": 0.1,        # |score| below this is neu
     "domain": True,        # use the domain lexicon
-    "target": DEFAULT_TARGET,
+    "targets": [],         # the story's targets: [{"name": ..., "aliases": [...]}] (simplified script)
 }
 
 # Clause ends: the scope of a negator or degree word, and of a concessive clause.
@@ -95,13 +94,32 @@ def _tsv_rows(path: Path) -> Iterable[list[str]]:
         yield line.split("\t")
 
 
-def load_lexicon(*, domain: bool = True, general: bool = True) -> Lexicon:
-    """The lexicon from pipeline/resources: general (+ domain overrides) and modifiers."""
+def read_extra_lexicon(path: Path) -> dict[str, float]:
+    """A story's sentiment words: ``term<TAB>weight`` lines (weight in [-2, 2]; 0 silences a word)."""
+    words = {}
+    for n, row in enumerate(_tsv_rows(path), start=1):
+        if len(row) < 2 or not row[0].strip():
+            raise ValueError(f"row {n}: expected term<TAB>weight, got {chr(9).join(row)!r}")
+        try:
+            weight = float(row[1])
+        except ValueError:
+            raise ValueError(f"row {n}: weight {row[1]!r} of {row[0]!r} is not a number") from None
+        if not -2 <= weight <= 2:
+            raise ValueError(f"row {n}: weight {weight} of {row[0]!r} is outside [-2, 2]")
+        words[row[0].strip()] = weight
+    return words
+
+
+def load_lexicon(*, domain: bool = True, general: bool = True, extra: Path | None = None) -> Lexicon:
+    """The lexicon from pipeline/resources: general (+ domain overrides, + a story's extra
+    words over both) and modifiers."""
     words: dict[str, float] = {}
     if general:
         words.update((row[0], float(row[1])) for row in _tsv_rows(LEXICON_PATH))
     if domain:
         words.update((row[0], float(row[1])) for row in _tsv_rows(DOMAIN_PATH))
+    if extra is not None:
+        words.update(read_extra_lexicon(extra))
     negators, degree, contrast, concession = {}, {}, set(), set()
     for term, kind, weight in _tsv_rows(MODIFIERS_PATH):
         if kind == "negation":
@@ -307,24 +325,47 @@ class Resources:
     lexicon: Lexicon
     alpha: float
     neutral: float
-    aliases: tuple[str, ...]
+    aliases: tuple[str, ...]                     # every target's aliases
+    targets: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, needles) per target, in story order
     needles: tuple[str, ...] = field(default=(), init=False)  # needles(aliases): what mentions() looks for
 
     def __post_init__(self):
         object.__setattr__(self, "needles", needles(self.aliases))
 
 
+def _targets(p: Mapping) -> list[dict]:
+    """The targets of ``params``: ``targets`` (the story's list), or one ``target`` dict."""
+    targets = list(p.get("targets") or [])
+    if not targets and p.get("target"):
+        targets = [p["target"]]
+    out = []
+    for t in targets:
+        aliases = list(t.get("aliases") or [])
+        if t.get("name") and t["name"] not in aliases:
+            aliases.insert(0, t["name"])
+        out.append({"name": t.get("name") or (aliases[0] if aliases else ""), "aliases": aliases})
+    return [t for t in out if t["aliases"]]
+
+
 def load_resources(params: Mapping) -> Resources:
     p = {**DEFAULT_PARAMS, **params}
-    target = p["target"] or {}
-    aliases = tuple(target.get("aliases") or ([target["name"]] if target.get("name") else []))
-    return Resources(load_lexicon(domain=p["domain"]), float(p["alpha"]), float(p["neutral"]), aliases)
+    targets = _targets(p)
+    aliases = tuple(a for t in targets for a in t["aliases"])
+    extra = p.get("_extra_lexicon")
+    return Resources(load_lexicon(domain=p["domain"], extra=Path(extra) if extra else None), float(p["alpha"]),
+                     float(p["neutral"]), aliases,
+                     tuple((t["name"], needles(t["aliases"])) for t in targets))
 
 
 def process_record(record: dict, resources: Resources) -> dict:
+    """Scores per sentence and article. ``target_*`` is about the sentences that mention any
+    target; with several targets, ``targets`` has each one's own mean and count, and each
+    sentence lists the targets it mentions."""
     sentences = []
     scores, labels, target_scores = [], [], []
-    for sentence in record["sentences"]:
+    several = len(resources.targets) > 1
+    per_target: dict[str, list[float]] = {name: [] for name, _ in resources.targets}
+    for sentence in record.get("sentences") or ():
         tokens = sentence["tokens"]
         s = score_tokens(tokens, resources.lexicon, alpha=resources.alpha, neutral=resources.neutral)
         folded = sentence["text"].casefold()
@@ -332,21 +373,28 @@ def process_record(record: dict, resources: Resources) -> dict:
         score = round(s.score, 6)
         scores.append(score)
         labels.append(s.label)
+        row = {"index": sentence["index"], "text": sentence["text"], "score": score,
+               "label": s.label, "mentions_target": hit, "matched": s.matched}
         if hit:
             target_scores.append(score)
-        sentences.append({"index": sentence["index"], "text": sentence["text"], "score": score,
-                          "label": s.label, "mentions_target": hit, "matched": s.matched})
+            if several:
+                named = [name for name, found in resources.targets if any(n in folded for n in found)]
+                for name in named:
+                    per_target[name].append(score)
+                row["targets"] = named
+        sentences.append(row)
     n = len(sentences)
     if not n:  # no score is not a score of 0: the article is left out with the reason
         raise Skip("no sentences to score")
     share = (lambda lab: round(labels.count(lab) / n, 6)) if n else (lambda lab: None)
-    out = {"id": record["id"], "source": record["source"], "outlet": record["outlet"], "title": record["title"],
+    out = {"id": record["id"], "source": record["source"], "outlet": record.get("outlet"), "title": record.get("title"),
            "score": _mean(scores), "pos_share": share("pos"), "neu_share": share("neu"),
            "neg_share": share("neg"), "n_sentences": n,
            "target_score": _mean(target_scores), "target_n_sentences": len(target_scores),
            "sentences": sentences}
-    if not n:
-        out["warnings"] = ["no sentences to score"]
+    if several:
+        out["targets"] = [{"name": name, "score": _mean(per_target[name]), "n_sentences": len(per_target[name])}
+                          for name, _ in resources.targets]
     return out
 
 

@@ -85,6 +85,9 @@ class ArticleStage:
     # (normalize: its OpenCC converters and character tables). Called in the parent before a
     # pool forks, so that the workers share it instead of each building its own copy.
     warm: Callable[[Any], None] | None = None
+    # The resolved story file (pipeline.story), written into the manifest; what of it the
+    # stage uses is in ``params`` (its ``_`` keys stay out of the per-article cache key).
+    story: Mapping | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class CorpusStage:
     # ``prepare`` early, while the stages that write the other upstreams still run.
     prepare: Callable[[Mapping[str, Path], Mapping], object] | None = None
     prepare_upstreams: tuple[str, ...] = ()
+    story: Mapping | None = None
 
 
 class StageError(RuntimeError):
@@ -126,13 +130,20 @@ def library_versions(names: Iterable[str]) -> dict[str, str]:
 
 
 def _file_hashes(paths: Iterable[Path]) -> dict[str, str]:
-    return {Path(p).name: records.sha256_file(p) for p in sorted(paths, key=lambda p: Path(p).name)}
+    """File name -> SHA-256; a name that two files share (a story's userdict.txt beside the
+    package's) is told apart by the folder it is in, so that neither hash is lost."""
+    paths = sorted(paths, key=lambda p: (Path(p).name, str(p)))
+    names = [Path(p).name for p in paths]
+    return {(name if names.count(name) == 1 else f"{Path(p).parent.name}/{name}"): records.sha256_file(p)
+            for name, p in zip(names, paths)}
 
 
 def fingerprint(stage: ArticleStage | CorpusStage) -> dict:
-    """Everything besides the input that determines a stage's output."""
+    """Everything besides the input that determines a stage's output (of each article: params
+    starting with ``_`` are paths, whose files' hashes are in ``resources``, or settings of the
+    reduce alone)."""
     return {
-        "params": dict(stage.params),
+        "params": {k: v for k, v in stage.params.items() if not k.startswith("_")},
         "resources": _file_hashes(stage.resource_files),
         "code": _file_hashes((*stage.code_files, *_CORE_FILES)),
         "versions": library_versions(stage.libraries),
@@ -805,6 +816,7 @@ def run_article_stage(
             "folder": stage.folder,
             "input": inputs or {},
             **fp,
+            **({"story": stage.story} if stage.story else {}),
             "counts": {**counts, "warnings": len(warnings)},
             "skipped": skipped,
             "warnings": warnings,
@@ -850,7 +862,8 @@ def run_corpus_stage(stage: CorpusStage, out_root: Path, *, jobs: int = 1, prepa
         kwargs["prepared"] = prepare_corpus_stage(stage, out_root) if prepared is _UNPREPARED else prepared
     extra = stage.run({folder: out_root / folder for folder in stage.upstreams}, out_dir, stage.params,
                       **kwargs) or {}
-    manifest = {"stage": stage.name, "folder": stage.folder, "input": inputs, **fingerprint(stage), **extra,
+    manifest = {"stage": stage.name, "folder": stage.folder, "input": inputs, **fingerprint(stage),
+                **({"story": stage.story} if stage.story else {}), **extra,
                 "outputs": _output_hashes(out_dir)}
     records.write_json(out_dir / MANIFEST, manifest)
     return manifest

@@ -47,12 +47,19 @@ class Rules:
     tail_min_share: float
 
 
-def load_rules(path: Path = RULES_PATH) -> Rules:
+def load_rules(path: Path = RULES_PATH, extra: Path | None = None) -> Rules:
+    """The rules of ``path``, then those of ``extra`` (a story's rules file, same format)."""
     import yaml
 
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raws = list(data["rules"])
+    if extra is not None:
+        more = yaml.safe_load(Path(extra).read_text(encoding="utf-8"))
+        if not isinstance(more, dict) or not isinstance(more.get("rules"), list):
+            raise ValueError("a rules file needs a top-level `rules:` list")
+        raws += more["rules"]
     rules = []
-    for raw in data["rules"]:
+    for raw in raws:
         rules.append(Rule(
             reason=raw["reason"],
             pattern=re.compile(raw["pattern"]),
@@ -196,7 +203,8 @@ def strip(text: str, rules: Rules, *, title: str = "") -> str:
 
 
 def load_resources(params: Mapping) -> Rules:
-    return load_rules(RULES_PATH)
+    extra = params.get("_extra_rules")
+    return load_rules(RULES_PATH, Path(extra) if extra else None)
 
 
 def process_record(record: dict, rules: Rules) -> dict:

@@ -8,6 +8,7 @@ import pytest
 
 from pipeline import framing, records
 from pipeline.framing import Frame, build_lexicon, format_terms, match_tokens, per_1k, term_key
+from pipeline.config import SEEDS
 
 LEXICON = build_lexicon([
     Frame("personnel", "人事", "Personnel", "", ("裁员", "优化", "员工")),
@@ -112,8 +113,9 @@ def test_frame_article_counts_and_traces_every_hit():
     assert [m["sentence"] for m in out["matches"]] == [0, 0, 1]
 
 
-def test_the_lexicon_file():
-    lexicon = framing.load_lexicon()
+def test_the_seeds_frames_file():
+    """The seeds' story frames (seeds/frames.yaml, named by seeds/story.toml)."""
+    lexicon = framing.load_lexicon(SEEDS / "frames.yaml")
     ids = lexicon.frame_ids
     assert ids == ("personnel", "capital", "finance", "technology", "competition", "state", "open_source",
                    "business_model", "overseas")
@@ -237,7 +239,7 @@ def test_match_tokens_agrees_with_the_reference():
     import random
 
     rng = random.Random(11)
-    for lexicon in (LEXICON, framing.load_lexicon()):
+    for lexicon in (LEXICON, framing.load_lexicon(SEEDS / "frames.yaml")):
         pieces = [" ", "", "\u3000", "GLM-4.5", "ChatGLM-6B", "DeepSeek-R1", "Qwen2.5", "glm", "x1", "的", "公司"]
         for key, (term, _) in lexicon.entries.items():
             for cut in range(len(term) + 1):
@@ -257,12 +259,13 @@ def test_the_reduce_in_ranges_and_processes_gives_the_serial_bytes(seed_outputs,
     for out in (serial, ranged):
         out.mkdir()
         (out / "articles.jsonl").write_bytes((folder / "articles.jsonl").read_bytes())
-    expected = framing.finish(serial, framing.STAGE.params)
+    params = {**framing.STAGE.params, "_frames": str(SEEDS / "frames.yaml")}
+    expected = framing.finish(serial, params)
     monkeypatch.setattr(stage, "REDUCE_RANGE_BYTES", 1000)
     monkeypatch.setattr(stage, "REDUCE_SERIAL_BELOW", 0)
     n_ranges = len(stage.byte_ranges(ranged / "articles.jsonl", 1000))
     assert n_ranges >= 5  # one article a range at least
-    assert framing.finish(ranged, framing.STAGE.params, jobs=2) == expected
+    assert framing.finish(ranged, params, jobs=2) == expected
     assert expected["totals"]["outlets"] >= 3
     names = sorted(p.name for p in serial.iterdir())
     assert names == sorted(p.name for p in ranged.iterdir())

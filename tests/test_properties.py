@@ -12,7 +12,7 @@ from pipeline import ingest, segment, sentiment, strip
 from pipeline.config import SEEDS
 from pipeline.stage import Skip
 
-SEED_TEXT = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
+SEED_TEXT = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("[0-9]*.txt")))
 CJKISH = st.text(alphabet=st.one_of(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
                                     st.sampled_from(list("，。！？、：；“”（）《》 \n\t-%.0123456789abcXYZ不很但好差"))),
                  max_size=200)

@@ -20,7 +20,7 @@ def quiet(msg):
 
 
 def seed_texts() -> list[str]:
-    return [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    return [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("[0-9]*.txt"))]
 
 
 def make_corpus(path: Path, n: int) -> Path:
@@ -305,12 +305,13 @@ def test_adding_one_article_recomputes_only_that_article(corpus, tmp_path, jobs)
     out = tmp_path / "out"
     grown = tmp_path / "corpus.jsonl"
     grown.write_bytes(corpus.read_bytes())
-    run_pipeline(grown, out, jobs=jobs, progress=False, warn=quiet, log=quiet)
+    story = SEEDS / "story.toml"  # the seeds' frames, with a finance frame
+    run_pipeline(grown, out, jobs=jobs, progress=False, warn=quiet, log=quiet, story=story)
     n = sum(1 for _ in open(grown, encoding="utf-8"))
     with open(grown, "a", encoding="utf-8") as fh:
         fh.write(json.dumps({"id": "new-one", "outlet": "丁报", "text": "智谱宣布完成新一轮融资，估值继续上升。"},
                             ensure_ascii=False) + "\n")
-    manifests = run_pipeline(grown, out, jobs=jobs, progress=False, warn=quiet, log=quiet)
+    manifests = run_pipeline(grown, out, jobs=jobs, progress=False, warn=quiet, log=quiet, story=story)
     per_article = [name for name, m in manifests.items() if "cache_hits" in m]
     # keywords and framing map each article to counts (cached like any per-article work) ...
     assert {"ingest", "strip", "normalize", "segment", "sentiment", "keywords", "framing"} <= set(per_article)
@@ -992,6 +993,8 @@ def test_20_an_input_folder_1100_levels_deep(tmp_path):
     try:
         manifest = run_ingest(folder, tmp_path / "out", progress=False, warn=quiet)
         assert manifest["counts"]["done"] == 1
+        from pipeline import story
+        assert story.group_by_columns(folder)  # the story check walks the folder as ingest does
     finally:
         os.unlink(os.path.join(deep, "a.txt"))
         while deep != str(folder):

@@ -121,7 +121,7 @@ class _Tags(HTMLParser):
 
 ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "h4", "nav", "a", "p", "table",
                 "thead", "tbody", "tr", "th", "td", "figure", "img", "figcaption", "section", "ul", "ol", "li",
-                "span", "mark"}
+                "span", "mark", "b", "div", "code"}
 ALLOWED_ATTRS = {"charset", "http-equiv", "content", "name", "lang", "href", "id", "class", "src", "alt", "rel",
                  "value"}
 

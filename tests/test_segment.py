@@ -7,11 +7,14 @@ import pytest
 import rjieba
 
 from pipeline import records, segment
+from pipeline.config import SEEDS
 
 
 @pytest.fixture(scope="session")
 def tokenizers() -> dict[str, segment.Tokenizer]:
-    return {backend: segment.Tokenizer(backend=backend).load() for backend in segment.BACKENDS}
+    """Both backends with the seeds' story dictionary (seeds/userdict.txt), as the seeds run."""
+    return {backend: segment.Tokenizer(backend=backend, extra_userdict=SEEDS / "userdict.txt").load()
+            for backend in segment.BACKENDS}
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +107,7 @@ def test_stopwords_keep_content_characters():
 
 def test_jieba_backend_loads_silently_and_leaves_no_cache(tmp_path, capfd, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    tok = segment.Tokenizer(backend="jieba").load()
+    tok = segment.Tokenizer(backend="jieba", extra_userdict=SEEDS / "userdict.txt").load()
     assert tok.tag("智谱大模型") == [("智谱", "nt"), ("大模型", "n")]
     assert capfd.readouterr().err == ""
     assert list(tmp_path.iterdir()) == []
@@ -112,7 +115,7 @@ def test_jieba_backend_loads_silently_and_leaves_no_cache(tmp_path, capfd, monke
 
 def test_rjieba_memo_agrees_with_rjieba_tag(normalized):
     """The rjieba backend cuts and looks tags up per word: it must equal tagging in context."""
-    ours = segment.Tokenizer(protect=False, warm_words=None).load()
+    ours = segment.Tokenizer(protect=False, warm_words=None, extra_userdict=SEEDS / "userdict.txt").load()
     reference = rjieba.Jieba()
     for entry in ours.entries_:
         reference.add_word(entry.word, entry.freq, entry.tag)
@@ -233,7 +236,46 @@ def test_table_one_row_per_token(seed_outputs, segmented):
     assert frame["is_content"].dtype == bool and frame["start"].dtype == "int64"
 
 
+def test_story_dictionary_words_kept_whole():
+    """A story's words (story.toml [dictionary] words) reach the tokenizer after the project's."""
+    plain = segment.load_resources(segment.STAGE.params)
+    assert "六小龙" not in plain.cut("AI六小龙的大模型")
+    story = segment.load_resources({**segment.STAGE.params, "user_words": ["六小龙 n", "大模型"],
+                                    "user_stopwords": ["模型"]})
+    assert story.cut("AI六小龙的大模型") == ["AI", "六小龙", "的", "大模型"]
+    assert "模型" in story.stopwords_ and "模型" not in plain.stopwords_
+
+
 @pytest.mark.parametrize("text, word", [("智谱的C端业务", "C端"), ("面向B端客户", "B端"), ("G端市场", "G端")])
 def test_market_segments_stay_whole(text, word):
     tok = segment.load_resources(segment.STAGE.params)
     assert word in tok.cut(text)
+
+
+def test_markup_debris_is_not_counted_but_kept():
+    """URLs, e-mail addresses and percent-encoded runs stay in the tokens, are not content,
+    and are listed with their kind (they were top "distinctive terms" of a scraped corpus)."""
+    tok = segment.load_resources(segment.STAGE.params)
+    text = "详见https://example.com/a?q=%E5%9B%BD，或写信到press@example.org，编码%E6%B8%AF%E9%90%B5留存。"
+    record = {"id": "a", "source": "a", "outlet": "", "title": "",
+              "sentences": [{"index": 0, "text": text, "start": 0}]}
+    out = segment.process_record(record, tok)
+    sentence = out["sentences"][0]
+    assert "".join(sentence["tokens"]) == text
+    assert [kind for _, _, kind in sentence["debris"]] == ["url", "email", "encoded"]
+    words = segment.content_words(sentence)
+    assert not any(w.lower() in {"https", "example", "com", "press", "org", "e5", "e6"} for w in words), words
+    assert {"详见", "写信", "编码", "留存"} <= set(words)
+
+
+def test_plain_sentences_get_no_debris_field():
+    tok = segment.load_resources(segment.STAGE.params)
+    record = {"id": "a", "source": "a", "outlet": "", "title": "",
+              "sentences": [{"index": 0, "text": "增长50%，利润率为3%。", "start": 0}]}
+    assert "debris" not in segment.process_record(record, tok)["sentences"][0]
+
+
+def test_cantonese_function_words_are_stopwords():
+    tok = segment.load_resources(segment.STAGE.params)
+    words = [w for w, _, _, _, c in tok.tokens("佢哋唔系咁讲嘅，而家冇人知点解") if c]
+    assert not {"佢哋", "唔", "系", "咁", "嘅", "而家", "冇", "点解"} & set(words), words

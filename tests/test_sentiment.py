@@ -105,8 +105,11 @@ def _record(sentences: list[list[str]]) -> dict:
     return {"id": "a", "source": "a.txt", "outlet": "o", "title": "t", "sentences": out}
 
 
+ZHIPU = {"name": "智谱", "aliases": ["智谱", "智谱AI", "智谱清言", "Zhipu"]}
+
+
 def test_process_record_aggregates():
-    res = sentiment.load_resources(sentiment.DEFAULT_PARAMS)
+    res = sentiment.load_resources({**sentiment.DEFAULT_PARAMS, "targets": [ZHIPU]})
     rec = sentiment.process_record(_record([["智谱", "裁员"], ["市场", "增长"], ["今天", "开会"], ["Zhipu", "很", "好"]]), res)
     assert list(rec)[:4] == ["id", "source", "outlet", "title"]
     assert rec["n_sentences"] == 4 and rec["target_n_sentences"] == 2
@@ -122,6 +125,30 @@ def test_target_is_configurable():
     res = sentiment.load_resources({"target": {"name": "月之暗面", "aliases": ["月之暗面", "Kimi"]}})
     rec = sentiment.process_record(_record([["智谱", "裁员"], ["Kimi", "增长"]]), res)
     assert rec["target_n_sentences"] == 1 and rec["target_score"] > 0
+
+
+def test_no_target_by_default():
+    """The package knows no story: without a story's targets nothing counts as a target."""
+    rec = sentiment.process_record(_record([["智谱", "裁员"]]), sentiment.load_resources(sentiment.DEFAULT_PARAMS))
+    assert rec["target_n_sentences"] == 0 and rec["target_score"] is None and "targets" not in rec
+
+
+def test_several_targets_each_scored():
+    res = sentiment.load_resources({"targets": [ZHIPU, {"name": "月之暗面", "aliases": ["Kimi"]}]})
+    rec = sentiment.process_record(_record([["智谱", "裁员"], ["Kimi", "增长"], ["今天", "开会"]]), res)
+    by_name = {t["name"]: t for t in rec["targets"]}
+    assert by_name["智谱"]["n_sentences"] == 1 and by_name["智谱"]["score"] < 0
+    assert by_name["月之暗面"]["n_sentences"] == 1 and by_name["月之暗面"]["score"] > 0
+    assert rec["target_n_sentences"] == 2
+    assert [s.get("targets") for s in rec["sentences"]] == [["智谱"], ["月之暗面"], None]
+
+
+def test_extra_lexicon_overrides(tmp_path):
+    extra = tmp_path / "mine.tsv"
+    extra.write_text("term\tweight\n开会\t-1\n裁员\t0\n", encoding="utf-8")
+    res = sentiment.load_resources({"_extra_lexicon": str(extra)})
+    rec = sentiment.process_record(_record([["今天", "开会"], ["裁员"]]), res)
+    assert rec["sentences"][0]["score"] < 0 and rec["sentences"][1]["score"] == 0
 
 
 def test_no_sentences_is_a_skip_not_a_null_score():

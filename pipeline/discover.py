@@ -1,0 +1,205 @@
+"""Frame discovery: topics found in the corpus itself, as a starting point for a frames file.
+
+For a corpus without a frames file written for its story, the framing stage suggests frames
+from the data: non-negative matrix factorisation (scikit-learn ``NMF``, NNDSVD start, fixed
+seed) of the articles' TF-IDF over their content words (04_segment). The number of topics
+is the story's ``frames.topics``, or else chosen by a stated criterion: of the candidates
+:data:`CANDIDATES` that the corpus can support (at most one topic per 3 articles), the one
+whose topics are most coherent, by the mean UMass coherence of each topic's ten top terms
+(Mimno et al. 2011: ``sum log((D(wi, wj) + 1) / D(wj))`` over ordered pairs, D = document
+counts). Ties go to fewer topics.
+
+Outputs in ``07_framing/``:
+- ``suggested_frames.yaml``: the topics in the frames-file format (id, label, label_en,
+  description, terms), plus each topic's emphasis per group: ready to edit, rename and pass
+  back with ``[frames] file = ...`` in the story file;
+- ``topics_by_group.csv``: group, topic, share (mean share of the group's articles' topic
+  weight), articles, top_terms.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import warnings
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from . import records
+from .config import ARTICLES
+from .segment import content_words
+
+CANDIDATES = (3, 4, 5, 6, 8, 10, 12)
+TOP_TERMS = 15
+SEED = 0
+MAX_FEATURES = 5000
+SELECT_SAMPLE = 3000     # articles used to choose the number of topics (all of them for the final fit)
+SUGGESTED = "suggested_frames.yaml"
+BY_GROUP = "topics_by_group.csv"
+
+
+def _documents(segment_dir: Path) -> tuple[list[str], list[list[str]]]:
+    ids, docs = [], []
+    for record in records.read_jsonl(Path(segment_dir) / ARTICLES):
+        words = [w.casefold() if w.isascii() else w
+                 for sentence in record.get("sentences") or () for w in content_words(sentence)]
+        ids.append(record["id"])
+        docs.append([w for w in words if len(w) > 1 and not w.isdigit()])
+    return ids, docs
+
+
+def _identity(doc):
+    return doc
+
+
+def umass(binary, top: Sequence[int]) -> float:
+    """Mean UMass coherence of one topic's top terms (columns of the binary doc-term matrix)."""
+    sub = binary[:, list(top)]
+    co = (sub.T @ sub).toarray()
+    total, pairs = 0.0, 0
+    for i in range(1, len(top)):
+        for j in range(i):
+            total += math.log((co[i, j] + 1) / max(co[j, j], 1))
+            pairs += 1
+    return total / pairs if pairs else 0.0
+
+
+def _nmf(k: int, max_iter: int):
+    from sklearn.decomposition import NMF
+
+    return NMF(n_components=k, init="nndsvd", random_state=SEED, max_iter=max_iter)
+
+
+def _fit(model, matrix):
+    """fit_transform, without scikit-learn's warning when the iterations run out (the topics
+    are a suggestion to read, and the same bytes come out either way)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit_transform(matrix)
+
+
+def choose_topics(matrix, binary, n_docs: int) -> tuple[int, dict[int, float]]:
+    """(number of topics, coherence per candidate) by the criterion in the module docstring."""
+    candidates = [k for k in CANDIDATES if k <= max(2, n_docs // 3)] or [2]
+    scores: dict[int, float] = {}
+    for k in candidates:
+        model = _nmf(k, 300)
+        _fit(model, matrix)
+        tops = [list(comp.argsort()[::-1][:10]) for comp in model.components_]
+        scores[k] = round(sum(umass(binary, t) for t in tops) / k, 6)
+    best = max(candidates, key=lambda k: (scores[k], -k))
+    return best, scores
+
+
+def discover(ids: Sequence[str], docs: Sequence[Sequence[str]], groups: Mapping[str, str], *,
+             topics: int = 0) -> dict | None:
+    """Topics of the documents: {"topics": [...], "by_group": rows, "k": k, "coherence": {...}};
+    None when there is too little text to factorise."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    n = len(docs)
+    if n < 4:
+        return None
+    vectorizer = TfidfVectorizer(analyzer=_identity, min_df=2, max_df=0.6, max_features=MAX_FEATURES,
+                                 sublinear_tf=True, norm="l2")
+    try:
+        matrix = vectorizer.fit_transform(docs)
+    except ValueError:  # an empty vocabulary after min_df/max_df
+        return None
+    if matrix.shape[1] < 10:
+        return None
+    terms = vectorizer.get_feature_names_out()
+    binary = (matrix > 0).astype(np.float64).tocsc()
+    coherence: dict[int, float] = {}
+    if topics:
+        k = min(topics, max(2, n // 2))
+    else:
+        rows = np.arange(n) if n <= SELECT_SAMPLE else np.random.default_rng(SEED).choice(n, SELECT_SAMPLE,
+                                                                                           replace=False)
+        rows.sort()
+        k, coherence = choose_topics(matrix[rows], binary[rows].tocsc(), len(rows))
+    model = _nmf(k, 400)
+    weights = _fit(model, matrix)
+    sums = weights.sum(axis=1, keepdims=True)
+    shares = np.divide(weights, sums, out=np.zeros_like(weights), where=sums > 0)
+    found = []
+    for t, comp in enumerate(model.components_):
+        order = comp.argsort()[::-1][:TOP_TERMS]
+        found.append({"id": f"topic_{t + 1:02d}", "terms": [str(terms[i]) for i in order if comp[i] > 0]})
+    by_group: dict[str, list[int]] = {}
+    for row, id_ in enumerate(ids):
+        by_group.setdefault(groups.get(id_, ""), []).append(row)
+    rows_out = []
+    for group in sorted(by_group):
+        members = by_group[group]
+        mean = shares[members].mean(axis=0)
+        for t, topic in enumerate(found):
+            rows_out.append({"group": group, "topic": topic["id"], "share": round(float(mean[t]), 6),
+                             "articles": len(members), "top_terms": "、".join(topic["terms"][:5])})
+    return {"topics": found, "by_group": rows_out, "k": k, "coherence": coherence}
+
+
+def suggested_yaml(result: Mapping) -> str:
+    """The topics as a frames file, with a header saying what they are and how to use them."""
+    import yaml
+
+    emphasis: dict[str, dict[str, float]] = {}
+    for row in result["by_group"]:
+        emphasis.setdefault(row["topic"], {})[row["group"]] = row["share"]
+    frames = []
+    for topic in result["topics"]:
+        head = "/".join(topic["terms"][:3])
+        frames.append({"id": topic["id"], "label": f"话题：{head}", "label_en": f"Topic: {head}",
+                       "description": "Discovered from this corpus (NMF over TF-IDF); rename and edit the terms.",
+                       "terms": topic["terms"], "emphasis": emphasis.get(topic["id"], {})})
+    criterion = ("set by the story file" if not result["coherence"] else
+                 "chosen by UMass coherence among " + ", ".join(f"{k}: {v}" for k, v in result["coherence"].items()))
+    header = (
+        "# Frames suggested from this corpus: NMF topics of the articles' TF-IDF (pipeline/discover.py).\n"
+        f"# {result['k']} topics, {criterion}.\n"
+        "# Each topic lists its top terms and its emphasis per group (mean share of the group's topic weight).\n"
+        "# Topics are word clusters, not frames: read them, give each a name and a definition, drop terms that\n"
+        "# do not belong, and pass the file back with  [frames] file = \"suggested_frames.yaml\"  in story.toml.\n")
+    body = yaml.safe_dump({"version": 1, "frames": frames}, allow_unicode=True, sort_keys=False, width=120)
+    return header + body
+
+
+def write_suggested(out_root: Path, out_dir: Path, groups, *, topics: int = 0) -> dict:
+    """Discover topics from 04_segment and write them beside the framing tables."""
+    ids, docs = _documents(Path(out_root) / "04_segment")
+    by_id = ({id_: groups({"id": id_}) for id_ in ids} if groups.by_id is not None
+             else _outlets(out_root, groups))
+    result = discover(ids, docs, by_id, topics=topics)
+    if result is None:
+        return {"topics": 0, "note": "too little text to discover topics"}
+    records.write_text(Path(out_dir) / SUGGESTED, suggested_yaml(result))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=["group", "topic", "share", "articles", "top_terms"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({**row, "group": records.csv_safe(row["group"]), "top_terms": records.csv_safe(row["top_terms"])}
+                     for row in result["by_group"])
+    records.write_text(Path(out_dir) / BY_GROUP, buf.getvalue())
+    return {"topics": result["k"], "coherence": {str(k): v for k, v in result["coherence"].items()},
+            "files": [SUGGESTED, BY_GROUP]}
+
+
+def _outlets(out_root: Path, groups) -> dict[str, str]:
+    """id -> group when grouping by outlet (the framing records carry the normalised outlet)."""
+    out = {}
+    for record in records.read_jsonl(Path(out_root) / "07_framing" / ARTICLES):
+        out[record["id"]] = groups(record)
+    return out
+
+
+def topics_table(stage_dir: Path):
+    import pandas as pd
+
+    path = Path(stage_dir) / BY_GROUP
+    if not path.exists():
+        return pd.DataFrame(columns=["group", "topic", "share", "articles", "top_terms"])
+    return records.csv_texts(pd.read_csv(path, dtype={"group": str, "topic": str, "top_terms": str},
+                                         keep_default_na=False), ("group", "top_terms"))
+

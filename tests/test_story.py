@@ -1,0 +1,272 @@
+"""The story file: validation, init/check, and a second story run end to end.
+
+The second story (tests/fixtures/story_mtr/) is a dozen short articles written for these
+tests about Hong Kong's MTR, in traditional script, grouped by a column of the corpus
+(``section``), with a target whose aliases are in traditional script and frames of its own.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline import grouping
+from pipeline import story as stories
+from pipeline.config import ROOT, SEEDS
+from pipeline.run import run_pipeline
+
+FIXTURE = Path(__file__).parent / "fixtures" / "story_mtr"
+
+
+def quiet(message: str) -> None:
+    pass
+
+
+def write(folder: Path, text: str, name: str = "story.toml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize("text, needle", [
+    ('titel = "x"\n', "titel: unknown key"),
+    ('title = 3\n', "title: must be a string"),
+    ('[frames]\nfile = "nowhere.yaml"\n', "frames.file: file not found"),
+    ('[frames]\ncodebook = "nope"\n', "frames.codebook: no shipped codebook 'nope'"),
+    ('[frames]\ncodebook = "generic"\nfile = "f.yaml"\n', "give either codebook or file"),
+    ('[[targets]]\nname = "甲"\naliases = ["乙", ""]\n', "aliases: an item is empty"),
+    ('[[targets]]\naliases = ["乙"]\n', "needs a non-empty name"),
+    ('[[targets]]\nname = "甲"\ncolour = "red"\n', "targets[0].colour: unknown key"),
+    ('[keywords]\nidf = "tf"\n', "keywords.idf: must be one of background, corpus"),
+    ('[time]\nbin = "decade"\n', "time.bin: must be one of"),
+    ('[sentiment]\ndomain_lexicon = "yes"\n', "sentiment.domain_lexicon: must be true or false"),
+    ('title = "unclosed\n', "not valid TOML"),
+])
+def test_a_bad_story_file_names_the_key_and_line(tmp_path, text, needle):
+    path = write(tmp_path, text)
+    with pytest.raises(stories.StoryError) as err:
+        stories.load(path)
+    assert needle in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_the_error_gives_the_line(tmp_path):
+    path = write(tmp_path, 'title = "ok"\n\n[keywords]\nidf = "tf"\n')
+    with pytest.raises(stories.StoryError, match=r"line 4: keywords.idf"):
+        stories.load(path)
+
+
+def test_a_frames_file_that_cannot_be_used_fails_before_any_work(tmp_path):
+    write(tmp_path, "frames: [1, 2\n", "frames.yaml")
+    with pytest.raises(stories.StoryError, match="frames.file: frames.yaml cannot be used"):
+        stories.load(write(tmp_path, '[frames]\nfile = "frames.yaml"\n'))
+
+
+def test_group_by_must_be_a_column_of_the_input(tmp_path):
+    story = stories.load(write(tmp_path, 'group_by = "sektion"\n'))
+    with pytest.raises(stories.StoryError, match="group_by: no column 'sektion'"):
+        stories.check_group_by(story, FIXTURE / "corpus.jsonl")
+    stories.check_group_by(stories.load(write(tmp_path, 'group_by = "section"\n')), FIXTURE / "corpus.jsonl")
+    stories.check_group_by(stories.load(write(tmp_path, 'group_by = "quarter"\n')), FIXTURE / "corpus.jsonl")
+
+
+def test_aliases_and_words_are_converted_to_the_texts_script(tmp_path):
+    story = stories.load(FIXTURE / "story.toml")
+    assert story.targets[0].name == "港鐵"
+    assert story.targets[0].aliases == ("港铁", "港铁公司", "MTR")
+    assert "港铁 nt" in story.words
+
+
+def test_the_seeds_story_carries_the_reference_settings():
+    story = stories.resolve(SEEDS)
+    assert story.path == (SEEDS / "story.toml").resolve()
+    assert story.frames_path == (SEEDS / "frames.yaml").resolve() and not story.discovers
+    assert story.targets[0].aliases == ("智谱", "智谱AI", "智谱清言", "Zhipu")
+    assert stories.input_files(story, SEEDS) == {"story.toml", "frames.yaml", "userdict.txt"}
+
+
+def test_without_a_story_file_the_defaults_are_story_neutral(tmp_path):
+    story = stories.resolve(tmp_path)
+    assert story.path is None and story.targets == () and story.codebook == "generic"
+    assert story.discovers
+    for name, stage in [("sentiment", None), ("framing", None)]:
+        params, _ = stories.stage_settings(name, story)
+        assert "智谱" not in json.dumps(params, ensure_ascii=False)
+
+
+def test_no_package_default_mentions_the_reference_story():
+    """Nothing about Zhipu or AI companies is left in the package's defaults: the codebooks,
+    the project dictionary, the stages' default parameters (code comments may use examples)."""
+    from pipeline import stages
+    from pipeline.config import RESOURCES
+
+    texts = {p.name: p.read_text(encoding="utf-8") for p in [*RESOURCES.rglob("*.yaml"), RESOURCES / "userdict.txt"]}
+    for name in stages.ORDER:
+        texts[name] = json.dumps(stages.module(name).STAGE.params, ensure_ascii=False)
+    texts["story"] = json.dumps(stories.DEFAULT.as_json(), ensure_ascii=False)
+    for name, text in texts.items():
+        for word in ("智谱", "Zhipu", "ChatGLM", "大模型", "DeepSeek"):
+            assert word not in text, f"{name} mentions {word}"
+
+
+# ---------------------------------------------------------------- init and check
+
+
+def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+def test_init_writes_a_template_that_check_accepts(tmp_path):
+    done = cli("init", str(tmp_path / "new"))
+    assert done.returncode == 0, done.stderr
+    template = tmp_path / "new" / "story.toml"
+    assert template.read_text(encoding="utf-8") == stories.TEMPLATE
+    checked = cli("check", "--story", str(template))
+    assert checked.returncode == 0, checked.stderr
+    assert "group_by: outlet" in checked.stdout and "ok: the story file is valid" in checked.stdout
+    again = cli("init", str(tmp_path / "new"))  # never over an existing file
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert template.read_text(encoding="utf-8") == stories.TEMPLATE
+
+
+def test_check_reports_a_bad_file_in_one_line_with_exit_2(tmp_path):
+    path = write(tmp_path, '[frames]\nfile = "missing.yaml"\n')
+    done = cli("check", "--story", str(path))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "frames.file: file not found" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_run_with_a_bad_story_writes_nothing(tmp_path):
+    path = write(tmp_path, 'group_by = 1\n')
+    done = cli("run", "--input", str(FIXTURE / "corpus.jsonl"), "--output", str(tmp_path / "out"),
+               "--story", str(path), "--jobs", "1")
+    assert done.returncode == 2 and "group_by: must be a string" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- a second story, end to end
+
+
+@pytest.fixture(scope="module")
+def mtr(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("mtr") / "in"
+    shutil.copytree(FIXTURE, folder)
+    out = folder.parent / "out"
+    run_pipeline(folder, out, jobs=1, progress=False, warn=quiet, log=quiet)
+    return folder, out
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_the_second_story_measures_its_own_target(mtr):
+    _, out = mtr
+    rows = [json.loads(line) for line in open(out / "06_sentiment" / "articles.jsonl", encoding="utf-8")]
+    assert len(rows) == 12  # the story file and the frames file are not articles
+    assert all(r["target_n_sentences"] >= 1 and r["target_score"] is not None for r in rows)
+
+
+def test_the_second_story_uses_its_own_frames_and_groups(mtr):
+    _, out = mtr
+    frames = json.loads((out / "07_framing" / "frames.json").read_text(encoding="utf-8"))
+    assert [f["id"] for f in frames] == ["fares", "service", "accountability"]
+    by_group = read_csv(out / "07_framing" / "frames_by_outlet.csv")
+    assert {r["outlet"] for r in by_group} == {"报章", "网媒"}  # the section column, in one script
+    assert all(r["articles"] == "6" for r in by_group)
+    hits = {(r["outlet"], r["frame"]): int(r["hits"]) for r in by_group}
+    assert hits[("报章", "fares")] > 0 and hits[("网媒", "service")] > 0
+    distinctive = read_csv(out / "05_keywords" / "distinctive.csv")
+    assert {r["outlet"] for r in distinctive} == {"报章", "网媒"}
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["story"]["group_by"] == "section" and run["story_warnings"] == []
+    manifest = json.loads((out / "07_framing" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["story"]["frames"]["file"] == "frames.yaml"
+    assert "报章" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_editing_the_frames_file_recomputes_framing_and_nothing_else(mtr, tmp_path):
+    folder, _ = mtr
+    mine = tmp_path / "in"
+    shutil.copytree(folder, mine)
+    out = tmp_path / "out"
+    run_pipeline(mine, out, jobs=1, progress=False, warn=quiet, log=quiet)
+    before = read_csv(out / "07_framing" / "frames_by_outlet.csv")
+    frames = mine / "frames.yaml"
+    frames.write_text(frames.read_text(encoding="utf-8").replace("[故障,", "[乘客, 故障,"), encoding="utf-8")
+    manifests = run_pipeline(mine, out, jobs=1, progress=False, warn=quiet, log=quiet)
+    after = read_csv(out / "07_framing" / "frames_by_outlet.csv")
+    service = lambda rows: sum(int(r["hits"]) for r in rows if r["frame"] == "service")  # noqa: E731
+    assert service(after) > service(before)
+    for name in ("ingest", "strip", "normalize", "segment", "keywords", "sentiment"):
+        assert manifests[name]["cache_hits"] == manifests[name]["counts"]["done"] == 12, name
+    assert manifests["framing"]["cache_hits"] == 0
+
+
+def test_settings_that_do_not_fit_are_warned(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(FIXTURE / "corpus.jsonl", folder / "corpus.jsonl")
+    write(folder, "version: 1\nframes:\n  - id: space\n    label: 太空\n    label_en: Space\n"
+                  "    description: x\n    terms: [火箭, 卫星]\n", "frames.yaml")
+    write(folder, 'group_by = "author"\n[[targets]]\nname = "長江實業"\n[frames]\nfile = "frames.yaml"\n'
+                  'discover = false\n')
+    said: list[str] = []
+    run_pipeline(folder, tmp_path / "out", jobs=1, progress=False, warn=said.append, log=quiet)
+    joined = "\n".join(said)
+    assert "target '長江實業' is mentioned in no sentence" in joined
+    assert "the frames match 0 of" in joined
+    assert "12 group(s) have a single article" in joined
+    run = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert len(run["story_warnings"]) == 3
+    assert "is mentioned in no sentence" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+
+
+def test_discovery_suggests_frames_in_the_frames_format(tmp_path):
+    from pipeline.framing import load_lexicon
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(FIXTURE / "corpus.jsonl", folder / "corpus.jsonl")
+    write(folder, 'group_by = "section"\n[frames]\ncodebook = "policy"\ntopics = 3\n')
+    run_pipeline(folder, tmp_path / "out", jobs=1, progress=False, warn=quiet, log=quiet)
+    suggested = tmp_path / "out" / "07_framing" / "suggested_frames.yaml"
+    lexicon = load_lexicon(suggested)  # ready to pass back through the story file
+    assert len(lexicon.frames) == 3 and all(f.terms for f in lexicon.frames)
+    rows = read_csv(tmp_path / "out" / "07_framing" / "topics_by_group.csv")
+    assert {r["group"] for r in rows} == {"报章", "网媒"}
+    for group in ("报章", "网媒"):
+        assert sum(float(r["share"]) for r in rows if r["group"] == group) == pytest.approx(1.0, abs=1e-3)
+
+
+# ---------------------------------------------------------------- groups
+
+
+@pytest.mark.parametrize("published, bin_, expected", [
+    ("2024-03-05 10:00", "day", "2024-03-05"),
+    ("2024-03-05", "week", "2024-W10"),
+    ("2024年3月5日", "month", "2024-03"),
+    ("2024/11/30", "quarter", "2024-Q4"),
+    ("2024-03-05T10:00:00+08:00", "year", "2024"),
+    ("", "month", ""),
+    ("2024-02-30", "month", ""),
+])
+def test_periods(published, bin_, expected):
+    assert grouping.period(published, bin_) == expected
+
+
+def test_a_real_value_never_merges_with_the_missing_group():
+    assert grouping.label("", "outlet") == grouping.UNKNOWN_OUTLET
+    assert grouping.label(grouping.UNKNOWN_OUTLET, "outlet") != grouping.UNKNOWN_OUTLET
+    assert grouping.label(None, "author") == "unknown (no author)"
