@@ -31,12 +31,15 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(PY) -c 'import site, sys; open(site.getsitepackages()[0] + "/zh_framing.pth", "w").write(sys.argv[1] + "\n")' "$(CURDIR)"
 	@touch $@
 
-## pipeline: run every stage on seeds/ into outputs/ (does nothing when outputs/ is up to date)
+## pipeline: run every stage on seeds/ into outputs/ (does nothing when outputs/ is up to date, by content)
 pipeline: $(INSTALLED)
-	@if [ -f $(OUTPUT)/run.json ] && [ -z "$$(find $(INPUT) $(STORY) pipeline requirements.lock -newer $(OUTPUT)/run.json -print -quit)" ]; then \
+	@# up to date: the hashes in run.json (input, story, code, requirements.lock, every stage's manifest)
+	@# match, and every output is there; file times are not trusted (cp -p, a restored backup)
+	@if why=$$($(RUN) -c 'import sys, pipeline.outdir as o; sys.exit(o.main())' --input "$(INPUT)" --output "$(OUTPUT)" $(if $(STORY),--story "$(STORY)")); then \
 	  echo "$(OUTPUT)/ is up to date with $(INPUT)/ and the code"; \
 	else \
-	  $(RUN) -m pipeline run --input $(INPUT) --output $(OUTPUT) $(if $(JOBS),--jobs $(JOBS)) $(if $(STORY),--story $(STORY)); \
+	  echo "$$why: running the pipeline"; \
+	  $(RUN) -m pipeline run --input "$(INPUT)" --output "$(OUTPUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(STORY),--story "$(STORY)"); \
 	fi
 
 ## test: run the test suite (unit, snapshot, property and notebook tests)

@@ -7,6 +7,11 @@ from . import stages
 from .config import MANIFEST, OUTPUTS
 
 
+class StaleOutput(RuntimeError):
+    """A stage's output built from an earlier output of a stage before it (that stage was run
+    again alone since): loading it would mix two inputs."""
+
+
 def load(stage: str, output_dir: str | Path = OUTPUTS):
     """One stage's output as a pandas DataFrame.
 
@@ -27,6 +32,11 @@ def load(stage: str, output_dir: str | Path = OUTPUTS):
     if not (stage_dir / MANIFEST).exists():
         raise FileNotFoundError(f"{stage_dir} is missing or unfinished: run `make pipeline` "
                                 f"or `python -m pipeline run --output {output_dir}` first")
+    from .stage import stale
+
+    if reason := stale(Path(output_dir), folder):
+        raise StaleOutput(f"{stage_dir} is stale: {reason}; run the stages after it again "
+                          f"(or `python -m pipeline run --output {output_dir}`)")
     return loader(stage_dir)
 
 

@@ -308,7 +308,8 @@ def _score_range(path: Path, start: int, end: int, shared: tuple) -> tuple[int, 
     for record in read_range(path, start, end):
         top = article_keywords(record["terms"], idf, k, sublinear_tf=sublinear_tf)
         id_, src, group = record["id"], record["source"], groups(record)
-        rows.extend([id_, src, group, shown.get(term, term), f"{score:.6f}", rank]
+        id_, src, group = records.csv_safe(id_), records.csv_safe(src), records.csv_safe(group)
+        rows.extend([id_, src, group, records.csv_safe(shown.get(term, term)), f"{score:.6f}", rank]
                     for rank, (term, score) in enumerate(top, 1))
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
@@ -362,17 +363,20 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     if len(by_outlet) >= 2:
         for group, terms in fightin_words_top(by_outlet, alpha0=p["alpha0"], top=p["distinctive_top"]).items():
             for rank, r in enumerate(terms, 1):
-                drows.append([group, shown.get(r["term"], r["term"]), r["count"], r["count_rest"],
+                drows.append([records.csv_safe(group), records.csv_safe(shown.get(r["term"], r["term"])),
+                              r["count"], r["count_rest"],
                               f"{r['z']:.6f}", f"{r['delta']:.6f}", rank])
     records.write_text(out_dir / "distinctive.csv",
                        _csv_text(["outlet", "term", "count", "count_rest", "z", "delta", "rank"], drows))
     # The counts behind it all, so later stages (plots) never re-read the tokens.
     records.write_text(out_dir / "outlet_terms.csv", _csv_text(
         ["outlet", "term", "count"],
-        [[g, shown.get(t, t), n] for g in sorted(by_outlet) for t, n in by_count(by_outlet[g])]))
+        [[records.csv_safe(g), records.csv_safe(shown.get(t, t)), n] for g in sorted(by_outlet)
+         for t, n in by_count(by_outlet[g])]))
     records.write_text(out_dir / "document_frequencies.csv", _csv_text(
-        ["term", "df"], [[shown.get(t, t), n] for t, n in by_count(df)]))
-    records.write_text(out_dir / FORMS, _csv_text(["key", "term"], sorted(shown.items())))
+        ["term", "df"], [[records.csv_safe(shown.get(t, t)), n] for t, n in by_count(df)]))
+    records.write_text(out_dir / FORMS, _csv_text(["key", "term"], [[records.csv_safe(k), records.csv_safe(v)]
+                                                                    for k, v in sorted(shown.items())]))
     return {
         "totals": {"articles": n_docs, "vocabulary": len(df), "keyword_rows": n_rows,
                    "outlets": len(by_outlet), "distinctive_rows": len(drows)},
@@ -403,7 +407,7 @@ def read_display_forms(stage_dir: Path) -> dict[str, str]:
     with open(path, encoding="utf-8", newline="") as fh:
         rows = csv.reader(fh)
         next(rows, None)
-        return {key: term for key, term in rows}
+        return {records.csv_text(key): records.csv_text(term) for key, term in rows}
 
 
 def read_term_counts(stage_dir: Path) -> tuple[dict[str, Counter], Counter, int]:
@@ -414,12 +418,12 @@ def read_term_counts(stage_dir: Path) -> tuple[dict[str, Counter], Counter, int]
         if next(rows, None) != ["outlet", "term", "count"]:
             raise ValueError(f"{stage_dir}/outlet_terms.csv: expected the header outlet,term,count")
         for outlet, term, count in rows:
-            counts.setdefault(outlet, Counter())[term] = int(count)
+            counts.setdefault(records.csv_text(outlet), Counter())[records.csv_text(term)] = int(count)
     with open(Path(stage_dir) / "document_frequencies.csv", encoding="utf-8", newline="") as fh:
         rows = csv.reader(fh)
         if next(rows, None) != ["term", "df"]:
             raise ValueError(f"{stage_dir}/document_frequencies.csv: expected the header term,df")
-        df = Counter({term: int(n) for term, n in rows})
+        df = Counter({records.csv_text(term): int(n) for term, n in rows})
     n_docs = records.read_json(Path(stage_dir) / "manifest.json")["totals"]["articles"]
     return counts, df, n_docs
 
@@ -427,8 +431,9 @@ def read_term_counts(stage_dir: Path) -> tuple[dict[str, Counter], Counter, int]
 def keywords_frame(stage_dir: Path):
     import pandas as pd
 
-    return pd.read_csv(stage_dir / "keywords.csv", dtype={"id": str, "source": str, "outlet": str, "term": str},
-                       keep_default_na=False)
+    return records.csv_texts(pd.read_csv(stage_dir / "keywords.csv", dtype={"id": str, "source": str, "outlet": str,
+                                                                            "term": str}, keep_default_na=False),
+                             ("id", "source", "outlet", "term"))
 
 
 def term_counts_frame(stage_dir: Path):
@@ -452,7 +457,8 @@ def term_counts_frame(stage_dir: Path):
 def distinctive_frame(stage_dir: Path):
     import pandas as pd
 
-    return pd.read_csv(stage_dir / "distinctive.csv", dtype={"outlet": str, "term": str}, keep_default_na=False)
+    return records.csv_texts(pd.read_csv(stage_dir / "distinctive.csv", dtype={"outlet": str, "term": str},
+                                         keep_default_na=False), ("outlet", "term"))
 
 
 STAGE = ArticleStage(

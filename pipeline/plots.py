@@ -649,6 +649,15 @@ def build_figures(inputs: Mapping[str, Path], params: Mapping, names: Sequence[s
 
 
 def _csv(df, *, index: bool = False) -> str:
+    """A table as CSV, its outlet names (the ``outlet`` column; with ``index``, the row and column
+    labels of the similarity table) written with records.csv_safe."""
+    df = df.copy()
+    for column in ("outlet", "other"):  # "other": the neighbour in outlet_similarity_top.csv
+        if column in df.columns:
+            df[column] = df[column].map(records.csv_safe)
+    if index:
+        df.index = df.index.map(records.csv_safe).rename(df.index.name)
+        df.columns = df.columns.map(records.csv_safe).rename(df.columns.name)
     return df.to_csv(index=index, lineterminator="\n", float_format="%.6f")
 
 
@@ -726,8 +735,8 @@ def sentiment_ci_table(stage_dir: Path):
     """outlet, articles, sentences, mean, ci_low, ci_high, level: the intervals drawn in sentiment_by_outlet."""
     import pandas as pd
 
-    return pd.read_csv(Path(stage_dir) / "sentiment_by_outlet.csv", dtype={"outlet": str},
-                       keep_default_na=False, na_values=[])
+    return records.csv_texts(pd.read_csv(Path(stage_dir) / "sentiment_by_outlet.csv", dtype={"outlet": str},
+                                         keep_default_na=False, na_values=[]), ("outlet",))
 
 
 def outlet_similarity_table(stage_dir: Path):
@@ -735,7 +744,8 @@ def outlet_similarity_table(stage_dir: Path):
     import pandas as pd
 
     table = pd.read_csv(Path(stage_dir) / "outlet_similarity.csv", dtype={"outlet": str},
-                        keep_default_na=False, na_values=[]).set_index("outlet")
+                        keep_default_na=False, na_values=[])
+    table = records.csv_texts(table, ("outlet",)).set_index("outlet")
     table.columns = table.index  # the header row holds the same outlet names, read as strings
     return table
 
@@ -758,7 +768,8 @@ def outlet_neighbours_table(stage_dir: Path):
     path = Path(stage_dir) / "outlet_similarity_top.csv"
     if not path.exists():
         return pd.DataFrame(columns=["outlet", "other", "similarity", "rank"])
-    return pd.read_csv(path, dtype={"outlet": str, "other": str}, keep_default_na=False, na_values=[])
+    return records.csv_texts(pd.read_csv(path, dtype={"outlet": str, "other": str}, keep_default_na=False,
+                                         na_values=[]), ("outlet", "other"))
 
 
 TABLES = {"sentiment_ci": sentiment_ci_table, "outlet_similarity": outlet_similarity_table,

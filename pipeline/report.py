@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -61,7 +62,7 @@ FIGURE_CAPTIONS = (
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 CSS = """
 body{font-family:"Noto Sans SC","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:2rem auto;
-max-width:72rem;padding:0 1rem;color:#222;line-height:1.5}
+max-width:72rem;padding:0 1rem;color:#222;line-height:1.5;overflow-wrap:anywhere}bdi{unicode-bidi:isolate}
 h1,h2,h3{line-height:1.25}h2{border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2.5rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ddd;padding:.2rem .5rem;
 vertical-align:top;text-align:left}th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
@@ -76,9 +77,16 @@ ol.sents li,ul.sents li{margin:.2rem 0}.pos{color:#176a17}.neg{color:#a11}
 # ---------------------------------------------------------------- escaping (pure)
 
 
+_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def esc(value: object) -> str:
-    """Text for HTML: every <, >, &, " and ' escaped (attribute-safe)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Text for HTML: every <, >, &, " and ' escaped (attribute-safe). Text holding bidi
+    controls (U+202E RIGHT-TO-LEFT OVERRIDE …) is isolated in <bdi>, so that it cannot reorder
+    the text around it (an outlet read as "…exe.png"); attributes never hold such text
+    (:func:`safe_url` refuses it)."""
+    text = html.escape("" if value is None else str(value), quote=True)
+    return f"<bdi>{text}</bdi>" if _BIDI_CONTROLS.search(text) else text
 
 
 def safe_url(url: object) -> str | None:
@@ -86,7 +94,8 @@ def safe_url(url: object) -> str | None:
     if not isinstance(url, str):
         return None
     url = url.strip()
-    if not url or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+    if not url or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 or unicodedata.category(ch) == "Cf"
+                      for ch in url):
         return None
     try:
         parts = urlsplit(url)
@@ -126,7 +135,9 @@ def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def fmt(value: float, digits: int = 2, *, signed: bool = False) -> str:
+def fmt(value: float | None, digits: int = 2, *, signed: bool = False) -> str:
+    if value is None:  # no stage's field is trusted to be there
+        return "–"
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
@@ -467,7 +478,7 @@ def _topics(framing_dir: Path) -> list[dict]:
     if not path.exists():
         return []
     with open(path, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+        return [{k: records.csv_text(v) for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
 # ---------------------------------------------------------------- rendering (pure: collected data -> HTML)
@@ -494,7 +505,9 @@ def _article_label(data: dict, id_: str) -> str:
     return a.get("title") or a.get("source") or id_
 
 
-def _score_class(score: float) -> str:
+def _score_class(score: float | None) -> str:
+    if score is None:
+        return ""
     return "pos" if score > 0 else "neg" if score < 0 else ""
 
 
