@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import base64
 import html
+import random
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
+import zlib
 
 from . import records
 from .config import ARTICLES, MANIFEST
@@ -71,6 +73,9 @@ figcaption{font-size:.9rem;color:#555}mark{background:#ffe58a}.note{color:#666;f
 .warnings{border:1px solid #d9a400;background:#fff8e1;padding:.3rem 1rem;margin:1rem 0}
 .outlet{border:1px solid #ddd;border-radius:4px;padding:.5rem 1rem;margin:1rem 0}
 ol.sents li,ul.sents li{margin:.2rem 0}.pos{color:#176a17}.neg{color:#a11}
+@media print{body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.35}nav{display:none}
+h2{break-after:avoid}h3,h4{break-after:avoid}figure,tr,li{break-inside:avoid}figure img{max-height:60vh}
+.print-omit{display:none}a{color:inherit;text-decoration:none}.warnings{border-width:2px}}
 """
 
 
@@ -236,15 +241,30 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
     frames = framing.frames_table(inputs[FRAMING])
     frame_info = records.read_json(inputs[FRAMING] / "frames.json")
     evidence: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    seen: Counter = Counter()  # matches per (group, frame): the sample is drawn from all of them
+    samplers: dict[tuple[str, str], random.Random] = {}
     wanted: set[tuple[str, int]] = set()
-    for r in records.read_jsonl(inputs[FRAMING] / ARTICLES):
+    for order, r in enumerate(records.read_jsonl(inputs[FRAMING] / ARTICLES)):
         outlet = group(r["id"], r.get("outlet"))
         for m in r.get("matches", ()):
             for fid in m["frames"]:
-                bucket = evidence[(outlet, fid)]
+                key = (outlet, fid)
+                bucket = evidence[key]
+                seen[key] += 1
+                item = {"id": r["id"], "order": order, **m}
                 if len(bucket) < p["evidence_per_frame"]:
-                    bucket.append({"id": r["id"], **m})
-                    wanted.add((r["id"], m["sentence"]))
+                    bucket.append(item)
+                else:  # reservoir sampling, seeded per bucket: the same sample on every run
+                    rng = samplers.get(key)
+                    if rng is None:
+                        rng = samplers[key] = random.Random(p["seed"] ^ zlib.crc32(f"{outlet}\x00{fid}".encode()))
+                    j = rng.randrange(seen[key])
+                    if j >= len(bucket):
+                        continue
+                    bucket[j] = item
+                wanted.add((r["id"], m["sentence"]))
+    for bucket in evidence.values():  # in text order again
+        bucket.sort(key=lambda e: (e["order"], e["sentence"], e["start"]))
 
     # One pass over normalize: outlet names as normalize wrote them (the form every later
     # stage groups by), what it repaired, and the text of the evidence sentences (segment
@@ -626,15 +646,23 @@ def _evidence_appendix(d: dict) -> str:
             fid = f["id"]
             hits = int(rows.loc[fid, "hits"]) if fid in rows.index else 0
             parts.append(f'<h4 id="{oid}-f{j}">{esc(labels[fid])}: {esc(hits)} hits</h4>')
-            items = []
+            # One line per sentence, every matched term in it highlighted.
+            by_sentence: dict[tuple[str, int], list[dict]] = {}
             for m in d["evidence"].get((o, fid), ()):
-                text, start = d["sentence_text"].get((m["id"], m["sentence"]), ("", 0))
-                where = _article_ref(d, m["id"], m["sentence"])
-                items.append(f"<li>{highlight(text, [(m['start'] - start, m['end'] - start)])} "
-                             f"<span class=\"note\">[{esc(m['term'])}; {where}]</span></li>")
+                by_sentence.setdefault((m["id"], m["sentence"]), []).append(m)
+            items = []
+            for (id_, index), found in by_sentence.items():
+                text, start = d["sentence_text"].get((id_, index), ("", 0))
+                terms = "、".join(dict.fromkeys(m["term"] for m in found))
+                spans = sorted({(m["start"] - start, m["end"] - start) for m in found})
+                items.append(f"<li>{highlight(text, spans)} "
+                             f"<span class=\"note\">[{esc(terms)}; {_article_ref(d, id_, index)}]</span></li>")
             if items:
+                n_shown = sum(len(found) for found in by_sentence.values())
                 parts.append('<ul class="sents">' + "".join(items) + "</ul>")
-                parts.append(_shown(len(items), hits, "matches"))
+                if n_shown < hits:
+                    parts.append(f'<p class="note">A random sample of {esc(n_shown)} of the {esc(hits)} matches '
+                                 "(fixed seed: the same on every run), one line per sentence.</p>")
     return "\n".join(parts)
 
 
@@ -823,7 +851,12 @@ def render_report(d: dict) -> str:
         _story_section(d),
         _corpus_section(d), _target_section(d), _figures_section(d), _outlet_sections(d), _topics_section(d),
         _evidence_appendix(d),
-        _terms_appendix(d), _articles_appendix(d), _stripped_appendix(d), _methods_section(d),
+        _terms_appendix(d), _methods_section(d),
+        # The long lists (every article's sentence scores, stripped lines, repairs) are for the
+        # screen: printed, the page would run to dozens of pages, so print leaves them out.
+        '<section class="print-omit">', _articles_appendix(d), _stripped_appendix(d), "</section>",
+        '<p class="note">Printed copies leave out Appendices C to E (sentence scores, stripped lines, '
+        "repairs); they are in the HTML page and the stage tables.</p>",
     ])
     return ("<!DOCTYPE html>\n<html lang=\"zh-Hans\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"

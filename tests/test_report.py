@@ -6,6 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+import re
+
 from pipeline import records, report
 from pipeline.report import esc, external_link, highlight, safe_url
 
@@ -225,3 +227,36 @@ def test_many_groups_get_sections_for_the_largest_only(seed_outputs):
     assert page.count('<section class="outlet"') == 2
     assert "the other 2 are in the tables only" in page
     assert "Showing the first 3 of 4" in page
+
+
+def test_evidence_is_a_fixed_random_sample_one_line_per_sentence(seed_outputs):
+    inputs = {folder: seed_outputs / folder for folder in report.STAGE.upstreams}
+    params = {**report.STAGE.params, "evidence_per_frame": 3}
+    first, again = report.collect(inputs, params), report.collect(inputs, params)
+    assert first["evidence"] == again["evidence"]  # the same sample on every run
+    # Not simply the first matches: some bucket's sample reaches past its first three.
+    all_matches: dict = {}
+    for r in records.read_jsonl(seed_outputs / "07_framing" / "articles.jsonl"):
+        for m in r["matches"]:
+            for fid in m["frames"]:
+                all_matches.setdefault((r["id"], fid), []).append((m["sentence"], m["start"]))
+    sampled_late = any(
+        (e["sentence"], e["start"]) not in all_matches.get((e["id"], fid), [])[:3]
+        for (_, fid), bucket in first["evidence"].items() for e in bucket)
+    assert sampled_late
+    page = report.render_report(first)
+    assert "A random sample of 3 of the" in page
+    appendix = page[page.index('id="evidence"'):page.index('id="terms"')]
+    n_refs = 0
+    for block in appendix.split("<h4")[1:]:
+        refs = re.findall(r'<span class="note">\[[^;]*; (.*?)\]</span></li>', block)
+        n_refs += len(refs)
+        assert len(refs) == len(set(refs)), "a sentence is listed twice under one frame"
+    assert n_refs > 10
+
+
+def test_the_page_prints_without_the_long_appendices(seed_outputs):
+    page = (seed_outputs / "09_report" / report.REPORT).read_text(encoding="utf-8")
+    assert "@media print" in page and ".print-omit{display:none}" in page
+    omitted = page[page.index('<section class="print-omit">'):]
+    assert 'id="articles"' in omitted and 'id="stripped"' in omitted
