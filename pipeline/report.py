@@ -59,6 +59,14 @@ FIGURE_CAPTIONS = (
                        "thin lines articles, thick lines the outlet's mean."),
     ("outlet_similarity", "Outlet similarity: cosine of the outlets' TF-IDF vectors (pooled content tokens, "
                           "idf over articles)."),
+    ("frames_over_time", "Frames over time: each frame's mean emphasis per period (the story's time bin) for "
+                         "the largest groups; empty when the articles carry no publication dates."),
+    ("frame_profile", "Frame profile of each article (hits per 1,000 content tokens), articles grouped by "
+                      "outlet, largest groups first."),
+    ("frame_cooccurrence", "Frames used together: the number of articles with at least one hit of both frames; "
+                           "the diagonal counts the articles using each frame."),
+    ("keyness", "Keyness of the two largest groups: every term by its frequency in each (log scales); each "
+                "side's most distinctive terms labelled. plots.keyness() draws any other pair."),
 )
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"

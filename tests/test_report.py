@@ -8,7 +8,7 @@ import pytest
 
 import re
 
-from pipeline import records, report
+from pipeline import plots, records, report
 from pipeline.report import esc, external_link, highlight, safe_url
 
 SCRIPT = "<script>alert(1)</script>"
@@ -167,7 +167,7 @@ def test_report_links_numbers_to_sentences(planted):
     assert "unknown (no outlet named)" in page
     for section in ("corpus", "figures", "outlets", "evidence", "terms", "articles", "stripped", "repairs"):
         assert f'id="{section}"' in page
-    assert page.count("data:image/png;base64,") == 5
+    assert page.count("data:image/png;base64,") == len(plots.FIGURES)
     assert "<meta http-equiv=\"Content-Security-Policy\"" in page
 
 
@@ -180,8 +180,8 @@ def test_report_is_deterministic(planted, tmp_path):
 def test_seed_report(seed_outputs):
     page = (seed_outputs / "09_report" / report.REPORT).read_text(encoding="utf-8")
     manifest = records.read_json(seed_outputs / "09_report" / "manifest.json")
-    assert manifest["counts"]["articles"] == 5 and manifest["counts"]["figures"] == 5
-    assert "智谱" in page and page.count("<figure") == 5
+    assert manifest["counts"]["articles"] == 5 and manifest["counts"]["figures"] == len(plots.FIGURES)
+    assert "智谱" in page and page.count("<figure") == len(plots.FIGURES)
     assert (seed_outputs / "report.html").read_bytes() == (seed_outputs / "09_report" / report.REPORT).read_bytes()
 
 
