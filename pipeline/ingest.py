@@ -21,7 +21,7 @@ from . import records
 from .config import MAX_FILE_BYTES, METADATA_FILE
 from .stage import ArticleStage, Skip, Skipped
 
-FIELDS = ("outlet", "author", "title", "published", "url")
+FIELDS = ("outlet", "author", "title", "published", "url", "site", "platform", "editor")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
 CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".csv")
 
@@ -163,7 +163,7 @@ def is_html(text: str) -> bool:
 
 
 def extract_html(html: str) -> tuple[str, dict]:
-    """Main text and metadata of a web page, by trafilatura."""
+    """Main text of a web page and trafilatura's metadata, raw (see :func:`html_layers` for the fields)."""
     import trafilatura
 
     doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True,
@@ -174,6 +174,27 @@ def extract_html(html: str) -> tuple[str, dict]:
     meta = {"title": get("title"), "author": get("author"), "published": get("date"),
             "outlet": get("sitename"), "url": get("url")}
     return get("text") or "", {k: clean_field(v) for k, v in meta.items() if v}
+
+
+def html_layers(html: str, text: str, raw: Mapping[str, str]) -> list[tuple]:
+    """The metadata layers of a page, best first: the page's own statements (:mod:`pipeline.htmlmeta`),
+    then trafilatura's guesses, cleaned to what each field means."""
+    from . import htmlmeta, outlets
+
+    page = htmlmeta.read(html, main_text=text)
+    guesses: dict[str, str] = {}
+    if raw.get("title"):
+        segments = htmlmeta.title_segments(raw["title"])
+        guesses["title"] = next((s for s in segments if not outlets.lookup(s)), "") if segments else ""
+    # trafilatura's author is left out: on Chinese pages it is mostly widget text, a site or a place
+    if raw.get("outlet"):
+        brand = outlets.canonical(raw["outlet"]) or outlets.clean_brand(raw["outlet"])
+        guesses["outlet"] = "" if outlets.is_platform(brand) else brand
+    if raw.get("published"):
+        guesses["published"] = htmlmeta.iso_date(raw["published"])
+    if raw.get("url"):
+        guesses["url"] = raw["url"]
+    return [("html", page.values, page.origin), ("trafilatura", guesses)]
 
 
 # ------------------------------------------------------------------ metadata
@@ -202,14 +223,20 @@ _IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)$")
 _PINYIN_PAREN = re.compile(r"\([a-zü\u00e0-\u01dc\u0300-\u036f]+\)")
 
 
-def detect_byline(text: str, *, head_lines: int = 8, title: str = "") -> dict[str, str]:
+def detect_byline(text: str, *, head_lines: int = 8, title: str = "", with_origin: bool = False):
     """Outlet, author and editor named by the article itself (bylines, account footers).
 
     A first line "outlet author" counts only when it is not part of the title: a headline
     whose words are separated by spaces ("中央政治局委员 书记处书记") is not a byline.
+    Then, for what the bylines leave open: the headline of a page saved as text (the line
+    above the byline that reads as one), the self-media account card at the foot
+    (``晚點LatePost`` above ``2993文章數 21863關注度``), and last the name the article calls
+    itself by (``據連線Insight了解`` twice or more). With ``with_origin``, returns
+    ``(values, origins)``: which rule gave each value.
     """
     in_title = "".join(title.split())
     found: dict[str, str] = {}
+    origin: dict[str, str] = {}
     text = _PINYIN_PAREN.sub("", text)
     lines = [ln.strip() for ln in text.split("\n")]
     head = [ln for ln in lines if ln and not _IMAGE.match(ln)][:head_lines]
@@ -232,22 +259,78 @@ def detect_byline(text: str, *, head_lines: int = 8, title: str = "") -> dict[st
                 and not (in_title and "".join(line.split()) in in_title)):
             found.setdefault("outlet", m.group("outlet"))
             found.setdefault("author", m.group("author"))
+    origin.update({k: "byline" for k in found})
+    byline_at = next((pos for pos, line in enumerate(head) if any(r.match(line) for _, r in _BYLINE_RULES)), None)
+    if byline_at and not in_title and (headline := _plain_headline(head[:byline_at])):
+        found["title"], origin["title"] = headline, "byline:headline"
     if "outlet" not in found and (m := _ACCOUNT_FOOTER.search(text)):
-        found["outlet"] = m.group("value")
+        found["outlet"], origin["outlet"] = m.group("value"), "byline:account-footer"
+    if "outlet" not in found and (account := _account_card(lines)):
+        found["outlet"], origin["outlet"] = account, "byline:account-card"
+    if "outlet" not in found and (name := _self_reference(text)):
+        found["outlet"], origin["outlet"] = name, "byline:self-reference"
     if m := _PLATFORM.search(text):
-        found["platform"] = m.group("value")
-    return {k: clean_field(v) for k, v in found.items() if clean_field(v)}
+        found["platform"], origin["platform"] = m.group("value"), "byline:disclaimer"
+    values = {k: clean_field(v) for k, v in found.items() if clean_field(v)}
+    return (values, {k: origin[k] for k in values}) if with_origin else values
 
 
-def merge_metadata(layers: Iterable[tuple[str, Mapping[str, str]]]) -> tuple[dict[str, str], dict[str, str]]:
-    """First non-empty value per field wins; returns (values, provenance)."""
+_ACCOUNT_STATS = re.compile(r"^\d[\d.,万萬]*\s*(?:文章|篇文章|作品)[数數]?\s*\d[\d.,万萬]*\s*(?:[关關]注度?|粉[丝絲][数數]?)$")
+_SELF_REFERENCE = re.compile(r"[据據](?P<name>[\w\u3400-\u9fff]{2,12}?)(?:了解|獲悉|获悉|查[询詢]|梳理|統計|统计)")
+_NOT_SELF = re.compile(r"^(?:[记記]者|本[报報台刊]|笔者|筆者|悉|报道|報道|报导|報導|介[绍紹]|[统統][计計]|媒体|媒體|外媒|知情人士|消息人士|.{0,4}(?:[显顯]示|表示|称|稱))|(?:[记記]者|方面|人士)$")
+
+
+def _plain_headline(lines_before_byline: list[str]) -> str:
+    """The headline of a page saved as text: the nearest line above the byline that reads as one
+    (6 to 60 characters, no sentence end, no navigation or list separators)."""
+    for line in reversed(lines_before_byline):
+        if (6 <= len(line) <= 60 and not re.search(r"[。！!]$|[|｜>»]|\s[-–]\s", line)
+                and re.search(r"[\u3400-\u9fff]", line) and not line.isdigit()):
+            return line
+    return ""
+
+
+def _account_card(lines: list[str]) -> str:
+    """The account named in a self-media platform's card at the foot: the name a few lines above
+    the account's counts (``2993文章數 21863關注度``)."""
+    for n, line in enumerate(lines):
+        if _ACCOUNT_STATS.match(line):
+            for above in reversed([ln for ln in lines[max(0, n - 4):n] if ln]):
+                if 2 <= len(above) <= 20 and not re.search(r"[。，,！？!?]", above):
+                    return above
+    return ""
+
+
+def _self_reference(text: str) -> str:
+    """The name an article calls its own newsroom by (据X了解), when it does so twice or more."""
+    counts: dict[str, int] = {}
+    for m in _SELF_REFERENCE.finditer(text):
+        name = m.group("name")
+        if not _NOT_SELF.search(name):
+            counts[name] = counts.get(name, 0) + 1
+    for name in sorted(counts, key=lambda n: -counts[n]):
+        if text.count(name) >= 2:
+            return name
+    return ""
+
+
+
+
+
+def merge_metadata(layers: Iterable[tuple]) -> tuple[dict[str, str], dict[str, str]]:
+    """First non-empty value per field wins; returns (values, provenance).
+
+    A layer is ``(origin, values)`` or ``(origin, values, origins)``: ``origins`` names, per
+    field, where in the page the value was read (``meta:og:title``, ``html:header:来源``), and
+    is the field's provenance instead of the layer's name."""
     values = {f: "" for f in FIELDS}
     provenance = {f: "unknown" for f in FIELDS}
-    for origin, layer in layers:
+    for origin, layer, *where in layers:
+        detail = where[0] if where else {}
         for field in FIELDS:
             if not values[field] and (value := clean_field(layer.get(field))):
                 values[field] = value
-                provenance[field] = origin
+                provenance[field] = detail.get(field) or origin
     return values, provenance
 
 
@@ -420,12 +503,18 @@ def _first(row: Mapping, field: str) -> str:
 # ------------------------------------------------------------------ processing one item
 
 
-def build_record(item: Mapping, *, text: str, encoding: str, fmt: str, layers: list, platform: str = "") -> dict:
+def build_record(item: Mapping, *, text: str, encoding: str, fmt: str, layers: list) -> dict:
+    from . import outlets
+
     values, provenance = merge_metadata(layers)
+    if provenance["outlet"] not in ("sidecar", "corpus") and (name := outlets.canonical(values["outlet"])):
+        values["outlet"] = name     # one outlet, one name (the outlet table); a sidecar's value is the user's
+    if name := outlets.canonical(values["platform"]):
+        values["platform"] = name   # 網易號 and 网易号: one platform
     record = {"id": item["id"], "source": item["source"], "outlet": values["outlet"], "title": values["title"],
               "author": values["author"], "published": values["published"], "url": values["url"],
-              "platform": clean_field(platform), "provenance": provenance, "encoding": encoding, "format": fmt,
-              "text": text}
+              "site": values["site"], "platform": values["platform"], "editor": values["editor"],
+              "provenance": provenance, "encoding": encoding, "format": fmt, "text": text}
     if item.get("notes"):
         record["warnings"] = list(item["notes"])
     return record
@@ -440,17 +529,21 @@ def ingest_file(item: Mapping, data: bytes) -> dict:
     text = clean_text(text)
     if sensible_share(text) < 0.9:
         raise Skip(f"decodes ({encoding}) to mostly unprintable characters: not a text article")
-    html_meta: dict = {}
+    page_layers: list = []
     fmt = "text"
     if item["source"].lower().endswith(HTML_SUFFIXES) or is_html(text):
         fmt = "html"
-        text, html_meta = extract_html(text)
+        html = text
+        text, raw = extract_html(html)
         text = clean_text(text)
+        page_layers = html_layers(html, text, raw)
     if not text.strip():
         raise Skip("no article text found" + (" in the HTML page" if fmt == "html" else ""))
-    byline = detect_byline(text, title=(item.get("meta") or {}).get("title") or html_meta.get("title") or "")
-    layers = [("sidecar", item.get("meta") or {}), ("html", html_meta), ("byline", byline)]
-    return build_record(item, text=text, encoding=encoding, fmt=fmt, layers=layers, platform=byline.get("platform", ""))
+    title = (item.get("meta") or {}).get("title") or next((layer[1].get("title") for layer in page_layers
+                                                          if layer[1].get("title")), "")
+    byline, byline_origin = detect_byline(text, title=title, with_origin=True)
+    layers = [("sidecar", item.get("meta") or {}), *page_layers, ("byline", byline, byline_origin)]
+    return build_record(item, text=text, encoding=encoding, fmt=fmt, layers=layers)
 
 
 def ingest_row(item: Mapping) -> dict:
@@ -460,15 +553,18 @@ def ingest_row(item: Mapping) -> dict:
     if not text.strip():
         raise Skip("row has no text (looked for: " + ", ".join(ROW_KEYS["text"]) + ")")
     fmt = "csv" if ".csv#" in item["source"].lower() else "jsonl"
+    page_layers: list = []
     if is_html(text):
-        text, html_meta = extract_html(text)
+        html = text
+        text, raw = extract_html(html)
         text = clean_text(text)
-    else:
-        html_meta = {}
-    corpus_meta = {f: _first(row, f) for f in FIELDS}
-    byline = detect_byline(text, title=corpus_meta.get("title") or html_meta.get("title") or "")
-    layers = [("corpus", corpus_meta), ("html", html_meta), ("byline", byline)]
-    return build_record(item, text=text, encoding="utf-8", fmt=fmt, layers=layers, platform=byline.get("platform", ""))
+        page_layers = html_layers(html, text, raw)
+    corpus_meta = {f: _first(row, f) for f in FIELDS if f in ROW_KEYS}
+    title = corpus_meta.get("title") or next((layer[1].get("title") for layer in page_layers
+                                              if layer[1].get("title")), "")
+    byline, byline_origin = detect_byline(text, title=title, with_origin=True)
+    layers = [("corpus", corpus_meta), *page_layers, ("byline", byline, byline_origin)]
+    return build_record(item, text=text, encoding="utf-8", fmt=fmt, layers=layers)
 
 
 def process_record(item: dict, resources: None = None) -> dict:
@@ -489,8 +585,8 @@ def to_frame(stage_dir: Path):
 
     rows = []
     for r in records.read_jsonl(stage_dir / "articles.jsonl"):
-        row = {k: r[k] for k in ("id", "source", "outlet", "author", "title", "published", "url",
-                                 "platform", "encoding", "format")}
+        row = {k: r.get(k, "") for k in ("id", "source", "outlet", "author", "title", "published", "url",
+                                         "site", "platform", "editor", "encoding", "format")}
         row.update({f"{k}_from": v for k, v in r["provenance"].items()})
         row["n_chars"] = len(r["text"])
         row["text"] = r["text"]
