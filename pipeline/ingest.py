@@ -162,18 +162,43 @@ def is_html(text: str) -> bool:
     return head.startswith(("<!doctype html", "<html")) or ("<html" in head and "<body" in text[:65536].lower())
 
 
-def extract_html(html: str) -> tuple[str, dict]:
-    """Main text of a web page and trafilatura's metadata, raw (see :func:`html_layers` for the fields)."""
+def _trafilatura(html: str, **options):
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True,
-                                      include_images=False, deduplicate=False)
+    return trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True,
+                                       include_images=False, deduplicate=False, **options)
+
+
+def _get(doc, key: str):
+    return doc.get(key) if isinstance(doc, dict) else getattr(doc, key, None)
+
+
+def extract_html(html: str) -> tuple[str, dict]:
+    """Main text of a web page and trafilatura's metadata, raw (see :func:`html_layers` for the fields)."""
+    doc = _trafilatura(html)
     if doc is None:
         return "", {}
-    get = (lambda k: getattr(doc, k, None)) if not isinstance(doc, dict) else doc.get
-    meta = {"title": get("title"), "author": get("author"), "published": get("date"),
-            "outlet": get("sitename"), "url": get("url")}
-    return get("text") or "", {k: clean_field(v) for k, v in meta.items() if v}
+    meta = {"title": _get(doc, "title"), "author": _get(doc, "author"), "published": _get(doc, "date"),
+            "outlet": _get(doc, "sitename"), "url": _get(doc, "url")}
+    return _get(doc, "text") or "", {k: clean_field(v) for k, v in meta.items() if v}
+
+
+def extract_page(html: str) -> tuple[str, dict, list[dict]]:
+    """Main text, trafilatura's raw metadata and the HTML's boilerplate hints for strip
+    (``[{"line", "reason"}]``, :mod:`pipeline.boilerplate`): the text keeps every line the
+    recall-oriented extraction finds, and the hints name the lines the page's markup calls
+    boilerplate, so strip removes them and lists each."""
+    from . import boilerplate, htmlmeta
+
+    text, raw = extract_html(html)
+    text = clean_text(text)
+    if not text.strip():
+        return text, raw, []
+    precise = _trafilatura(html, favor_precision=True)
+    root = htmlmeta.parse(html)
+    found = boilerplate.hints(text, anchors=boilerplate.anchor_texts(root),
+                              precise=clean_text(_get(precise, "text") or "") if precise is not None else None)
+    return text, raw, [{"line": i, "reason": r} for i, r in sorted(found.items())]
 
 
 def html_layers(html: str, text: str, raw: Mapping[str, str]) -> list[tuple]:
@@ -503,7 +528,7 @@ def _first(row: Mapping, field: str) -> str:
 # ------------------------------------------------------------------ processing one item
 
 
-def build_record(item: Mapping, *, text: str, encoding: str, fmt: str, layers: list) -> dict:
+def build_record(item: Mapping, *, text: str, encoding: str, fmt: str, layers: list, hints: list | None = None) -> dict:
     from . import outlets
 
     values, provenance = merge_metadata(layers)
@@ -515,6 +540,8 @@ def build_record(item: Mapping, *, text: str, encoding: str, fmt: str, layers: l
               "author": values["author"], "published": values["published"], "url": values["url"],
               "site": values["site"], "platform": values["platform"], "editor": values["editor"],
               "provenance": provenance, "encoding": encoding, "format": fmt, "text": text}
+    if hints:
+        record["boilerplate"] = hints   # lines the page's markup calls boilerplate: strip removes them
     if item.get("notes"):
         record["warnings"] = list(item["notes"])
     return record
@@ -530,12 +557,12 @@ def ingest_file(item: Mapping, data: bytes) -> dict:
     if sensible_share(text) < 0.9:
         raise Skip(f"decodes ({encoding}) to mostly unprintable characters: not a text article")
     page_layers: list = []
+    hints: list[dict] = []
     fmt = "text"
     if item["source"].lower().endswith(HTML_SUFFIXES) or is_html(text):
         fmt = "html"
         html = text
-        text, raw = extract_html(html)
-        text = clean_text(text)
+        text, raw, hints = extract_page(html)
         page_layers = html_layers(html, text, raw)
     if not text.strip():
         raise Skip("no article text found" + (" in the HTML page" if fmt == "html" else ""))
@@ -543,7 +570,7 @@ def ingest_file(item: Mapping, data: bytes) -> dict:
                                                           if layer[1].get("title")), "")
     byline, byline_origin = detect_byline(text, title=title, with_origin=True)
     layers = [("sidecar", item.get("meta") or {}), *page_layers, ("byline", byline, byline_origin)]
-    return build_record(item, text=text, encoding=encoding, fmt=fmt, layers=layers)
+    return build_record(item, text=text, encoding=encoding, fmt=fmt, layers=layers, hints=hints)
 
 
 def ingest_row(item: Mapping) -> dict:
@@ -554,17 +581,17 @@ def ingest_row(item: Mapping) -> dict:
         raise Skip("row has no text (looked for: " + ", ".join(ROW_KEYS["text"]) + ")")
     fmt = "csv" if ".csv#" in item["source"].lower() else "jsonl"
     page_layers: list = []
+    hints: list[dict] = []
     if is_html(text):
         html = text
-        text, raw = extract_html(html)
-        text = clean_text(text)
+        text, raw, hints = extract_page(html)
         page_layers = html_layers(html, text, raw)
     corpus_meta = {f: _first(row, f) for f in FIELDS if f in ROW_KEYS}
     title = corpus_meta.get("title") or next((layer[1].get("title") for layer in page_layers
                                               if layer[1].get("title")), "")
     byline, byline_origin = detect_byline(text, title=title, with_origin=True)
     layers = [("corpus", corpus_meta), *page_layers, ("byline", byline, byline_origin)]
-    return build_record(item, text=text, encoding="utf-8", fmt=fmt, layers=layers)
+    return build_record(item, text=text, encoding="utf-8", fmt=fmt, layers=layers, hints=hints)
 
 
 def process_record(item: dict, resources: None = None) -> dict:

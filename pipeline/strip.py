@@ -134,12 +134,16 @@ def looks_like_body(key: str, *, min_chars: int = 80, min_sentences: int = 2, mi
     return n >= min_chars or (n >= min_chars_sentences and len(_SENTENCE_END.findall(text)) >= min_sentences)
 
 
-def strip_lines(text: str, rules: Rules, *, title: str = "") -> tuple[list[tuple[int, str]], list[dict]]:
+def strip_lines(text: str, rules: Rules, *, title: str = "",
+                hints: Mapping[int, str] | None = None) -> tuple[list[tuple[int, str]], list[dict]]:
     """Split ``text`` into kept lines and removed lines.
 
     Returns ``(kept, removed)``: kept is ``[(line_no, line)]`` (trimmed, non-blank), removed
-    is ``[{"line", "text", "reason"}]`` in line order.
+    is ``[{"line", "text", "reason"}]`` in line order. ``hints`` (line number → reason) are the
+    lines ingest found to be boilerplate in the page's HTML (link lists, layout tables, text
+    outside the main block): removed with that reason.
     """
+    hints = hints or {}
     lines = text.split("\n")
     keys = PINYIN_PAREN.sub("", text).split("\n")
     if len(keys) != len(lines):  # pragma: no cover - the pattern never spans a line end
@@ -163,6 +167,8 @@ def strip_lines(text: str, rules: Rules, *, title: str = "") -> tuple[list[tuple
         reason = None
         if title_key and not kept and key == title_key:  # the title is a field, not body
             reason = "title"
+        elif i in hints:
+            reason = hints[i]
         elif could_match(key, rules):
             if seen / total >= rules.tail_min_share and any(r.pattern.search(key) for r in rules.tail):
                 # The block runs to the end, or to the first paragraph of prose: some portals
@@ -201,7 +207,8 @@ def load_resources(params: Mapping) -> Rules:
 
 def process_record(record: dict, rules: Rules) -> dict:
     text = record.get("text") or ""
-    kept, removed = strip_lines(text, rules, title=record.get("title") or "")
+    hints = {int(h["line"]): str(h["reason"]) for h in record.get("boilerplate") or () if isinstance(h, Mapping)}
+    kept, removed = strip_lines(text, rules, title=record.get("title") or "", hints=hints)
     body = "\n".join(line for _, line in kept)
     total = sum(len(ln.strip()) for ln in text.split("\n"))
     removed_chars = sum(len(r["text"]) for r in removed)
