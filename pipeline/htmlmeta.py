@@ -311,7 +311,7 @@ def headline(root, lines: list[str], doc_titles: list[str], *, brands: set[str] 
         for text, origin in cands:
             idx = _line_of(squeezed, squeeze(text), exact=exact)
             if idx >= 0 and any(_has_date(ln) or _ANY_LABEL.match(ln) for ln in lines[idx + 1:idx + 6]) and (
-                    not prose or any(len(ln) >= 40 and re.search(r"[。，！？]", ln) for ln in lines[idx + 1:idx + 9])):
+                    not prose or any(len(ln) >= 40 and re.search(r"[。，！？]", ln) for ln in lines[idx + 1:idx + 15])):
                 return text, origin, idx
         return None
 
@@ -430,8 +430,10 @@ _CREDIT_LICENCE = re.compile(r"本文(?:由|为|為)\s*(?P<value>[^\s，,。]{2,
 _REPRINT = re.compile(rf"^(?P<value>[{_CJK}A-Za-z·]{{2,12}})\s*$")
 
 
-def read(html: str, *, main_text: str = "", url: str = "") -> PageMeta:
-    """Every metadata field this page states, with its origin. ``main_text`` is the extracted story."""
+def read(html: str, *, main_text: str = "", url: str = "", fallback_date: str = "") -> PageMeta:
+    """Every metadata field this page states, with its origin. ``main_text`` is the extracted story;
+    ``fallback_date`` another extractor's date, used (its time completed from the page) when the
+    page states none of its own."""
     meta = PageMeta()
     root = parse(html)
     if root is None:
@@ -498,6 +500,13 @@ def read(html: str, *, main_text: str = "", url: str = "") -> PageMeta:
         date, date_origin = better, (date_origin + "+header") if date else "html:header"
     if not date and (m := _EPOCH.search(html)):
         date, date_origin = epoch_date(int(m.group("t"))), "html:script"
+    if not date and (d := iso_date(fallback_date)):
+        date, date_origin = d, "trafilatura"
+    if date and "T" not in date:
+        # the day is known, its time is printed elsewhere on the page (a list entry, a footer)
+        same_day = next((d for ln in lines if date[:10] in (d := iso_date(ln)) and "T" in d), "")
+        if same_day:
+            date, date_origin = same_day, f"{date_origin}+page-time"
     meta.offer("published", date, date_origin)
 
     # ---- header fields: 来源, 作者, 责任编辑

@@ -206,7 +206,7 @@ def html_layers(html: str, text: str, raw: Mapping[str, str]) -> list[tuple]:
     then trafilatura's guesses, cleaned to what each field means."""
     from . import htmlmeta, outlets
 
-    page = htmlmeta.read(html, main_text=text)
+    page = htmlmeta.read(html, main_text=text, fallback_date=raw.get("published", ""))
     guesses: dict[str, str] = {}
     if raw.get("title"):
         segments = htmlmeta.title_segments(raw["title"])

@@ -256,3 +256,9 @@ def test_sidecar_still_overrides_the_page():
     record = ingest.ingest_file({"id": "p", "source": "p.html", "meta": {"outlet": "我的标注"}},
                                 page("<title>某条新闻的标题文字</title>", body).encode("utf-8"))
     assert record["outlet"] == "我的标注" and record["provenance"]["outlet"] == "sidecar"
+
+
+def test_a_date_without_time_takes_the_time_the_page_prints_for_that_day():
+    body = f"<h1>阿拉比卡墜空頭</h1>{BODY}{BODY}<div><a href='/x'>2014年12月12日13:47</a></div>"
+    got = read("<title>阿拉比卡墜空頭 | 蘋果日報</title>", body, fallback_date="2014-12-12")
+    assert got["published"] == "2014-12-12T13:47" and got["_origin"]["published"] == "trafilatura+page-time"
