@@ -8,6 +8,8 @@ its reason, beside its own text rules. No site lists:
   related-stories or navigation list, whatever its length);
 - ``layout_table``: a table row that is layout: no cell with text, or mostly link text and no
   paragraph (navigation bars built from tables);
+- ``comments``: a line found inside a comment section of the markup (class or id comment,
+  reply, pinglun, gentie ...);
 - ``repeated_line``: a short line printed three times or more in one page (``← 返回``, ``[打印]``);
 - ``other_entries``: on a page that lists entries (the same dated footer line, digits aside,
   three times or more), everything after the first entry's footer;
@@ -78,7 +80,30 @@ def _is_layout_row(line: str, anchors: set[str]) -> bool:
     return len(cells) != 2 and link_share(line, anchors) >= 0.5
 
 
-def hints(text: str, *, anchors: set[str], precise: str | None) -> dict[int, str]:
+_COMMENT_MARK = re.compile(r"(?i)comment|reply|replies|pinglun|gentie|discuss|feedback")
+
+
+def comment_texts(root) -> list[str]:
+    """The texts of the page's comment sections: elements whose class or id says so (comment,
+    reply, pinglun, gentie ...), holding no headline and less than half the page's text."""
+    if root is None:
+        return []
+    body = root.find("body")
+    total = len(squeeze(body.text_content())) if body is not None else 0
+    found = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in ("script", "style", "body", "html"):
+            continue
+        marks = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if not _COMMENT_MARK.search(marks) or el.find(".//h1") is not None:
+            continue
+        text = squeeze(el.text_content())
+        if 10 <= len(text) and (not total or len(text) < total / 2):
+            found.append(text)
+    return found
+
+
+def hints(text: str, *, anchors: set[str], precise: str | None, comments: list[str] = ()) -> dict[int, str]:
     """``{line number: reason}`` for the lines of ``text`` the HTML signals call boilerplate.
 
     ``anchors``: the page's link texts (:func:`anchor_texts`); ``precise``: the same page extracted
@@ -95,6 +120,10 @@ def hints(text: str, *, anchors: set[str], precise: str | None) -> dict[int, str
     for i in nonblank:
         if i not in found and lines[i].lstrip().startswith("|") and _is_layout_row(lines[i], anchors):
             found[i] = "layout_table"
+    for i in nonblank:
+        key = squeeze(lines[i])
+        if i not in found and len(key) >= 4 and any(key in block for block in comments):
+            found[i] = "comments"
     # a short line printed three times or more in one page is a widget (← 返回, [打印])
     counts: dict[str, int] = {}
     for i in nonblank:

@@ -196,7 +196,7 @@ def extract_page(html: str) -> tuple[str, dict, list[dict]]:
         return text, raw, []
     precise = _trafilatura(html, favor_precision=True)
     root = htmlmeta.parse(html)
-    found = boilerplate.hints(text, anchors=boilerplate.anchor_texts(root),
+    found = boilerplate.hints(text, anchors=boilerplate.anchor_texts(root), comments=boilerplate.comment_texts(root),
                               precise=clean_text(_get(precise, "text") or "") if precise is not None else None)
     return text, raw, [{"line": i, "reason": r} for i, r in sorted(found.items())]
 

@@ -73,3 +73,13 @@ def test_page_through_ingest_and_strip():
         assert junk not in out["text"]
     # what the extractor kept and the markup calls boilerplate is listed with its reason
     assert {"line": 3, "text": "| 关于我们 | 联系我们 | 广告服务 |", "reason": "layout_table"} in out["removed"]
+
+
+def test_lines_inside_a_comment_section_of_the_markup():
+    from pipeline import htmlmeta
+
+    html = (f"<html><body><h1>标题</h1><div class='article'><p>{PROSE}</p></div>"
+            "<div id='comment_list'><p>网友小明：说得太好了，支持！</p><p>网友小红：不同意。</p></div></body></html>")
+    comments = boilerplate.comment_texts(htmlmeta.parse(html))
+    text = "\n".join([PROSE, "网友小明：说得太好了，支持！"])
+    assert boilerplate.hints(text, anchors=set(), precise=None, comments=comments) == {1: "comments"}
