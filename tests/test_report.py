@@ -192,7 +192,7 @@ def test_seed_report_counts_every_outlets_sentences(seed_outputs):
     corpus = corpus[:corpus.index("</table>")]
     rows = re.findall(r'<a href="#o\d+">([^<]+)</a></td><td class="n"><a href="#o\d+-articles">(\d+)</a></td>'
                       r'<td class="n">(\d+)</td>', corpus)
-    assert {name for name, _, _ in rows} == {"unknown (no outlet named)", "光锥智能", "华商韬略", "连线Insight"}
+    assert {name for name, _, _ in rows} == {"unknown (no outlet named)", "光锥智能", "华商韬略", "连线Insight", "晚点LatePost"}
     assert all(int(n_sentences) > 0 for _, _, n_sentences in rows), rows
 
 
