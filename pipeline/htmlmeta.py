@@ -430,12 +430,12 @@ _CREDIT_LICENCE = re.compile(r"本文(?:由|为|為)\s*(?P<value>[^\s，,。]{2,
 _REPRINT = re.compile(rf"^(?P<value>[{_CJK}A-Za-z·]{{2,12}})\s*$")
 
 
-def read(html: str, *, main_text: str = "", url: str = "", fallback_date: str = "") -> PageMeta:
+def read(html: str, *, main_text: str = "", url: str = "", fallback_date: str = "", root=None) -> PageMeta:
     """Every metadata field this page states, with its origin. ``main_text`` is the extracted story;
     ``fallback_date`` another extractor's date, used (its time completed from the page) when the
     page states none of its own."""
     meta = PageMeta()
-    root = parse(html)
+    root = parse(html) if root is None else root
     if root is None:
         return meta
     tags = meta_tags(root)

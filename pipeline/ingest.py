@@ -162,10 +162,10 @@ def is_html(text: str) -> bool:
     return head.startswith(("<!doctype html", "<html")) or ("<html" in head and "<body" in text[:65536].lower())
 
 
-def _trafilatura(html: str, **options):
+def _trafilatura(html: str, *, with_metadata: bool = True, **options):
     import trafilatura
 
-    return trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True,
+    return trafilatura.bare_extraction(html, with_metadata=with_metadata, include_comments=False, include_tables=True,
                                        include_images=False, deduplicate=False, **options)
 
 
@@ -183,30 +183,31 @@ def extract_html(html: str) -> tuple[str, dict]:
     return _get(doc, "text") or "", {k: clean_field(v) for k, v in meta.items() if v}
 
 
-def extract_page(html: str) -> tuple[str, dict, list[dict]]:
-    """Main text, trafilatura's raw metadata and the HTML's boilerplate hints for strip
-    (``[{"line", "reason"}]``, :mod:`pipeline.boilerplate`): the text keeps every line the
+def extract_page(html: str) -> tuple[str, dict, list[dict], object]:
+    """Main text, trafilatura's raw metadata, the HTML's boilerplate hints for strip
+    (``[{"line", "reason"}]``, :mod:`pipeline.boilerplate`) and the parsed page (for
+    :func:`html_layers`, so the page is parsed once): the text keeps every line the
     recall-oriented extraction finds, and the hints name the lines the page's markup calls
     boilerplate, so strip removes them and lists each."""
     from . import boilerplate, htmlmeta
 
     text, raw = extract_html(html)
     text = clean_text(text)
-    if not text.strip():
-        return text, raw, []
-    precise = _trafilatura(html, favor_precision=True)
     root = htmlmeta.parse(html)
+    if not text.strip():
+        return text, raw, [], root
+    precise = _trafilatura(html, with_metadata=False, favor_precision=True)   # the text only: no date search
     found = boilerplate.hints(text, anchors=boilerplate.anchor_texts(root), comments=boilerplate.comment_texts(root),
                               precise=clean_text(_get(precise, "text") or "") if precise is not None else None)
-    return text, raw, [{"line": i, "reason": r} for i, r in sorted(found.items())]
+    return text, raw, [{"line": i, "reason": r} for i, r in sorted(found.items())], root
 
 
-def html_layers(html: str, text: str, raw: Mapping[str, str]) -> list[tuple]:
+def html_layers(html: str, text: str, raw: Mapping[str, str], root=None) -> list[tuple]:
     """The metadata layers of a page, best first: the page's own statements (:mod:`pipeline.htmlmeta`),
     then trafilatura's guesses, cleaned to what each field means."""
     from . import htmlmeta, outlets
 
-    page = htmlmeta.read(html, main_text=text, fallback_date=raw.get("published", ""))
+    page = htmlmeta.read(html, main_text=text, fallback_date=raw.get("published", ""), root=root)
     guesses: dict[str, str] = {}
     if raw.get("title"):
         segments = htmlmeta.title_segments(raw["title"])
@@ -562,8 +563,8 @@ def ingest_file(item: Mapping, data: bytes) -> dict:
     if item["source"].lower().endswith(HTML_SUFFIXES) or is_html(text):
         fmt = "html"
         html = text
-        text, raw, hints = extract_page(html)
-        page_layers = html_layers(html, text, raw)
+        text, raw, hints, root = extract_page(html)
+        page_layers = html_layers(html, text, raw, root)
     if not text.strip():
         raise Skip("no article text found" + (" in the HTML page" if fmt == "html" else ""))
     title = (item.get("meta") or {}).get("title") or next((layer[1].get("title") for layer in page_layers
@@ -584,8 +585,8 @@ def ingest_row(item: Mapping) -> dict:
     hints: list[dict] = []
     if is_html(text):
         html = text
-        text, raw, hints = extract_page(html)
-        page_layers = html_layers(html, text, raw)
+        text, raw, hints, root = extract_page(html)
+        page_layers = html_layers(html, text, raw, root)
     corpus_meta = {f: _first(row, f) for f in FIELDS if f in ROW_KEYS}
     title = corpus_meta.get("title") or next((layer[1].get("title") for layer in page_layers
                                               if layer[1].get("title")), "")
