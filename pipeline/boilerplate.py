@@ -12,7 +12,8 @@ its reason, beside its own text rules. No site lists:
   reply, pinglun, gentie ...);
 - ``repeated_line``: a short line printed three times or more in one page (``← 返回``, ``[打印]``);
 - ``other_entries``: on a page that lists entries (the same dated footer line, digits aside,
-  three times or more), everything after the first entry's footer;
+  three times or more; or a board thread's posts as ``| name | text |`` rows, three or more and
+  never adjacent as a data table's rows are), everything after the first entry;
 - ``outside_main_text``: a line a second, precision-oriented extraction of the same page leaves
   out and that is not a paragraph of prose (teasers, widget text, list items) — the two
   extractions are compared line by line; prose lines are always kept, so no body paragraph is
@@ -103,6 +104,12 @@ def comment_texts(root) -> list[str]:
     return found
 
 
+def _is_post_row(line: str) -> bool:
+    cells = table_cells(line)
+    return (len(cells) == 2 and len(squeeze(cells[0])) <= 20 and len(_CJK.findall(cells[1])) >= 20
+            and _SENTENCE_END.search(cells[1]) is not None)
+
+
 def hints(text: str, *, anchors: set[str], precise: str | None, comments: list[str] = ()) -> dict[int, str]:
     """``{line number: reason}`` for the lines of ``text`` the HTML signals call boilerplate.
 
@@ -139,6 +146,12 @@ def hints(text: str, *, anchors: set[str], precise: str | None, comments: list[s
         if _DATE_TIME.search(lines[i]) and not is_prose(lines[i]):
             shapes.setdefault(re.sub(r"\d+", "#", squeeze(lines[i])), []).append(i)
     firsts = [rows[0] for rows in shapes.values() if len(rows) >= 3]
+    # a board's thread: posts as table rows "| name | text |", each apart from the next (reply titles,
+    # "back" links between them); a data table's rows follow one another
+    posts = [i for i in nonblank if lines[i].lstrip().startswith("|") and _is_post_row(lines[i])]
+    positions = {i: k for k, i in enumerate(nonblank)}
+    if len(posts) >= 3 and all(positions[b] - positions[a] > 1 for a, b in zip(posts, posts[1:])):
+        firsts.append(posts[0])
     if firsts:
         for i in nonblank:
             if i > min(firsts) and i not in found:

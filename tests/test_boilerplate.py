@@ -83,3 +83,16 @@ def test_lines_inside_a_comment_section_of_the_markup():
     comments = boilerplate.comment_texts(htmlmeta.parse(html))
     text = "\n".join([PROSE, "网友小明：说得太好了，支持！"])
     assert boilerplate.hints(text, anchors=set(), precise=None, comments=comments) == {1: "comments"}
+
+
+def test_a_board_thread_keeps_the_first_post():
+    post = "| 用户{} | 我觉得这个政策很好，希望能够真正落实到位，让更多的小微企业受益。 |"
+    text = "\n".join([post.format("甲"), "| ← 返回 |", post.format("乙"), "| Re: 回复 |", post.format("丙")])
+    got = boilerplate.hints(text, anchors=set(), precise=None)
+    assert 0 not in got and got[2] == got[4] == "other_entries"
+
+
+def test_a_data_table_is_not_a_thread():
+    row = "| 第{}季度 | 营收同比增长百分之十二，主要来自海外市场的订单增加和新产品的上市。 |"
+    text = "\n".join([PROSE, row.format(1), row.format(2), row.format(3), PROSE])
+    assert boilerplate.hints(text, anchors=set(), precise=None) == {}
