@@ -173,9 +173,24 @@ def _get(doc, key: str):
     return doc.get(key) if isinstance(doc, dict) else getattr(doc, key, None)
 
 
+def _extraction(html: str) -> tuple[object, str]:
+    """trafilatura's extraction and the markup it was made from: a saved fragment (a crawler's
+    <text> wrapper, no <html>/<body>) where nothing is found is read again as a page's body."""
+    doc = _trafilatura(html)
+    if (doc is None or not _get(doc, "text")) and "<body" not in html.lower():
+        wrapped = f"<html><body>{html}</body></html>"
+        if (again := _trafilatura(wrapped)) is not None and _get(again, "text"):
+            return again, wrapped
+    return doc, html
+
+
 def extract_html(html: str) -> tuple[str, dict]:
     """Main text of a web page and trafilatura's metadata, raw (see :func:`html_layers` for the fields)."""
-    doc = _trafilatura(html)
+    doc, _ = _extraction(html)
+    return _text_and_meta(doc)
+
+
+def _text_and_meta(doc) -> tuple[str, dict]:
     if doc is None:
         return "", {}
     meta = {"title": _get(doc, "title"), "author": _get(doc, "author"), "published": _get(doc, "date"),
@@ -191,7 +206,8 @@ def extract_page(html: str) -> tuple[str, dict, list[dict], object]:
     boilerplate, so strip removes them and lists each."""
     from . import boilerplate, htmlmeta
 
-    text, raw = extract_html(html)
+    doc, html = _extraction(html)
+    text, raw = _text_and_meta(doc)
     text = clean_text(text)
     root = htmlmeta.parse(html)
     if not text.strip():

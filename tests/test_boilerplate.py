@@ -96,3 +96,11 @@ def test_a_data_table_is_not_a_thread():
     row = "| 第{}季度 | 营收同比增长百分之十二，主要来自海外市场的订单增加和新产品的上市。 |"
     text = "\n".join([PROSE, row.format(1), row.format(2), row.format(3), PROSE])
     assert boilerplate.hints(text, anchors=set(), precise=None) == {}
+
+
+def test_a_saved_fragment_without_html_and_body_is_read_as_a_page():
+    fragment = ('<text id="http://blog.example.com/1.aspx" title="很高兴入住博客堂" encoding="unset">'
+                '<div id="top"><h1><a href="/">某某的博客</a></h1></div><div class="post">'
+                + "".join(f"<p>{PROSE}第{i}段。</p>" for i in range(4)) + "</div></text>")
+    record = ingest.ingest_file({"id": "f", "source": "f.html", "meta": {}}, fragment.encode("utf-8"))
+    assert "第0段" in record["text"] and "第3段" in record["text"]
