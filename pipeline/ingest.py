@@ -107,6 +107,10 @@ def decode(data: bytes) -> tuple[str, str]:
     # charset-normalizer choose among everything it knows.
     best = from_bytes(data, cp_isolation=["gb18030", "big5", "big5hkscs", "utf_8"]).best()
     if best is None or best.chaos > 0.3:
+        # a Chinese page with a few stray bytes fails every strict read: keep the Chinese codec
+        # whose text is common Chinese characters before letting any codec win
+        if found := _chinese_with_stray_bytes(data):
+            return found
         best = from_bytes(data).best()
     if best is not None:
         return str(best), best.encoding
@@ -118,6 +122,32 @@ def decode(data: bytes) -> tuple[str, str]:
     if text.count("\ufffd") > len(text) // 100:
         raise Skip("undecodable bytes: no text encoding fits")
     return text, f"{enc} (with {text.count(chr(0xfffd))} undecodable bytes replaced)"
+
+
+def _common_chars() -> frozenset[str]:
+    global _COMMON
+    try:
+        return _COMMON
+    except NameError:
+        from .config import RESOURCES
+
+        lines = (RESOURCES / "common_chars.txt").read_text(encoding="utf-8").splitlines()
+        _COMMON = frozenset("".join(ln for ln in lines if not ln.startswith("#")))
+        return _COMMON
+
+
+def _chinese_with_stray_bytes(data: bytes) -> tuple[str, str] | None:
+    """GB18030 or Big5 text with at most one undecodable byte in a thousand whose CJK characters are
+    mostly common ones (random bytes read as GB18030 give rare characters), else None."""
+    for enc in ("gb18030", "big5hkscs"):
+        text = data.decode(enc, errors="replace")
+        bad = text.count("\ufffd")
+        cjk = [ch for ch in text if "\u3400" <= ch <= "\u9fff"]
+        if len(cjk) >= 50 and bad <= max(2, len(text) // 1000):
+            common = sum(ch in _common_chars() for ch in cjk)
+            if common >= 0.9 * len(cjk):
+                return text, f"{enc} (with {bad} undecodable bytes replaced)"
+    return None
 
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_-]+)""", re.I)

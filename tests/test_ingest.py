@@ -293,3 +293,14 @@ def test_ingest_snapshot(seed_outputs, snapshot):
         assert art["text"] == (SEEDS / art["source"]).read_text(encoding="utf-8").replace("\r\n", "\n")
         meta = {k: v for k, v in art.items() if k != "text"}
         snapshot(f"ingest/{art['id']}", meta)
+
+
+def test_chinese_page_with_stray_bytes_stays_chinese():
+    """A GB18030 page with a few undecodable bytes fails every strict read; read as GB18030 with the
+    bytes replaced, not as whichever codec accepts everything (ptcp154, cp1251)."""
+    text = "<html><head><title>太行山上</title></head><body>" + "八路军总司令朱德率领主力师东渡黄河，挺进抗日前线。" * 8
+    data = text.encode("gb18030") + b"\xff\xff" + "开辟建立太行山根据地的光辉历程。".encode("gb18030")
+    decoded, encoding = ingest.decode(data)
+    assert encoding.startswith("gb18030") and "挺进抗日前线" in decoded and "光辉历程" in decoded
+    cyrillic = ("Привет, как дела? Это тестовый текст на русском языке. " * 20).encode("cp1251")
+    assert "gb18030" not in ingest.decode(cyrillic)[1]
