@@ -427,7 +427,6 @@ def story_byline(line: str) -> dict[str, str]:
 
 
 _CREDIT_LICENCE = re.compile(r"本文(?:由|为|為)\s*(?P<value>[^\s，,。]{2,20}?)\s*(?:授[权權]|提供)")
-_REPRINT = re.compile(rf"^(?P<value>[{_CJK}A-Za-z·]{{2,12}})\s*$")
 
 
 def read(html: str, *, main_text: str = "", url: str = "", fallback_date: str = "", root=None) -> PageMeta:
@@ -521,7 +520,7 @@ def read(html: str, *, main_text: str = "", url: str = "", fallback_date: str = 
                 if not credited and (v := clean_source(value)):
                     credited, credited_origin = v, "html:header:来源"
             elif re.fullmatch(_EDITOR_LABEL, label):
-                editor = editor or " ".join(person_names(value)) and "、".join(person_names(value))
+                editor = editor or "、".join(person_names(value))
             elif re.fullmatch(_LABEL, label) and not authors:
                 if label in ("原创", "原創"):
                     continue
@@ -605,8 +604,6 @@ def read(html: str, *, main_text: str = "", url: str = "", fallback_date: str = 
             if names and all(squeeze(n) in page_text for n in names):
                 authors, author_origin = names, origin
                 break
-    if not authors and platform:
-        pass
     if not authors and title_line >= 0:
         # a lone name under the headline, before the date line (明敏 / 2025-02-23) or glued to it (谢若含2017-03-01 14:27)
         for n in range(title_line + 1, min(title_line + 3, len(lines))):
@@ -711,8 +708,6 @@ def _site_outlet(tags, ld, host, path, lines, doc_titles, root) -> tuple[str, st
         segs = title_segments(t)
         if len(segs) > 1 and (b := outlets.clean_brand(segs[-1])) and len(b) <= 12:
             return b, "html:title-suffix"
-    if host:
-        return "", ""
     return "", ""
 
 

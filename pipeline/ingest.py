@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 from . import records
-from .config import MAX_FILE_BYTES, METADATA_FILE
+from .config import MAX_FILE_BYTES, METADATA_FILE, RESOURCES
 from .stage import ArticleStage, Skip, Skipped
 
 FIELDS = ("outlet", "author", "title", "published", "url", "site", "platform", "editor")
@@ -677,7 +677,10 @@ def is_light(item: Mapping) -> bool:
 STAGE = ArticleStage(
     name="ingest", folder="01_ingest", upstream=None, process=process_record, light=is_light,
     params={"max_bytes": MAX_FILE_BYTES},
-    code_files=(Path(__file__),),
-    libraries=("charset-normalizer", "trafilatura"),
+    # the page metadata, outlet names and markup signals are part of what ingest writes
+    code_files=(Path(__file__), Path(__file__).with_name("htmlmeta.py"), Path(__file__).with_name("outlets.py"),
+                Path(__file__).with_name("boilerplate.py")),
+    resource_files=(RESOURCES / "outlets.tsv", RESOURCES / "common_chars.txt"),
+    libraries=("charset-normalizer", "trafilatura", "lxml", "opencc"),
 )
 TABLES = {"ingest": to_frame}
