@@ -194,7 +194,7 @@ def test_seed_report_counts_every_outlets_sentences(seed_outputs):
     corpus = corpus[:corpus.index("</table>")]
     rows = re.findall(r'<a href="#o\d+">([^<]+)</a></td><td class="n"><a href="#o\d+-articles">(\d+)</a></td>'
                       r'<td class="n">(\d+)</td>', corpus)
-    assert {name for name, _, _ in rows} == {"unknown (no outlet named)", "光锥智能", "华商韬略", "连线Insight"}
+    assert {name for name, _, _ in rows} == {"unknown (no outlet named)", "光锥智能", "华商韬略", "连线Insight", "晚点LatePost"}
     assert all(int(n_sentences) > 0 for _, _, n_sentences in rows), rows
 
 
@@ -220,13 +220,14 @@ def test_many_groups_get_sections_for_the_largest_only(seed_outputs):
     rest in the corpus table only (10,000 outlets once made a 128 MB page)."""
     inputs = {folder: seed_outputs / folder for folder in report.STAGE.upstreams}
     data = report.collect(inputs, {**report.STAGE.params, "max_groups": 2, "max_group_rows": 3})
-    assert len(data["outlets"]) == 4 and len(data["shown"]) == 2
+    n = len(data["outlets"])
+    assert n >= 4 and len(data["shown"]) == 2
     assert set(data["sentiment_articles"]) <= set(data["shown"])
     assert {o for o, _ in data["evidence"]} <= set(data["shown"])
     page = report.render_report(data)
     assert page.count('<section class="outlet"') == 2
-    assert "the other 2 are in the tables only" in page
-    assert "Showing the first 3 of 4" in page
+    assert f"the other {n - 2} are in the tables only" in page
+    assert f"Showing the first 3 of {n}" in page
 
 
 def test_evidence_is_a_fixed_random_sample_one_line_per_sentence(seed_outputs):
