@@ -261,3 +261,24 @@ def test_the_page_prints_without_the_long_appendices(seed_outputs):
     assert "@media print" in page and ".print-omit{display:none}" in page
     omitted = page[page.index('<section class="print-omit">'):]
     assert 'id="articles"' in omitted and 'id="stripped"' in omitted
+
+
+def test_the_page_embeds_the_glyphs_it_uses(seed_outputs):
+    """Chinese shows without a system CJK font: the page carries a WOFF subset whose character
+    map covers every character of the page that the shipped base font has."""
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    page = (seed_outputs / "09_report" / report.REPORT).read_text(encoding="utf-8")
+    match = re.search(r'@font-face\{font-family:"([^"]+)";src:url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)', page)
+    assert match and match.group(1) == report.FONT_FAMILY
+    assert f'font-family:"{report.FONT_FAMILY}"' in page and "font-src data:" in page
+    embedded = set(TTFont(io.BytesIO(base64.b64decode(match.group(2)))).getBestCmap())
+    base = set(TTFont(report.REPORT_FONT).getBestCmap())
+    body = page[page.index("<body>"):]
+    wanted = {ord(ch) for ch in body if ord(ch) in base}
+    assert wanted <= embedded
+    assert {ord(ch) for ch in "智谱裁员框架"} <= embedded
+    assert len(embedded) < len(base) / 3  # a subset, not the whole base font
