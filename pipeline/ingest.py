@@ -975,12 +975,20 @@ def is_light(item: Mapping) -> bool:
     return item.get("kind") == "row" and "row" in item and not is_html(_first(item["row"], "text"))
 
 
+def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
+    """The reduce: the lines that recur across a site's articles (:mod:`pipeline.recurring`)."""
+    from . import recurring
+
+    return recurring.write(out_dir)
+
+
 STAGE = ArticleStage(
     name="ingest", folder="01_ingest", upstream=None, process=process_record, light=is_light,
+    finish=finish,
     params={"max_bytes": MAX_FILE_BYTES},
     # the page metadata, outlet names and markup signals are part of what ingest writes
     code_files=(Path(__file__), Path(__file__).with_name("htmlmeta.py"), Path(__file__).with_name("outlets.py"),
-                Path(__file__).with_name("boilerplate.py")),
+                Path(__file__).with_name("boilerplate.py"), Path(__file__).with_name("recurring.py")),
     resource_files=(RESOURCES / "outlets.tsv", RESOURCES / "common_chars.txt"),
     libraries=("charset-normalizer", "trafilatura", "lxml", "opencc"),
 )

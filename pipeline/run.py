@@ -28,9 +28,16 @@ def _stderr(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-def configured(name: str, story: stories.Story | None):
-    """Stage ``name`` with the story's settings in its params, resources and manifest."""
+def configured(name: str, story: stories.Story | None, out_root: Path | None = None):
+    """Stage ``name`` with the story's settings in its params, resources and manifest, and, for
+    strip, the lines ingest found recurring across a site's articles (their hash in its params,
+    so a change recomputes strip)."""
     stage = stages.module(name).STAGE
+    if name == "strip" and out_root is not None:
+        found = Path(out_root) / stages.module("ingest").STAGE.folder / "recurring_lines.json"
+        if found.is_file() and records.read_json(found):  # {}: nothing recurs
+            stage = dataclasses.replace(stage, params={**stage.params, "_recurring": str(found),
+                                                       "recurring_sha256": records.sha256_file(found)})
     if story is None:
         return stage
     return dataclasses.replace(stories.configure(stage, story), story=story.resolved())
@@ -58,7 +65,7 @@ def run_ingest(input_path: Path, out_root: Path, *, jobs: int = 1, max_bytes: in
 def run_stage(name: str, out_root: Path, *, jobs: int = 1, use_cache: bool = True,
               progress: bool | None = None, warn: Callable[[str], None] = _stderr, client=None,
               defer_finish: bool = False, story: stories.Story | None = None):
-    stage = configured(name, _story_of(Path(out_root), story))
+    stage = configured(name, _story_of(Path(out_root), story), Path(out_root))
     if isinstance(stage, ArticleStage):
         return run_article_stage(stage, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
                                  client=client, defer_finish=defer_finish)

@@ -10,7 +10,8 @@ can audit exactly what went. Blank lines carry no content and are dropped silent
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -47,6 +48,8 @@ class Rules:
     any_inside: re.Pattern            # ... and the others, searched for along the line
     head_lines: int
     tail_min_share: float
+    # site -> lines that recur across its articles (ingest's recurring_lines.json; pipeline.recurring)
+    recurring: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def load_rules(path: Path = RULES_PATH, extra: Path | None = None) -> Rules:
@@ -217,13 +220,33 @@ def strip(text: str, rules: Rules, *, title: str = "") -> str:
 
 
 def load_resources(params: Mapping) -> Rules:
+    from . import recurring
+
     extra = params.get("_extra_rules")
-    return load_rules(RULES_PATH, Path(extra) if extra else None)
+    rules = load_rules(RULES_PATH, Path(extra) if extra else None)
+    found = recurring.load(Path(params["_recurring"]) if params.get("_recurring") else None)
+    return dataclasses.replace(rules, recurring=found) if found else rules
+
+
+def _recurring_hints(record: Mapping, text: str, rules: Rules, hints: Mapping[int, str]) -> dict[int, str]:
+    """Lines of ``text`` that recur across the articles of the record's site (not prose)."""
+    from .recurring import line_key, site_key
+
+    lines = rules.recurring.get(site_key(record))
+    if not lines:
+        return {}
+    out = {}
+    for i, line in enumerate(text.split("\n")):
+        if i not in hints and line_key(line) in lines and not looks_like_body(line.strip()):
+            out[i] = "recurring"
+    return out
 
 
 def process_record(record: dict, rules: Rules) -> dict:
     text = record.get("text") or ""
     hints = {int(h["line"]): str(h["reason"]) for h in record.get("boilerplate") or () if isinstance(h, Mapping)}
+    if rules.recurring:
+        hints.update(_recurring_hints(record, text, rules, hints))
     kept, removed = strip_lines(text, rules, title=record.get("title") or "", hints=hints)
     body = "\n".join(line for _, line in kept)
     total = sum(len(ln.strip()) for ln in text.split("\n"))

@@ -261,3 +261,55 @@ def test_a_comment_header_early_in_the_text_does_not_cut_the_article():
     body = "某地日前出台新政，从融资、税费和用地三个方面支持小微企业发展，预计惠及全市三万余家企业。新政明确，对符合条件的小微企业给予贷款贴息。"
     kept, _ = strip.strip_lines("\n".join(["最新评论", *[body] * 12]), rules)
     assert sum(ln == body for _, ln in kept) == 12     # the section only starts after 5 % of the text
+
+
+def _page(i: int, site: str) -> dict:
+    return {"id": f"{site}-{i}", "site": site, "url": f"https://{site}/{i}.html",
+            "text": f"第{i}篇报道的正文，讲述事情的经过和各方的说法，内容各不相同，编号{i}。\n"
+                    "本网站所刊载信息，不代表本站观点。\n欢迎下载客户端\n"
+                    f"第{i}篇的第二段，继续叙述细节。"}
+
+
+def test_lines_recurring_across_a_sites_articles_are_found():
+    from pipeline import recurring
+
+    pages = [_page(i, "news.example.cn") for i in range(6)] + [_page(i, "other.example.cn") for i in range(3)]
+    found = recurring.recurring(pages)
+    assert set(found) == {"news.example.cn"}  # the other site has too few articles to tell
+    assert set(found["news.example.cn"]) == {"本网站所刊载信息，不代表本站观点。", "欢迎下载客户端"}
+    assert recurring.recurring([{**p, "site": "", "url": ""} for p in pages]) == {}  # no site: not compared
+
+
+def test_strip_removes_recurring_lines_with_their_reason(tmp_path):
+    from pipeline import recurring, strip
+
+    pages = [_page(i, "news.example.cn") for i in range(6)]
+    found = tmp_path / recurring.FILE
+    found.write_text(__import__("json").dumps(recurring.recurring(pages), ensure_ascii=False), encoding="utf-8")
+    rules = strip.load_resources({**strip.STAGE.params, "_recurring": str(found)})
+    out = strip.process_record({**pages[0], "source": "a", "outlet": "", "title": ""}, rules)
+    assert [(r["text"], r["reason"]) for r in out["removed"]] == [
+        ("本网站所刊载信息，不代表本站观点。", "recurring"), ("欢迎下载客户端", "recurring")]
+    assert "第0篇的第二段" in out["text"] and "不代表本站观点" not in out["text"]
+    plain = strip.process_record({**pages[0], "source": "a", "outlet": "", "title": ""}, strip.load_resources(
+        strip.STAGE.params))
+    assert not any(r["reason"] == "recurring" for r in plain["removed"])
+
+
+def test_a_corpus_run_removes_a_sites_recurring_lines(tmp_path):
+    import json
+
+    from pipeline.run import run_pipeline
+
+    corpus = tmp_path / "c.jsonl"
+    pages = [_page(i, "news.example.cn") for i in range(6)]
+    corpus.write_text("".join(json.dumps({"id": p["id"], "url": p["url"], "text": p["text"]}, ensure_ascii=False)
+                              + "\n" for p in pages), encoding="utf-8")
+    out = tmp_path / "out"
+    run_pipeline(corpus, out, jobs=1, progress=False, warn=lambda m: None, log=lambda m: None,
+                 only=["ingest", "strip"])
+    manifest = json.loads((out / "01_ingest" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["recurring_lines"] == {"news.example.cn": 2}
+    stripped = [json.loads(line) for line in open(out / "02_strip" / "articles.jsonl", encoding="utf-8")]
+    assert all("不代表本站观点" not in r["text"] for r in stripped)
+    assert all(any(x["reason"] == "recurring" for x in r["removed"]) for r in stripped)

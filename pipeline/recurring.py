@@ -1,0 +1,82 @@
+"""Lines that recur across many articles of one site: boilerplate, whatever the site.
+
+Per-portal rules cannot know every site's footer, slogan or standing notice, but a corpus
+shows them: a line printed in a third of a site's articles is not news. Ingest's reduce
+(:func:`write`) counts, for each site with at least :data:`MIN_ARTICLES` articles, in how
+many of its articles each short line occurs, and keeps those in at least
+:data:`MIN_SHARE` of them (and :data:`MIN_COUNT` at least). Strip then removes those lines
+from that site's articles with the reason ``recurring`` (listed like every removed line),
+except a paragraph of prose, which is never removed for recurring.
+
+A site is the record's ``site`` (the publishing site's brand), else the host of its ``url``;
+an article with neither (a plain-text file) is not compared with others.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Mapping
+from urllib.parse import urlsplit
+
+from . import records
+from .config import ARTICLES
+
+FILE = "recurring_lines.json"
+MIN_ARTICLES = 5
+MIN_SHARE = 0.3
+MIN_COUNT = 3
+MAX_CHARS = 200
+_SPACE = re.compile(r"\s+")
+
+
+def site_key(record: Mapping) -> str:
+    site = str(record.get("site") or "").strip()
+    if site:
+        return site
+    url = str(record.get("url") or "")
+    try:
+        return (urlsplit(url).hostname or "") if url else ""
+    except ValueError:
+        return ""
+
+
+def line_key(line: str) -> str:
+    """A line as compared across articles: trimmed, whitespace collapsed."""
+    return _SPACE.sub(" ", line).strip()
+
+
+def recurring(articles: Iterable[Mapping]) -> dict[str, dict[str, int]]:
+    """site -> {line: articles it occurs in}, for the lines that recur (see the module docstring)."""
+    per_site: dict[str, Counter] = {}
+    sizes: Counter = Counter()
+    for record in articles:
+        site = site_key(record)
+        if not site:
+            continue
+        sizes[site] += 1
+        lines = {line_key(ln) for ln in str(record.get("text") or "").split("\n")}
+        per_site.setdefault(site, Counter()).update(k for k in lines if 1 < len(k) <= MAX_CHARS)
+    out = {}
+    for site in sorted(per_site):
+        n = sizes[site]
+        if n < MIN_ARTICLES:
+            continue
+        floor = max(MIN_COUNT, MIN_SHARE * n)
+        found = {line: count for line, count in sorted(per_site[site].items()) if count >= floor}
+        if found:
+            out[site] = found
+    return out
+
+
+def write(out_dir: Path) -> dict:
+    """Ingest's reduce: ``recurring_lines.json`` beside its records; a summary for the manifest."""
+    found = recurring(records.read_jsonl(Path(out_dir) / ARTICLES))
+    records.write_json(Path(out_dir) / FILE, found)
+    return {"recurring_lines": {site: len(lines) for site, lines in found.items()}}
+
+
+def load(path: Path | None) -> dict[str, frozenset[str]]:
+    if path is None or not Path(path).is_file():
+        return {}
+    return {site: frozenset(lines) for site, lines in records.read_json(path).items()}
