@@ -261,3 +261,60 @@ def test_means_are_exactly_rounded_so_every_python_gives_the_same_bytes():
     cancelling = [1e16, 1.0, -1e16]  # plain left-to-right addition loses the 1.0
     assert sentiment._mean(cancelling) == round(1 / 3, 6)
     assert sentiment._mean([]) is None
+
+
+# ---------------------------------------------------------------- toward the target (issue 19)
+
+
+@pytest.mark.parametrize("text, target, others, expected", [
+    # the clause that names the target decides, not the sentence's tone
+    ("月之暗面融资成功，智谱却陷入裁员风波", "智谱", (), "neg"),
+    ("月之暗面融资成功，智谱却陷入裁员风波", "月之暗面", ("智谱",), "pos"),
+    ("智谱陷入裁员风波，月之暗面却融资成功", "智谱", ("月之暗面",), "neg"),
+    # comparison: the object of 比/超过/不如/落后于 gets the clause reversed
+    ("智谱比对手更强大", "智谱", (), "pos"),
+    ("对手比智谱更强大", "智谱", (), "neg"),
+    ("月之暗面超过了智谱", "智谱", (), "neg"),
+    ("智谱超过了月之暗面", "智谱", (), "pos"),
+    ("智谱不如月之暗面", "智谱", (), "neg"),
+    ("月之暗面不如智谱", "智谱", (), "pos"),
+    ("智谱落后于月之暗面", "智谱", (), "neg"),
+    ("月之暗面落后于智谱", "智谱", (), "pos"),
+    # a number after 超过 is an amount, not a rival
+    ("智谱营收超过10亿元", "智谱", (), "neu"),
+])
+def test_toward_the_target(scorer, text, target, others, expected):
+    assert scorer.toward(text, target, others).label == expected
+
+
+def test_a_rivals_strength_is_not_good_news(scorer):
+    text = "竞争对手的模型比智谱更强大"
+    assert scorer.sentence(text).label == "pos"          # the sentence's tone
+    assert scorer.toward(text, "智谱").label == "neg"     # what it says about 智谱
+
+
+@pytest.mark.parametrize("text, expected", [
+    # error class: nouns and parties do not score (对手 was -1 in the general lexicon)
+    ("智谱的对手发布新模型", "neu"),
+    ("竞争对手发布新模型", "neu"),
+    # error class: direction of change, the sign depends on what moves and which way
+    ("公司成本上升", "neg"),
+    ("公司成本下降", "pos"),
+    ("今年亏损减少", "pos"),
+    ("模型错误率下降", "pos"),
+    ("营收增速放缓", "neg"),
+    ("股价跌幅收窄", "pos"),
+])
+def test_error_classes_in_the_lexicon(scorer, text, expected):
+    assert scorer.sentence(text).label == expected
+
+
+def test_record_has_target_score_per_sentence():
+    res = sentiment.load_resources({"targets": [ZHIPU]})
+    rec = sentiment.process_record(_record([["月之暗面", "融资", "成功", "，", "智谱", "却", "陷入", "裁员", "风波"],
+                                            ["对手", "比", "智谱", "更", "强大"], ["今天", "开会"]]), res)
+    first, second, third = rec["sentences"]
+    assert first["target_score"] < 0 and second["target_score"] < 0 < second["score"]
+    assert "target_score" not in third and not third["mentions_target"]
+    assert rec["target_score"] == pytest.approx((first["target_score"] + second["target_score"]) / 2, abs=1e-6)
+    assert second["target_matched"] and second["target_label"] == "neg"
