@@ -48,7 +48,9 @@ DEFAULT_PARAMS = {
     "targets": [],         # the story's targets: [{"name": ..., "aliases": [...]}] (simplified script)
     "target_before": 0.25, # weight toward the target of a clause before the first that names it (chosen on CFSC train)
     "target_after": 0.5,   # ... and of one after it (its subject is often dropped)
+    "method": "combined",  # lexicon | model | combined (the mean of both): see README "Sentiment validation"
 }
+METHODS = ("lexicon", "model", "combined")
 
 # Clause ends: the scope of a negator or degree word, and of a concessive clause.
 _CLAUSE_END = re.compile(r"^[，,；;：:。！？!?…\n\r]+$")
@@ -150,6 +152,7 @@ class SentenceScore:
     score: float
     label: str
     matched: list[list]   # [[term, contribution], ...] in text order
+    features: list[list] = field(default_factory=list)  # the model's top features (method model/combined)
 
 
 def _split_modified(token: str, lex: Lexicon) -> list[tuple[str, str]] | None:
@@ -348,6 +351,7 @@ class TargetScore:
     label: str
     matched: list[list]   # [[term, contribution toward the target], ...] in text order
     role: str             # subject, object (of a comparison) or none (the target is not found in the tokens)
+    features: list[list] = field(default_factory=list)  # the model's top features (method model/combined)
 
 
 def _target_token_flags(tokens: Sequence[str], needles: Sequence[str]) -> list[bool]:
@@ -482,6 +486,8 @@ class Resources:
     aliases: tuple[str, ...]                     # every target's aliases
     targets: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, needles) per target, in story order
     rules: TargetRules | None = None             # how a sentence's clauses are read toward a target
+    method: str = "lexicon"                      # lexicon | model | combined
+    model: object = None                         # sentiment_model.Model, for model and combined
     needles: tuple[str, ...] = field(default=(), init=False)  # needles(aliases): what mentions() looks for
 
     def __post_init__(self):
@@ -507,10 +513,54 @@ def load_resources(params: Mapping) -> Resources:
     targets = _targets(p)
     aliases = tuple(a for t in targets for a in t["aliases"])
     extra = p.get("_extra_lexicon")
+    method = p["method"]
+    if method not in METHODS:
+        raise ValueError(f"sentiment method {method!r}: expected one of {', '.join(METHODS)}")
+    model = None
+    if method != "lexicon":
+        from . import sentiment_model
+        model = sentiment_model.read_model()
     return Resources(load_lexicon(domain=p["domain"], extra=Path(extra) if extra else None), float(p["alpha"]),
                      float(p["neutral"]), aliases,
                      tuple((t["name"], needles(t["aliases"])) for t in targets),
-                     load_target_rules(before=float(p["target_before"]), after=float(p["target_after"])))
+                     load_target_rules(before=float(p["target_before"]), after=float(p["target_after"])),
+                     method, model)
+
+
+def score_sentence(tokens: Sequence[str], r: Resources) -> SentenceScore:
+    """One sentence's score by the resources' method; the lexicon's matched words are always kept."""
+    s = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral)
+    if r.method == "lexicon":
+        return s
+    from . import sentiment_model
+
+    feats = sentiment_model.features(tokens, r.lexicon, sentence=s)
+    return _by_method(s, feats, r)
+
+
+def score_target(tokens: Sequence[str], r: Resources, found: Sequence[str], others: Sequence[str] = ()) -> TargetScore:
+    """What one sentence says about the target whose needles are ``found``, by the resources' method."""
+    t = score_toward(tokens, r.lexicon, found, r.rules, others=others, alpha=r.alpha, neutral=r.neutral)
+    if r.method == "lexicon":
+        return t
+    from . import sentiment_model
+
+    feats = sentiment_model.features(tokens, r.lexicon, needles=found, others=others, rules=r.rules, toward=t,
+                                     sentence=score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral))
+    return _by_method(t, feats, r)
+
+
+def _by_method(lexical, feats, r: Resources):
+    """The model's (or the combined) score and label in place of the lexicon's, with the evidence."""
+    from dataclasses import replace
+
+    model_score, label = r.model.score(feats)
+    if r.method == "combined":
+        score = (model_score + lexical.score) / 2
+        label = label if label == "neu" else label_for(score, neutral=r.model.neutral / 2)
+    else:
+        score = model_score
+    return replace(lexical, score=score, label=label, features=r.model.evidence(feats))
 
 
 def process_record(record: dict, resources: Resources) -> dict:
@@ -525,7 +575,7 @@ def process_record(record: dict, resources: Resources) -> dict:
     r = resources
     for sentence in record.get("sentences") or ():
         tokens = sentence["tokens"]
-        s = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral)
+        s = score_sentence(tokens, r)
         folded = sentence["text"].casefold()
         hit = any(needle in folded for needle in r.needles)  # mentions(text, aliases), faster
         score = round(s.score, 6)
@@ -533,19 +583,22 @@ def process_record(record: dict, resources: Resources) -> dict:
         labels.append(s.label)
         row = {"index": sentence["index"], "text": sentence["text"], "score": score,
                "label": s.label, "mentions_target": hit, "matched": s.matched}
+        if s.features:
+            row["features"] = s.features
         if hit:
-            t = score_toward(tokens, r.lexicon, r.needles, r.rules, alpha=r.alpha, neutral=r.neutral)
+            t = score_target(tokens, r, r.needles)
             row["target_score"] = round(t.score, 6)
             row["target_label"] = t.label
             row["target_matched"] = t.matched
+            if t.features:
+                row["target_features"] = t.features
             target_scores.append(row["target_score"])
             if several:
                 named = [name for name, found in r.targets if any(n in folded for n in found)]
                 for name, found in r.targets:
                     if name in named:
                         rivals = tuple(n for other, f in r.targets if other != name for n in f)
-                        one = score_toward(tokens, r.lexicon, found, r.rules, others=rivals, alpha=r.alpha,
-                                           neutral=r.neutral)
+                        one = score_target(tokens, r, found, rivals)
                         per_target[name].append(round(one.score, 6))
                 row["targets"] = named
         sentences.append(row)
@@ -582,8 +635,7 @@ class TextScorer:
         return self._tokenize(self._t2s.convert(text))
 
     def sentence(self, text: str) -> SentenceScore:
-        r = self.resources
-        return score_tokens(self.tokens(text), r.lexicon, alpha=r.alpha, neutral=r.neutral)
+        return score_sentence(self.tokens(text), self.resources)
 
     def toward(self, text: str, target: str | Sequence[str], others: Sequence[str] = ()) -> TargetScore:
         """What one sentence says about ``target`` (a name, or its aliases); ``others``: other parties named."""
@@ -591,8 +643,7 @@ class TextScorer:
         aliases = [target] if isinstance(target, str) else list(target)
         found = needles(self._t2s.convert(a) for a in aliases)
         other = tuple(self._t2s.convert(o).casefold() for o in others)
-        return score_toward(self.tokens(text), r.lexicon, found, r.rules, others=other, alpha=r.alpha,
-                            neutral=r.neutral)
+        return score_target(self.tokens(text), r, found, other)
 
     def document(self, text: str) -> float:
         """Mean sentence score of a longer text (split on 。！？ and line breaks); 0 when empty."""
@@ -610,18 +661,30 @@ def _segment_tokenizer():
 
 
 def main_sentiment_score(argv: list[str]) -> int:
-    """``python -m pipeline sentiment-score [--file PATH]``: score<TAB>label per input line."""
+    """``python -m pipeline sentiment-score [--file PATH] [--method M] [--target]``: score<TAB>label per line."""
     ap = argparse.ArgumentParser(prog="python -m pipeline sentiment-score",
                                  description="Score each line of text (stdin or --file): prints score<TAB>label.")
     ap.add_argument("--file", type=Path, help="read lines from this file instead of standard input")
     ap.add_argument("--no-domain", action="store_true", help="general lexicons only, without the domain lexicon")
+    ap.add_argument("--method", choices=METHODS, default=DEFAULT_PARAMS["method"],
+                    help=f"lexicon, the learned model, or their mean (default: {DEFAULT_PARAMS['method']}, "
+                         "the best on development data)")
+    ap.add_argument("--target", action="store_true",
+                    help="lines are text<TAB>target: score what the text says about the target")
     args = ap.parse_args(argv)
-    scorer = TextScorer({"domain": not args.no_domain})
+    scorer = TextScorer({"domain": not args.no_domain, "method": args.method})
     stream = open(args.file, encoding="utf-8") if args.file else sys.stdin
     try:
-        for line in stream:
+        for n, line in enumerate(stream, start=1):
             text = line.rstrip("\r\n")
-            s = scorer.sentence(text) if text.strip() else SentenceScore(0.0, 0.0, "neu", [])
+            if args.target and text.strip():
+                if "\t" not in text:
+                    print(f"line {n}: expected text<TAB>target", file=sys.stderr)
+                    return 2
+                text, target = text.rsplit("\t", 1)
+                s = scorer.toward(text, target) if target.strip() else scorer.sentence(text)
+            else:
+                s = scorer.sentence(text) if text.strip() else SentenceScore(0.0, 0.0, "neu", [])
             sys.stdout.write(f"{s.score:.4f}\t{s.label}\n")
     finally:
         if args.file:

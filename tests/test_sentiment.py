@@ -11,7 +11,13 @@ from pipeline.records import read_jsonl
 
 @pytest.fixture(scope="module")
 def scorer() -> sentiment.TextScorer:
-    return sentiment.TextScorer()
+    """The lexicon method: the rules below are the lexicon's."""
+    return sentiment.TextScorer({"method": "lexicon"})
+
+
+@pytest.fixture(scope="module")
+def model_scorer() -> sentiment.TextScorer:
+    return sentiment.TextScorer({"method": "model"})
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +70,7 @@ def test_multi_token_terms_match(lexicon):
 
 
 def test_domain_lexicon_matters(scorer):
-    general = sentiment.TextScorer({"domain": False})
+    general = sentiment.TextScorer({"domain": False, "method": "lexicon"})
     assert score(scorer, "公司宣布裁员") < 0
     assert score(scorer, "股东拟减持股份") < 0 and score(general, "股东拟减持股份") == 0
 
@@ -82,7 +88,7 @@ def test_empty_line_scores_zero_neutral(scorer):
 def test_cli(tmp_path, capsys):
     path = tmp_path / "lines.txt"
     path.write_text("業績很好\n\n公司宣布裁員，虧損擴大\n", encoding="utf-8")  # traditional: converted first
-    assert sentiment.main_sentiment_score(["--file", str(path)]) == 0
+    assert sentiment.main_sentiment_score(["--file", str(path), "--method", "lexicon"]) == 0
     rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     assert [r[1] for r in rows] == ["pos", "neu", "neg"]
     assert rows[1][0] == "0.0000"
@@ -93,6 +99,9 @@ def test_cli_reads_stdin(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("不差\n"))
     assert sentiment.main_sentiment_score([]) == 0
     assert capsys.readouterr().out.endswith("\tpos\n")
+
+
+LEXICON = {"method": "lexicon"}
 
 
 def _record(sentences: list[list[str]]) -> dict:
@@ -109,7 +118,7 @@ ZHIPU = {"name": "智谱", "aliases": ["智谱", "智谱AI", "智谱清言", "Zh
 
 
 def test_process_record_aggregates():
-    res = sentiment.load_resources({**sentiment.DEFAULT_PARAMS, "targets": [ZHIPU]})
+    res = sentiment.load_resources({**sentiment.DEFAULT_PARAMS, **LEXICON, "targets": [ZHIPU]})
     rec = sentiment.process_record(_record([["智谱", "裁员"], ["市场", "增长"], ["今天", "开会"], ["Zhipu", "很", "好"]]), res)
     assert list(rec)[:4] == ["id", "source", "outlet", "title"]
     assert rec["n_sentences"] == 4 and rec["target_n_sentences"] == 2
@@ -122,7 +131,7 @@ def test_process_record_aggregates():
 
 
 def test_target_is_configurable():
-    res = sentiment.load_resources({"target": {"name": "月之暗面", "aliases": ["月之暗面", "Kimi"]}})
+    res = sentiment.load_resources({**LEXICON, "target": {"name": "月之暗面", "aliases": ["月之暗面", "Kimi"]}})
     rec = sentiment.process_record(_record([["智谱", "裁员"], ["Kimi", "增长"]]), res)
     assert rec["target_n_sentences"] == 1 and rec["target_score"] > 0
 
@@ -134,7 +143,7 @@ def test_no_target_by_default():
 
 
 def test_several_targets_each_scored():
-    res = sentiment.load_resources({"targets": [ZHIPU, {"name": "月之暗面", "aliases": ["Kimi"]}]})
+    res = sentiment.load_resources({**LEXICON, "targets": [ZHIPU, {"name": "月之暗面", "aliases": ["Kimi"]}]})
     rec = sentiment.process_record(_record([["智谱", "裁员"], ["Kimi", "增长"], ["今天", "开会"]]), res)
     by_name = {t["name"]: t for t in rec["targets"]}
     assert by_name["智谱"]["n_sentences"] == 1 and by_name["智谱"]["score"] < 0
@@ -146,7 +155,7 @@ def test_several_targets_each_scored():
 def test_extra_lexicon_overrides(tmp_path):
     extra = tmp_path / "mine.tsv"
     extra.write_text("term\tweight\n开会\t-1\n裁员\t0\n", encoding="utf-8")
-    res = sentiment.load_resources({"_extra_lexicon": str(extra)})
+    res = sentiment.load_resources({**LEXICON, "_extra_lexicon": str(extra)})
     rec = sentiment.process_record(_record([["今天", "开会"], ["裁员"]]), res)
     assert rec["sentences"][0]["score"] < 0 and rec["sentences"][1]["score"] == 0
 
@@ -310,7 +319,7 @@ def test_error_classes_in_the_lexicon(scorer, text, expected):
 
 
 def test_record_has_target_score_per_sentence():
-    res = sentiment.load_resources({"targets": [ZHIPU]})
+    res = sentiment.load_resources({**LEXICON, "targets": [ZHIPU]})
     rec = sentiment.process_record(_record([["月之暗面", "融资", "成功", "，", "智谱", "却", "陷入", "裁员", "风波"],
                                             ["对手", "比", "智谱", "更", "强大"], ["今天", "开会"]]), res)
     first, second, third = rec["sentences"]
