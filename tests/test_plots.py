@@ -123,7 +123,26 @@ def _build():
         "distinctive_terms": plots.distinctive_terms(_distinctive(), top=5),
         "sentiment_arcs": plots.sentiment_arcs(sentences, window=3),
         "outlet_similarity": plots.outlet_similarity(_similarity()),
+        "target_sentiment": plots.target_sentiment(_targets(), n_boot=200),
     }
+
+
+def _targets():
+    import pandas as pd
+
+    rows = [(f"a{i}", ["新华社", "澎湃新闻", "36氪"][i % 3], ["2025-07", "2025-08", ""][i % 3 if i < 6 else 0],
+             ((i * 37) % 19 - 9) / 10) for i in range(18)]
+    return pd.DataFrame(rows, columns=["id", "group", "period", "target_score"])
+
+
+def test_target_sentiment_without_dates_or_targets():
+    import pandas as pd
+
+    undated = _targets().assign(period="")
+    assert len(plots.target_sentiment(undated, n_boot=50).axes) == 1
+    assert len(plots.target_sentiment(_targets(), n_boot=50).axes) == 2
+    empty = pd.DataFrame(columns=["id", "group", "period", "target_score"])
+    assert len(plots.target_sentiment(empty).axes) == 1
 
 
 @pytest.fixture(scope="module")

@@ -165,7 +165,7 @@ def test_report_links_numbers_to_sentences(planted):
     assert "unknown (no outlet named)" in page
     for section in ("corpus", "figures", "outlets", "evidence", "terms", "articles", "stripped", "repairs"):
         assert f'id="{section}"' in page
-    assert page.count("data:image/png;base64,") == 5
+    assert page.count("data:image/png;base64,") == 6  # with target_sentiment (issue 19)
     assert "<meta http-equiv=\"Content-Security-Policy\"" in page
 
 
@@ -211,3 +211,23 @@ def test_article_metadata_reads_the_shown_articles_only(tmp_path):
                           "published": ""}
     assert got['q"x\\y']["title"] == "标题丙"
     assert got["late"]["author"] == "记者" and got["late"]["published"] == "2025-01-02"
+
+
+def test_target_section_links_the_sentences_behind_it():
+    """Issue 19: the target table is followed by the most negative and most positive target
+    sentences per group, each linked to its article in Appendix C."""
+    kept: list = []
+    record = {"id": "x1", "sentences": [
+        {"index": i, "text": f"句{i}", "mentions_target": i % 2 == 0, "target_score": (i - 4) / 5,
+         "target_label": "neg" if i < 4 else "pos" if i > 4 else "neu"} for i in range(10)]}
+    report._keep_target_sentences(kept, record, 2)
+    assert [t[2] for t in sorted(kept)] == [0, 2, 6, 8]  # two most negative, two most positive
+    anchors = report._Anchors()
+    anchors.article("x1")
+    d = {"story": {"targets": [{"name": "智谱"}]}, "anchors": anchors, "articles": {"x1": {"title": "标题"}},
+         "target_by_group": [{"group": "新华社", "articles": 1, "mentions": 5, "mean": -0.1, "low": None,
+                              "high": None, "neg_share": 0.4}],
+         "target_sentences": report._target_examples({"新华社": kept})}
+    html = report._target_section(d)
+    assert html.index("句0") < html.index("句8")
+    assert html.count('href="#a1"') == 4 and "sentence 1" in html
