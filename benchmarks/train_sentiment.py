@@ -51,7 +51,7 @@ class Featurizer:
         return [p for p in parts if entity.casefold() in p.casefold()]
 
 
-def examples(featurize: Featurizer, part: str, root: Path):
+def examples(featurize: Featurizer, part: str, root: Path, sources=("cfsc", "titles", "bdci")):
     """(features, class, weight, source) of one part of the training files."""
     out = []
     for r in data.cfsc(root):
@@ -62,7 +62,7 @@ def examples(featurize: Featurizer, part: str, root: Path):
     titles = data.titles(root)
     for text, label in zip(titles["text"][titles["part"] == part], titles["label"][titles["part"] == part]):
         out.append((featurize(text), 2 if label == 1 else 0, 1.0, "titles"))
-    for r in data.bdci(root):
+    for r in data.bdci(root) if "bdci" in sources else ():
         if r["part"] != part:
             continue
         names = [e for e, _ in r["entities"]]
@@ -114,9 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data", nargs="?", type=Path, default=data.DEFAULT_DATA)
     ap.add_argument("--out", type=Path, default=sentiment_model.MODEL_PATH)
+    ap.add_argument("--sources", default="cfsc,titles,bdci", help="training files to fit on (comma-separated)")
     args = ap.parse_args(argv)
     featurize = Featurizer()
-    train = examples(featurize, "train", args.data)
+    sources = tuple(args.sources.split(","))
+    train = examples(featurize, "train", args.data, sources)
     dev = examples(featurize, "dev", args.data)
     seed = data.seed_dev()
     seed = seed[seed["split"] == "tune"]

@@ -17,7 +17,10 @@ time. Features of one sentence (toward a target when one is given):
 """
 from __future__ import annotations
 
+import heapq
 import math
+import re
+from operator import add, itemgetter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -27,10 +30,21 @@ from .config import RESOURCES
 MODEL_PATH = RESOURCES / "sentiment_model.tsv"
 CLASSES = ("neg", "neu", "pos")
 NGRAMS = (1, 2, 3)
+_first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
-def char_ngrams(text: str, *, sizes: Sequence[int] = NGRAMS) -> set[str]:
-    return {text[i:i + n] for n in sizes for i in range(len(text) - n + 1)}
+_moved = itemgetter(5, 4)
+
+_CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?…\n\r]+")  # the clause ends of sentiment._CLAUSE_END
+
+
+def char_ngrams(text: str) -> set[str]:
+    """The character 1-, 2- and 3-grams of ``text`` (pairwise string addition, which runs in C)."""
+    pairs = list(map(add, text, text[1:]))
+    grams = set(text)
+    grams.update(pairs)
+    grams.update(map(add, pairs, text[2:]))
+    return grams
 
 
 def target_view(tokens: Sequence[str], needles: Sequence[str], others: Sequence[str], clause_end) -> str:
@@ -44,21 +58,14 @@ def target_view(tokens: Sequence[str], needles: Sequence[str], others: Sequence[
         folded = folded.replace(other, "Ｏ")
     if not needles or "Ｔ" not in folded:
         return folded
-    clauses, current = [], []
-    for ch in folded:
-        if clause_end.match(ch):
-            clauses.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    clauses.append("".join(current))
-    return "|".join(c for c in clauses if "Ｔ" in c)
+    return "|".join(c for c in _CLAUSE_SPLIT.split(folded) if "Ｔ" in c)
 
 
-def features(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: Sequence[str] = (),
-             rules=None, sentence=None, toward=None) -> dict[str, float]:
-    """The model's features of one sentence (see the module docstring). ``sentence`` and
-    ``toward``: the lexicon's SentenceScore and TargetScore when already computed."""
+def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: Sequence[str] = (),
+            rules=None, sentence=None, toward=None) -> tuple[dict[str, float], set[str]]:
+    """The model's features of one sentence as (named features, character n-grams): see the
+    module docstring. ``sentence`` and ``toward``: the lexicon's SentenceScore and TargetScore
+    when already computed."""
     from . import sentiment
 
     if sentence is None:
@@ -79,10 +86,14 @@ def features(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others:
         out["contrast"] = 1.0
     if getattr(toward, "role", "") == "object":
         out["object"] = 1.0
-    view = target_view(tokens, needles, others, sentiment._CLAUSE_END)
-    for gram in char_ngrams(view):
-        out["c:" + gram] = 1.0
-    return out
+    return out, char_ngrams(target_view(tokens, needles, others, sentiment._CLAUSE_END))
+
+
+def features(tokens: Sequence[str], lex, **options) -> dict[str, float]:
+    """:func:`signals` as one dict, the n-grams as ``c:<n-gram>`` = 1 (what the model is fitted on)."""
+    named, grams = signals(tokens, lex, **options)
+    named.update(("c:" + g, 1.0) for g in grams)
+    return named
 
 
 @dataclass(frozen=True)
@@ -92,38 +103,46 @@ class Model:
     neutral: float = 0.0    # |P(pos) - P(neg)| below this is neu as well (chosen on dev data)
     info: Mapping[str, str] | None = None
 
-    def probabilities(self, feats: Mapping[str, float]) -> tuple[float, float, float]:
-        a, b, c = self.intercept
-        weights = self.weights
-        for name, value in feats.items():
-            w = weights.get(name)
-            if w is not None:
-                a += w[0] * value
-                b += w[1] * value
-                c += w[2] * value
-        top = max(a, b, c)
-        ea, eb, ec = math.exp(a - top), math.exp(b - top), math.exp(c - top)
-        total = ea + eb + ec
-        return ea / total, eb / total, ec / total
+    def __post_init__(self):
+        # feature -> (w_neg, w_neu, w_pos, w_pos - w_neg, feature), and the n-grams by their text alone
+        table = {n: (*w, w[2] - w[0], n, abs(w[2] - w[0])) for n, w in self.weights.items()}
+        object.__setattr__(self, "_table", table)
+        object.__setattr__(self, "_grams", {n[2:]: row for n, row in table.items() if n.startswith("c:")})
 
-    def score(self, feats: Mapping[str, float]) -> tuple[float, str]:
+    def predict(self, named: Mapping[str, float], grams=(), *, k: int = 5):
+        """((P(neg), P(neu), P(pos)), evidence): the ``k`` features that moved ``P(pos) - P(neg)``
+        most, [[feature, (weight(pos) - weight(neg)) x value], ...]. Sums are exactly rounded
+        (math.fsum) and ties broken by name, so nothing depends on the order of ``named`` or ``grams``."""
+        table = self._table
+        rows = [(w[0] * v, w[1] * v, w[2] * v, w[3] * v, w[4], abs(w[3] * v))
+                for name, v in named.items() if (w := table.get(name)) is not None and v]
+        rows.extend(filter(None, map(self._grams.get, grams)))
+        a, b, c = self.intercept
+        logits = (math.fsum([a, *map(_first, rows)]), math.fsum([b, *map(_second, rows)]),
+                  math.fsum([c, *map(_third, rows)]))
+        top = max(logits)
+        e = [math.exp(x - top) for x in logits]
+        total = e[0] + e[1] + e[2]
+        moved = heapq.nlargest(k, rows, key=_moved)  # by |moved|, ties by name
+        return (e[0] / total, e[1] / total, e[2] / total), [[r[4], round(r[3], 4)] for r in moved if r[3]]
+
+    def label(self, probs: tuple[float, float, float]) -> tuple[float, str]:
         """``P(pos) - P(neg)`` in [-1, 1] and the label: neu when neutral is the likeliest class
         or the score is within the neutral band."""
-        p_neg, p_neu, p_pos = self.probabilities(feats)
+        p_neg, p_neu, p_pos = probs
         score = p_pos - p_neg
         if p_neu >= max(p_neg, p_pos) or abs(score) < self.neutral:
             return score, "neu"
         return score, "pos" if score > 0 else "neg"
 
+    def probabilities(self, feats: Mapping[str, float]) -> tuple[float, float, float]:
+        return self.predict(feats)[0]
+
+    def score(self, feats: Mapping[str, float]) -> tuple[float, str]:
+        return self.label(self.probabilities(feats))
+
     def evidence(self, feats: Mapping[str, float], *, k: int = 5) -> list[list]:
-        """The ``k`` features that moved the score most: [[feature, weight(pos) - weight(neg) x value], ...]."""
-        moved = []
-        for name, value in feats.items():
-            w = self.weights.get(name)
-            if w is not None and (d := (w[2] - w[0]) * value):
-                moved.append((abs(d), name, d))
-        moved.sort(key=lambda m: (-m[0], m[1]))
-        return [[name, round(d, 4)] for _, name, d in moved[:k]]
+        return self.predict(feats, k=k)[1]
 
 
 def write_model(path: Path, model: Model) -> None:

@@ -437,7 +437,7 @@ def stage_settings(name: str, story: Story) -> tuple[dict, tuple[Path, ...]]:
         if story.extra_lexicon:
             params["_extra_lexicon"] = str(story.extra_lexicon)
         if story.sentiment_method:
-            params["method"] = story.sentiment_method
+            params["method"] = params["target_method"] = story.sentiment_method
         return params, tuple(p for p in [story.extra_lexicon] if p)
     if name == "keywords":
         return {"idf": story.idf, "_group_by": story.group_by}, ()
@@ -554,7 +554,8 @@ stopwords = []
 [sentiment]
 domain_lexicon = true   # the shipped business-news domain lexicon
 # extra_lexicon = "my_lexicon.tsv"   # term<TAB>weight lines, weight in [-2, 2]; 0 silences a word
-# method = "combined"   # lexicon, model (learned from labelled news) or combined (their mean)
+# method = "model"   # lexicon, model (learned from labelled news) or combined (their mean), for sentences
+#                   # and toward the targets (default: lexicon for sentences, model toward the targets)
 
 [keywords]
 idf = "background"      # or "corpus"

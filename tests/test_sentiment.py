@@ -9,15 +9,18 @@ from pipeline import sentiment
 from pipeline.records import read_jsonl
 
 
+LEXICON = {"method": "lexicon", "target_method": "lexicon"}
+
+
 @pytest.fixture(scope="module")
 def scorer() -> sentiment.TextScorer:
     """The lexicon method: the rules below are the lexicon's."""
-    return sentiment.TextScorer({"method": "lexicon"})
+    return sentiment.TextScorer(LEXICON)
 
 
 @pytest.fixture(scope="module")
 def model_scorer() -> sentiment.TextScorer:
-    return sentiment.TextScorer({"method": "model"})
+    return sentiment.TextScorer({"method": "model", "target_method": "model"})
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +73,7 @@ def test_multi_token_terms_match(lexicon):
 
 
 def test_domain_lexicon_matters(scorer):
-    general = sentiment.TextScorer({"domain": False, "method": "lexicon"})
+    general = sentiment.TextScorer({"domain": False, **LEXICON})
     assert score(scorer, "公司宣布裁员") < 0
     assert score(scorer, "股东拟减持股份") < 0 and score(general, "股东拟减持股份") == 0
 
@@ -99,9 +102,6 @@ def test_cli_reads_stdin(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("不差\n"))
     assert sentiment.main_sentiment_score([]) == 0
     assert capsys.readouterr().out.endswith("\tpos\n")
-
-
-LEXICON = {"method": "lexicon"}
 
 
 def _record(sentences: list[list[str]]) -> dict:
@@ -313,6 +313,9 @@ def test_a_rivals_strength_is_not_good_news(scorer):
     ("模型错误率下降", "pos"),
     ("营收增速放缓", "neg"),
     ("股价跌幅收窄", "pos"),
+    # error class: market idioms the segmenter keeps as one token
+    ("五粮液跌超5%", "neg"),
+    ("五粮液涨超5%", "pos"),
 ])
 def test_error_classes_in_the_lexicon(scorer, text, expected):
     assert scorer.sentence(text).label == expected
@@ -327,3 +330,69 @@ def test_record_has_target_score_per_sentence():
     assert "target_score" not in third and not third["mentions_target"]
     assert rec["target_score"] == pytest.approx((first["target_score"] + second["target_score"]) / 2, abs=1e-6)
     assert second["target_matched"] and second["target_label"] == "neg"
+
+
+# ---------------------------------------------------------------- the learned scorer (issue 19)
+
+
+def test_model_file_is_readable_text_and_round_trips(tmp_path):
+    from pipeline import sentiment_model
+
+    text = sentiment_model.MODEL_PATH.read_text(encoding="utf-8")  # plain UTF-8 text, no pickle
+    assert "feature\tneg\tneu\tpos" in text and "(intercept)" in text
+    model = sentiment_model.read_model()
+    assert model.neutral > 0 and "lex" in model.weights and any(n.startswith("c:") for n in model.weights)
+    sentiment_model.write_model(tmp_path / "m.tsv", model)
+    again = sentiment_model.read_model(tmp_path / "m.tsv")
+    assert again.weights == model.weights and again.intercept == model.intercept
+
+
+def test_model_prediction_does_not_depend_on_feature_order():
+    from pipeline import sentiment_model
+
+    model = sentiment_model.read_model()
+    named = {"lex": -0.4, "w:裁员": -1.0, "lex_sentence": -0.3, "negated": 1.0}
+    grams = ["裁", "员", "裁员", "Ｔ", "Ｔ裁"]
+    first = model.predict(named, grams)
+    second = model.predict(dict(reversed(list(named.items()))), list(reversed(grams)))
+    assert first == second and abs(sum(first[0]) - 1) < 1e-12 and first[1]
+
+
+@pytest.mark.parametrize("text, target, others, expected", [
+    ("贵州茅台涨停，五粮液跌超5%", "五粮液", ("贵州茅台",), "neg"),
+    ("贵州茅台涨停，五粮液跌超5%", "贵州茅台", ("五粮液",), "pos"),
+    ("恒丰银行股价大涨，小资钱包涉嫌诈骗被立案", "小资钱包", ("恒丰银行",), "neg"),
+    ("恒丰银行股价大涨，小资钱包涉嫌诈骗被立案", "恒丰银行", ("小资钱包",), "pos"),
+    ("月之暗面融资成功，智谱却陷入裁员风波", "智谱", ("月之暗面",), "neg"),
+])
+def test_model_toward_the_target(model_scorer, text, target, others, expected):
+    t = model_scorer.toward(text, target, others)
+    assert t.label == expected
+    assert t.features and all(isinstance(name, str) and isinstance(v, float) for name, v in t.features)
+    assert isinstance(t.matched, list)  # the lexicon's evidence is kept beside the model's (may be empty)
+
+
+def test_stage_default_scores_targets_with_the_model():
+    """Sentence tone by the lexicon, the target by the model: both with their evidence."""
+    res = sentiment.load_resources({"targets": [{"name": "五粮液", "aliases": ["五粮液"]}]})
+    assert (res.method, res.target_method) == ("lexicon", "model")
+    rec = sentiment.process_record(_record([["贵州茅台", "涨停", "，", "五粮液", "跌", "超", "5%"]]), res)
+    row = rec["sentences"][0]
+    assert row["target_label"] == "neg" and row["target_features"] and "features" not in row
+    assert rec["target_score"] == row["target_score"] < 0
+
+
+def test_cli_target_and_method(tmp_path, capsys):
+    path = tmp_path / "lines.tsv"
+    path.write_text("贵州茅台涨停，五粮液跌超5%\t五粮液\n贵州茅台涨停，五粮液跌超5%\t贵州茅台\n", encoding="utf-8")
+    for method in ("lexicon", "model", "combined"):
+        assert sentiment.main_sentiment_score(["--file", str(path), "--target", "--method", method]) == 0
+        rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+        assert [r[1] for r in rows] == ["neg", "pos"], method
+    path.write_text("no tab here\n", encoding="utf-8")
+    assert sentiment.main_sentiment_score(["--file", str(path), "--target"]) == 2
+
+
+def test_bad_method_is_refused():
+    with pytest.raises(ValueError, match="method"):
+        sentiment.load_resources({"method": "vibes"})
