@@ -51,6 +51,14 @@ class Featurizer:
         return [p for p in parts if entity.casefold() in p.casefold()]
 
 
+def _source(name: str, part: str) -> dict[str, float]:
+    """A training example's source indicator. The titles have no neutral class and three positives in
+    four; BDCI has no positive class (not negative is labelled neu) and many negative targets: their
+    indicators absorb those label skews while fitting and are absent when scoring, so the model's
+    prior is CFSC's (three classes, target-level). Dev examples go without, as at run time."""
+    return {f"src:{name}": 1.0} if part == "train" else {}
+
+
 def examples(featurize: Featurizer, part: str, root: Path, sources=("cfsc", "titles", "bdci")):
     """(features, class, weight, source) of one part of the training files."""
     out = []
@@ -61,15 +69,15 @@ def examples(featurize: Featurizer, part: str, root: Path, sources=("cfsc", "tit
                 out.append((featurize(r["text"], target, [n for n in names if n != target]), CLASS[label], 1.0, "cfsc"))
     titles = data.titles(root)
     for text, label in zip(titles["text"][titles["part"] == part], titles["label"][titles["part"] == part]):
-        out.append((featurize(text), 2 if label == 1 else 0, 1.0, "titles"))
+        out.append((featurize(text) | _source("titles", part), 2 if label == 1 else 0, 1.0, "titles"))
     for r in data.bdci(root) if "bdci" in sources else ():
         if r["part"] != part:
             continue
         names = [e for e, _ in r["entities"]]
         for entity, negative in r["entities"]:
             for s in featurize.sentences_naming(r["text"], entity)[:BDCI_SENTENCES]:
-                out.append((featurize(s, entity, [n for n in names if n != entity]), 0 if negative else 1,
-                            1.0 if negative else 0.5, "bdci"))
+                out.append((featurize(s, entity, [n for n in names if n != entity]) | _source("bdci", part),
+                             0 if negative else 1, 1.0 if negative else 0.5, "bdci"))
     return out
 
 
@@ -86,7 +94,8 @@ def fit(train, c: float):
     w = np.array([w_ for _, _, w_, _ in train])
     clf = LogisticRegression(C=c, max_iter=3000, tol=1e-6).fit(X, y, sample_weight=w)
     weights = {str(n): tuple(float(clf.coef_[k, i]) for k in range(3)) for i, n in enumerate(names)}
-    weights = {n: tuple(round(v, 4) for v in ws) for n, ws in weights.items() if max(map(abs, ws)) >= 0.01}
+    weights = {n: tuple(round(v, 4) for v in ws) for n, ws in weights.items()
+               if max(map(abs, ws)) >= 0.01 and not n.startswith("src:")}  # never present at run time
     return sentiment_model.Model(tuple(round(float(v), 4) for v in clf.intercept_), weights)
 
 

@@ -555,7 +555,7 @@ stopwords = []
 domain_lexicon = true   # the shipped business-news domain lexicon
 # extra_lexicon = "my_lexicon.tsv"   # term<TAB>weight lines, weight in [-2, 2]; 0 silences a word
 # method = "model"   # lexicon, model (learned from labelled news) or combined (their mean), for sentences
-#                   # and toward the targets (default: lexicon for sentences, model toward the targets)
+#                   # and toward the targets (default: lexicon for sentences, combined toward the targets)
 
 [keywords]
 idf = "background"      # or "corpus"

@@ -373,9 +373,9 @@ def test_model_toward_the_target(model_scorer, text, target, others, expected):
 
 
 def test_stage_default_scores_targets_with_the_model():
-    """Sentence tone by the lexicon, the target by the model: both with their evidence."""
+    """Sentence tone by the lexicon, the target by lexicon and model combined: both with their evidence."""
     res = sentiment.load_resources({"targets": [{"name": "五粮液", "aliases": ["五粮液"]}]})
-    assert (res.method, res.target_method) == ("lexicon", "model")
+    assert (res.method, res.target_method) == ("lexicon", "combined")
     rec = sentiment.process_record(_record([["贵州茅台", "涨停", "，", "五粮液", "跌", "超", "5%"]]), res)
     row = rec["sentences"][0]
     assert row["target_label"] == "neg" and row["target_features"] and "features" not in row
