@@ -15,8 +15,12 @@ Method (see README, "sentiment" and "Sentiment validation", for the validation a
 * A sentence's raw sum ``s`` becomes ``s / sqrt(s^2 + alpha)`` in (-1, 1); the label is
   neu when ``|score| < neutral`` and otherwise pos or neg.
 
-An article's score is the mean of its sentence scores; the shares count sentence labels;
-``target_*`` repeats that on the sentences that mention the target entity.
+An article's score is the mean of its sentence scores; the shares count sentence labels.
+
+Toward a target (issue 19): a sentence that mentions one is also scored for what it says about
+the target (:func:`score_toward`: the clauses that name it, comparison roles), by the lexicon, the
+learned model of :mod:`pipeline.sentiment_model`, or their mean (``target_method``; ``method``
+for the sentence tone). The article's ``target_score`` is the mean of those sentence scores.
 """
 from __future__ import annotations
 
@@ -388,16 +392,20 @@ def _target_token_flags(tokens: Sequence[str], needles: Sequence[str]) -> list[b
 
 
 def _comparison_at(tokens: Sequence[str], a: int, b: int, flags: Sequence[bool],
-                   comparison: Mapping[str, float]) -> tuple[int, str] | None:
+                   comparison: Mapping[str, float], needles: Sequence[str]) -> tuple[int, str] | None:
     """The first comparison word of tokens[a:b]: (token index, word); also one glued to the
-    target by the tokenizer (比智谱 -> 比 + 智谱), which then stands before the target."""
+    target by the tokenizer (比智谱 -> 比 + 智谱), which then stands before the target, but not
+    the first characters of the target's own name (比亚迪)."""
     for i in range(a, b):
         tok = tokens[i]
         if tok in comparison and not flags[i]:
             return i, tok
         if flags[i]:
+            folded = tok.casefold()
+            if any(folded.startswith(n) for n in needles if n):
+                continue
             for k in (3, 2, 1):
-                if tok[:k] in comparison and len(tok) > k:
+                if tok[:k] in comparison and any(folded[k:].startswith(n) for n in needles if n):
                     return i, tok[:k]
     return None
 
@@ -431,7 +439,7 @@ def score_toward(tokens: Sequence[str], lex: Lexicon, needles: Sequence[str], ru
     for c, (a, b) in enumerate(clauses):
         if named[c]:
             w = 1.0
-            found = _comparison_at(tokens, a, b, flags, rules.comparison)
+            found = _comparison_at(tokens, a, b, flags, rules.comparison, needles)
             if found is not None:
                 marker_at, marker = found
                 first_mention = next(i for i in range(a, b) if flags[i])

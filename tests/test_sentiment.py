@@ -291,6 +291,10 @@ def test_means_are_exactly_rounded_so_every_python_gives_the_same_bytes():
     ("月之暗面落后于智谱", "智谱", (), "pos"),
     # a number after 超过 is an amount, not a rival
     ("智谱营收超过10亿元", "智谱", (), "neu"),
+    # a name that begins with a comparison word (比亚迪) is not a comparison
+    ("比亚迪业绩增长", "比亚迪", (), "pos"),
+    ("比亚迪超过了特斯拉", "比亚迪", (), "pos"),
+    ("特斯拉超过了比亚迪", "比亚迪", (), "neg"),
 ])
 def test_toward_the_target(scorer, text, target, others, expected):
     assert scorer.toward(text, target, others).label == expected
