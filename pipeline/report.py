@@ -677,9 +677,11 @@ def _target_section(d: dict) -> str:
         return ""
     names = ", ".join(t["name"] for t in story["targets"])
     parts = [f'<h2 id="target">Sentiment toward the target ({esc(names)})</h2>',
-             "<p>Per group, the mean of its articles' target scores (each the mean score of the article's "
-             "sentences that mention the target), with a 95% bootstrap interval that resamples articles; the "
-             "share of target-mentioning sentences labelled negative. Groups with fewer than three articles "
+             "<p>Per group, the mean of its articles' target scores (each the mean, over the article's "
+             "sentences that mention the target, of what the sentence says about the target: its clauses "
+             "that name it and their comparisons, not its overall tone), with a 95% bootstrap interval that "
+             "resamples articles; the share of target mentions labelled negative toward the target. Groups "
+             "with fewer than three articles "
              "get no interval.</p>"]
     if not rows:
         parts.append('<p class="note">No sentence mentions the target.</p>')

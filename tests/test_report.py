@@ -178,8 +178,8 @@ def test_report_is_deterministic(planted, tmp_path):
 def test_seed_report(seed_outputs):
     page = (seed_outputs / "09_report" / report.REPORT).read_text(encoding="utf-8")
     manifest = records.read_json(seed_outputs / "09_report" / "manifest.json")
-    assert manifest["counts"]["articles"] == 5 and manifest["counts"]["figures"] == 5
-    assert "智谱" in page and page.count("<figure") == 5
+    assert manifest["counts"]["articles"] == 5 and manifest["counts"]["figures"] == 6  # target_sentiment (issue 19)
+    assert "智谱" in page and page.count("<figure") == 6
     assert (seed_outputs / "report.html").read_bytes() == (seed_outputs / "09_report" / report.REPORT).read_bytes()
 
 
