@@ -48,6 +48,7 @@ def write(folder: Path, text: str, name: str = "story.toml") -> Path:
     ('[keywords]\nidf = "tf"\n', "keywords.idf: must be one of background, corpus"),
     ('[time]\nbin = "decade"\n', "time.bin: must be one of"),
     ('[sentiment]\ndomain_lexicon = "yes"\n', "sentiment.domain_lexicon: must be true or false"),
+    ('[sentiment]\nmethod = "vibes"\n', "sentiment.method: 'vibes' is not one of lexicon, model, combined"),
     ('title = "unclosed\n', "not valid TOML"),
 ])
 def test_a_bad_story_file_names_the_key_and_line(tmp_path, text, needle):
@@ -270,3 +271,14 @@ def test_a_real_value_never_merges_with_the_missing_group():
     assert grouping.label("", "outlet") == grouping.UNKNOWN_OUTLET
     assert grouping.label(grouping.UNKNOWN_OUTLET, "outlet") != grouping.UNKNOWN_OUTLET
     assert grouping.label(None, "author") == "unknown (no author)"
+
+
+def test_the_sentiment_method_reaches_the_stage(tmp_path):
+    """Issue 19: [sentiment] method sets how sentences and target mentions are scored."""
+    story = stories.load(write(tmp_path, '[sentiment]\nmethod = "lexicon"\n'))
+    params, _ = stories.stage_settings("sentiment", story)
+    assert params["method"] == params["target_method"] == "lexicon"
+    assert story.resolved()["sentiment"]["method"] == "lexicon"
+    (tmp_path / "none").mkdir()
+    default, _ = stories.stage_settings("sentiment", stories.resolve(tmp_path / "none"))
+    assert "method" not in default and "target_method" not in default
