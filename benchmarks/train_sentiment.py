@@ -88,7 +88,8 @@ def fit(train, c: float):
     names = vec.get_feature_names_out()
     keep = np.array([counts[i] >= MIN_COUNT or not names[i].startswith("c:") for i in range(len(names))])
     keep &= np.array(["\n" not in n and "\r" not in n for n in names])
-    X = X[:, keep]
+    X = X[:, keep].tocsr()
+    X.sort_indices()  # each row's entries in feature order, so the fit's sums never depend on dict order
     names = names[keep]
     y = np.array([c_ for _, c_, _, _ in train])
     w = np.array([w_ for _, _, w_, _ in train])

@@ -92,7 +92,7 @@ def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: 
 def features(tokens: Sequence[str], lex, **options) -> dict[str, float]:
     """:func:`signals` as one dict, the n-grams as ``c:<n-gram>`` = 1 (what the model is fitted on)."""
     named, grams = signals(tokens, lex, **options)
-    named.update(("c:" + g, 1.0) for g in grams)
+    named.update(("c:" + g, 1.0) for g in sorted(grams))  # sorted: the same order under any hash seed
     return named
 
 
