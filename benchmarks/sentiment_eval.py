@@ -1,148 +1,224 @@
-"""Validate the sentiment methods: accuracy and ROC AUC on held-out financial news, and the dev set.
+"""Validate the sentiment methods on held-out labelled news, toward targets and per sentence.
 
-    .venv/bin/python benchmarks/sentiment_eval.py [DATA_DIR] [--dev PATH]
+    .venv/bin/python benchmarks/sentiment_eval.py [DATA_DIR] [--dev PATH] [--part test|dev]
 
-DATA_DIR defaults to ../shared/eval/sentiment relative to the repository root. Files:
+DATA_DIR defaults to ../shared/eval/sentiment. The split is benchmarks/sentiment_data.py's fixed
+one (SHA-1 of the text: 60 % train, 20 % dev, 20 % test); the learned model
+(benchmarks/train_sentiment.py) is fitted on train, its settings and the stage's default
+method are chosen on dev, and the numbers to cite are those of ``--part test`` (the default):
 
-* fin_news_2400.csv (日期,公司,代码,正负面,标题,正文; 1,200 positive / 1,200 negative): the
-  held-out test. Titles and bodies are scored separately; a body is split into sentences on
-  。！？ and line breaks and its score is the mean sentence score (the stage's article rule).
-  Nothing is fitted or tuned on it; the decision rule is fixed in advance: pos iff score > 0.
-* fin_news_titles_7046.csv: used only to fit the logistic regression, after dropping every
-  title that also appears in fin_news_2400.csv (whitespace ignored); its remaining rows are
-  reported too, as the "tune" file, for the methods not fitted on it.
-* tests/fixtures/sentiment_dev.tsv: 100 sentences from the seed articles, labelled by reading
-  (pos / neu / neg: does it portray its subject favourably, unfavourably, or neither), split
-  50 tune / 50 report. 3-class accuracy and macro-F1 (neu when |score| < the stage's neutral
-  band) and binary accuracy on the pos and neg sentences (pos iff score > 0).
+* cfsc_absa_part.jsonl, test part: 3-class accuracy, macro-F1 and Spearman of the sentences
+  (those whose targets agree) and of the targets (what the sentence says about each).
+* bdci2019_fin_entity_part.jsonl, test part: AUC of the negative entities (an entity's score is
+  the mean over the sentences naming it), and the pairwise rate: within texts that have a negative
+  and a not-negative entity, the share of such pairs where the negative one scores lower (ties 1/2).
+* fin_news_2400.csv (held out whole): accuracy (pos iff score > 0) and AUC on titles and bodies.
+* tests/fixtures/sentiment_dev.tsv: 100 seed sentences (commentary), tune half / report half:
+  3-class accuracy, macro-F1, Spearman; and the same on its sentences that name 智谱 (29 per half),
+  scored toward 智谱, their label read as the label toward it.
+* Speed: sentences per second on one core, tokens given (as in the stage), per method.
 
-Methods: lexicon (the stage's default: general + domain lexicon, negation, degree, contrast),
-lexicon without the domain lexicon, a HowNet word count (positive minus negative HowNet words,
-no modifiers) as the peer baseline, and logistic regression on token uni- and bigrams.
+Methods: "sentence tone" is the lexicon before issue 19 toward a target (the score of the
+whole sentence); "lexicon" reads the clauses toward the target (score_toward); "model" is the
+learned scorer; "combined" the mean of lexicon and model.
 """
 from __future__ import annotations
 
 import argparse
-import re
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from scipy.stats import spearmanr
 from sklearn.metrics import f1_score, roc_auc_score
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import sentiment_data as data  # noqa: E402
 from pipeline import sentiment  # noqa: E402
 
-DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "sentiment"
-DEFAULT_LEXICONS = ROOT.parent / "shared" / "lexicons"
-DEFAULT_DEV = ROOT / "tests" / "fixtures" / "sentiment_dev.tsv"
-_WS = re.compile(r"\s+")
-
-
-def uni_bigrams(tokens: list[str]) -> list[str]:
-    """Analyzer for the logistic regression: tokens and adjacent token pairs (module-level: picklable)."""
-    words = [t for t in tokens if t.strip()]
-    return words + [a + "_" + b for a, b in zip(words, words[1:])]
+NAMES = {-1: "neg", 0: "neu", 1: "pos"}
+VALUE = {"neg": -1, "neu": 0, "pos": 1}
 
 
 class Methods:
-    def __init__(self, lexicons: Path):
-        self.default = sentiment.TextScorer()
-        self.no_domain = sentiment.TextScorer({"domain": False})
-        hownet = yaml.safe_load((lexicons / "zh_common_HowNet.yaml").read_text(encoding="utf-8"))["Dictionary"]
-        self.hn_pos, self.hn_neg = set(hownet["pos"]), set(hownet["neg"])
-        self.logreg = None
+    """Each method scores tokens (a sentence) and tokens toward a target: (score, label)."""
 
-    # each method: text -> score in [-1, 1]
-    def hownet_sentence(self, text: str) -> float:
-        toks = self.default.tokens(text)
-        p = sum(t in self.hn_pos for t in toks)
-        n = sum(t in self.hn_neg for t in toks)
-        return (p - n) / (p + n) if p + n else 0.0
+    def __init__(self):
+        self.scorer = sentiment.TextScorer({"method": "lexicon"})
+        self.res = {m: sentiment.load_resources({"method": m, "target_method": m}) for m in sentiment.METHODS}
+        self._tokens: dict[str, list[str]] = {}
 
-    def fit_logreg(self, texts: list[str], labels: list[int]) -> None:
-        vec = TfidfVectorizer(analyzer=uni_bigrams, sublinear_tf=True, min_df=2)
-        X = vec.fit_transform([self.default.tokens(t) for t in texts])
-        clf = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced").fit(X, labels)
-        self.logreg = (vec, clf)
+    def tokens(self, text: str) -> list[str]:
+        if text not in self._tokens:
+            self._tokens[text] = self.scorer.tokens(text)
+        return self._tokens[text]
 
-    def logreg_sentence(self, text: str) -> float:
-        vec, clf = self.logreg
-        return float(2 * clf.predict_proba(vec.transform([self.default.tokens(text)]))[0, 1] - 1)
+    def names(self) -> list[str]:
+        return ["sentence tone", *sentiment.METHODS]
 
-    def table(self) -> dict:
-        out = {
-            "lexicon (default)": (lambda t: self.default.sentence(t).score, self.default.document),
-            "lexicon, no domain": (lambda t: self.no_domain.sentence(t).score, self.no_domain.document),
-            "HowNet word count": (self.hownet_sentence, lambda t: _doc_mean(self, self.hownet_sentence, t)),
-        }
-        if self.logreg is not None:
-            out["logistic regression"] = (self.logreg_sentence, lambda t: _doc_mean(self, self.logreg_sentence, t))
-        return out
+    def sentence(self, method: str, text: str) -> tuple[float, str]:
+        res = self.res["lexicon" if method == "sentence tone" else method]
+        s = sentiment.score_sentence(self.tokens(text), res)
+        return s.score, s.label
+
+    def toward(self, method: str, text: str, target: str, others=()) -> tuple[float, str]:
+        if method == "sentence tone":
+            return self.sentence(method, text)
+        t = sentiment.score_target(self.tokens(text), self.res[method], sentiment.needles([target]),
+                                   tuple(o.casefold() for o in others if o))
+        return t.score, t.label
+
+    def sentences_naming(self, text: str, entity: str) -> list[str]:
+        parts = [p.strip() for p in sentiment._SENTENCE_END.split(self.scorer._t2s.convert(text)) if p and p.strip()]
+        return [p for p in parts if entity.casefold() in p.casefold()]
 
 
-def _doc_mean(m: Methods, fn, text: str) -> float:
-    parts = [p.strip() for p in sentiment._SENTENCE_END.split(text) if p and p.strip()]
-    scores = [fn(p) for p in parts]
-    return sum(scores) / len(scores) if scores else 0.0
+def three_class(scores, labels, gold) -> dict[str, float]:
+    gold_names = [NAMES[g] if isinstance(g, (int, np.integer)) else g for g in gold]
+    return {"acc3": float(np.mean([p == g for p, g in zip(labels, gold_names)])),
+            "F1": float(f1_score(gold_names, labels, labels=["neg", "neu", "pos"], average="macro")),
+            "Spearman": float(spearmanr(scores, [VALUE[g] for g in gold_names]).statistic)}
 
 
-def binary(scores, gold) -> tuple[float, float]:
-    s, y = np.asarray(scores, dtype=float), np.asarray(gold, dtype=int)
-    return float(((s > 0).astype(int) == y).mean()), float(roc_auc_score(y, s))
+def pairwise(groups) -> float:
+    """Share of (negative, not-negative) entity pairs within a text where the negative scores lower."""
+    wins, total = 0.0, 0
+    for entities in groups:
+        neg = [s for s, y in entities if y]
+        pos = [s for s, y in entities if not y]
+        for a in neg:
+            for b in pos:
+                wins += 1.0 if a < b else 0.5 if a == b else 0.0
+                total += 1
+    return wins / total if total else float("nan")
+
+
+def evaluate(m: Methods, root: Path, dev_path: Path, part: str) -> dict[str, dict[str, float]]:
+    cfsc = [r for r in data.cfsc(root) if r["part"] == part]
+    bdci = [r for r in data.bdci(root) if r["part"] == part]
+    fin = data.fin2400(root)
+    seed = data.seed_dev(dev_path)
+    rows = {}
+    for method in m.names():
+        row = {}
+        sent = [r for r in cfsc if r["sentence_label"] is not None]
+        out = [m.sentence(method, r["text"]) for r in sent]
+        for k, v in three_class([s for s, _ in out], [lab for _, lab in out], [r["sentence_label"] for r in sent]).items():
+            row[f"cfsc sentences {k}"] = v
+        out, gold = [], []
+        for r in cfsc:
+            names = [t for t, _ in r["targets"]]
+            for target, label in r["targets"]:
+                out.append(m.toward(method, r["text"], target, [n for n in names if n != target]))
+                gold.append(label)
+        for k, v in three_class([s for s, _ in out], [lab for _, lab in out], gold).items():
+            row[f"cfsc targets {k}"] = v
+        groups, scores, ys = [], [], []
+        for r in bdci:
+            names = [e for e, _ in r["entities"]]
+            entities = []
+            for entity, negative in r["entities"]:
+                others = [n for n in names if n != entity]
+                found = [m.toward(method, s, entity, others)[0] for s in m.sentences_naming(r["text"], entity)]
+                score = float(np.mean(found)) if found else 0.0
+                entities.append((score, negative))
+                scores.append(score)
+                ys.append(negative)
+            groups.append(entities)
+        row["bdci AUC"] = float(roc_auc_score(ys, -np.asarray(scores)))
+        row["bdci pairwise"] = pairwise(groups)
+        if part == "test":
+            s = np.array([m.sentence(method, t)[0] for t in fin["标题"]])
+            row["fin2400 titles acc"] = float(((s > 0).astype(int) == fin["正负面"]).mean())
+            row["fin2400 titles AUC"] = float(roc_auc_score(fin["正负面"], s))
+            bodies = []
+            for text in fin["正文"]:
+                parts = [p.strip() for p in sentiment._SENTENCE_END.split(text) if p and p.strip()]
+                bodies.append(np.mean([m.sentence(method, p)[0] for p in parts]) if parts else 0.0)
+            b = np.array(bodies)
+            row["fin2400 bodies acc"] = float(((b > 0).astype(int) == fin["正负面"]).mean())
+            row["fin2400 bodies AUC"] = float(roc_auc_score(fin["正负面"], b))
+        for split in ("tune", "report", "all"):
+            d = seed if split == "all" else seed[seed["split"] == split]
+            out = [m.sentence(method, t) for t in d["text"]]
+            for k, v in three_class([s for s, _ in out], [lab for _, lab in out], list(d["label"])).items():
+                row[f"seed {split} {k}"] = v
+            # the sentences that name the seeds' target: their label (how the sentence portrays its
+            # subject, mostly 智谱) read as the label toward 智谱
+            named = d[d["text"].str.contains("智谱|Zhipu", case=False)]
+            out = [m.toward(method, t, "智谱") for t in named["text"]]
+            for k, v in three_class([s for s, _ in out], [lab for _, lab in out], list(named["label"])).items():
+                row[f"seed targets {split} {k}"] = v
+        rows[method] = row
+    return rows
+
+
+def speed(m: Methods, texts: list[str], *, repeat: int = 3) -> dict[str, float]:
+    """Sentences per second on one core, tokens given (the stage's case), target named in half of them."""
+    tokens = [m.tokens(t) for t in texts]
+    out = {}
+    for method in sentiment.METHODS:
+        res = m.res[method]
+        best = float("inf")
+        for _ in range(repeat):
+            start = time.perf_counter()
+            for toks in tokens:
+                sentiment.score_sentence(toks, res)
+            best = min(best, time.perf_counter() - start)
+        out[method] = len(tokens) / best
+    return out
+
+
+def stage_speed(m: Methods, texts: list[str], *, repeat: int = 3) -> tuple[float, float]:
+    """Sentences per second of process_record with the stage's default params and the seeds' target."""
+    target = {"name": "智谱", "aliases": ["智谱", "智谱AI", "智谱清言", "Zhipu"]}
+    res = sentiment.load_resources({"targets": [target]})
+    record = {"id": "x", "source": "x", "sentences": [{"index": i, "text": t, "tokens": m.tokens(t)}
+                                                      for i, t in enumerate(texts)]}
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = sentiment.process_record(record, res)
+        best = min(best, time.perf_counter() - start)
+    return len(texts) / best, out["target_n_sentences"] / len(texts)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--lexicons", type=Path, default=DEFAULT_LEXICONS)
-    ap.add_argument("--dev", type=Path, default=DEFAULT_DEV)
+    ap.add_argument("data", nargs="?", type=Path, default=data.DEFAULT_DATA)
+    ap.add_argument("--dev", type=Path, default=data.DEFAULT_DEV)
+    ap.add_argument("--part", choices=("test", "dev"), default="test")
+    ap.add_argument("--no-speed", action="store_true")
     args = ap.parse_args(argv)
-
-    test = pd.read_csv(args.data / "fin_news_2400.csv", dtype={"标题": str, "正文": str}, keep_default_na=False)
-    titles = pd.read_csv(args.data / "fin_news_titles_7046.csv", dtype={"标题": str}, keep_default_na=False)
-    held = {_WS.sub("", t) for t in test["标题"]}
-    keep = ~titles["标题"].map(lambda t: _WS.sub("", t)).isin(held)
-    tune = titles[keep].reset_index(drop=True)
-    print(f"fin_news_titles_7046.csv: {len(titles)} titles, {int((~keep).sum())} also in fin_news_2400.csv "
-          f"dropped, {len(tune)} kept ({int(tune['正/负面'].sum())} positive)", file=sys.stderr)
-    dev = pd.read_csv(args.dev, sep="\t", dtype=str, keep_default_na=False)
-
-    m = Methods(args.lexicons)
-    m.fit_logreg(list(tune["标题"]), list(tune["正/负面"].astype(int)))
-    neutral = sentiment.DEFAULT_PARAMS["neutral"]
-    rows = []
-    for name, (sent_fn, doc_fn) in m.table().items():
-        row = {"method": name}
-        row["titles acc"], row["titles AUC"] = binary([sent_fn(t) for t in test["标题"]], test["正负面"])
-        row["bodies acc"], row["bodies AUC"] = binary([doc_fn(t) for t in test["正文"]], test["正负面"])
-        if name != "logistic regression":
-            row["tune7046 acc"], row["tune7046 AUC"] = binary([sent_fn(t) for t in tune["标题"]], tune["正/负面"])
-        for split in ("tune", "report", "all"):
-            d = dev if split == "all" else dev[dev["split"] == split]
-            scores = [sent_fn(t) for t in d["text"]]
-            pred = [sentiment.label_for(s, neutral=neutral) for s in scores]
-            gold = list(d["label"])
-            row[f"dev {split} acc3"] = float(np.mean([p == g for p, g in zip(pred, gold)]))
-            row[f"dev {split} F1"] = float(f1_score(gold, pred, labels=["neg", "neu", "pos"], average="macro"))
-            pn = [(s, g) for s, g in zip(scores, gold) if g != "neu"]
-            row[f"dev {split} acc2"] = float(np.mean([(s > 0) == (g == "pos") for s, g in pn]))
-        rows.append(row)
-    frame = pd.DataFrame(rows).set_index("method")
+    m = Methods()
+    frame = pd.DataFrame(evaluate(m, args.data, args.dev, args.part)).T
+    groups = {"CFSC sentences": "cfsc sentences", "CFSC targets": "cfsc targets", "BDCI entities": "bdci",
+              "fin_news_2400.csv": "fin2400", "seed dev, tune half": "seed tune",
+              "seed dev, report half": "seed report", "seed dev, all": "seed all",
+              "seed dev sentences naming 智谱, toward 智谱, tune half": "seed targets tune",
+              "... report half": "seed targets report", "... all": "seed targets all"}
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.3f}".format):
-        print("fin_news_2400.csv (held out; pos iff score > 0):")
-        print(frame[["titles acc", "titles AUC", "bodies acc", "bodies AUC"]])
-        print("\nfin_news_titles_7046.csv minus overlap (tune file; the logistic regression is fitted on it):")
-        print(frame[["tune7046 acc", "tune7046 AUC"]].dropna())
-        print(f"\n{args.dev.name} (3-class neutral band |score| < {neutral}; acc2 = pos vs neg sentences only):")
-        for split in ("tune", "report", "all"):
-            print(frame[[f"dev {split} acc3", f"dev {split} F1", f"dev {split} acc2"]])
+        print(f"part: {args.part}; default method: {sentiment.DEFAULT_PARAMS['method']} for sentences, "
+              f"{sentiment.DEFAULT_PARAMS['target_method']} toward a target")
+        for title, prefix in groups.items():
+            cols = [c for c in frame.columns if c.startswith(prefix)]
+            if cols:
+                print(f"\n{title}:")
+                print(frame[cols].rename(columns=lambda c: c[len(prefix):].strip()))
+    if not args.no_speed:
+        texts = list(data.seed_dev(args.dev)["text"]) * 20
+        for method, rate in speed(m, texts).items():
+            default = " (default for sentences)" if method == sentiment.DEFAULT_PARAMS["method"] else \
+                " (default toward a target)" if method == sentiment.DEFAULT_PARAMS["target_method"] else ""
+            print(f"speed {method}{default}: {rate:,.0f} sentences/s on one core (tokens given)")
+        rate = stage_speed(m, texts)
+        print(f"speed of the stage's defaults on the seed dev sentences, target 智谱 "
+              f"({rate[1]:.0%} of them name it): {rate[0]:,.0f} sentences/s on one core (tokens given)")
     return 0
 
 

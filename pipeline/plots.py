@@ -36,7 +36,7 @@ KEYWORDS, SENTIMENT, FRAMING = "05_keywords", "06_sentiment", "07_framing"
 FONT_FAMILY = "Noto Sans SC"         # from the pylopdf-fonts-zh-cn package (SIL OFL 1.1)
 FALLBACK_FAMILIES = ("DejaVu Sans",)  # matplotlib's own font, for symbols the CJK font lacks
 FIGURES = ("frames_heatmap", "sentiment_by_outlet", "distinctive_terms", "sentiment_arcs", "outlet_similarity",
-           "frames_over_time", "frame_profile", "frame_cooccurrence", "keyness")
+           "frames_over_time", "frame_profile", "frame_cooccurrence", "keyness", "target_sentiment")
 FORMATS = ("png", "svg", "pdf")  # PNG at 300 dpi for print; SVG and PDF are vector
 MISSING_GLYPH = re.compile(r"Glyph .* missing from (current )?font")
 
@@ -696,6 +696,75 @@ def outlet_similarity(similarity, *, max_outlets: int = DEFAULT_PARAMS["max_outl
     return finish(fig)
 
 
+def _mean_interval(values, *, n_boot: int, level: float, seed: int) -> tuple[float, float | None, float | None]:
+    """Mean and bootstrap interval (articles resampled; none under three articles)."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    if len(values) < 3:
+        return float(values.mean()), None, None
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), size=(n_boot, len(values)))].mean(axis=1)
+    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(values.mean()), float(low), float(high)
+
+
+def target_sentiment(targets, *, max_outlets: int = DEFAULT_PARAMS["max_outlets"],
+                     n_boot: int = DEFAULT_PARAMS["n_boot"], level: float = DEFAULT_PARAMS["ci_level"],
+                     seed: int = DEFAULT_PARAMS["seed"]):
+    """Sentiment toward the target: per group each article's target score (dots) and the mean with
+    its bootstrap interval over articles; beside it, the mean per period when articles have dates.
+
+    ``targets``: id, group, period ("" without a date), target_score per article that mentions a target.
+    """
+    import numpy as np
+
+    dated = targets[targets["period"] != ""] if len(targets) else targets
+    with plotting():
+        fig = new_figure(11 if len(dated) else 7.5, 1.4 + 0.6 * max(1, min(max_outlets, targets["group"].nunique())))
+        ax = fig.add_subplot(1, 2, 1) if len(dated) else fig.add_subplot()
+        if not len(targets):
+            _empty(ax, "no sentence mentions a target")
+            return finish(fig)
+        counts = targets.groupby("group")["id"].count()
+        groups = [g for g, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))][:max_outlets]
+        positions = list(range(len(groups)))[::-1]
+        rng = np.random.default_rng(seed)
+        notes = []
+        for pos, g in zip(positions, groups):
+            values = targets.loc[targets["group"] == g, "target_score"].to_numpy()
+            ax.scatter(values, pos + rng.uniform(-0.18, 0.18, size=values.size), s=10, alpha=0.45,
+                       color="tab:blue", linewidths=0)
+            mean, low, high = _mean_interval(values, n_boot=n_boot, level=level, seed=seed)
+            if low is not None:
+                ax.errorbar([mean], [pos], xerr=[[mean - low], [high - mean]], fmt="D", color="tab:red", ms=5,
+                            capsize=4, lw=1.5)
+            else:
+                ax.plot([mean], [pos], "D", color="tab:red", ms=5)
+            notes.append(f"{label(g)}\nmean {mean:+.3f}, n = {values.size}")
+        ax.axvline(0, color="0.75", lw=0.8, zorder=0)
+        ax.set_yticks(positions, notes)
+        ax.set_xlim(-1.05, 1.05)
+        ax.set_xlabel("target score per article (−1 … +1); red: mean, 95% interval over articles")
+        ax.set_title("Sentiment toward the target by group" + _shown(groups, counts.size))
+        if len(dated):
+            ax2 = fig.add_subplot(1, 2, 2)
+            periods = sorted(dated["period"].unique())
+            stats = [_mean_interval(dated.loc[dated["period"] == t, "target_score"].to_numpy(), n_boot=n_boot,
+                                    level=level, seed=seed) for t in periods]
+            x = np.arange(len(periods))
+            ax2.plot(x, [m for m, _, _ in stats], "-o", color="tab:red", ms=4)
+            for xi, (m, low, high) in zip(x, stats):
+                if low is not None:
+                    ax2.vlines(xi, low, high, color="tab:red", alpha=0.5)
+            ax2.axhline(0, color="0.75", lw=0.8, zorder=0)
+            ax2.set_xticks(x, [label(t) for t in periods], rotation=30, ha="right")
+            ax2.set_ylim(-1.05, 1.05)
+            ax2.set_ylabel("mean target score (95% interval)")
+            ax2.set_title("Over time (all groups)")
+    return finish(fig)
+
+
 def _colors(n: int) -> list:
     from matplotlib import colormaps
 
@@ -744,6 +813,24 @@ def sentence_scores(sentiment_dir: Path, group_by: str = "outlet"):
     return pd.DataFrame({"id": categorical(ids), "outlet": categorical(outlets),
                          "index": np.frombuffer(index, dtype=np.int64),
                          "score": np.frombuffer(score, dtype=np.float64)})
+
+
+def target_scores(sentiment_dir: Path, group_by: str = "outlet", time_bin: str = "month"):
+    """id, group, period, target_score per article with a target score (period "" without a date)."""
+    import pandas as pd
+
+    from . import grouping
+
+    root = Path(sentiment_dir).parent
+    groups = grouping.load(root, group_by)
+    periods = grouping.load(root, time_bin) if time_bin in grouping.TIME_BINS else None
+    rows = []
+    for record in records.read_jsonl(Path(sentiment_dir) / ARTICLES):
+        if record.get("target_score") is not None:
+            period = periods(record) if periods is not None else ""
+            rows.append([str(record["id"]), groups(record), "" if period == periods.missing else period,
+                         float(record["target_score"])])
+    return pd.DataFrame(rows, columns=["id", "group", "period", "target_score"])
 
 
 # ---------------------------------------------------------------- the stage
@@ -795,6 +882,11 @@ class _Tables:
         return sentiment_summary(self.sentences, n_boot=p["n_boot"], level=p["ci_level"], seed=p["seed"])
 
     @functools.cached_property
+    def targets(self):
+        return target_scores(self.inputs[SENTIMENT], self.p.get("_group_by", "outlet"),
+                             self.p.get("_time_bin", "month"))
+
+    @functools.cached_property
     def term_counts(self):
         from . import keywords
 
@@ -841,6 +933,9 @@ def _figure(name: str, t: _Tables):
         return frame_cooccurrence(t.by_article, labels=labels)
     if name == "keyness":
         return keyness(t.term_counts[0], keywords.distinctive_frame(t.inputs[KEYWORDS]))
+    if name == "target_sentiment":
+        return target_sentiment(t.targets, max_outlets=p["max_outlets"], n_boot=p["n_boot"], level=p["ci_level"],
+                                seed=p["seed"])
     raise ValueError(f"unknown figure {name!r}")
 
 
@@ -867,7 +962,7 @@ def _csv(df, *, index: bool = False) -> str:
 # first two read the sentence scores (the largest table), the others the keywords and
 # framing tables. With fewer than len(PARTS) processes the parts are grouped as GROUPED:
 # two processes then, neither reading the sentence scores twice.
-PARTS = (("sentiment_arcs",), ("sentiment_by_outlet", "sentiment_by_outlet.csv"),
+PARTS = (("sentiment_arcs",), ("sentiment_by_outlet", "sentiment_by_outlet.csv", "target_sentiment"),
          ("frames_heatmap", "distinctive_terms", "frames_over_time", "frame_profile", "frame_cooccurrence"),
          ("outlet_similarity", "outlet_similarity.csv", "keyness"))
 GROUPED = ((*PARTS[0], *PARTS[1]), (*PARTS[2], *PARTS[3]))

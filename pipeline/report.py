@@ -46,6 +46,7 @@ DEFAULT_PARAMS = {
     "max_groups": 50,          # groups with a section of their own (the largest); the rest are summarised
     "max_group_rows": 500,     # rows of the corpus table of groups
     "seed": 20240930,          # bootstrap of the target-sentiment intervals: fixed, so the page repeats exactly
+    "target_examples": 3,      # most negative and most positive target sentences shown per group
 }
 
 FIGURE_CAPTIONS = (
@@ -57,6 +58,9 @@ FIGURE_CAPTIONS = (
                           "informative Dirichlet prior (Monroe, Colaresi & Quinn 2008), as z-scores."),
     ("sentiment_arcs", "Sentiment arcs: sentence score (rolling mean) against relative position in the article; "
                        "thin lines articles, thick lines the outlet's mean."),
+    ("target_sentiment", "Sentiment toward the target per group: each article's target score (dots), the "
+                         "group mean with its 95% bootstrap interval over articles; over time when articles "
+                         "have dates."),
     ("outlet_similarity", "Outlet similarity: cosine of the outlets' TF-IDF vectors (pooled content tokens, "
                           "idf over articles)."),
     ("frames_over_time", "Frames over time: each frame's mean emphasis per period (the story's time bin) for "
@@ -356,11 +360,14 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
     sentences_of: dict[str, list[dict]] = {}
     n_sentences: Counter = Counter()
     target_scores: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
+    target_sentences: dict[str, list[tuple]] = defaultdict(list)  # per group: the most negative / positive
     for r in records.read_jsonl(inputs[SENTIMENT] / ARTICLES):
         outlet = group(r["id"], r.get("outlet"))
         if r.get("target_n_sentences"):
-            negative = sum(1 for s in r.get("sentences", ()) if s.get("mentions_target") and s.get("label") == "neg")
+            negative = sum(1 for s in r.get("sentences", ()) if s.get("mentions_target")
+                           and s.get("target_label", s.get("label")) == "neg")
             target_scores[outlet].append((float(r["target_score"]), int(r["target_n_sentences"]), negative))
+            _keep_target_sentences(target_sentences[outlet], r, p.get("target_examples", 3))
         n_sentences[outlet] += len(r.get("sentences", ()))
         listed = sentiment_articles[outlet] if outlet in shown_set else None
         if listed is not None and len(listed) < p["articles_per_outlet"]:
@@ -421,6 +428,7 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
             wanted_terms = needles()
 
     shown = {a["id"] for listed in sentiment_articles.values() for a in listed}
+    shown.update(item[3] for kept in target_sentences.values() for item in kept)
     shown.update(e["id"] for bucket in evidence.values() for e in bucket)
     shown.update(e["id"] for bucket in term_examples.values() for e in bucket)
     shown.update(item["id"] for item in (*removed_listed, *repairs_listed))
@@ -433,7 +441,9 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
     story = {"title": p.get("_title") or "", "group_by": p.get("_group_by", "outlet"), "targets": targets,
              "warnings": fit.check(out_root, group_by=p.get("_group_by", "outlet"), targets=targets)}
     return {
-        "methods": _methods(inputs, (first_date, last_date, n_dated) if n_dated else ()), "story": story, "target_by_group": _target_by_group(target_scores, seed=p["seed"]),
+        "methods": _methods(inputs, (first_date, last_date, n_dated) if n_dated else ()), "story": story,
+        "target_by_group": _target_by_group(target_scores, seed=p["seed"]),
+        "target_sentences": _target_examples(target_sentences),
         "topics": _topics(inputs[FRAMING]),
         "params": p, "articles": articles, "n_articles": n_articles, "outlets": outlets, "shown": shown_groups,
         "per_outlet": per_outlet,
@@ -480,6 +490,24 @@ CITATIONS = (
     ("Intervals", "Percentile bootstrap (2,000 resamples, fixed seed): sentences within a group for the mean "
                   "sentence score; articles within a group for sentiment toward the target."),
 )
+
+
+def _keep_target_sentences(kept: list[tuple], record: dict, k: int) -> None:
+    """Keep in ``kept`` the ``k`` most negative and ``k`` most positive target sentences seen so far
+    (by target score; ties by article id and sentence index, so the choice repeats exactly)."""
+    for s in record.get("sentences", ()):
+        if s.get("mentions_target") and s.get("target_score") is not None:
+            kept.append((float(s["target_score"]), s.get("target_label", s.get("label")), s["index"], record["id"],
+                         s["text"]))
+    if len(kept) > 2 * k:
+        kept.sort(key=lambda t: (t[0], t[3], t[2]))
+        kept[:] = kept[:k] + kept[-k:]
+
+
+def _target_examples(kept: Mapping[str, list[tuple]]) -> dict[str, list[dict]]:
+    return {g: [{"score": v, "label": lab, "index": i, "id": a, "text": t}
+                for v, lab, i, a, t in sorted(items, key=lambda t: (t[0], t[3], t[2]))]
+            for g, items in sorted(kept.items())}
 
 
 def _target_by_group(scores: Mapping[str, list[tuple[float, int, int]]], *, seed: int,
@@ -812,9 +840,11 @@ def _target_section(d: dict) -> str:
         return ""
     names = ", ".join(t["name"] for t in story["targets"])
     parts = [f'<h2 id="target">Sentiment toward the target ({esc(names)})</h2>',
-             "<p>Per group, the mean of its articles' target scores (each the mean score of the article's "
-             "sentences that mention the target), with a 95% bootstrap interval that resamples articles; the "
-             "share of target-mentioning sentences labelled negative. Groups with fewer than three articles "
+             "<p>Per group, the mean of its articles' target scores (each the mean, over the article's "
+             "sentences that mention the target, of what the sentence says about the target: its clauses "
+             "that name it and their comparisons, not its overall tone), with a 95% bootstrap interval that "
+             "resamples articles; the share of target mentions labelled negative toward the target. Groups "
+             "with fewer than three articles "
              "get no interval.</p>"]
     if not rows:
         parts.append('<p class="note">No sentence mentions the target.</p>')
@@ -828,6 +858,16 @@ def _target_section(d: dict) -> str:
                       esc(interval), esc(fmt(100 * r["neg_share"], 1)) + "%"])
     parts.append(_table(["group", "articles", "mentions", "mean", "95% interval", "negative mentions"], table,
                         numeric=(1, 2, 3, 5)))
+    examples = d.get("target_sentences") or {}
+    if examples:
+        parts.append('<p>The sentences behind it: per group, the most negative and the most positive '
+                     'toward the target (the score is what the sentence says about the target, not its overall '
+                     'tone), each linked to its article where the article is listed in Appendix C.</p>')
+        for group, items in examples.items():
+            lis = [f'<li><span class="{_score_class(e["score"])}">{esc(fmt(e["score"], 2, signed=True))}</span> '
+                   f'{esc(e["text"])} <span class="note">({_article_ref(d, e["id"], e["index"] + 1)})</span></li>'
+                   for e in items]
+            parts.append(f"<h4>{esc(group)}</h4>" + '<ul class="sents">' + "".join(lis) + "</ul>")
     return "\n".join(parts)
 
 

@@ -64,6 +64,7 @@ class Story:
     strip_rules_file: Path | None = None
     domain_lexicon: bool = True
     extra_lexicon: Path | None = None
+    sentiment_method: str | None = None       # lexicon | model | combined; None: the stage's default
     idf: str = "background"
     time_bin: str = "month"
 
@@ -95,7 +96,7 @@ class Story:
                        "sha256": records.sha256_file(self.frames_path), "discover": self.discovers,
                        "topics": self.topics},
             "dictionary": {"words": list(self.words), "stopwords": list(self.stopwords)},
-            "sentiment": {"domain_lexicon": self.domain_lexicon},
+            "sentiment": {"domain_lexicon": self.domain_lexicon, "method": self.sentiment_method},
             "keywords": {"idf": self.idf},
             "time": {"bin": self.time_bin},
             "files": {key: {"path": str(p), "sha256": records.sha256_file(p)} for key, p in self.files().items()},
@@ -143,7 +144,7 @@ SCHEMA: dict[str, dict[str, tuple]] = {
     "frames": {"codebook": (str,), "file": (str,), "discover": (bool, str), "topics": (int,)},
     "dictionary": {"words": (list,), "file": (str,), "stopwords": (list,), "stopwords_file": (str,)},
     "strip": {"rules_file": (str,)},
-    "sentiment": {"domain_lexicon": (bool,), "extra_lexicon": (str,)},
+    "sentiment": {"domain_lexicon": (bool,), "extra_lexicon": (str,), "method": (str,)},
     "keywords": {"idf": (str,)},
     "time": {"bin": (str,)},
 }
@@ -295,6 +296,12 @@ def load(path: Path, *, convert=None) -> Story:
         fields["domain_lexicon"] = sentiment["domain_lexicon"]
     if "extra_lexicon" in sentiment:
         fields["extra_lexicon"] = check.file(sentiment["extra_lexicon"], "sentiment.extra_lexicon")
+    if "method" in sentiment:
+        from .sentiment import METHODS
+
+        if sentiment["method"] not in METHODS:
+            raise check.fail("sentiment.method", f"{sentiment['method']!r} is not one of {', '.join(METHODS)}")
+        fields["sentiment_method"] = sentiment["method"]
     idf = data.get("keywords", {}).get("idf")
     if idf is not None:
         if idf not in IDF_MODES:
@@ -430,6 +437,8 @@ def stage_settings(name: str, story: Story) -> tuple[dict, tuple[Path, ...]]:
         params = {"targets": [t.as_dict() for t in story.targets], "domain": story.domain_lexicon}
         if story.extra_lexicon:
             params["_extra_lexicon"] = str(story.extra_lexicon)
+        if story.sentiment_method:
+            params["method"] = params["target_method"] = story.sentiment_method
         return params, tuple(p for p in [story.extra_lexicon] if p)
     if name == "keywords":
         return {"idf": story.idf, "_group_by": story.group_by}, ()
@@ -546,6 +555,8 @@ stopwords = []
 [sentiment]
 domain_lexicon = true   # the shipped business-news domain lexicon
 # extra_lexicon = "my_lexicon.tsv"   # term<TAB>weight lines, weight in [-2, 2]; 0 silences a word
+# method = "model"   # lexicon, model (learned from labelled news) or combined (their mean), for sentences
+#                   # and toward the targets (default: lexicon for sentences, combined toward the targets)
 
 [keywords]
 idf = "background"      # or "corpus"

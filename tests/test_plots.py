@@ -128,6 +128,7 @@ def _build():
         "frame_profile": plots.frame_profile(_by_article()),
         "frame_cooccurrence": plots.frame_cooccurrence(_by_article()),
         "keyness": plots.keyness(_term_counts(), _distinctive(), top=5, min_count=1),
+        "target_sentiment": plots.target_sentiment(_targets(), n_boot=200),
     }
 
 
@@ -148,6 +149,24 @@ def _dates():
 def _term_counts():
     terms = ["裁员", "離職", "大模型", "GLM", "$1", HOSTILE, "六小龙", "上市", "开源"]
     return {o: Counter({t: (i * 3 + k) % 7 + 1 for k, t in enumerate(terms)}) for i, o in enumerate(OUTLETS)}
+
+
+def _targets():
+    import pandas as pd
+
+    rows = [(f"a{i}", ["新华社", "澎湃新闻", "36氪"][i % 3], ["2025-07", "2025-08", ""][i % 3 if i < 6 else 0],
+             ((i * 37) % 19 - 9) / 10) for i in range(18)]
+    return pd.DataFrame(rows, columns=["id", "group", "period", "target_score"])
+
+
+def test_target_sentiment_without_dates_or_targets():
+    import pandas as pd
+
+    undated = _targets().assign(period="")
+    assert len(plots.target_sentiment(undated, n_boot=50).axes) == 1
+    assert len(plots.target_sentiment(_targets(), n_boot=50).axes) == 2
+    empty = pd.DataFrame(columns=["id", "group", "period", "target_score"])
+    assert len(plots.target_sentiment(empty).axes) == 1
 
 
 @pytest.fixture(scope="module")

@@ -282,3 +282,23 @@ def test_the_page_embeds_the_glyphs_it_uses(seed_outputs):
     assert wanted <= embedded
     assert {ord(ch) for ch in "智谱裁员框架"} <= embedded
     assert len(embedded) < len(base) / 3  # a subset, not the whole base font
+
+
+def test_target_section_links_the_sentences_behind_it():
+    """Issue 19: the target table is followed by the most negative and most positive target
+    sentences per group, each linked to its article in Appendix C."""
+    kept: list = []
+    record = {"id": "x1", "sentences": [
+        {"index": i, "text": f"句{i}", "mentions_target": i % 2 == 0, "target_score": (i - 4) / 5,
+         "target_label": "neg" if i < 4 else "pos" if i > 4 else "neu"} for i in range(10)]}
+    report._keep_target_sentences(kept, record, 2)
+    assert [t[2] for t in sorted(kept)] == [0, 2, 6, 8]  # two most negative, two most positive
+    anchors = report._Anchors()
+    anchors.article("x1")
+    d = {"story": {"targets": [{"name": "智谱"}]}, "anchors": anchors, "articles": {"x1": {"title": "标题"}},
+         "target_by_group": [{"group": "新华社", "articles": 1, "mentions": 5, "mean": -0.1, "low": None,
+                              "high": None, "neg_share": 0.4}],
+         "target_sentences": report._target_examples({"新华社": kept})}
+    html = report._target_section(d)
+    assert html.index("句0") < html.index("句8")
+    assert html.count('href="#a1"') == 4 and "sentence 1" in html

@@ -9,9 +9,18 @@ from pipeline import sentiment
 from pipeline.records import read_jsonl
 
 
+LEXICON = {"method": "lexicon", "target_method": "lexicon"}
+
+
 @pytest.fixture(scope="module")
 def scorer() -> sentiment.TextScorer:
-    return sentiment.TextScorer()
+    """The lexicon method: the rules below are the lexicon's."""
+    return sentiment.TextScorer(LEXICON)
+
+
+@pytest.fixture(scope="module")
+def model_scorer() -> sentiment.TextScorer:
+    return sentiment.TextScorer({"method": "model", "target_method": "model"})
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +73,7 @@ def test_multi_token_terms_match(lexicon):
 
 
 def test_domain_lexicon_matters(scorer):
-    general = sentiment.TextScorer({"domain": False})
+    general = sentiment.TextScorer({"domain": False, **LEXICON})
     assert score(scorer, "公司宣布裁员") < 0
     assert score(scorer, "股东拟减持股份") < 0 and score(general, "股东拟减持股份") == 0
 
@@ -82,7 +91,7 @@ def test_empty_line_scores_zero_neutral(scorer):
 def test_cli(tmp_path, capsys):
     path = tmp_path / "lines.txt"
     path.write_text("業績很好\n\n公司宣布裁員，虧損擴大\n", encoding="utf-8")  # traditional: converted first
-    assert sentiment.main_sentiment_score(["--file", str(path)]) == 0
+    assert sentiment.main_sentiment_score(["--file", str(path), "--method", "lexicon"]) == 0
     rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     assert [r[1] for r in rows] == ["pos", "neu", "neg"]
     assert rows[1][0] == "0.0000"
@@ -109,7 +118,7 @@ ZHIPU = {"name": "智谱", "aliases": ["智谱", "智谱AI", "智谱清言", "Zh
 
 
 def test_process_record_aggregates():
-    res = sentiment.load_resources({**sentiment.DEFAULT_PARAMS, "targets": [ZHIPU]})
+    res = sentiment.load_resources({**sentiment.DEFAULT_PARAMS, **LEXICON, "targets": [ZHIPU]})
     rec = sentiment.process_record(_record([["智谱", "裁员"], ["市场", "增长"], ["今天", "开会"], ["Zhipu", "很", "好"]]), res)
     assert list(rec)[:4] == ["id", "source", "outlet", "title"]
     assert rec["n_sentences"] == 4 and rec["target_n_sentences"] == 2
@@ -122,7 +131,7 @@ def test_process_record_aggregates():
 
 
 def test_target_is_configurable():
-    res = sentiment.load_resources({"target": {"name": "月之暗面", "aliases": ["月之暗面", "Kimi"]}})
+    res = sentiment.load_resources({**LEXICON, "target": {"name": "月之暗面", "aliases": ["月之暗面", "Kimi"]}})
     rec = sentiment.process_record(_record([["智谱", "裁员"], ["Kimi", "增长"]]), res)
     assert rec["target_n_sentences"] == 1 and rec["target_score"] > 0
 
@@ -134,7 +143,7 @@ def test_no_target_by_default():
 
 
 def test_several_targets_each_scored():
-    res = sentiment.load_resources({"targets": [ZHIPU, {"name": "月之暗面", "aliases": ["Kimi"]}]})
+    res = sentiment.load_resources({**LEXICON, "targets": [ZHIPU, {"name": "月之暗面", "aliases": ["Kimi"]}]})
     rec = sentiment.process_record(_record([["智谱", "裁员"], ["Kimi", "增长"], ["今天", "开会"]]), res)
     by_name = {t["name"]: t for t in rec["targets"]}
     assert by_name["智谱"]["n_sentences"] == 1 and by_name["智谱"]["score"] < 0
@@ -146,7 +155,7 @@ def test_several_targets_each_scored():
 def test_extra_lexicon_overrides(tmp_path):
     extra = tmp_path / "mine.tsv"
     extra.write_text("term\tweight\n开会\t-1\n裁员\t0\n", encoding="utf-8")
-    res = sentiment.load_resources({"_extra_lexicon": str(extra)})
+    res = sentiment.load_resources({**LEXICON, "_extra_lexicon": str(extra)})
     rec = sentiment.process_record(_record([["今天", "开会"], ["裁员"]]), res)
     assert rec["sentences"][0]["score"] < 0 and rec["sentences"][1]["score"] == 0
 
@@ -263,3 +272,133 @@ def test_means_are_exactly_rounded_so_every_python_gives_the_same_bytes():
     cancelling = [1e16, 1.0, -1e16]  # plain left-to-right addition loses the 1.0
     assert sentiment._mean(cancelling) == round(1 / 3, 6)
     assert sentiment._mean([]) is None
+
+
+# ---------------------------------------------------------------- toward the target (issue 19)
+
+
+@pytest.mark.parametrize("text, target, others, expected", [
+    # the clause that names the target decides, not the sentence's tone
+    ("月之暗面融资成功，智谱却陷入裁员风波", "智谱", (), "neg"),
+    ("月之暗面融资成功，智谱却陷入裁员风波", "月之暗面", ("智谱",), "pos"),
+    ("智谱陷入裁员风波，月之暗面却融资成功", "智谱", ("月之暗面",), "neg"),
+    # comparison: the object of 比/超过/不如/落后于 gets the clause reversed
+    ("智谱比对手更强大", "智谱", (), "pos"),
+    ("对手比智谱更强大", "智谱", (), "neg"),
+    ("月之暗面超过了智谱", "智谱", (), "neg"),
+    ("智谱超过了月之暗面", "智谱", (), "pos"),
+    ("智谱不如月之暗面", "智谱", (), "neg"),
+    ("月之暗面不如智谱", "智谱", (), "pos"),
+    ("智谱落后于月之暗面", "智谱", (), "neg"),
+    ("月之暗面落后于智谱", "智谱", (), "pos"),
+    # a number after 超过 is an amount, not a rival
+    ("智谱营收超过10亿元", "智谱", (), "neu"),
+    # a name that begins with a comparison word (比亚迪) is not a comparison
+    ("比亚迪业绩增长", "比亚迪", (), "pos"),
+    ("比亚迪超过了特斯拉", "比亚迪", (), "pos"),
+    ("特斯拉超过了比亚迪", "比亚迪", (), "neg"),
+])
+def test_toward_the_target(scorer, text, target, others, expected):
+    assert scorer.toward(text, target, others).label == expected
+
+
+def test_a_rivals_strength_is_not_good_news(scorer):
+    text = "竞争对手的模型比智谱更强大"
+    assert scorer.sentence(text).label == "pos"          # the sentence's tone
+    assert scorer.toward(text, "智谱").label == "neg"     # what it says about 智谱
+
+
+@pytest.mark.parametrize("text, expected", [
+    # error class: nouns and parties do not score (对手 was -1 in the general lexicon)
+    ("智谱的对手发布新模型", "neu"),
+    ("竞争对手发布新模型", "neu"),
+    # error class: direction of change, the sign depends on what moves and which way
+    ("公司成本上升", "neg"),
+    ("公司成本下降", "pos"),
+    ("今年亏损减少", "pos"),
+    ("模型错误率下降", "pos"),
+    ("营收增速放缓", "neg"),
+    ("股价跌幅收窄", "pos"),
+    # error class: market idioms the segmenter keeps as one token
+    ("五粮液跌超5%", "neg"),
+    ("五粮液涨超5%", "pos"),
+])
+def test_error_classes_in_the_lexicon(scorer, text, expected):
+    assert scorer.sentence(text).label == expected
+
+
+def test_record_has_target_score_per_sentence():
+    res = sentiment.load_resources({**LEXICON, "targets": [ZHIPU]})
+    rec = sentiment.process_record(_record([["月之暗面", "融资", "成功", "，", "智谱", "却", "陷入", "裁员", "风波"],
+                                            ["对手", "比", "智谱", "更", "强大"], ["今天", "开会"]]), res)
+    first, second, third = rec["sentences"]
+    assert first["target_score"] < 0 and second["target_score"] < 0 < second["score"]
+    assert "target_score" not in third and not third["mentions_target"]
+    assert rec["target_score"] == pytest.approx((first["target_score"] + second["target_score"]) / 2, abs=1e-6)
+    assert second["target_matched"] and second["target_label"] == "neg"
+
+
+# ---------------------------------------------------------------- the learned scorer (issue 19)
+
+
+def test_model_file_is_readable_text_and_round_trips(tmp_path):
+    from pipeline import sentiment_model
+
+    text = sentiment_model.MODEL_PATH.read_text(encoding="utf-8")  # plain UTF-8 text, no pickle
+    assert "feature\tneg\tneu\tpos" in text and "(intercept)" in text
+    model = sentiment_model.read_model()
+    assert model.neutral > 0 and "lex" in model.weights and any(n.startswith("c:") for n in model.weights)
+    sentiment_model.write_model(tmp_path / "m.tsv", model)
+    again = sentiment_model.read_model(tmp_path / "m.tsv")
+    assert again.weights == model.weights and again.intercept == model.intercept
+
+
+def test_model_prediction_does_not_depend_on_feature_order():
+    from pipeline import sentiment_model
+
+    model = sentiment_model.read_model()
+    named = {"lex": -0.4, "w:裁员": -1.0, "lex_sentence": -0.3, "negated": 1.0}
+    grams = ["裁", "员", "裁员", "Ｔ", "Ｔ裁"]
+    first = model.predict(named, grams)
+    second = model.predict(dict(reversed(list(named.items()))), list(reversed(grams)))
+    assert first == second and abs(sum(first[0]) - 1) < 1e-12 and first[1]
+
+
+@pytest.mark.parametrize("text, target, others, expected", [
+    ("贵州茅台涨停，五粮液跌超5%", "五粮液", ("贵州茅台",), "neg"),
+    ("贵州茅台涨停，五粮液跌超5%", "贵州茅台", ("五粮液",), "pos"),
+    ("恒丰银行股价大涨，小资钱包涉嫌诈骗被立案", "小资钱包", ("恒丰银行",), "neg"),
+    ("恒丰银行股价大涨，小资钱包涉嫌诈骗被立案", "恒丰银行", ("小资钱包",), "pos"),
+    ("月之暗面融资成功，智谱却陷入裁员风波", "智谱", ("月之暗面",), "neg"),
+])
+def test_model_toward_the_target(model_scorer, text, target, others, expected):
+    t = model_scorer.toward(text, target, others)
+    assert t.label == expected
+    assert t.features and all(isinstance(name, str) and isinstance(v, float) for name, v in t.features)
+    assert isinstance(t.matched, list)  # the lexicon's evidence is kept beside the model's (may be empty)
+
+
+def test_stage_default_scores_targets_with_the_model():
+    """Sentence tone by the lexicon, the target by lexicon and model combined: both with their evidence."""
+    res = sentiment.load_resources({"targets": [{"name": "五粮液", "aliases": ["五粮液"]}]})
+    assert (res.method, res.target_method) == ("lexicon", "combined")
+    rec = sentiment.process_record(_record([["贵州茅台", "涨停", "，", "五粮液", "跌", "超", "5%"]]), res)
+    row = rec["sentences"][0]
+    assert row["target_label"] == "neg" and row["target_features"] and "features" not in row
+    assert rec["target_score"] == row["target_score"] < 0
+
+
+def test_cli_target_and_method(tmp_path, capsys):
+    path = tmp_path / "lines.tsv"
+    path.write_text("贵州茅台涨停，五粮液跌超5%\t五粮液\n贵州茅台涨停，五粮液跌超5%\t贵州茅台\n", encoding="utf-8")
+    for method in ("lexicon", "model", "combined"):
+        assert sentiment.main_sentiment_score(["--file", str(path), "--target", "--method", method]) == 0
+        rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+        assert [r[1] for r in rows] == ["neg", "pos"], method
+    path.write_text("no tab here\n", encoding="utf-8")
+    assert sentiment.main_sentiment_score(["--file", str(path), "--target"]) == 2
+
+
+def test_bad_method_is_refused():
+    with pytest.raises(ValueError, match="method"):
+        sentiment.load_resources({"method": "vibes"})

@@ -48,6 +48,7 @@ def write(folder: Path, text: str, name: str = "story.toml") -> Path:
     ('[keywords]\nidf = "tf"\n', "keywords.idf: must be one of background, corpus"),
     ('[time]\nbin = "decade"\n', "time.bin: must be one of"),
     ('[sentiment]\ndomain_lexicon = "yes"\n', "sentiment.domain_lexicon: must be true or false"),
+    ('[sentiment]\nmethod = "vibes"\n', "sentiment.method: 'vibes' is not one of lexicon, model, combined"),
     ('title = "unclosed\n', "not valid TOML"),
 ])
 def test_a_bad_story_file_names_the_key_and_line(tmp_path, text, needle):
@@ -281,3 +282,14 @@ def test_an_outlet_named_like_the_missing_group_stays_its_own_group(tmp_path):
     run_pipeline(corpus, out, jobs=1, progress=False, warn=quiet, log=quiet)
     groups = {r["outlet"]: r["articles"] for r in read_csv(out / "07_framing" / "frames_by_outlet.csv")}
     assert groups == {grouping.UNKNOWN_OUTLET: "1", grouping.UNKNOWN_OUTLET + " (named)": "1"}
+
+
+def test_the_sentiment_method_reaches_the_stage(tmp_path):
+    """Issue 19: [sentiment] method sets how sentences and target mentions are scored."""
+    story = stories.load(write(tmp_path, '[sentiment]\nmethod = "lexicon"\n'))
+    params, _ = stories.stage_settings("sentiment", story)
+    assert params["method"] == params["target_method"] == "lexicon"
+    assert story.resolved()["sentiment"]["method"] == "lexicon"
+    (tmp_path / "none").mkdir()
+    default, _ = stories.stage_settings("sentiment", stories.resolve(tmp_path / "none"))
+    assert "method" not in default and "target_method" not in default

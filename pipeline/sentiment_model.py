@@ -1,0 +1,179 @@
+"""A learned sentiment scorer beside the lexicon: a linear model over the lexicon scorer's own
+signals, character n-grams and target-relative features.
+
+The model is fitted by ``benchmarks/train_sentiment.py`` and shipped as a readable TSV
+(``pipeline/resources/sentiment_model.tsv``: one row per feature with its weight for each
+class, the intercept first); scoring is a dictionary lookup per feature, no scikit-learn at run
+time. Features of one sentence (toward a target when one is given):
+
+* ``lex`` / ``lex_sentence``: the lexicon's score toward the target and of the whole sentence;
+  ``lex+`` / ``lex-``: the summed positive and negative contributions toward the target;
+* ``w:<word>``: each matched sentiment word, with its signed contribution (so a negated or
+  contrasted word carries its flipped, weighted value: the direction of change included);
+* ``negated``, ``contrast``, ``object``: a negator or contrast word in the sentence; the target
+  is the object of a comparison;
+* ``c:<n-gram>``: character 1-3-grams of the clauses that name the target (the target written
+  ``T``, other named parties ``O``), or of the whole sentence without a target.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from operator import add, itemgetter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from .config import RESOURCES
+
+MODEL_PATH = RESOURCES / "sentiment_model.tsv"
+CLASSES = ("neg", "neu", "pos")
+NGRAMS = (1, 2, 3)
+_first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
+
+
+_moved = itemgetter(5, 4)
+
+_CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?…\n\r]+")  # the clause ends of sentiment._CLAUSE_END
+
+
+def char_ngrams(text: str) -> set[str]:
+    """The character 1-, 2- and 3-grams of ``text`` (pairwise string addition, which runs in C)."""
+    pairs = list(map(add, text, text[1:]))
+    grams = set(text)
+    grams.update(pairs)
+    grams.update(map(add, pairs, text[2:]))
+    return grams
+
+
+def target_view(tokens: Sequence[str], needles: Sequence[str], others: Sequence[str], clause_end) -> str:
+    """The text of the clauses that name the target, the target as ``T`` and other parties as ``O``
+    (the whole sentence when no clause names it)."""
+    text = "".join(tokens)
+    folded = text.casefold()
+    for needle in sorted((n for n in needles if n), key=len, reverse=True):
+        folded = folded.replace(needle, "Ｔ")
+    for other in sorted((o for o in others if o), key=len, reverse=True):
+        folded = folded.replace(other, "Ｏ")
+    if not needles or "Ｔ" not in folded:
+        return folded
+    return "|".join(c for c in _CLAUSE_SPLIT.split(folded) if "Ｔ" in c)
+
+
+def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: Sequence[str] = (),
+            rules=None, sentence=None, toward=None) -> tuple[dict[str, float], set[str]]:
+    """The model's features of one sentence as (named features, character n-grams): see the
+    module docstring. ``sentence`` and ``toward``: the lexicon's SentenceScore and TargetScore
+    when already computed."""
+    from . import sentiment
+
+    if sentence is None:
+        sentence = sentiment.score_tokens(tokens, lex)
+    if toward is None:
+        toward = (sentiment.score_toward(tokens, lex, needles, rules, others=others) if needles
+                  else sentence)
+    out: dict[str, float] = {"lex": toward.score, "lex_sentence": sentence.score}
+    pos = sum(v for _, v in toward.matched if v > 0)
+    neg = sum(v for _, v in toward.matched if v < 0)
+    out["lex+"], out["lex-"] = pos, neg
+    for term, value in toward.matched:
+        key = "w:" + term
+        out[key] = out.get(key, 0.0) + value
+    if any(t in lex.negators for t in tokens):
+        out["negated"] = 1.0
+    if any(t in lex.contrast for t in tokens):
+        out["contrast"] = 1.0
+    if getattr(toward, "role", "") == "object":
+        out["object"] = 1.0
+    return out, char_ngrams(target_view(tokens, needles, others, sentiment._CLAUSE_END))
+
+
+def features(tokens: Sequence[str], lex, **options) -> dict[str, float]:
+    """:func:`signals` as one dict, the n-grams as ``c:<n-gram>`` = 1 (what the model is fitted on)."""
+    named, grams = signals(tokens, lex, **options)
+    named.update(("c:" + g, 1.0) for g in sorted(grams))  # sorted: the same order under any hash seed
+    return named
+
+
+@dataclass(frozen=True)
+class Model:
+    intercept: tuple[float, float, float]
+    weights: Mapping[str, tuple[float, float, float]]   # feature -> weight per class (neg, neu, pos)
+    neutral: float = 0.0    # |P(pos) - P(neg)| below this is neu as well (chosen on dev data)
+    info: Mapping[str, str] | None = None
+
+    def __post_init__(self):
+        # feature -> (w_neg, w_neu, w_pos, w_pos - w_neg, feature), and the n-grams by their text alone
+        table = {n: (*w, w[2] - w[0], n, abs(w[2] - w[0])) for n, w in self.weights.items()}
+        object.__setattr__(self, "_table", table)
+        object.__setattr__(self, "_grams", {n[2:]: row for n, row in table.items() if n.startswith("c:")})
+
+    def predict(self, named: Mapping[str, float], grams=(), *, k: int = 5):
+        """((P(neg), P(neu), P(pos)), evidence): the ``k`` features that moved ``P(pos) - P(neg)``
+        most, [[feature, (weight(pos) - weight(neg)) x value], ...]. Sums are exactly rounded
+        (math.fsum) and ties broken by name, so nothing depends on the order of ``named`` or ``grams``."""
+        table = self._table
+        rows = [(w[0] * v, w[1] * v, w[2] * v, w[3] * v, w[4], abs(w[3] * v))
+                for name, v in named.items() if (w := table.get(name)) is not None and v]
+        rows.extend(filter(None, map(self._grams.get, grams)))
+        a, b, c = self.intercept
+        logits = (math.fsum([a, *map(_first, rows)]), math.fsum([b, *map(_second, rows)]),
+                  math.fsum([c, *map(_third, rows)]))
+        top = max(logits)
+        e = [math.exp(x - top) for x in logits]
+        total = e[0] + e[1] + e[2]
+        moved = heapq.nlargest(k, rows, key=_moved)  # by |moved|, ties by name
+        return (e[0] / total, e[1] / total, e[2] / total), [[r[4], round(r[3], 4)] for r in moved if r[3]]
+
+    def label(self, probs: tuple[float, float, float]) -> tuple[float, str]:
+        """``P(pos) - P(neg)`` in [-1, 1] and the label: neu when neutral is the likeliest class
+        or the score is within the neutral band."""
+        p_neg, p_neu, p_pos = probs
+        score = p_pos - p_neg
+        if p_neu >= max(p_neg, p_pos) or abs(score) < self.neutral:
+            return score, "neu"
+        return score, "pos" if score > 0 else "neg"
+
+    def probabilities(self, feats: Mapping[str, float]) -> tuple[float, float, float]:
+        return self.predict(feats)[0]
+
+    def score(self, feats: Mapping[str, float]) -> tuple[float, str]:
+        return self.label(self.probabilities(feats))
+
+    def evidence(self, feats: Mapping[str, float], *, k: int = 5) -> list[list]:
+        return self.predict(feats, k=k)[1]
+
+
+def write_model(path: Path, model: Model) -> None:
+    lines = ["# Sentiment model for pipeline/sentiment_model.py, written by benchmarks/train_sentiment.py.",
+             "# A linear model: per class, intercept + sum of weight x feature value; softmax over neg, neu, pos.",
+             "# See pipeline/resources/README.md for the training data and its sources."]
+    for key, value in (model.info or {}).items():
+        lines.append(f"# {key}: {value}")
+    lines.append(f"#neutral\t{model.neutral}")
+    lines.append("feature\tneg\tneu\tpos")
+    lines.append("(intercept)\t" + "\t".join(f"{w:.4f}" for w in model.intercept))
+    for name in sorted(model.weights):
+        lines.append(name + "\t" + "\t".join(f"{w:.4f}" for w in model.weights[name]))
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def read_model(path: Path = MODEL_PATH) -> Model:
+    intercept, weights, neutral, info = (0.0, 0.0, 0.0), {}, 0.0, {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.startswith("#neutral\t"):
+            neutral = float(line.split("\t")[1])
+        elif line.startswith("# ") and ": " in line:
+            key, value = line[2:].split(": ", 1)
+            info[key] = value
+        elif not line or line.startswith("#") or line.startswith("feature\t"):
+            continue
+        else:
+            name, a, b, c = line.rsplit("\t", 3)
+            w = (float(a), float(b), float(c))
+            if name == "(intercept)":
+                intercept = w
+            else:
+                weights[name] = w
+    return Model(intercept, weights, neutral, info)
