@@ -258,3 +258,37 @@ def test_seed_tables_load(seed_outputs):
                                                              "similarity", "origin"]
     manifest = records.read_json(seed_outputs / "08_sourcing" / "manifest.json")
     assert manifest["totals"]["attributions"] == len(att)
+
+
+# ---------------------------------------------------------------- the report
+
+
+def test_seed_report_shows_who_speaks_and_the_differing_numbers(seed_outputs):
+    from pipeline import report
+
+    page = (seed_outputs / "09_report" / report.REPORT).read_text(encoding="utf-8")
+    for heading in ('<h2 id="sourcing">Who speaks</h2>', "<h2 id=\"claims\">Where the outlets' numbers differ</h2>",
+                    '<h2 id="reuse">Shared passages</h2>'):
+        assert heading in page
+    section = page[page.index('id="claims"'):page.index('id="reuse"')]
+    assert "24.66 亿元" in section and "将近一半" in section and "过半" in section
+    assert 'href="#a' in page[page.index('id="sourcing"'):page.index('id="claims"')]  # links to the sentences
+
+
+def test_sourcing_sections_escape_untrusted_text():
+    from pipeline import report
+
+    evil = "<script>alert(1)</script>"
+    d = {"anchors": report._Anchors(), "articles": {}, "sourcing": {
+        "profile": [{"group": evil, "speaker_type": "media", "n": "1", "share": "1.0", "direct": "1", "indirect": "0"}],
+        "speakers": {evil: [{"group": evil, "speaker": evil, "speaker_type": "media", "n": "1", "direct": "1"}]},
+        "quotes": {evil: [{"id": evil, "group": evil, "sentence": "0", "speaker": evil, "speaker_type": "media",
+                           "cue": evil, "content": evil, "direct": "True"}]},
+        "n_quotes": {evil: 1},
+        "conflicts": [{"subject": evil, "group": evil, "value": evil, "original": evil, "id": evil, "sentence": "0"}] * 2,
+        "n_conflicts": 1,
+        "passages": [{"id_a": evil, "id_b": evil, "group_a": evil, "group_b": evil, "text_a": evil, "text_b": evil,
+                      "similarity": "1.0", "origin": evil, "sentences_a": "0", "sentences_b": "0"}],
+        "n_passages": 1, "by_group": [{"group_a": evil, "group_b": evil, "pairs": "1", "chars": "5"}]}}
+    html = report._sourcing_sections(d)
+    assert "<script>" not in html and "&lt;script&gt;" in html
