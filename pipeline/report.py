@@ -731,8 +731,8 @@ def collect_sourcing(inputs: Mapping[str, Path], params: Mapping) -> dict:
 
 
 def _csv_text(value: str) -> str:
-    """A cell as the stage wrote it: the apostrophe that disarms a formula taken off for display."""
-    return value[1:] if value[:2] in ("'=", "'+", "'-", "'@") else value
+    """A cell as the stage was given it: the apostrophe that disarms a formula taken off for display."""
+    return value[1:] if value.startswith("'") else value
 
 
 def _sourcing_sections(d: dict) -> str:

@@ -92,6 +92,7 @@ class Rules:
     before_re: re.Pattern        # a qualifier ending where a fraction starts
     after: Mapping[str, tuple[str, str]]
     fractions: Mapping[str, tuple[str, float, str]]
+    vague: Mapping[str, tuple[str, float, str]]
     subject_re: re.Pattern
     subject_of: Mapping[str, str]
     money_subjects: frozenset[str]
@@ -120,21 +121,22 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
 
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     frame_types = {v["verb"]: v.get("type") for v in data["frame_verbs"]}
-    frame = re.compile(r"[据據](?P<speaker>[^，。；：,;:“”「」]{0,24}?)(?P<verb>" + _alternation(frame_types) + ")")
+    frame = re.compile(r"(?<![数证占收单票考论字數證])[据據](?P<speaker>[^，。；：,;:“”「」]{0,24}?)(?P<verb>" + _alternation(frame_types) + ")")
     verbs = tuple(sorted((Verb(v["verb"], v.get("type"), bool(v.get("needs_speaker", True)), v.get("needs_type"),
                                bool(v.get("needs_punct")), bool(v.get("skip_recipient"))) for v in data["verbs"]),
                          key=lambda v: (-len(v.verb), v.verb)))
     units = {k: (v[0], v[1]) for k, v in data["units"].items()}
     before = {k: (v[0], v[1]) for k, v in data["qualifiers_before"].items()}
     after = {k: (v[0], v[1]) for k, v in data["qualifiers_after"].items()}
-    num = r"(?:\d+(?:,\d{3})*(?:\.\d+)?|[" + _CN_DIGITS + r"]+)"
+    num = r"(?:\d+(?:,\d{3})*(?:\.\d+)?|数(?=[十百千万])[" + _CN_DIGITS + r"]+|[" + _CN_DIGITS + r"]+)"
     number = re.compile(
         r"(?<![A-Za-z0-9\-._/第])(?P<pre>" + _alternation(before) + r")?(?P<num>" + num + r")"
         r"(?P<some>余|多|几)? ?(?P<mag>万亿|亿|万|千)?(?P<some2>余|多)?(?P<plus>\+)? ?"
         r"(?P<unit>" + _alternation(units) + r")?(?P<post>以上|以下|以内|之多|左右|上下)?")
     fractions = {k: (v[0], float(v[1]), v[2]) for k, v in data["fractions"].items()}
     fraction = re.compile(r"(?P<frac>" + _alternation(fractions) + r"|(?P<den>[一二三四五六七八九十百\d]+)分之(?P<numr>["
-                          + _CN_DIGITS + r"\d.]+)|(?P<tenth>[一二三四五六七八九])成(?![为立功本长员交型立果绩])"
+                          + _CN_DIGITS + r"\d.]+)|(?P<tenth>[一二两三四五六七八九十半])成(?:(?P<tenth2>[一二三四五六七八九半])(?![个位人名家]))?"
+                          + r"(?![为立功本长员交型立果绩熟效就])|(?P<vague>" + _alternation(data["vague"]) + r")"
                           + r"|百分之(?P<pct>[" + _CN_DIGITS + r"\d.]+))")
     subject_of = {alias: canon for canon, aliases in data["subjects"].items() for alias in aliases}
     return Rules(
@@ -150,6 +152,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         type_res=tuple((t, _any(p)) for t, p in data["speaker_types"].items()),
         pronouns=frozenset(data["pronouns"]), default_type=str(data["default_type"]),
         number=number, fraction=fraction, units=units, before=before,
+        vague={k: (v[0], float(v[1]), v[2]) for k, v in data["vague"].items()},
         before_re=re.compile("(?:" + _alternation(before) + ")$"), after=after, fractions=fractions,
         subject_re=re.compile(_alternation(subject_of)), subject_of=subject_of,
         money_subjects=frozenset(data["money_subjects"]), weak_subjects=frozenset(data["weak_subjects"]),
@@ -210,14 +213,14 @@ def speaker_type(speaker: str, cue_type: str | None, *, outlet: str | None, rule
         return "own_outlet"
     if bare and any(m in bare for m in rules.own_markers) and not re.search("(?:据|援引).{1,12}记者", bare):
         return "own_outlet"
+    if bare in rules.pronouns and previous:
+        return previous
     if rules.anonymous.search(bare) or (not bare and cue_type == "anonymous"):
         return "anonymous"
     if rules.social.search(bare):
         return "social"
     if cue_type:
         return cue_type
-    if bare in rules.pronouns and previous:
-        return previous
     for type_, pattern in rules.type_res:
         if pattern.search(bare):
             return type_
@@ -287,6 +290,8 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
         if _inside(a, taken):
             continue
         tail = text[b:]
+        if not (text[b - 2:b - 1] in "，。！？,!?" or tail[:1] in "，,"):
+            continue  # “法治”环节的……表示: a quoted term, not a quotation
         m = re.match(r"[，,]?(?P<speaker>[^，。；“”「」]{1,%d}?)(?P<verb>说|表示|称|指出|强调|坦言|介绍|回应|说道|直言|透露|說|稱)"
                      r"(?=[。，,；！!]|$)" % rules.max_speaker, tail)
         if m:
@@ -396,8 +401,17 @@ def numbers(text: str, rules: Rules) -> list[dict]:
                 continue
             approx, shape = "=", "exact"
         elif m.group("tenth"):
-            value = cn_number(m.group("tenth")) / 10
+            # 半成 = 0.05, 两成半 = 0.25, 六成二 = 0.62
+            tenths = [(0.5 if k == 0 else 5) if t == "半" else cn_number(t)
+                      for k, t in enumerate((m.group("tenth"), m.group("tenth2"))) if t]
+            value = tenths[0] / 10 + (tenths[1] / 100 if len(tenths) > 1 else 0)
             approx, shape = "=", "exact"
+        elif m.group("vague"):
+            approx, number, shape = rules.vague[m.group("vague")]
+            out.append({"original": m.group(), "number": number, "unit": "", "kind": "count", "approx": approx,
+                        "shape": shape, "start": m.start(), "end": m.end(), "step": number})
+            used.append((m.start(), m.end()))
+            continue
         else:
             approx, value, shape = rules.fractions[m.group("frac")]
         begin = m.start()
@@ -413,6 +427,9 @@ def numbers(text: str, rules: Rules) -> list[dict]:
         num = m.group("num")
         if not num or _inside(m.start("num"), used) or not (m.group("unit") or m.group("mag")):
             continue
+        vague = num.startswith("数")
+        if vague:
+            num = "一" + num[1:]
         if not re.search(r"\d", num) and (len(num) == 1 and num in "一几点零〇" or set(num) <= set("点几零〇")):
             continue  # 一个, 几个: not a figure
         unit_written = m.group("unit") or ""
@@ -433,7 +450,7 @@ def numbers(text: str, rules: Rules) -> list[dict]:
         if kind == "share":
             magnitude /= 100
         approx, shape = "=", "exact"
-        some = m.group("some") or m.group("some2") or ("几" if "几" in num else None)
+        some = m.group("some") or m.group("some2") or ("几" if "几" in num or vague else None)
         for qual, table in ((m.group("pre"), rules.before), (some, rules.after), (m.group("plus"), rules.after),
                             (m.group("post"), rules.after)):
             if qual:
@@ -515,8 +532,9 @@ def claims(text: str, rules: Rules, sentence_attributions: Sequence[dict] = ()) 
                 continue  # a bare 3万 with nothing to say what it counts
             if subject in rules.money_subjects:
                 unit = "元"
-        if not subject and n["kind"] in ("count", "people") and n["number"] < 10:
-            continue  # 两条, 三个: no figure anyone reports
+        if not subject and n["kind"] in ("count", "people") and n["number"] < 10 \
+                and not re.search(r"\d", n["original"]):
+            continue  # 两条, 三个 in words: no figure anyone reports (1个, 8艘 in digits are kept)
         period = periods.get(n["start"]) or _period(text, n["start"], rules)
         lo, hi = interval(n["number"], n["shape"], n["step"])
         speaker = ""
@@ -614,14 +632,22 @@ PROFILE_COLUMNS = ("group", "speaker_type", "n", "share", "direct", "indirect")
 SPEAKER_COLUMNS = ("group", "speaker", "speaker_type", "n", "direct")
 REUSE_GROUP_COLUMNS = ("group_a", "group_b", "pairs", "chars")
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 def csv_safe(value: object) -> object:
     """A text cell that a spreadsheet would run as a formula (= + - @ at its start) gets a
-    leading apostrophe; numbers and other text pass unchanged."""
+    leading apostrophe; so does one that starts with an apostrophe, so that :func:`csv_text`
+    gives back every cell exactly. Numbers and other text pass unchanged."""
     if isinstance(value, str) and value.startswith(_FORMULA):
         return "'" + value
+    return value
+
+
+def csv_text(value: object) -> object:
+    """The cell :func:`csv_safe` was given."""
+    if isinstance(value, str) and value.startswith("'"):
+        return value[1:]
     return value
 
 
@@ -860,7 +886,11 @@ def _read_csv(path: Path):
                                      "subject", "value", "unit", "approx", "period", "original", "id_a", "id_b",
                                      "group_a", "group_b", "text_a", "text_b", "origin", "other_group",
                                      "other_value", "sentences_a", "sentences_b")}
-    return pd.read_csv(path, dtype=text_columns, keep_default_na=False, na_values=[])
+    frame = pd.read_csv(path, dtype=text_columns, keep_default_na=False, na_values=[])
+    for column in frame.columns:
+        if column in text_columns:
+            frame[column] = frame[column].map(csv_text)
+    return frame
 
 
 def attributions_table(stage_dir: Path):

@@ -159,10 +159,12 @@ def test_intervals():
 
 
 @pytest.mark.parametrize("value, expected", [
-    ("=1+1", "'=1+1"), ("+86", "'+86"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("智谱", "智谱"), (3, 3),
+    ("=1+1", "'=1+1"), ("+86", "'+86"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("'quoted", "''quoted"),
+    ("智谱", "智谱"), (3, 3),
 ])
 def test_csv_cells_never_start_a_formula(value, expected):
     assert sourcing.csv_safe(value) == expected
+    assert sourcing.csv_text(sourcing.csv_safe(value)) == value
 
 
 # ---------------------------------------------------------------- reuse
