@@ -294,3 +294,16 @@ def test_sourcing_sections_escape_untrusted_text():
         "n_passages": 1, "by_group": [{"group_a": evil, "group_b": evil, "pairs": "1", "chars": "5"}]}}
     html = report._sourcing_sections(d)
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_vectorised_signatures_equal_datasketch_minhash():
+    texts = [BASE, EDITED, OTHER, "短句。", "ab"]
+    assert sourcing.signatures(texts, RULES) == [sourcing.signature(t, RULES) for t in texts]
+
+
+def test_signatures_estimate_the_jaccard_similarity():
+    import numpy as np
+
+    a, b, c = (np.frombuffer(__import__("base64").b64decode(s), dtype="<u4")
+               for s in sourcing.signatures([BASE, EDITED, OTHER], RULES))
+    assert (a == b).mean() > 0.35 and (a == c).mean() < 0.1
