@@ -678,8 +678,8 @@ def source_article(record: Mapping, rules: Rules) -> dict:
             sentences[index] = text
         if len(_NOT_TEXT.sub("", text)) >= rules.min_chars:
             passages.append({"sentence": index, "text": text})
-    for passage, sig in zip(passages, signatures([p["text"] for p in passages], rules)):
-        passage["minhash"] = sig
+    for passage, sig in zip(passages, signatures([p.pop("text") for p in passages], rules)):
+        passage["minhash"] = sig  # the text stays in 03_normalize: the reduce reads the candidates' back
     return {"id": record["id"], "source": record["source"], "outlet": outlet, "title": record.get("title"),
             "attributions": found, "claims": numeric,
             "sentences": [{"index": i, "text": t} for i, t in sorted(sentences.items())],
@@ -816,6 +816,7 @@ def _published(out_root: Path, ids: set[str]) -> dict[str, str]:
 
 BUCKET_CAP = 64  # a larger LSH bucket (a formula repeated all over a corpus) links each member to its next few only
 BUCKET_LINKS = 8
+ESTIMATE_MARGIN = 0.2  # candidates whose MinHash estimate is this far under the threshold are dropped
 
 
 def candidates(sigs: Sequence[tuple], rules: Rules) -> list[tuple[int, int]]:
@@ -849,7 +850,14 @@ def candidates(sigs: Sequence[tuple], rules: Rules) -> list[tuple[int, int]]:
                 for j in members[x + 1:x + reach]:
                     if article[i] != article[j]:
                         out.add((i, j))
-    return sorted(out)
+    if not out:
+        return []
+    # The signatures' own estimate screens the candidates before the exact check: with 64
+    # permutations its standard error at J = 0.5 is 0.06, so a pair estimated more than 0.2 under
+    # the threshold is (3 standard errors) not a near-duplicate.
+    pairs = np.asarray(sorted(out))
+    estimate = (matrix[pairs[:, 0]] == matrix[pairs[:, 1]]).mean(axis=1)
+    return [tuple(p) for p in pairs[estimate >= rules.threshold - ESTIMATE_MARGIN].tolist()]
 
 
 def reuse_pairs(sigs: Sequence[tuple], texts: Mapping[tuple[str, int], str], pairs: Iterable[tuple[int, int]],
@@ -930,7 +938,7 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     # text reuse: the passages' texts are read back only for LSH candidates' verification
     pairs = candidates(sigs, rules)
     wanted = {(sigs[k][0], sigs[k][2]) for pair in pairs for k in pair}
-    texts = _passage_texts(out_dir / ARTICLES, wanted)
+    texts = _passage_texts(out_dir.parent / UPSTREAM / ARTICLES, wanted)
     found = reuse_pairs(sigs, texts, pairs, rules)
     published = _published(out_dir.parent, {i for pair in found for i in pair})
     reuse_rows = []
@@ -960,16 +968,27 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
 
 
 def _passage_texts(path: Path, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
-    """The texts of the ``wanted`` passages (article id, sentence), read back from the records."""
+    """The texts of the ``wanted`` passages (article id, sentence index), from the upstream
+    ``03_normalize`` records (a line is parsed only when its id is wanted)."""
     ids = {i for i, _ in wanted}
-    out = {}
+    out: dict[tuple[str, int], str] = {}
     if not ids:
         return out
-    for r in records.read_jsonl(path):
-        if r["id"] in ids:
-            for p in r["passages"]:
-                if (r["id"], p["sentence"]) in wanted:
-                    out[(r["id"], p["sentence"])] = p["text"]
+    prefix = b'{"id":'
+    wanted_ids = {records.dumps(i).encode("utf-8") for i in ids}
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.startswith(prefix):
+                end = line.find(b",", len(prefix))
+                if line[len(prefix):end] not in wanted_ids and b"\\" not in line[:end]:
+                    continue
+            if not line.strip():
+                continue
+            r = records.loads(line)
+            if r["id"] in ids:
+                for s in r["sentences"]:
+                    if (r["id"], s["index"]) in wanted:
+                        out[(r["id"], s["index"])] = s["text"]
     return out
 
 
