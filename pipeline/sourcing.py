@@ -834,28 +834,31 @@ def candidates(sigs: Sequence[tuple], rules: Rules) -> list[tuple[int, int]]:
     bands, rows = params.b, params.r
     matrix = np.frombuffer(b"".join(base64.b64decode(s[3]) for s in sigs), dtype="<u4").reshape(len(sigs), -1)
     article = np.unique(np.asarray([s[0] for s in sigs]), return_inverse=True)[1]
-    out: set[tuple[int, int]] = set()
+    n = len(sigs)
+    found = []
     for band in range(bands):
         keys = np.ascontiguousarray(matrix[:, band * rows:(band + 1) * rows]).view(f"V{4 * rows}").ravel()
         _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
         shared = np.flatnonzero(counts[inverse] > 1)
         if not len(shared):
             continue
-        order = shared[np.argsort(inverse[shared], kind="stable")]
-        cuts = np.flatnonzero(np.diff(inverse[order])) + 1
-        for members in np.split(order, cuts):
-            members = members.tolist()
-            reach = len(members) if len(members) <= BUCKET_CAP else BUCKET_LINKS + 1
-            for x, i in enumerate(members):
-                for j in members[x + 1:x + reach]:
-                    if article[i] != article[j]:
-                        out.add((i, j))
-    if not out:
+        order = shared[np.argsort(inverse[shared], kind="stable")]  # bucket by bucket, file order within
+        bucket = inverse[order]
+        small = counts[bucket] <= BUCKET_CAP
+        for step in range(1, BUCKET_CAP):  # each pair of a bucket lies `step` apart in `order` for one step
+            k = np.flatnonzero((bucket[:-step] == bucket[step:]) & (small[:-step] | (step <= BUCKET_LINKS)))
+            if not len(k):
+                break
+            i, j = order[k], order[k + step]
+            keep = article[i] != article[j]
+            found.append(i[keep].astype(np.int64) * n + j[keep])
+    if not found:
         return []
+    flat = np.unique(np.concatenate(found))
+    pairs = np.stack([flat // n, flat % n], axis=1)
     # The signatures' own estimate screens the candidates before the exact check: with 64
     # permutations its standard error at J = 0.5 is 0.06, so a pair estimated more than 0.2 under
     # the threshold is (3 standard errors) not a near-duplicate.
-    pairs = np.asarray(sorted(out))
     estimate = (matrix[pairs[:, 0]] == matrix[pairs[:, 1]]).mean(axis=1)
     return [tuple(p) for p in pairs[estimate >= rules.threshold - ESTIMATE_MARGIN].tolist()]
 
