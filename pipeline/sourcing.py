@@ -31,7 +31,7 @@ import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from . import grouping, records
 from .config import ARTICLES, RESOURCES
@@ -647,12 +647,6 @@ def signatures(texts: Sequence[str], rules: Rules) -> list[str]:
     hv = _fmix(hashes.reshape(-1, 1), 32)
     mins = np.minimum.reduceat(hv * a + b, starts, axis=0)
     return [base64.b64encode(row.astype("<u4").tobytes()).decode("ascii") for row in mins]
-
-
-def _hashvalues(sig: str):
-    import numpy as np
-
-    return np.frombuffer(base64.b64decode(sig), dtype="<u4").astype(np.uint32)
 
 
 # ---------------------------------------------------------------- the map
