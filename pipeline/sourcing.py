@@ -756,7 +756,7 @@ def _range_pass(path: Path, start: int, end: int, shared) -> dict:
         for c in r["claims"]:
             claim_lines.append([r["id"], r["source"], group, c["sentence"], c["subject"], c["value"], c["number"],
                                 c["unit"], c["approx"], c["period"], c["speaker"], c["original"], c["lo"],
-                                "" if c["hi"] is None else c["hi"], text_of.get(c["sentence"], "")])
+                                "inf" if c["hi"] is None else c["hi"], text_of.get(c["sentence"], "")])
             if c["subject"] in shared_rules.compare_subjects:
                 compare.append((c["subject"], c["unit"], c["period"], group, c["value"], c["number"], r["id"],
                                 c["sentence"], c["original"], c["lo"], c["hi"], text_of.get(c["sentence"], "")))
@@ -1039,6 +1039,16 @@ def sourcing_profile_table(stage_dir: Path):
     return _read_csv(Path(stage_dir) / PROFILE)
 
 
+def top_speakers_table(stage_dir: Path):
+    """group, speaker, speaker_type, n, direct: every speaker per group, most quoted first."""
+    return _read_csv(Path(stage_dir) / SPEAKERS)
+
+
+def reuse_by_group_table(stage_dir: Path):
+    """group_a, group_b, pairs, chars: how much text each pair of groups shares."""
+    return _read_csv(Path(stage_dir) / REUSE_BY_GROUP)
+
+
 STAGE = ArticleStage(
     name="sourcing", folder="08_sourcing", upstream=UPSTREAM,
     process=source_article,
@@ -1055,4 +1065,6 @@ TABLES = {
     "claim_conflicts": claim_conflicts_table,
     "reuse": reuse_table,
     "sourcing_profile": sourcing_profile_table,
+    "top_speakers": top_speakers_table,
+    "reuse_by_group": reuse_by_group_table,
 }

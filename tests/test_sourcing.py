@@ -258,6 +258,11 @@ def test_seed_tables_load(seed_outputs):
                                                                        "sentence"]
     assert list(load("reuse", seed_outputs).columns[:8]) == ["id_a", "id_b", "group_a", "group_b", "text_a", "text_b",
                                                              "similarity", "origin"]
+    claims = load("claims", seed_outputs)
+    assert claims["hi"].dtype == float and (claims["hi"] == float("inf")).any()
+    assert set(claims["approx"]) <= {"=", "≈", ">", "≥", "<", "≤"}  # "=" read back without its apostrophe
+    assert set(load("top_speakers", seed_outputs).columns) == {"group", "speaker", "speaker_type", "n", "direct"}
+    assert list(load("reuse_by_group", seed_outputs).columns) == ["group_a", "group_b", "pairs", "chars"]
     manifest = records.read_json(seed_outputs / "08_sourcing" / "manifest.json")
     assert manifest["totals"]["attributions"] == len(att)
 
