@@ -312,3 +312,24 @@ def test_signatures_estimate_the_jaccard_similarity():
     a, b, c = (np.frombuffer(__import__("base64").b64decode(s), dtype="<u4")
                for s in sourcing.signatures([BASE, EDITED, OTHER], RULES))
     assert (a == b).mean() > 0.35 and (a == c).mean() < 0.1
+
+
+# ---------------------------------------------------------------- properties
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+PIECES = ["张鹏", "智谱方面", "一位接近公司的人士", "网传", "据", "了解", "报道", "表示", "回应称", "称", "说", "认为",
+          "显示", "招股书", "“", "”", "，", "。", "：", "十余人", "将近一半", "过半", "24.66亿元", "200亿+", "近600万",
+          "估值", "亏损", "裁员", "2024年", "分别为", "、", "数十", "六成二", "被曝", "他", "的", " ", "a", "1"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_any_sentence_gives_well_formed_attributions_and_claims(pieces):
+    sentence = "".join(pieces)
+    for a in sourcing.attributions(sentence, RULES, outlet="连线Insight"):
+        assert sentence[a["start"]:a["end"]] == a["content"] and a["content"]
+        assert a["speaker_type"] in sourcing.TYPES
+    for c in sourcing.claims(sentence, RULES):
+        assert sentence[c["start"]:c["end"]] == c["original"]
+        assert c["approx"] in {"=", "≈", ">", "≥", "<", "≤"} and c["lo"] <= (c["hi"] if c["hi"] is not None else c["lo"])
