@@ -31,17 +31,28 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(PY) -c 'import site, sys; open(site.getsitepackages()[0] + "/zh_framing.pth", "w").write(sys.argv[1] + "\n")' "$(CURDIR)"
 	@touch $@
 
-## pipeline: run every stage on seeds/ into outputs/ (does nothing when outputs/ is up to date)
+## pipeline: run every stage on seeds/ into outputs/ (does nothing when outputs/ is up to date, by content)
 pipeline: $(INSTALLED)
-	@if [ -f $(OUTPUT)/run.json ] && [ -z "$$(find $(INPUT) $(STORY) pipeline requirements.lock -newer $(OUTPUT)/run.json -print -quit)" ]; then \
+	@# up to date: the hashes in run.json (input, story, code, requirements.lock, every stage's manifest)
+	@# match, and every output is there; file times are not trusted (cp -p, a restored backup)
+	@if why=$$($(RUN) -c 'import sys, pipeline.outdir as o; sys.exit(o.main())' --input "$(INPUT)" --output "$(OUTPUT)" $(if $(STORY),--story "$(STORY)")); then \
 	  echo "$(OUTPUT)/ is up to date with $(INPUT)/ and the code"; \
 	else \
-	  $(RUN) -m pipeline run --input $(INPUT) --output $(OUTPUT) $(if $(JOBS),--jobs $(JOBS)) $(if $(STORY),--story $(STORY)); \
+	  echo "$$why: running the pipeline"; \
+	  $(RUN) -m pipeline run --input "$(INPUT)" --output "$(OUTPUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(STORY),--story "$(STORY)"); \
 	fi
 
 ## test: run the test suite (unit, snapshot, property and notebook tests)
 test: $(INSTALLED)
 	$(RUN) -m pytest -q
+
+## test-fast: the unit tests alone (no whole-pipeline runs, notebooks or reliability scenarios)
+test-fast: $(INSTALLED)
+	$(RUN) -m pytest -q -m "not slow"
+
+## notebooks: open the notebooks in Jupyter (run `make pipeline` first; they read outputs/)
+notebooks: $(INSTALLED)
+	cd notebooks && PYTHONPATH=$(CURDIR) ../$(PY) -m notebook
 
 ## snapshots: rewrite tests/snapshots/ from the current code (then review `git diff tests/snapshots`)
 snapshots: $(INSTALLED)
@@ -56,4 +67,4 @@ benchmarks: $(INSTALLED)
 clean:
 	rm -rf $(OUTPUT)
 
-.PHONY: help setup pipeline test snapshots benchmarks clean
+.PHONY: help setup pipeline test test-fast notebooks snapshots benchmarks clean

@@ -129,11 +129,13 @@ def framing_notebook():
         md("## 5. Outlet similarity\n\n"
            "Cosine of outlet TF-IDF vectors: each outlet's pooled content-token counts, weighted by the idf "
            "over articles. Built here from the `segment` table."),
-        code('from pipeline.keywords import outlet_group\n\n'
+        code('from pipeline.keywords import outlet_group, term_key\n\n'
              'segment = pipeline.load("segment", OUT)\n'
              'content = segment[segment["is_content"]]\n'
-             '# Outlets grouped as the keywords stage groups them (no outlet -> one honestly named group).\n'
-             'content = content.assign(outlet=[outlet_group(o if isinstance(o, str) else None) for o in content["outlet"]])\n'
+             '# Outlets grouped as the keywords stage groups them (no outlet -> one honestly named group),\n'
+             '# Latin terms counted case-insensitively as it counts them (AI, Ai and ai are one term).\n'
+             'content = content.assign(outlet=[outlet_group(o if isinstance(o, str) else None) for o in content["outlet"]],\n'
+             '                         token=content["token"].astype(str).map(term_key))\n'
              'counts = {o: g["token"].value_counts().to_dict() for o, g in content.groupby("outlet")}\n'
              'df = content.drop_duplicates(["id", "token"])["token"].value_counts().to_dict()\n'
              'similarity = plots.tfidf_similarity(counts, df, content["id"].nunique())\n'

@@ -7,8 +7,12 @@ PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 RESOURCES = PACKAGE / "resources"
 
-SEEDS = ROOT / "seeds"
-OUTPUTS = ROOT / "outputs"
+SEEDS = ROOT / "seeds"          # the reference corpus in a clone of the repository (tests use it)
+# What the command line and pipeline.load use by default: folders of the current directory, so an
+# installed package (pip install .) never reads or writes inside itself. `make pipeline`, run from
+# the repository's root, gets the repository's seeds/ and outputs/.
+DEFAULT_INPUT = Path("seeds")
+OUTPUTS = Path("outputs")
 
 # Ingest
 MAX_FILE_BYTES = 20 * 1024 * 1024  # files above this are skipped (configurable with --max-bytes)

@@ -179,7 +179,8 @@ def write_suggested(out_root: Path, out_dir: Path, groups, *, topics: int = 0) -
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=["group", "topic", "share", "articles", "top_terms"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(result["by_group"])
+    writer.writerows({**row, "group": records.csv_safe(row["group"]), "top_terms": records.csv_safe(row["top_terms"])}
+                     for row in result["by_group"])
     records.write_text(Path(out_dir) / BY_GROUP, buf.getvalue())
     return {"topics": result["k"], "coherence": {str(k): v for k, v in result["coherence"].items()},
             "files": [SUGGESTED, BY_GROUP]}
@@ -199,5 +200,6 @@ def topics_table(stage_dir: Path):
     path = Path(stage_dir) / BY_GROUP
     if not path.exists():
         return pd.DataFrame(columns=["group", "topic", "share", "articles", "top_terms"])
-    return pd.read_csv(path, dtype={"group": str, "topic": str, "top_terms": str}, keep_default_na=False)
+    return records.csv_texts(pd.read_csv(path, dtype={"group": str, "topic": str, "top_terms": str},
+                                         keep_default_na=False), ("group", "top_terms"))
 

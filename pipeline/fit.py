@@ -57,7 +57,7 @@ def group_sizes(framing_dir: Path) -> dict[str, int]:
         return sizes
     with open(path, encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
-            sizes[row["outlet"]] = int(row["articles"])
+            sizes[records.csv_text(row["outlet"])] = int(row["articles"])  # written with records.csv_safe
     return sizes
 
 

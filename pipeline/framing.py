@@ -123,13 +123,20 @@ def load_lexicon(path: Path = FRAMES_PATH) -> Lexicon:
 
 # A model name with a version, as the segmenter keeps it in one token (GLM-4.5, ChatGLM-6B,
 # DeepSeek-R1, Qwen2.5): its leading letters are the name the lexicon lists (glm, chatglm ...).
-_VERSIONED = re.compile(r"^(?P<stem>[a-z]{2,})(?=[-.]?[a-z]*\d)[-.a-z0-9]*$")
+# Three patterns tried one after the other, each once: the single pattern with a look-ahead
+# (``^([a-z]{2,})(?=[-.]?[a-z]*\d)[-.a-z0-9]*$``) retried the look-ahead at every length of
+# the stem, quadratic in a long run of letters (100,000 took two minutes).
+_STEM = re.compile(r"[a-z]{2,}")
+_VERSION = re.compile(r"\d|[-.][a-z]*\d")  # after the letters: a digit, or - or . then letters and a digit
+_VERSION_REST = re.compile(r"[-.a-z0-9]*")
 
 
 def model_stem(key: str) -> str | None:
     """``"glm-4.5"`` -> ``"glm"``; None for a key that is not a versioned model name."""
-    m = _VERSIONED.match(key)
-    return m.group("stem") if m else None
+    m = _STEM.match(key)
+    if not m or not _VERSION.match(key, m.end()) or not _VERSION_REST.fullmatch(key, m.end()):
+        return None
+    return m.group()
 
 
 
@@ -308,6 +315,7 @@ class _OutletTotals:
 ARTICLE_COLUMNS = ("id", "outlet", "frame", "per_1k", "hits", "top_terms")
 OUTLET_COLUMNS = ("outlet", "frame", "per_1k", "hits", "top_terms", "articles", "content_tokens")
 TERM_COLUMNS = ("outlet", "frame", "term", "hits")
+TEXT_COLUMNS = ("id", "outlet", "term", "top_terms")  # data: written with records.csv_safe
 
 
 def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping]) -> int:
@@ -316,7 +324,7 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping]) -> i
         writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow(row)
+            writer.writerow({k: records.csv_safe(v) if k in TEXT_COLUMNS else v for k, v in row.items()})
             n += 1
     return n
 
@@ -334,8 +342,9 @@ def _reduce_range(path: Path, start: int, end: int, shared: tuple) -> tuple[int,
         n_articles += 1
         # ARTICLE_COLUMNS; frame["terms"] is already ranked_terms order, so its first
         # ``top`` are format_terms(..., limit=top)
-        writer.writerows([result["id"], outlet, frame["frame"], frame["per_1k"], frame["hits"],
-                          ", ".join(f"{t}×{n}" for t, n in frame["terms"][:top])]
+        id_, outlet = records.csv_safe(result["id"]), records.csv_safe(outlet)
+        writer.writerows([id_, outlet, frame["frame"], frame["per_1k"], frame["hits"],
+                          records.csv_safe(", ".join(f"{t}×{n}" for t, n in frame["terms"][:top]))]
                          for frame in result["frames"])
     return n_articles, totals, buf.getvalue()
 
@@ -420,8 +429,9 @@ def _read_csv(path: Path):
     import pandas as pd
 
     # Outlet names and terms are data: "NA" or "None" must stay strings, never become NaN.
-    return pd.read_csv(path, dtype={"id": str, "outlet": str, "frame": str, "term": str, "top_terms": str},
-                       keep_default_na=False, na_values=[])
+    return records.csv_texts(pd.read_csv(path, dtype={"id": str, "outlet": str, "frame": str, "term": str,
+                                                      "top_terms": str}, keep_default_na=False, na_values=[]),
+                             TEXT_COLUMNS)
 
 
 def frames_table(stage_dir: Path):

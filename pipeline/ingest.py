@@ -11,8 +11,11 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import json
+import os
 import re
+import stat
 import unicodedata
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
@@ -59,9 +62,21 @@ def sniff_binary(data: bytes) -> str | None:
             return kind
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return None
-    if 0 in data[:4096] and not utf16_without_bom(data):
+    if 0 in data[:4096] and not utf16_without_bom(data) and not _utf8_with_stray_nuls(data):
         return "binary file (NUL bytes)"
     return None
+
+
+def _utf8_with_stray_nuls(data: bytes) -> bool:
+    """Valid UTF-8 with a stray NUL byte (one, or up to 1 % of the bytes): a text file, whose
+    NULs :func:`clean_text` drops, not a binary file."""
+    if data.count(0) > max(1, len(data) // 100):
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _readable(text: str) -> bool:
@@ -166,6 +181,7 @@ def extract_html(html: str) -> tuple[str, dict]:
     """Main text and metadata of a web page, by trafilatura."""
     import trafilatura
 
+    html = drop_huge_scripts(html)
     doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True,
                                       include_images=False, deduplicate=False)
     if doc is None:
@@ -174,6 +190,32 @@ def extract_html(html: str) -> tuple[str, dict]:
     meta = {"title": get("title"), "author": get("author"), "published": get("date"),
             "outlet": get("sitename"), "url": get("url")}
     return get("text") or "", {k: clean_field(v) for k, v in meta.items() if v}
+
+
+HUGE_NODE = 1_000_000  # characters: a script or style this long is emptied before parsing
+
+
+def drop_huge_scripts(html: str) -> str:
+    """The page with the content of each ``<script>`` or ``<style>`` element over
+    :data:`HUGE_NODE` characters left out. libxml2 refuses a text node of 10 MB or more, and
+    the whole page then came out empty ("no article text found"); scripts and styles are never
+    article text. One pass from left to right: linear in the page, however it is nested."""
+    if len(html) <= HUGE_NODE:
+        return html
+    out, pos = [], 0
+    while m := _RAW_TEXT_OPEN.search(html, pos):
+        open_end = html.find(">", m.end())
+        close = _RAW_TEXT_CLOSE[m.group(1).lower()].search(html, open_end) if open_end >= 0 else None
+        if close is None:
+            break
+        out.append(html[pos:open_end + 1] if close.start() - open_end > HUGE_NODE else html[pos:close.start()])
+        pos = close.start()
+    out.append(html[pos:])
+    return "".join(out)
+
+
+_RAW_TEXT_OPEN = re.compile(r"<(script|style)\b", re.I)
+_RAW_TEXT_CLOSE = {"script": re.compile(r"</script", re.I), "style": re.compile(r"</style", re.I)}
 
 
 # ------------------------------------------------------------------ metadata
@@ -251,13 +293,49 @@ def merge_metadata(layers: Iterable[tuple[str, Mapping[str, str]]]) -> tuple[dic
     return values, provenance
 
 
-def read_sidecar(folder: Path) -> tuple[dict[str, dict], list[str]]:
-    """``metadata.csv`` rows by file name, and warnings about the sidecar itself."""
+def read_sidecar(folder: Path, *, max_bytes: int = MAX_FILE_BYTES) -> tuple[dict[str, dict], list[str]]:
+    """``metadata.csv`` rows by file name, and warnings about the sidecar itself. A sidecar
+    that cannot be read as a CSV file is ignored with a warning: the articles are still read."""
     path = folder / METADATA_FILE
-    if not path.exists():
+    if not os.path.lexists(path):
         return {}, []
+    try:
+        return _sidecar_rows(folder, path, max_bytes)
+    except _BadSidecar as exc:
+        return {}, [f"{METADATA_FILE}: ignored: {exc}"]
+
+
+class _BadSidecar(Exception):
+    pass
+
+
+def _sidecar_rows(folder: Path, path: Path, max_bytes: int) -> tuple[dict[str, dict], list[str]]:
+    try:
+        info = path.stat()  # never open a FIFO (it would wait for a writer) or a folder
+    except OSError as exc:
+        raise _BadSidecar(f"unreadable: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise _BadSidecar(f"not a regular file ({_file_kind(info.st_mode)})")
+    if info.st_size > max_bytes:
+        raise _BadSidecar(f"it is {info.st_size:,} bytes, over the {max_bytes:,}-byte cap (--max-bytes)")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _BadSidecar(f"unreadable: {exc.strerror or exc}") from None
+    if kind := sniff_binary(data):
+        raise _BadSidecar(f"not text: {kind}")
+    try:
+        text, _ = decode(data)
+    except Skip as exc:
+        raise _BadSidecar(exc.reason) from None
+    try:
+        return _parse_sidecar(folder, text)
+    except csv.Error as exc:
+        raise _BadSidecar(f"not a CSV file the csv module can read ({exc})") from None
+
+
+def _parse_sidecar(folder: Path, text: str) -> tuple[dict[str, dict], list[str]]:
     warnings = []
-    text, _ = decode(path.read_bytes())
     rows = {}
     reader = csv.DictReader(io.StringIO(clean_text(text)))
     if not reader.fieldnames or "file" not in reader.fieldnames:
@@ -319,34 +397,134 @@ def enumerate_inputs(path: Path, *, max_bytes: int = MAX_FILE_BYTES,
         raise FileNotFoundError(f"input {path} does not exist")
     ids = _Ids()
     if path.is_file():
-        items = (_corpus_rows(path, path.name, ids, inputs) if is_corpus(path)
+        items = (_corpus_rows(path, source_name(path.name)[0], ids, inputs, max_bytes) if is_corpus(path)
                  else _file_items(path.parent, [path], {}, ids, inputs, max_bytes))
         return items, inputs
-    sidecar, sidecar_warnings = read_sidecar(path)
+    sidecar, sidecar_warnings = read_sidecar(path, max_bytes=max_bytes)
     inputs["sidecar"] = {"file": METADATA_FILE, "rows": len(sidecar), "warnings": sidecar_warnings} if (
-        path / METADATA_FILE).exists() else None
+        os.path.lexists(path / METADATA_FILE)) else None
     for message in sidecar_warnings:
         warn(message)
-    files = sorted((p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path))),
-                   key=lambda p: p.relative_to(path).as_posix())
+    files, odd = walk_inputs(path)
     files = [p for p in files if p.relative_to(path).as_posix() not in exclude]
-    return _file_items(path, files, sidecar, ids, inputs, max_bytes), inputs
+    return itertools.chain(_odd_items(odd), _file_items(path, files, sidecar, ids, inputs, max_bytes)), inputs
 
 
-def _hidden(rel: Path) -> bool:
-    return any(part.startswith(".") for part in rel.parts)
+def walk_inputs(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The files under ``root`` in order of their relative paths (hidden ones and the sidecar
+    left out), and the entries not read, each with the reason.
+
+    Not followed: symbolic links to folders, and links to anything outside ``root`` (a link
+    to /etc/passwd stays out of the report). A dangling or looping link, a FIFO (which would
+    hang the run), a socket or device, and a folder that cannot be listed are reported. The
+    walk keeps its own stack: a folder 1,100 levels deep is no deeper than any other."""
+    top = root.resolve()
+    files: list[Path] = []
+    odd: list[tuple[str, str]] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            odd.append((_rel(folder, root), f"unreadable folder: {exc.strerror or exc}"))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name.startswith(".") or (folder == root and entry.name == METADATA_FILE):
+                continue
+            try:
+                reason = _not_read(entry, path, top)
+            except OSError as exc:
+                reason = f"unreadable: {exc.strerror or exc}"
+            if reason == "folder":
+                stack.append(path)
+            elif reason:
+                odd.append((_rel(path, root), reason))
+            else:
+                files.append(path)
+    files.sort(key=lambda p: p.relative_to(root).as_posix())
+    return files, sorted(odd)
+
+
+def _not_read(entry: os.DirEntry, path: Path, top: Path) -> str | None:
+    """Why a folder entry is not read as a file: None for a file, "folder" for a folder to walk."""
+    if entry.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except FileNotFoundError:
+            return "dangling symbolic link: its target does not exist"
+        except (RuntimeError, OSError):  # RuntimeError: Python 3.11's "Symlink loop"
+            return "symbolic link loop: not followed"
+        if target.is_dir():
+            return "symlinked folder: not followed"
+        if top != target and top not in target.parents:
+            return "symbolic link to outside the input folder: not followed"
+        mode = target.stat().st_mode
+        return None if stat.S_ISREG(mode) else f"not a regular file ({_file_kind(mode)})"
+    if entry.is_dir(follow_symlinks=False):
+        return "folder"
+    if entry.is_file(follow_symlinks=False):
+        return None
+    return f"not a regular file ({_file_kind(entry.stat(follow_symlinks=False).st_mode)})"
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return "not a file"
+
+
+def _rel(path: Path, root: Path) -> str:
+    return source_name(path.relative_to(root).as_posix())[0]
+
+
+def _odd_items(odd: list[tuple[str, str]]) -> Iterator[Skipped]:
+    """An entry of the input folder that was not read: a skip with its reason (the runner warns)."""
+    for rel, reason in odd:
+        yield Skipped(article_id(rel), rel, reason)
+
+
+def source_name(rel: str) -> tuple[str, str | None]:
+    """A file's relative path as text, and a note when its bytes are not UTF-8.
+
+    Python gives an undecodable file name (GBK bytes from a Chinese Windows zip, or any
+    Chinese name under ``LC_ALL=C``) as lone surrogates, which no JSON file can hold. The
+    name's bytes are decoded as UTF-8, else GB18030, else Big5, else UTF-8 with the bad
+    bytes written as ``\\xNN``; the note says which, with the bytes."""
+    raw = os.fsencode(rel)
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    for enc in ("gb18030", "big5"):
+        try:
+            return raw.decode(enc), f"file name is not UTF-8: decoded as {enc} (bytes {raw!r})"
+        except UnicodeDecodeError:
+            continue
+    return (raw.decode("utf-8", errors="backslashreplace"),
+            f"file name is not UTF-8 nor GB18030 nor Big5: undecodable bytes written as \\xNN (bytes {raw!r})")
 
 
 def _file_items(root: Path, files: list[Path], sidecar: dict, ids: _Ids, inputs: dict,
                 max_bytes: int) -> Iterator[dict | Skipped]:
     for file in files:
-        rel = file.relative_to(root).as_posix()
+        rel, name_note = source_name(file.relative_to(root).as_posix())
         if is_corpus(file):
-            yield from _corpus_rows(file, rel, ids, inputs)
+            yield from _corpus_rows(file, rel, ids, inputs, max_bytes)
             continue
-        size = file.stat().st_size
-        stem = rel[: -len(file.suffix)] if file.suffix else rel
+        suffix = Path(rel).suffix
+        stem = rel[: -len(suffix)] if suffix else rel
         id_, note = ids(article_id(stem))
+        notes = [n for n in (name_note, note) if n]
+        try:
+            size = file.stat().st_size
+        except OSError as exc:
+            yield Skipped(id_, rel, f"unreadable: {exc.strerror or exc}")
+            continue
         if size > max_bytes:
             inputs["files"].append({"source": rel, "bytes": size, "sha256": None})
             yield Skipped(id_, rel, f"file is {size:,} bytes, over the {max_bytes:,}-byte cap (--max-bytes)")
@@ -358,57 +536,129 @@ def _file_items(root: Path, files: list[Path], sidecar: dict, ids: _Ids, inputs:
             continue
         inputs["files"].append({"source": rel, "bytes": size, "sha256": digest})
         yield {"id": id_, "source": rel, "kind": "file", "sha256": digest, "meta": sidecar.get(rel, {}),
-               "notes": [note] if note else [], "_path": str(file)}
+               "notes": notes, "_path": str(file)}
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+def _open_binary(path: Path):
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
 
 
-def _corpus_rows(path: Path, rel: str, ids: _Ids, inputs: dict) -> Iterator[dict | Skipped]:
+def _bounded_lines(raw, limit: int) -> Iterator[bytes | None]:
+    """The lines of a binary stream, each read whole only when it is at most ``limit`` bytes:
+    a longer one (a gzip bomb's 2 GiB line) is read through in chunks and given as None, so
+    that memory holds ``limit`` bytes, never the line."""
+    while line := raw.readline(limit + 1):
+        if len(line) > limit and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = raw.readline(1 << 20)
+            yield None
+            continue
+        yield line
+
+
+class _RowTooLong(Exception):
+    pass
+
+
+def _csv_lines(raw, limit: int) -> Iterator[str]:
+    """The decoded lines of a CSV file for the csv module, none longer than ``limit`` bytes."""
+    for n, line in enumerate(_bounded_lines(raw, limit)):
+        if line is None:
+            raise _RowTooLong(f"a line over the {limit:,}-byte cap (--max-bytes)")
+        if n == 0 and line.startswith(codecs.BOM_UTF8):
+            line = line[3:]
+        yield line.decode("utf-8", errors="replace")
+
+
+def _corpus_rows(path: Path, rel: str, ids: _Ids, inputs: dict,
+                 max_bytes: int = MAX_FILE_BYTES) -> Iterator[dict | Skipped]:
+    """The rows of a corpus file, read as a stream: each row and each CSV field is bounded by
+    ``max_bytes``, and every row becomes an item or a skip (after a CSV row that cannot be
+    parsed, the rest of the file is one skip that says from which row on)."""
     inputs["files"].append({"source": rel, "bytes": path.stat().st_size, "sha256": records.sha256_file(path)})
-    stem = re.sub(r"\.(jsonl|ndjson|csv)(\.gz)?$", "", path.name, flags=re.I)
+    stem = re.sub(r"\.(jsonl|ndjson|csv)(\.gz)?$", "", Path(rel).name, flags=re.I)
+    n = 0
     try:
-        with _open_text(path) as fh:
+        with _open_binary(path) as raw:
             if path.name.lower().endswith(".csv"):
-                reader = csv.DictReader(fh)
+                # csv's default field limit (131,072 characters) stopped the file at the first
+                # long article; the cap on what a row may hold is --max-bytes
+                csv.field_size_limit(max(max_bytes, 131072))
+                reader = csv.DictReader(_csv_lines(raw, max_bytes))
                 if not reader.fieldnames or not any(k in reader.fieldnames for k in ROW_KEYS["text"]):
                     yield Skipped(article_id(stem), rel, "CSV has no text column (looked for: "
                                   + ", ".join(ROW_KEYS["text"]) + f"; found: {', '.join(reader.fieldnames or [])})")
                     return
-                rows = ((n, row, None, None) for n, row in enumerate(reader, start=1))
+                rows = ((n, row, None, None, "utf-8") for n, row in enumerate(reader, start=1))
             else:
-                rows = _json_rows(fh)
-            for n, row, error, line in rows:
+                rows = _json_rows(raw, max_bytes)
+            for n, row, error, line, encoding in rows:
                 source = f"{rel}#{n}"
                 if error:
                     yield Skipped(ids(article_id(f"{stem}-{n}"))[0], source, error)
                     continue
                 raw_id = _first(row, "id")
                 id_, note = ids(article_id(str(raw_id) if raw_id else f"{stem}-{n}"))
+                notes = [note] if note else []
                 # A JSON row travels to its worker as its line and is parsed again there: one
                 # string pickles far faster than a dict of fields, and the parent stays free.
                 body = {"row": row} if line is None else {"line": line}
-                yield {"id": id_, "source": source, "kind": "row", **body, "notes": [note] if note else []}
-    except (OSError, EOFError, gzip.BadGzipFile, csv.Error) as exc:
-        yield Skipped(article_id(stem), rel, f"corpus file unreadable: {exc}")
+                if encoding != "utf-8":
+                    body["encoding"] = encoding
+                    notes.insert(0, f"row is not UTF-8: decoded as {encoding}")
+                yield {"id": id_, "source": source, "kind": "row", **body, "notes": notes}
+    except (OSError, EOFError, gzip.BadGzipFile, csv.Error, _RowTooLong) as exc:
+        if n:
+            yield Skipped(ids(article_id(f"{stem}-{n + 1}"))[0], f"{rel}#{n + 1}",
+                          f"the rest of the corpus file, from row {n + 1} on, could not be read: {exc}")
+        else:
+            yield Skipped(article_id(stem), rel, f"corpus file unreadable: {exc}")
 
 
-def _json_rows(fh) -> Iterator[tuple[int, dict | None, str | None, str]]:
-    """(line number, row, error, line) of each non-blank line of a JSON-lines file."""
-    for n, line in enumerate(fh, start=1):
-        if not line.strip():
+def _json_rows(raw, max_bytes: int) -> Iterator[tuple[int, dict | None, str | None, str | None, str]]:
+    """(line number, row, error, line, encoding) of each non-blank line of a JSON-lines file."""
+    for n, data in enumerate(_bounded_lines(raw, max_bytes), start=1):
+        if data is None:
+            yield n, None, f"row is over the {max_bytes:,}-byte cap (--max-bytes)", None, ""
+            continue
+        if n == 1 and data.startswith(codecs.BOM_UTF8):
+            data = data[3:]
+        if not data.strip():
+            continue
+        line, encoding = _decode_row(data)
+        if line is None:
+            yield n, None, "row is not valid UTF-8, and neither GB18030 nor Big5 decodes it cleanly", None, ""
             continue
         try:
             row = records.loads(line)
+        except RecursionError:
+            yield n, None, "row is nested too deeply to read (JSON arrays or objects inside each other)", line, ""
+            continue
         except json.JSONDecodeError as exc:
-            yield n, None, f"line is not JSON ({exc.msg} at column {exc.colno})", line
+            # json's messages may end in "at" ("Unterminated string starting at")
+            where = "column" if exc.msg.endswith(" at") else "at column"
+            yield n, None, f"line is not JSON ({exc.msg} {where} {exc.colno})", line, ""
             continue
         if not isinstance(row, dict):
-            yield n, None, "line is JSON but not an object", line
+            yield n, None, "line is JSON but not an object", line, ""
             continue
-        yield n, row, None, line
+        yield n, row, None, line, encoding
+
+
+def _decode_row(data: bytes) -> tuple[str | None, str]:
+    """One row's bytes as text: UTF-8, else the Chinese encoding that decodes them cleanly."""
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    for enc in ("gb18030", "big5"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if sensible_share(text) >= 0.99:
+            return text, enc
+    return None, ""
 
 
 _KNOWN_KEYS = frozenset(k for keys in ROW_KEYS.values() for k in keys)
@@ -435,21 +685,23 @@ def corpus_columns(path: Path) -> set[str] | None:
     """The columns of a corpus file (its CSV header, or the keys of its first JSON rows);
     None when they cannot be read."""
     try:
-        with _open_text(path) as fh:
+        with _open_binary(path) as raw:  # read as ingest reads it: no line over the cap held
             if path.name.lower().endswith(".csv"):
-                return set(next(csv.reader(fh), []))
+                csv.field_size_limit(max(MAX_FILE_BYTES, 131072))
+                return set(next(csv.reader(_csv_lines(raw, MAX_FILE_BYTES)), []))
             keys: set[str] = set()
-            for n, line in enumerate(fh):
+            for n, data in enumerate(_bounded_lines(raw, MAX_FILE_BYTES)):
                 if n >= 50:
                     break
+                line = _decode_row(data)[0] if data is not None else None
                 try:
-                    row = records.loads(line)
-                except ValueError:
+                    row = records.loads(line) if line is not None else None
+                except (ValueError, RecursionError):
                     continue
                 if isinstance(row, dict):
                     keys.update(k for k in row if isinstance(k, str))
             return keys
-    except (OSError, EOFError, gzip.BadGzipFile, csv.Error, UnicodeError):
+    except (OSError, EOFError, gzip.BadGzipFile, csv.Error, UnicodeError, _RowTooLong):
         return None
 
 
@@ -512,7 +764,7 @@ def ingest_row(item: Mapping) -> dict:
     corpus_meta = {f: _first(row, f) for f in FIELDS}
     byline = detect_byline(text, title=corpus_meta.get("title") or html_meta.get("title") or "")
     layers = [("corpus", corpus_meta), ("html", html_meta), ("byline", byline)]
-    record = build_record(item, text=text, encoding="utf-8", fmt=fmt, layers=layers,
+    record = build_record(item, text=text, encoding=item.get("encoding", "utf-8"), fmt=fmt, layers=layers,
                           platform=byline.get("platform", ""))
     extra = extra_fields(row)
     if extra:

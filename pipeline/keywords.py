@@ -140,6 +140,69 @@ def fightin_words(counts: Mapping[str, Counter], *, alpha0: float) -> dict[str, 
     return out
 
 
+def _fw_row(term: str, y_i: int, total: int, n_i: int, n_j: int, n_pooled: int, a0: float) -> dict:
+    """One row of :func:`fightin_words`, computed exactly as there."""
+    a = a0 * total / n_pooled
+    y_j = total - y_i
+    delta = (math.log((y_i + a) / (n_i + a0 - y_i - a))
+             - math.log((y_j + a) / (n_j + a0 - y_j - a)))
+    var = 1.0 / (y_i + a) + 1.0 / (y_j + a)
+    return {"term": term, "count": y_i, "count_rest": y_j, "delta": delta, "z": delta / math.sqrt(var)}
+
+
+def fightin_words_top(counts: Mapping[str, Counter], *, alpha0: float, top: int) -> dict[str, list[dict]]:
+    """The first ``top`` rows of :func:`fightin_words` for each group: the same rows, in time
+    that grows with the group's own terms, not with the vocabulary (10,000 groups take
+    seconds; the row-by-row loop over the whole vocabulary took most of an hour).
+
+    A group's rows are those of its own terms and of terms it never uses. The first are
+    computed as in :func:`fightin_words`. For the others z depends only on the term's pooled
+    count, so they form one level per distinct pooled count, each ordered by term: levels are
+    taken best first (by numpy) until ``top`` terms are in hand, plus the next level, whose
+    rows are then computed exactly too. Everything is ranked by :func:`fightin_words`'s key.
+    """
+    import numpy as np
+
+    pooled: Counter = Counter()
+    for c in counts.values():
+        pooled.update(c)
+    n_pooled = sum(pooled.values())
+    if n_pooled == 0:
+        return {g: [] for g in counts}
+    a0 = float(alpha0)
+    by_total: dict[int, list[str]] = {}
+    for term in sorted(pooled):
+        by_total.setdefault(pooled[term], []).append(term)
+    totals = np.array(sorted(by_total), dtype=float)
+    a = a0 * totals / n_pooled
+    out: dict[str, list[dict]] = {}
+    for group in sorted(counts):
+        yi = counts[group]
+        n_i = sum(yi.values())
+        n_j = n_pooled - n_i
+        rows = [_fw_row(t, n, pooled[t], n_i, n_j, n_pooled, a0) for t, n in yi.items() if n]
+        with np.errstate(divide="ignore", invalid="ignore"):  # z of an unused term, per pooled count
+            z0 = ((np.log(a / (n_i + a0 - a)) - np.log((totals + a) / (n_j + a0 - totals - a)))
+                  / np.sqrt(1.0 / a + 1.0 / (totals + a)))
+        z0 = np.nan_to_num(z0, nan=-np.inf)
+        taken = 0
+        for level in np.argsort(-z0, kind="stable"):
+            found = 0
+            for term in by_total[int(totals[level])]:
+                if term in yi:
+                    continue
+                rows.append(_fw_row(term, 0, pooled[term], n_i, n_j, n_pooled, a0))
+                found += 1
+                if found == top:
+                    break
+            if taken >= top:  # the level after the one that filled: ties at the boundary
+                break
+            taken += found
+        rows.sort(key=lambda r: (-round(r["z"], 6), r["term"]))
+        out[group] = rows[:top]
+    return out
+
+
 def load_background(path: Path = BACKGROUND_PATH) -> tuple[int, dict[str, int]]:
     """(n_docs, term -> df) from the shipped background file (see its header)."""
     with gzip.open(path, "rt", encoding="utf-8") as fh:
@@ -168,10 +231,41 @@ def count_terms(record: Mapping, resources: object = None) -> dict:
     ``terms`` is ordered by count, then term. Everything corpus-wide (document
     frequencies, TF-IDF, distinctive terms) is reduced from these records alone.
     """
-    counts = Counter(content_tokens(record))
-    return {"id": record["id"], "source": record["source"], "outlet": record.get("outlet"),
-            "content_tokens": sum(counts.values()),
-            "terms": dict(by_count(counts))}
+    counts: Counter = Counter()
+    forms: dict[str, Counter] = {}
+    for token, n in Counter(content_tokens(record)).items():
+        key = term_key(token)
+        counts[key] += n
+        if key != token:
+            forms.setdefault(key, Counter())[token] += n
+    out = {"id": record["id"], "source": record["source"], "outlet": record.get("outlet"),
+           "content_tokens": sum(counts.values()),
+           "terms": dict(by_count(counts))}
+    if forms:  # how the case-folded Latin terms were written, for the corpus-wide display form
+        out["forms"] = {key: dict(sorted(forms[key].items())) for key in sorted(forms)}
+    return out
+
+
+def term_key(token: str) -> str:
+    """What terms are counted by: Latin words case-folded (AI, Ai and ai are one term), the rest as is."""
+    return token.casefold() if token.isascii() else token
+
+
+def display_forms(forms: Mapping[str, Counter]) -> dict[str, str]:
+    """Counted key -> the form it is shown in: its most frequent written form (ties: the first
+    in code-point order). Keys without a recorded form are shown as they are."""
+    return {key: min(written.items(), key=lambda kv: (-kv[1], kv[0]))[0] for key, written in forms.items()}
+
+
+def fold_counts(counts: Mapping[str, int], *, cap: int | None = None) -> dict[str, int]:
+    """Counts under :func:`term_key` (summed; at most ``cap``, e.g. a document count)."""
+    out: dict[str, int] = {}
+    for term, n in counts.items():
+        key = term_key(term)
+        out[key] = out.get(key, 0) + n
+    if cap is not None:
+        out = {k: min(v, cap) for k, v in out.items()}
+    return out
 
 
 def _csv_text(header: list[str], rows: Iterable[list]) -> str:
@@ -188,29 +282,35 @@ def corpus_idf(df: Mapping[str, int], n_docs: int) -> dict[str, float]:
 
 
 def _count_range(path: Path, start: int, end: int,
-                 groups: grouping.Groups) -> tuple[int, Counter, dict[str, Counter]]:
-    """Pass 1 over one range of per-article counts: (articles, document frequencies, counts per group)."""
+                 groups: grouping.Groups) -> tuple[int, Counter, dict[str, Counter], dict[str, Counter]]:
+    """Pass 1 over one range of per-article counts: (articles, document frequencies, counts per
+    group, written forms of the case-folded terms)."""
     by_outlet: dict[str, Counter] = {}
     df: Counter = Counter()
+    forms: dict[str, Counter] = {}
     n_docs = 0
     for record in read_range(path, start, end):
         terms = record["terms"]
+        for key, written in (record.get("forms") or {}).items():
+            forms.setdefault(key, Counter()).update(written)
         # Counter.update(mapping) loops in Python; counting each term count times runs in C
         by_outlet.setdefault(groups(record), Counter()).update(
             chain.from_iterable(map(repeat, terms, terms.values())))
         df.update(terms.keys())
         n_docs += 1
-    return n_docs, df, by_outlet
+    return n_docs, df, by_outlet, forms
 
 
 def _score_range(path: Path, start: int, end: int, shared: tuple) -> tuple[int, str]:
     """Pass 2 over one range: (keyword rows, their CSV lines) for its articles, in order."""
-    idf, k, sublinear_tf, groups = shared
+    idf, k, sublinear_tf, groups, shown = shared
     rows = []
     for record in read_range(path, start, end):
         top = article_keywords(record["terms"], idf, k, sublinear_tf=sublinear_tf)
         id_, src, group = record["id"], record["source"], groups(record)
-        rows.extend([id_, src, group, term, f"{score:.6f}", rank] for rank, (term, score) in enumerate(top, 1))
+        id_, src, group = records.csv_safe(id_), records.csv_safe(src), records.csv_safe(group)
+        rows.extend([id_, src, group, records.csv_safe(shown.get(term, term)), f"{score:.6f}", rank]
+                    for rank, (term, score) in enumerate(top, 1))
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     return len(rows), buf.getvalue()
@@ -232,15 +332,20 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
 
     by_outlet: dict[str, Counter] = {}
     df: Counter = Counter()
+    forms: dict[str, Counter] = {}
     n_docs = 0
-    for n, range_df, range_by_outlet in map_ranges(_count_range, source, jobs=jobs, shared=groups):
+    for n, range_df, range_by_outlet, range_forms in map_ranges(_count_range, source, jobs=jobs, shared=groups):
         n_docs += n
         df.update(range_df)
         for group, counts in range_by_outlet.items():
             by_outlet.setdefault(group, Counter()).update(counts)
+        for key, written in range_forms.items():
+            forms.setdefault(key, Counter()).update(written)
+    shown = display_forms(forms)  # counted key -> the form tables show
     n_bg = 0
     if p["idf"] == "background":
         n_bg, df_bg = load_background()
+        df_bg = fold_counts(df_bg, cap=n_bg)
         idf = dict(zip(df, merged_idf(df, n_docs, df_bg, n_bg, df)))
     else:
         idf = corpus_idf(df, n_docs)
@@ -248,7 +353,7 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     n_rows = 0
     with records.atomic_open(out_dir / "keywords.csv") as fh:
         fh.write("id,source,outlet,term,score,rank\n")
-        for n, text in map_ranges(_score_range, source, jobs=jobs, shared=(idf, p["k"], p["sublinear_tf"], groups),
+        for n, text in map_ranges(_score_range, source, jobs=jobs, shared=(idf, p["k"], p["sublinear_tf"], groups, shown),
                                   fine=True):
             n_rows += n
             fh.write(text)
@@ -256,18 +361,22 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     # Distinctive terms per outlet (needs at least two groups to compare).
     drows = []
     if len(by_outlet) >= 2:
-        for group, terms in fightin_words(by_outlet, alpha0=p["alpha0"]).items():
-            for rank, r in enumerate(terms[: p["distinctive_top"]], 1):
-                drows.append([group, r["term"], r["count"], r["count_rest"],
+        for group, terms in fightin_words_top(by_outlet, alpha0=p["alpha0"], top=p["distinctive_top"]).items():
+            for rank, r in enumerate(terms, 1):
+                drows.append([records.csv_safe(group), records.csv_safe(shown.get(r["term"], r["term"])),
+                              r["count"], r["count_rest"],
                               f"{r['z']:.6f}", f"{r['delta']:.6f}", rank])
     records.write_text(out_dir / "distinctive.csv",
                        _csv_text(["outlet", "term", "count", "count_rest", "z", "delta", "rank"], drows))
     # The counts behind it all, so later stages (plots) never re-read the tokens.
     records.write_text(out_dir / "outlet_terms.csv", _csv_text(
         ["outlet", "term", "count"],
-        [[g, t, n] for g in sorted(by_outlet) for t, n in by_count(by_outlet[g])]))
+        [[records.csv_safe(g), records.csv_safe(shown.get(t, t)), n] for g in sorted(by_outlet)
+         for t, n in by_count(by_outlet[g])]))
     records.write_text(out_dir / "document_frequencies.csv", _csv_text(
-        ["term", "df"], [[t, n] for t, n in by_count(df)]))
+        ["term", "df"], [[records.csv_safe(shown.get(t, t)), n] for t, n in by_count(df)]))
+    records.write_text(out_dir / FORMS, _csv_text(["key", "term"], [[records.csv_safe(k), records.csv_safe(v)]
+                                                                    for k, v in sorted(shown.items())]))
     return {
         "totals": {"articles": n_docs, "vocabulary": len(df), "keyword_rows": n_rows,
                    "outlets": len(by_outlet), "distinctive_rows": len(drows)},
@@ -288,6 +397,19 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dic
 # ---------------------------------------------------------------- tables
 
 
+FORMS = "term_forms.csv"  # counted key -> the form the tables show (case-folded Latin terms only)
+
+
+def read_display_forms(stage_dir: Path) -> dict[str, str]:
+    path = Path(stage_dir) / FORMS
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = csv.reader(fh)
+        next(rows, None)
+        return {records.csv_text(key): records.csv_text(term) for key, term in rows}
+
+
 def read_term_counts(stage_dir: Path) -> tuple[dict[str, Counter], Counter, int]:
     """(outlet -> content-token counts, article document frequencies, number of articles)."""
     counts: dict[str, Counter] = {}
@@ -296,12 +418,12 @@ def read_term_counts(stage_dir: Path) -> tuple[dict[str, Counter], Counter, int]
         if next(rows, None) != ["outlet", "term", "count"]:
             raise ValueError(f"{stage_dir}/outlet_terms.csv: expected the header outlet,term,count")
         for outlet, term, count in rows:
-            counts.setdefault(outlet, Counter())[term] = int(count)
+            counts.setdefault(records.csv_text(outlet), Counter())[records.csv_text(term)] = int(count)
     with open(Path(stage_dir) / "document_frequencies.csv", encoding="utf-8", newline="") as fh:
         rows = csv.reader(fh)
         if next(rows, None) != ["term", "df"]:
             raise ValueError(f"{stage_dir}/document_frequencies.csv: expected the header term,df")
-        df = Counter({term: int(n) for term, n in rows})
+        df = Counter({records.csv_text(term): int(n) for term, n in rows})
     n_docs = records.read_json(Path(stage_dir) / "manifest.json")["totals"]["articles"]
     return counts, df, n_docs
 
@@ -309,8 +431,9 @@ def read_term_counts(stage_dir: Path) -> tuple[dict[str, Counter], Counter, int]
 def keywords_frame(stage_dir: Path):
     import pandas as pd
 
-    return pd.read_csv(stage_dir / "keywords.csv", dtype={"id": str, "source": str, "outlet": str, "term": str},
-                       keep_default_na=False)
+    return records.csv_texts(pd.read_csv(stage_dir / "keywords.csv", dtype={"id": str, "source": str, "outlet": str,
+                                                                            "term": str}, keep_default_na=False),
+                             ("id", "source", "outlet", "term"))
 
 
 def term_counts_frame(stage_dir: Path):
@@ -318,12 +441,13 @@ def term_counts_frame(stage_dir: Path):
     import pandas as pd
 
     cols: dict[str, list] = {"id": [], "source": [], "outlet": [], "term": [], "count": []}
+    shown = read_display_forms(stage_dir)
     for record in records.read_jsonl(Path(stage_dir) / ARTICLES):
         n = len(record["terms"])
         cols["id"] += [record["id"]] * n
         cols["source"] += [record["source"]] * n
         cols["outlet"] += [outlet_group(record.get("outlet"))] * n
-        cols["term"] += record["terms"].keys()
+        cols["term"] += [shown.get(t, t) for t in record["terms"]]
         cols["count"] += record["terms"].values()
     frame = pd.DataFrame(cols).astype({"count": "int64"})
     frame["outlet"] = frame["outlet"].astype("category")
@@ -333,7 +457,8 @@ def term_counts_frame(stage_dir: Path):
 def distinctive_frame(stage_dir: Path):
     import pandas as pd
 
-    return pd.read_csv(stage_dir / "distinctive.csv", dtype={"outlet": str, "term": str}, keep_default_na=False)
+    return records.csv_texts(pd.read_csv(stage_dir / "distinctive.csv", dtype={"outlet": str, "term": str},
+                                         keep_default_na=False), ("outlet", "term"))
 
 
 STAGE = ArticleStage(

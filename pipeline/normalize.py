@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from .config import RESOURCES
-from .stage import ArticleStage
+from .stage import ArticleStage, Skip
 
 RULES_PATH = RESOURCES / "normalize_rules.yaml"
 COMMON_CHARS_PATH = RESOURCES / "common_chars.txt"
@@ -618,6 +618,10 @@ def normalize_label(label: str, res: Resources) -> str:
 
 def process_record(record: dict, res: Resources) -> dict:
     result = normalize_text(record.get("text") or "", res)
+    if not result.text.strip():
+        # e.g. a row of U+FFFD or a file of bopomofo: all of it cut out as garbled; later stages
+        # would have nothing to count, and nothing to score
+        raise Skip("no text left after normalize (all of it garbled or unprintable characters)")
     flagged = [r for r in result.repairs if r["action"] == "flagged"]
     # Outlet and title go through the same conversion, so that one outlet written in
     # both scripts (光錐智能, 光锥智能) forms one group downstream.

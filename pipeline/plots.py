@@ -25,6 +25,7 @@ import math
 import re
 import unicodedata
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
@@ -34,8 +35,9 @@ from .config import ARTICLES
 KEYWORDS, SENTIMENT, FRAMING = "05_keywords", "06_sentiment", "07_framing"
 FONT_FAMILY = "Noto Sans SC"         # from the pylopdf-fonts-zh-cn package (SIL OFL 1.1)
 FALLBACK_FAMILIES = ("DejaVu Sans",)  # matplotlib's own font, for symbols the CJK font lacks
-FIGURES = ("frames_heatmap", "sentiment_by_outlet", "distinctive_terms", "sentiment_arcs", "outlet_similarity")
-FORMATS = ("png", "svg")
+FIGURES = ("frames_heatmap", "sentiment_by_outlet", "distinctive_terms", "sentiment_arcs", "outlet_similarity",
+           "frames_over_time", "frame_profile", "frame_cooccurrence", "keyness")
+FORMATS = ("png", "svg", "pdf")  # PNG at 300 dpi for print; SVG and PDF are vector
 MISSING_GLYPH = re.compile(r"Glyph .* missing from (current )?font")
 
 DEFAULT_PARAMS = {
@@ -48,7 +50,8 @@ DEFAULT_PARAMS = {
     "arc_max_articles": 60,  # article lines drawn in the arcs figure (the outlet means use every article)
     "arc_bins": 10,          # bins of relative position for the outlet mean arcs
     "points_per_outlet": 1500,  # sentence dots drawn per outlet in the distribution (all are in the statistics)
-    "dpi": 150,
+    "similarity_max": 200,   # groups in the square similarity table (the largest); beyond, also the nearest 10 of each
+    "dpi": 300,
 }
 
 
@@ -123,9 +126,11 @@ def finish(fig):
 
 
 def render(fig, fmt: str, *, dpi: int = DEFAULT_PARAMS["dpi"]) -> bytes:
-    """The figure as PNG or SVG bytes, identical for identical figures (no dates, no versions)."""
+    """The figure as PNG, SVG or PDF bytes, identical for identical figures (no dates, no versions)."""
     buf = io.BytesIO()
-    metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    metadata = ({"Software": None} if fmt == "png" else
+                {"CreationDate": None, "Creator": None, "Producer": None} if fmt == "pdf" else
+                {"Date": None, "Creator": None})
     with plotting():
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
     return buf.getvalue()
@@ -197,13 +202,22 @@ def sentiment_summary(sentences, *, n_boot: int = DEFAULT_PARAMS["n_boot"],
 
     ``sentences``: a DataFrame with columns outlet, id, score (one row per sentence).
     """
+    import numpy as np
     import pandas as pd
 
     rows = []
-    for outlet, group in sentences.groupby("outlet", sort=True):
-        mean, low, high = bootstrap_mean_ci(group["score"].to_numpy(), n_boot=n_boot, level=level,
-                                            seed=seed, key=str(outlet))
-        rows.append({"outlet": outlet, "articles": int(group["id"].nunique()), "sentences": len(group),
+    # Split by outlet with numpy (a stable sort keeps each outlet's sentences in table order, as
+    # groupby does): iterating a groupby costs milliseconds a group, minutes for 10,000 groups.
+    outlets = np.asarray(sentences["outlet"].astype(str).to_numpy(), dtype=object)
+    scores = sentences["score"].to_numpy(dtype=float)
+    ids = np.asarray(sentences["id"].astype(str).to_numpy(), dtype=object)
+    names, codes = np.unique(outlets, return_inverse=True) if len(outlets) else (np.array([], dtype=object), [])
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(np.asarray(codes)[order], np.arange(len(names) + 1))
+    for k, outlet in enumerate(names):
+        members = order[bounds[k]:bounds[k + 1]]
+        mean, low, high = bootstrap_mean_ci(scores[members], n_boot=n_boot, level=level, seed=seed, key=str(outlet))
+        rows.append({"outlet": outlet, "articles": len(set(ids[members])), "sentences": len(members),
                      "mean": round(mean, 6), "ci_low": round(low, 6), "ci_high": round(high, 6), "level": level})
     return pd.DataFrame(rows, columns=["outlet", "articles", "sentences", "mean", "ci_low", "ci_high", "level"])
 
@@ -223,18 +237,17 @@ def rolling_mean(values: Sequence[float], *, window: int) -> list[float]:
     return out
 
 
-def tfidf_similarity(counts: Mapping[str, Mapping[str, int]], df: Mapping[str, int], n_docs: int):
-    """Cosine similarity of outlet TF-IDF vectors, as a square DataFrame (outlets sorted).
+def tfidf_vectors(counts: Mapping[str, Mapping[str, int]], df: Mapping[str, int], n_docs: int,
+                  groups: Sequence[str] | None = None):
+    """(group names sorted, their L2-normalised TF-IDF rows as a sparse matrix).
 
-    An outlet's vector is its pooled term counts weighted by the corpus idf over articles,
-    ``ln((1 + N) / (1 + df)) + 1`` (scikit-learn's smoothed idf), then L2-normalised.
-    """
+    A group's vector is its pooled term counts weighted by the corpus idf over articles,
+    ``ln((1 + N) / (1 + df)) + 1`` (scikit-learn's smoothed idf). ``groups``: only these."""
     import numpy as np
-    import pandas as pd
     from scipy import sparse
 
-    outlets = sorted(counts)
-    vocab = {t: j for j, t in enumerate(sorted({t for c in counts.values() for t in c}))}
+    outlets = sorted(groups if groups is not None else counts)
+    vocab = {t: j for j, t in enumerate(sorted({t for o in outlets for t in counts[o]}))}
     rows, cols, vals = [], [], []
     for i, outlet in enumerate(outlets):
         for term, n in counts[outlet].items():
@@ -244,9 +257,45 @@ def tfidf_similarity(counts: Mapping[str, Mapping[str, int]], df: Mapping[str, i
     X = sparse.csr_matrix((vals, (rows, cols)), shape=(len(outlets), len(vocab)), dtype=float)
     norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
-    X = sparse.diags(1 / norms) @ X
+    return outlets, sparse.diags(1 / norms) @ X
+
+
+def tfidf_similarity(counts: Mapping[str, Mapping[str, int]], df: Mapping[str, int], n_docs: int,
+                     groups: Sequence[str] | None = None):
+    """Cosine similarity of group TF-IDF vectors (:func:`tfidf_vectors`), as a square DataFrame
+    (groups sorted); ``groups``: only these (the largest, when there are too many to square)."""
+    import numpy as np
+    import pandas as pd
+
+    outlets, X = tfidf_vectors(counts, df, n_docs, groups)
     sim = np.round((X @ X.T).toarray(), 6)
     return pd.DataFrame(sim, index=pd.Index(outlets, name="outlet"), columns=outlets)
+
+
+def similarity_neighbours(counts: Mapping[str, Mapping[str, int]], df: Mapping[str, int], n_docs: int, *,
+                          k: int = 10, chunk: int = 512):
+    """Each group's ``k`` most similar other groups: outlet, other, similarity, rank (ties by
+    name). Memory grows with ``chunk`` x groups, never groups x groups."""
+    import numpy as np
+    import pandas as pd
+
+    outlets, X = tfidf_vectors(counts, df, n_docs)
+    XT = X.T.tocsr()
+    rows = []
+    for start in range(0, len(outlets), chunk):
+        block = np.round((X[start:start + chunk] @ XT).toarray(), 6)
+        for r in range(block.shape[0]):
+            i = start + r
+            sims = block[r]
+            sims[i] = 0.0
+            found = np.flatnonzero(sims > 0)  # groups sharing no term are no neighbours
+            if len(found) > k:
+                kth = -np.partition(-sims[found], k - 1)[k - 1]
+                found = found[sims[found] >= kth]  # the k best and any tied with the last
+            # by similarity descending, then name (outlets are sorted: index order is name order)
+            best = found[np.lexsort((found, -sims[found]))][:k]
+            rows.extend((outlets[i], outlets[j], float(sims[j]), rank) for rank, j in enumerate(best, 1))
+    return pd.DataFrame(rows, columns=["outlet", "other", "similarity", "rank"])
 
 
 def top_outlets(frames, *, limit: int) -> list[str]:
@@ -338,14 +387,17 @@ def sentiment_by_outlet(sentences, summary=None, *, max_outlets: int = DEFAULT_P
             jitter = rng.uniform(-0.18, 0.18, size=scores.size)
             ax.scatter(scores, pos + jitter, s=6, alpha=0.35, color="tab:blue", linewidths=0)
             row = per_outlet.loc[outlet]
+            single = int(row["articles"]) == 1  # the spread of one article, not of an outlet: drawn grey
             ax.errorbar([row["mean"]], [pos], xerr=[[row["mean"] - row["ci_low"]], [row["ci_high"] - row["mean"]]],
-                        fmt="D", color="tab:red", ms=5, capsize=4, lw=1.5)
+                        fmt="D", color="0.55" if single else "tab:red", ms=5, capsize=4, lw=1.5)
             notes.append(f"{label(outlet)}\nmean {row['mean']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]"
-                         f"\nn = {int(row['sentences'])} sentences")
+                         f"\nn = {int(row['sentences'])} sentences"
+                         + (", 1 article only" if single else f", {int(row['articles'])} articles"))
         ax.axvline(0, color="0.75", lw=0.8, zorder=0)
         ax.set_yticks(positions, notes)
         ax.set_xlim(-1.05, 1.05)
-        ax.set_xlabel("sentence score (−1 negative … +1 positive); red: mean and bootstrap interval")
+        ax.set_xlabel("sentence score (−1 negative … +1 positive)\n"
+                      "red: mean and bootstrap interval (grey: a group of one article)")
         ax.set_title("Sentiment of sentences per outlet" + _shown(outlets, len(per_outlet)))
     return finish(fig)
 
@@ -369,9 +421,14 @@ def distinctive_terms(distinctive, *, top: int = DEFAULT_PARAMS["distinctive_top
         axes = fig.subplots(nrows, ncols, squeeze=False)
         for ax in axes.flat[len(order):]:
             ax.set_axis_off()
+        panels = {o: distinctive[distinctive["outlet"] == o].sort_values(["z", "term"], ascending=[False, True])
+                  .head(top).iloc[::-1] for o in order}
+        shown_z = [z for rows in panels.values() for z in rows["z"]]
+        low, high = min(0.0, *shown_z), max(1.96, *shown_z)  # one scale for every panel
+        pad = 0.05 * (high - low)
         for ax, outlet in zip(axes.flat, order):
-            rows = distinctive[distinctive["outlet"] == outlet].sort_values(["z", "term"], ascending=[False, True])
-            rows = rows.head(top).iloc[::-1]
+            rows = panels[outlet]
+            ax.set_xlim(low - pad, high + pad)
             colors = ["tab:green" if z > 0 else "tab:gray" for z in rows["z"]]
             ax.barh(range(len(rows)), rows["z"], color=colors)
             ax.set_yticks(range(len(rows)), [f"{label(t, max_len=12)} ({c})" for t, c in zip(rows["term"], rows["count"])])
@@ -380,6 +437,170 @@ def distinctive_terms(distinctive, *, top: int = DEFAULT_PARAMS["distinctive_top
             ax.set_xlabel("log-odds z", fontsize=7)
         fig.suptitle("Distinctive terms per outlet vs the rest (count in the outlet); dashed: z = 1.96"
                      + _shown(order, len(present)), fontsize=10)
+    return finish(fig)
+
+
+# ---------------------------------------------------------------- frames across articles and time
+
+
+def frames_over_time(by_article, dates: Mapping[str, str], *, bin_: str = "month",
+                     labels: Mapping[str, str] | None = None, max_outlets: int = 6):
+    """One panel per frame: its mean emphasis (hits per 1,000 content tokens, the mean over the
+    group's articles of that period) per period, one line per group (the largest groups).
+
+    ``by_article``: the ``frames_by_article`` table (id, outlet, frame, per_1k); ``dates``: id ->
+    publication date as ingested; ``bin_``: day, week, month, quarter or year."""
+    from . import grouping
+
+    labels = labels or {}
+    frame_ids = list(dict.fromkeys(by_article["frame"])) if len(by_article) else []
+    periods = {id_: grouping.period(str(d), bin_) for id_, d in dates.items()}
+    dated = by_article[by_article["id"].map(lambda i: bool(periods.get(i)))] if len(by_article) else by_article
+    ncols = min(3, max(1, len(frame_ids)))
+    nrows = max(1, math.ceil(len(frame_ids) / ncols))
+    with plotting():
+        fig = new_figure(3.6 * ncols, 0.8 + 2.4 * nrows)
+        if not len(dated) or not frame_ids:
+            _empty(fig.add_subplot(), "no dated articles: the corpus gives no publication dates"
+                   if frame_ids else "no frames counted")
+            return finish(fig)
+        dated = dated.assign(period=dated["id"].map(periods))
+        sizes = dated.drop_duplicates("id").groupby("outlet")["id"].size()
+        outlets = [o for o, _ in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))][:max_outlets]
+        order = sorted(dated["period"].unique())
+        position = {p: i for i, p in enumerate(order)}
+        means = dated[dated["outlet"].isin(outlets)].groupby(["frame", "outlet", "period"])["per_1k"].mean()
+        colors = _colors(len(outlets))
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        for ax in axes.flat[len(frame_ids):]:
+            ax.set_axis_off()
+        for ax, fid in zip(axes.flat, frame_ids):
+            for color, outlet in zip(colors, outlets):
+                try:
+                    series = means.loc[(fid, outlet)]
+                except KeyError:
+                    continue
+                xs = [position[p] for p in series.index]
+                ax.plot(xs, series.to_numpy(), marker="o", ms=3, lw=1.2, color=color, label=label(outlet))
+            ax.set_title(label(labels.get(fid, fid), max_len=32), fontsize=9)
+            step = max(1, len(order) // 6)
+            ax.set_xticks(range(0, len(order), step), [order[i] for i in range(0, len(order), step)],
+                          fontsize=6, rotation=30)
+            ax.tick_params(axis="y", labelsize=7)
+        handles, names = axes.flat[0].get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, names, loc="outside lower center", ncols=min(6, len(names)), fontsize=7)
+        fig.suptitle(f"Frame emphasis per {bin_} (mean per 1,000 content tokens over the group's articles)"
+                     + _shown(outlets, int(sizes.size)), fontsize=10)
+    return finish(fig)
+
+
+def frame_profile(by_article, *, labels: Mapping[str, str] | None = None, max_articles: int = 60):
+    """Articles x frames: each article's emphasis of each frame (hits per 1,000 content tokens),
+    articles grouped by outlet (the largest first), at most ``max_articles``."""
+    labels = labels or {}
+    with plotting():
+        frame_ids = list(dict.fromkeys(by_article["frame"])) if len(by_article) else []
+        ids = list(dict.fromkeys(by_article["id"])) if len(by_article) else []
+        height = 1.4 + 0.22 * min(len(ids), max_articles)
+        fig = new_figure(max(6.0, 2.6 + 0.7 * len(frame_ids)), height)
+        ax = fig.add_subplot()
+        if not ids or not frame_ids:
+            _empty(ax, "no frames counted")
+            return finish(fig)
+        outlet_of = dict(zip(by_article["id"], by_article["outlet"]))
+        sizes: Counter = Counter(outlet_of.values())
+        rank = {o: i for i, (o, _) in enumerate(sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])))}
+        ids = sorted(ids, key=lambda i: (rank[outlet_of[i]], i))[:max_articles]
+        table = by_article.pivot_table(index="id", columns="frame", values="per_1k", aggfunc="sum")
+        table = table.reindex(index=ids, columns=frame_ids).fillna(0.0)
+        data = table.to_numpy()
+        image = ax.imshow(data, cmap="YlOrRd", aspect="auto", vmin=0, vmax=max(float(data.max()), 1e-9))
+        ax.set_xticks(range(len(frame_ids)), [label(labels.get(f, f), max_len=18) for f in frame_ids],
+                      rotation=35, ha="right", fontsize=7)
+        ax.set_yticks(range(len(ids)), [f"{label(outlet_of[i], max_len=10)} · {label(i, max_len=14)}" for i in ids],
+                      fontsize=6)
+        fig.colorbar(image, ax=ax, label="per 1,000 content tokens", shrink=0.8)
+        total = len(dict.fromkeys(by_article["id"]))
+        ax.set_title("Frame profile of each article" + ("" if total <= max_articles else
+                                                         f" ({max_articles} of {total} articles)"), fontsize=10)
+    return finish(fig)
+
+
+def frame_cooccurrence(by_article, *, labels: Mapping[str, str] | None = None):
+    """Frames x frames: in how many articles both frames are used (at least one hit each);
+    the diagonal counts the articles using the frame at all."""
+    import numpy as np
+
+    labels = labels or {}
+    with plotting():
+        frame_ids = list(dict.fromkeys(by_article["frame"])) if len(by_article) else []
+        fig = new_figure(max(5.0, 1.8 + 0.75 * len(frame_ids)), max(4.0, 1.4 + 0.6 * len(frame_ids)))
+        ax = fig.add_subplot()
+        if not frame_ids:
+            _empty(ax, "no frames counted")
+            return finish(fig)
+        used = (by_article.pivot_table(index="id", columns="frame", values="hits", aggfunc="sum")
+                .reindex(columns=frame_ids).fillna(0) > 0).astype(int).to_numpy()
+        both = used.T @ used
+        image = ax.imshow(both, cmap="Blues", vmin=0, vmax=max(int(both.max()), 1))
+        peak = int(both.max()) or 1
+        for i in range(len(frame_ids)):
+            for j in range(len(frame_ids)):
+                ax.text(j, i, str(int(both[i, j])), ha="center", va="center", fontsize=7,
+                        color="white" if both[i, j] > 0.6 * peak else "black")
+        names = [label(labels.get(f, f), max_len=18) for f in frame_ids]
+        ax.set_xticks(range(len(frame_ids)), names, rotation=35, ha="right", fontsize=7)
+        ax.set_yticks(range(len(frame_ids)), names, fontsize=7)
+        fig.colorbar(image, ax=ax, label="articles", shrink=0.8)
+        ax.set_title(f"Frames used together (articles; {int(np.asarray(used).shape[0])} articles in all)",
+                     fontsize=10)
+    return finish(fig)
+
+
+def keyness(counts: Mapping[str, Mapping[str, int]], distinctive, *, pair: Sequence[str] | None = None,
+            top: int = 10, min_count: int = 2):
+    """Two-sided keyness for two groups (default: the two largest): every term placed by its
+    frequency per 10,000 content tokens in each group (log scales), the most distinctive terms
+    of each side labelled (log-odds z, the ``distinctive`` table). The static counterpart of
+    scattertext, for any pair: ``pair=("group a", "group b")``."""
+    import numpy as np
+
+    with plotting():
+        fig = new_figure(7.0, 6.4)
+        ax = fig.add_subplot()
+        groups = sorted(counts, key=lambda g: (-sum(counts[g].values()), g))
+        if pair is None:
+            pair = groups[:2]
+        if len(pair) < 2 or any(g not in counts for g in pair):
+            _empty(ax, "keyness needs two groups")
+            return finish(fig)
+        a, b = pair
+        na, nb = max(1, sum(counts[a].values())), max(1, sum(counts[b].values()))
+        terms = sorted(t for t in set(counts[a]) | set(counts[b])
+                       if counts[a].get(t, 0) + counts[b].get(t, 0) >= min_count)
+        floor = 0.5  # per 10,000: where a term a group never uses is placed
+        x = np.array([max(counts[a].get(t, 0) * 1e4 / na, floor) for t in terms])
+        y = np.array([max(counts[b].get(t, 0) * 1e4 / nb, floor) for t in terms])
+        ax.scatter(x, y, s=6, alpha=0.3, color="0.5", linewidths=0)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        lim = (floor * 0.8, max(float(x.max()), float(y.max()), 1.0) * 1.5) if terms else (0.4, 10)
+        ax.set_xlim(*lim)
+        ax.set_ylim(*lim)
+        ax.plot(lim, lim, color="0.7", lw=0.8, ls="--")
+        index = {t: i for i, t in enumerate(terms)}
+        for group, color in ((a, "tab:red"), (b, "tab:blue")):
+            rows = distinctive[distinctive["outlet"] == group].sort_values(["z", "term"], ascending=[False, True])
+            for term in [t for t in rows["term"] if t in index][:top]:
+                i = index[term]
+                ax.scatter([x[i]], [y[i]], s=14, color=color)
+                ax.annotate(label(term, max_len=10), (x[i], y[i]), fontsize=7, color=color,
+                            xytext=(3, 2), textcoords="offset points", annotation_clip=True)
+        ax.set_xlabel(f"{label(a, max_len=24)}: per 10,000 content tokens")
+        ax.set_ylabel(f"{label(b, max_len=24)}: per 10,000 content tokens")
+        ax.set_title(f"Keyness: {label(a, max_len=20)} (red) vs {label(b, max_len=20)} (blue)\n"
+                     "labelled: each side's most distinctive terms", fontsize=9)
     return finish(fig)
 
 
@@ -535,6 +756,26 @@ class _Tables:
         self.inputs, self.p = inputs, params
 
     @functools.cached_property
+    def by_article(self):
+        from . import framing
+
+        return framing.frames_by_article_table(self.inputs[FRAMING])
+
+    @functools.cached_property
+    def dates(self) -> dict[str, str]:
+        """id -> publication date as ingested (01_ingest, beside the stage's upstreams)."""
+        path = Path(self.inputs[FRAMING]).parent / "01_ingest" / ARTICLES
+        out = {}
+        if path.exists():
+            for line in records.read_byte_lines(path):
+                if b'"published":""' in line:
+                    continue
+                record = records.loads(line)
+                if record.get("published"):
+                    out[record["id"]] = str(record["published"])
+        return out
+
+    @functools.cached_property
     def frames(self):
         from . import framing
 
@@ -554,10 +795,24 @@ class _Tables:
         return sentiment_summary(self.sentences, n_boot=p["n_boot"], level=p["ci_level"], seed=p["seed"])
 
     @functools.cached_property
-    def similarity(self):
+    def term_counts(self):
         from . import keywords
 
-        return tfidf_similarity(*keywords.read_term_counts(self.inputs[KEYWORDS]))
+        return keywords.read_term_counts(self.inputs[KEYWORDS])
+
+    @functools.cached_property
+    def similarity(self):
+        counts = self.term_counts[0]
+        limit = self.p["similarity_max"]
+        largest = top_outlets(self.frames, limit=limit) if len(counts) > limit else None
+        return tfidf_similarity(*self.term_counts, groups=[g for g in largest if g in counts] if largest else None)
+
+    @functools.cached_property
+    def neighbours(self):
+        """Every group's nearest groups, when there are more groups than the square table holds."""
+        if len(self.term_counts[0]) <= self.p["similarity_max"]:
+            return None
+        return similarity_neighbours(*self.term_counts)
 
 
 def _figure(name: str, t: _Tables):
@@ -577,6 +832,15 @@ def _figure(name: str, t: _Tables):
                               bins=p["arc_bins"], max_outlets=p["max_outlets"])
     if name == "outlet_similarity":
         return outlet_similarity(t.similarity, max_outlets=p["max_outlets"], outlets=t.outlets)
+    labels = framing.frame_labels(t.inputs[FRAMING]) if name.startswith("frame") else {}
+    if name == "frames_over_time":
+        return frames_over_time(t.by_article, t.dates, bin_=p.get("_time_bin", "month"), labels=labels)
+    if name == "frame_profile":
+        return frame_profile(t.by_article, labels=labels)
+    if name == "frame_cooccurrence":
+        return frame_cooccurrence(t.by_article, labels=labels)
+    if name == "keyness":
+        return keyness(t.term_counts[0], keywords.distinctive_frame(t.inputs[KEYWORDS]))
     raise ValueError(f"unknown figure {name!r}")
 
 
@@ -587,6 +851,15 @@ def build_figures(inputs: Mapping[str, Path], params: Mapping, names: Sequence[s
 
 
 def _csv(df, *, index: bool = False) -> str:
+    """A table as CSV, its outlet names (the ``outlet`` column; with ``index``, the row and column
+    labels of the similarity table) written with records.csv_safe."""
+    df = df.copy()
+    for column in ("outlet", "other"):  # "other": the neighbour in outlet_similarity_top.csv
+        if column in df.columns:
+            df[column] = df[column].map(records.csv_safe)
+    if index:
+        df.index = df.index.map(records.csv_safe).rename(df.index.name)
+        df.columns = df.columns.map(records.csv_safe).rename(df.columns.name)
     return df.to_csv(index=index, lineterminator="\n", float_format="%.6f")
 
 
@@ -595,7 +868,8 @@ def _csv(df, *, index: bool = False) -> str:
 # framing tables. With fewer than len(PARTS) processes the parts are grouped as GROUPED:
 # two processes then, neither reading the sentence scores twice.
 PARTS = (("sentiment_arcs",), ("sentiment_by_outlet", "sentiment_by_outlet.csv"),
-         ("frames_heatmap", "distinctive_terms"), ("outlet_similarity", "outlet_similarity.csv"))
+         ("frames_heatmap", "distinctive_terms", "frames_over_time", "frame_profile", "frame_cooccurrence"),
+         ("outlet_similarity", "outlet_similarity.csv", "keyness"))
 GROUPED = ((*PARTS[0], *PARTS[1]), (*PARTS[2], *PARTS[3]))
 PARALLEL_MIN_BYTES = 8 << 20  # of 06_sentiment records (about 1,000 articles): smaller runs stay in one process
 
@@ -614,6 +888,8 @@ def _write_part(inputs: Mapping[str, Path], out_dir: Path, p: Mapping, part: Seq
             records.write_text(out_dir / name, _csv(t.summary))
         elif name == "outlet_similarity.csv":
             records.write_text(out_dir / name, _csv(t.similarity, index=True))
+            if t.neighbours is not None:
+                records.write_text(out_dir / "outlet_similarity_top.csv", _csv(t.neighbours))
         else:
             fig = _figure(name, t)
             for fmt in FORMATS:
@@ -662,8 +938,8 @@ def sentiment_ci_table(stage_dir: Path):
     """outlet, articles, sentences, mean, ci_low, ci_high, level: the intervals drawn in sentiment_by_outlet."""
     import pandas as pd
 
-    return pd.read_csv(Path(stage_dir) / "sentiment_by_outlet.csv", dtype={"outlet": str},
-                       keep_default_na=False, na_values=[])
+    return records.csv_texts(pd.read_csv(Path(stage_dir) / "sentiment_by_outlet.csv", dtype={"outlet": str},
+                                         keep_default_na=False, na_values=[]), ("outlet",))
 
 
 def outlet_similarity_table(stage_dir: Path):
@@ -671,7 +947,8 @@ def outlet_similarity_table(stage_dir: Path):
     import pandas as pd
 
     table = pd.read_csv(Path(stage_dir) / "outlet_similarity.csv", dtype={"outlet": str},
-                        keep_default_na=False, na_values=[]).set_index("outlet")
+                        keep_default_na=False, na_values=[])
+    table = records.csv_texts(table, ("outlet",)).set_index("outlet")
     table.columns = table.index  # the header row holds the same outlet names, read as strings
     return table
 
@@ -686,4 +963,17 @@ STAGE = CorpusStage(
     code_files=(Path(__file__),),
     libraries=("matplotlib", "numpy", "pandas", "scipy", "pylopdf-fonts-zh-cn"),
 )
-TABLES = {"sentiment_ci": sentiment_ci_table, "outlet_similarity": outlet_similarity_table}
+def outlet_neighbours_table(stage_dir: Path):
+    """outlet, other, similarity, rank: each group's 10 most similar groups (written only when
+    there are more groups than the square ``outlet_similarity`` table holds)."""
+    import pandas as pd
+
+    path = Path(stage_dir) / "outlet_similarity_top.csv"
+    if not path.exists():
+        return pd.DataFrame(columns=["outlet", "other", "similarity", "rank"])
+    return records.csv_texts(pd.read_csv(path, dtype={"outlet": str, "other": str}, keep_default_na=False,
+                                         na_values=[]), ("outlet", "other"))
+
+
+TABLES = {"sentiment_ci": sentiment_ci_table, "outlet_similarity": outlet_similarity_table,
+          "outlet_neighbours": outlet_neighbours_table}

@@ -154,6 +154,31 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def csv_safe(text: object) -> str:
+    """A text cell (outlet, title, author, term, id, source) for a CSV table, safe to open in a
+    spreadsheet: one starting with =, +, -, @, a tab or a CR (a formula to Excel and LibreOffice)
+    is written after a ``'``, and so is one starting with ``'``, so that :func:`csv_text` gives
+    back exactly the text. The JSON records keep the text as it is."""
+    text = "" if text is None else str(text)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def csv_text(cell: Any) -> Any:
+    """The text :func:`csv_safe` wrote ``cell`` for (the loaders' side)."""
+    return cell[1:] if isinstance(cell, str) and cell.startswith("'") else cell
+
+
+def csv_texts(frame: Any, columns: Iterable[str]) -> Any:
+    """A DataFrame read from a CSV table with its text columns as :func:`csv_text` gives them."""
+    for column in columns:
+        if column in frame.columns:
+            frame[column] = frame[column].map(csv_text)
+    return frame
+
+
 _SAFE = re.compile(r"[\w.-]+")  # \w: what str.isalnum() accepts, and "_"
 
 
@@ -168,5 +193,5 @@ def safe_name(text: str, *, max_len: int = 80) -> str:
         else:
             out.append("_")
     name = "".join(out).strip("._-")[:max_len]
-    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]  # a lone surrogate too
     return f"{name}-{digest}" if name != text or not name else name

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import base64
 import html
+import random
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
+import zlib
 
 from . import records
 from .config import ARTICLES, MANIFEST
@@ -41,6 +44,8 @@ DEFAULT_PARAMS = {
     "articles_per_outlet": 60,  # articles listed, with their sentence scores, per outlet
     "removed_listed": 300,     # stripped lines listed
     "repairs_listed": 300,     # normalisation repairs listed
+    "max_groups": 50,          # groups with a section of their own (the largest); the rest are summarised
+    "max_group_rows": 500,     # rows of the corpus table of groups
     "seed": 20240930,          # bootstrap of the target-sentiment intervals: fixed, so the page repeats exactly
 }
 
@@ -55,12 +60,20 @@ FIGURE_CAPTIONS = (
                        "thin lines articles, thick lines the outlet's mean."),
     ("outlet_similarity", "Outlet similarity: cosine of the outlets' TF-IDF vectors (pooled content tokens, "
                           "idf over articles)."),
+    ("frames_over_time", "Frames over time: each frame's mean emphasis per period (the story's time bin) for "
+                         "the largest groups; empty when the articles carry no publication dates."),
+    ("frame_profile", "Frame profile of each article (hits per 1,000 content tokens), articles grouped by "
+                      "outlet, largest groups first."),
+    ("frame_cooccurrence", "Frames used together: the number of articles with at least one hit of both frames; "
+                           "the diagonal counts the articles using each frame."),
+    ("keyness", "Keyness of the two largest groups: every term by its frequency in each (log scales); each "
+                "side's most distinctive terms labelled. plots.keyness() draws any other pair."),
 )
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 CSS = """
 body{font-family:"Noto Sans SC","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:2rem auto;
-max-width:72rem;padding:0 1rem;color:#222;line-height:1.5}
+max-width:72rem;padding:0 1rem;color:#222;line-height:1.5;overflow-wrap:anywhere}bdi{unicode-bidi:isolate}
 h1,h2,h3{line-height:1.25}h2{border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2.5rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ddd;padding:.2rem .5rem;
 vertical-align:top;text-align:left}th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
@@ -69,15 +82,25 @@ figcaption{font-size:.9rem;color:#555}mark{background:#ffe58a}.note{color:#666;f
 .warnings{border:1px solid #d9a400;background:#fff8e1;padding:.3rem 1rem;margin:1rem 0}
 .outlet{border:1px solid #ddd;border-radius:4px;padding:.5rem 1rem;margin:1rem 0}
 ol.sents li,ul.sents li{margin:.2rem 0}.pos{color:#176a17}.neg{color:#a11}
+@media print{body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.35}nav{display:none}
+h2{break-after:avoid}h3,h4{break-after:avoid}figure,tr,li{break-inside:avoid}figure img{max-height:60vh}
+.print-omit{display:none}a{color:inherit;text-decoration:none}.warnings{border-width:2px}}
 """
 
 
 # ---------------------------------------------------------------- escaping (pure)
 
 
+_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def esc(value: object) -> str:
-    """Text for HTML: every <, >, &, " and ' escaped (attribute-safe)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Text for HTML: every <, >, &, " and ' escaped (attribute-safe). Text holding bidi
+    controls (U+202E RIGHT-TO-LEFT OVERRIDE …) is isolated in <bdi>, so that it cannot reorder
+    the text around it (an outlet read as "…exe.png"); attributes never hold such text
+    (:func:`safe_url` refuses it)."""
+    text = html.escape("" if value is None else str(value), quote=True)
+    return f"<bdi>{text}</bdi>" if _BIDI_CONTROLS.search(text) else text
 
 
 def safe_url(url: object) -> str | None:
@@ -85,7 +108,8 @@ def safe_url(url: object) -> str | None:
     if not isinstance(url, str):
         return None
     url = url.strip()
-    if not url or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+    if not url or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 or unicodedata.category(ch) == "Cf"
+                      for ch in url):
         return None
     try:
         parts = urlsplit(url)
@@ -125,7 +149,9 @@ def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def fmt(value: float, digits: int = 2, *, signed: bool = False) -> str:
+def fmt(value: float | None, digits: int = 2, *, signed: bool = False) -> str:
+    if value is None:  # no stage's field is trusted to be there
+        return "–"
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
@@ -225,15 +251,30 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
     frames = framing.frames_table(inputs[FRAMING])
     frame_info = records.read_json(inputs[FRAMING] / "frames.json")
     evidence: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    seen: Counter = Counter()  # matches per (group, frame): the sample is drawn from all of them
+    samplers: dict[tuple[str, str], random.Random] = {}
     wanted: set[tuple[str, int]] = set()
-    for r in records.read_jsonl(inputs[FRAMING] / ARTICLES):
+    for order, r in enumerate(records.read_jsonl(inputs[FRAMING] / ARTICLES)):
         outlet = group(r["id"], r.get("outlet"))
         for m in r.get("matches", ()):
             for fid in m["frames"]:
-                bucket = evidence[(outlet, fid)]
+                key = (outlet, fid)
+                bucket = evidence[key]
+                seen[key] += 1
+                item = {"id": r["id"], "order": order, **m}
                 if len(bucket) < p["evidence_per_frame"]:
-                    bucket.append({"id": r["id"], **m})
-                    wanted.add((r["id"], m["sentence"]))
+                    bucket.append(item)
+                else:  # reservoir sampling, seeded per bucket: the same sample on every run
+                    rng = samplers.get(key)
+                    if rng is None:
+                        rng = samplers[key] = random.Random(p["seed"] ^ zlib.crc32(f"{outlet}\x00{fid}".encode()))
+                    j = rng.randrange(seen[key])
+                    if j >= len(bucket):
+                        continue
+                    bucket[j] = item
+                wanted.add((r["id"], m["sentence"]))
+    for bucket in evidence.values():  # in text order again
+        bucket.sort(key=lambda e: (e["order"], e["sentence"], e["start"]))
 
     # One pass over normalize: outlet names as normalize wrote them (the form every later
     # stage groups by), what it repaired, and the text of the evidence sentences (segment
@@ -266,10 +307,22 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
     # the articles the page shows is read at the end: memory holds those, not the corpus.
     per_outlet: Counter = Counter()
     n_articles = 0
+    first_date = last_date = None
+    n_dated = 0
     for r in records.read_jsonl(inputs[INGEST] / ARTICLES):
         per_outlet[group(r["id"], canonical.get(r["id"], r.get("outlet")))] += 1
         n_articles += 1
+        day = str(r.get("published") or "")[:10]
+        if day:
+            n_dated += 1
+            first_date = day if first_date is None or day < first_date else first_date
+            last_date = day if last_date is None or day > last_date else last_date
     outlets = [o for o, _ in sorted(per_outlet.items(), key=lambda kv: (-kv[1], kv[0]))]
+    # With thousands of groups the page gives sections to the largest only (a page of 10,000
+    # sections renders in no browser); every group stays in the tables.
+    shown_groups = outlets[: p["max_groups"]]
+    shown_set = set(shown_groups)
+    evidence = defaultdict(list, {key: bucket for key, bucket in evidence.items() if key[0] in shown_set})
 
     stages = {}
     for folder in (INGEST, STRIP, NORMALIZE, SEGMENT, SENTIMENT):
@@ -294,7 +347,7 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
 
     # Sentiment: every article's score; sentence scores of the listed articles.
     anchors = _Anchors()
-    for o in outlets:
+    for o in shown_groups:
         anchors.outlet(o)
     sentiment_articles: dict[str, list[dict]] = defaultdict(list)
     sentences_of: dict[str, list[dict]] = {}
@@ -306,26 +359,31 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
             negative = sum(1 for s in r.get("sentences", ()) if s.get("mentions_target") and s.get("label") == "neg")
             target_scores[outlet].append((float(r["target_score"]), int(r["target_n_sentences"]), negative))
         n_sentences[outlet] += len(r.get("sentences", ()))
-        listed = sentiment_articles[outlet]
-        if len(listed) < p["articles_per_outlet"]:
+        listed = sentiment_articles[outlet] if outlet in shown_set else None
+        if listed is not None and len(listed) < p["articles_per_outlet"]:
             listed.append({"id": r["id"], "score": float(r.get("score", 0.0)), "n": len(r.get("sentences", ())),
                            "target_score": r.get("target_score")})
             sentences_of[r["id"]] = [{"index": s["index"], "text": s["text"], "score": float(s["score"])}
                                      for s in r.get("sentences", ())]
             anchors.article(r["id"])
-    listed_total = {o: per_outlet[o] for o in outlets}
+    listed_total = {o: per_outlet[o] for o in shown_groups}
 
     # Distinctive terms, and sentences that use them (from the segmented tokens; read only
     # when some outlet has distinctive terms: a corpus of one outlet group has none).
     distinctive = keywords.distinctive_frame(inputs[KEYWORDS])
     top_terms: dict[str, list[dict]] = {}
-    for o in outlets:
-        rows = distinctive[distinctive["outlet"] == o].sort_values(["z", "term"], ascending=[False, True])
+    wanted_groups = distinctive[distinctive["outlet"].isin(shown_set)]
+    by_group = dict(list(wanted_groups.groupby("outlet", sort=False))) if len(wanted_groups) else {}
+    for o in shown_groups:
+        rows = by_group.get(o)
+        if rows is None:
+            rows = distinctive.iloc[0:0]
+        rows = rows.sort_values(["z", "term"], ascending=[False, True])
         top_terms[o] = rows.head(p["distinctive_top"]).to_dict("records")
     term_examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
     # Buckets still open, and their terms as they appear in a JSON line: a record is parsed
     # only when its line holds one of them, and the scan stops once every bucket is full.
-    open_buckets = {(o, t["term"]) for o in outlets for t in top_terms.get(o, ())}
+    open_buckets = {(o, t["term"]) for o in shown_groups for t in top_terms.get(o, ())}
 
     def needles() -> list[str]:
         return sorted({records.dumps(t)[1:-1] for _, t in open_buckets})
@@ -372,9 +430,10 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
     story = {"title": p.get("_title") or "", "group_by": p.get("_group_by", "outlet"), "targets": targets,
              "warnings": fit.check(out_root, group_by=p.get("_group_by", "outlet"), targets=targets)}
     return {
-        "story": story, "target_by_group": _target_by_group(target_scores, seed=p["seed"]),
+        "methods": _methods(inputs, (first_date, last_date, n_dated) if n_dated else ()), "story": story, "target_by_group": _target_by_group(target_scores, seed=p["seed"]),
         "topics": _topics(inputs[FRAMING]),
-        "params": p, "articles": articles, "n_articles": n_articles, "outlets": outlets, "per_outlet": per_outlet,
+        "params": p, "articles": articles, "n_articles": n_articles, "outlets": outlets, "shown": shown_groups,
+        "per_outlet": per_outlet,
         "anchors": anchors, "stages": stages, "n_removed": n_removed, "removed_by_reason": removed_by_reason,
         "removed_by_outlet": removed_by_outlet, "removed_listed": removed_listed,
         "mean_removed_share": share_sum / n_shares if n_shares else 0.0,
@@ -384,6 +443,40 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
         "listed_total": listed_total, "frames": frames, "frame_info": frame_info, "evidence": evidence,
         "sentence_text": sentence_text, "top_terms": top_terms, "term_examples": term_examples,
     }
+
+
+def _methods(inputs: Mapping[str, Path], dates: Sequence[str]) -> dict:
+    """What a methods section needs, from the manifests: parameters and library versions per
+    stage, the resolved story, the corpus's counts and its date range."""
+    params: dict[str, dict] = {}
+    versions: dict[str, str] = {}
+    story: dict = {}
+    for folder in (INGEST, STRIP, NORMALIZE, SEGMENT, KEYWORDS, SENTIMENT, FRAMING):
+        m = _manifest(inputs[folder])
+        params[folder] = m.get("params", {})
+        versions.update(m.get("versions", {}))
+        story = m.get("story") or story
+    return {"params": params, "versions": dict(sorted(versions.items())), "story": story,
+            "first_date": dates[0] if dates else "", "last_date": dates[1] if dates else "",
+            "n_dated": dates[2] if dates else 0}
+
+
+CITATIONS = (
+    ("Segmentation", "jieba 0.42.1 dictionary via jieba-rs (rjieba), MIT; the project's user dictionary and the story's."),
+    ("Script conversion", "OpenCC (Apache-2.0): t2s, with Hong Kong and Taiwan configurations chosen per article."),
+    ("Sentiment lexicon", "HowNet sentiment word sets (董振东 2007); NTUSD (National Taiwan University); Chinese "
+                          "Financial Sentiment Dictionary (Jiang, Lee, Martin & Zhou 2019, JFE 132(1)); Tsinghua "
+                          "praise/degrade lists (李军); modifiers after HowNet's degree word sets; a domain lexicon "
+                          "written for the project (pipeline/resources/README.md)."),
+    ("Keywords", "TF-IDF as scikit-learn's TfidfVectorizer; IDF merged with background document frequencies from "
+                 "CCTV Xinwen Lianbo and Citizen News; distinctive terms by log-odds with an informative Dirichlet "
+                 "prior (Monroe, Colaresi & Quinn 2008, Political Analysis 16(4))."),
+    ("Frames", "Dictionary frames; shipped codebooks after Semetko & Valkenburg (2000, Journal of Communication "
+               "50(2)) and the Policy Frames Codebook (Boydstun, Card, Gross, Resnik & Smith 2014); topics by NMF "
+               "(scikit-learn) chosen by UMass coherence (Mimno et al. 2011)."),
+    ("Intervals", "Percentile bootstrap (2,000 resamples, fixed seed): sentences within a group for the mean "
+                  "sentence score; articles within a group for sentiment toward the target."),
+)
 
 
 def _target_by_group(scores: Mapping[str, list[tuple[float, int, int]]], *, seed: int,
@@ -415,7 +508,7 @@ def _topics(framing_dir: Path) -> list[dict]:
     if not path.exists():
         return []
     with open(path, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+        return [{k: records.csv_text(v) for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
 # ---------------------------------------------------------------- rendering (pure: collected data -> HTML)
@@ -442,7 +535,9 @@ def _article_label(data: dict, id_: str) -> str:
     return a.get("title") or a.get("source") or id_
 
 
-def _score_class(score: float) -> str:
+def _score_class(score: float | None) -> str:
+    if score is None:
+        return ""
     return "pos" if score > 0 else "neg" if score < 0 else ""
 
 
@@ -450,13 +545,22 @@ def _corpus_section(d: dict) -> str:
     anchors = d["anchors"]
     by = (d.get("story") or {}).get("group_by", "outlet")
     rows = []
-    for o in d["outlets"]:
-        rows.append([link(f"#{anchors.outlet(o)}", o), link(f"#{anchors.outlet(o)}-articles", d["per_outlet"][o]),
-                     esc(d["n_sentences"][o]), esc(d["removed_by_outlet"][o])])
+    shown = set(d.get("shown", d["outlets"]))
+    max_rows = d["params"].get("max_group_rows", len(d["outlets"]))
+    for o in d["outlets"][:max_rows]:
+        name = link(f"#{anchors.outlet(o)}", o) if o in shown else esc(o)
+        count = (link(f"#{anchors.outlet(o)}-articles", d["per_outlet"][o]) if o in shown
+                 else esc(d["per_outlet"][o]))
+        rows.append([name, count, esc(d["n_sentences"][o]), esc(d["removed_by_outlet"][o])])
     parts = ["<h2 id=\"corpus\">The corpus</h2>",
              f"<p>{esc(d['n_articles'])} articles from {esc(len(d['outlets']))} {esc(by)} groups. Articles whose "
              f"{esc(by)} could not be told form their own group, named as such.</p>",
-             _table([by, "articles", "sentences scored", "lines stripped"], rows, numeric=(1, 2, 3))]
+             _table([by, "articles", "sentences scored", "lines stripped"], rows, numeric=(1, 2, 3)),
+             _shown(min(max_rows, len(d["outlets"])), len(d["outlets"]), f"{by} groups (the largest first; "
+                    "every group is in the tables: pipeline.load('frames'), ('sentiment_ci') ...)")]
+    if len(shown) < len(d["outlets"]):
+        parts.append(f'<p class="note">The {esc(len(shown))} largest groups have a section of their own below; '
+                     f"the other {esc(len(d['outlets']) - len(shown))} are in the tables only.</p>")
 
     stage_rows = []
     for folder, info in d["stages"].items():
@@ -504,7 +608,7 @@ def _outlet_sections(d: dict) -> str:
     frame_order = [f["id"] for f in d["frame_info"]]
     summary = d["summary"].set_index("outlet") if len(d["summary"]) else None
     parts = ['<h2 id="outlets">Outlets</h2>']
-    for o in d["outlets"]:
+    for o in d.get("shown", d["outlets"]):
         oid = anchors.outlet(o)
         parts.append(f'<section class="outlet" id="{oid}"><h3>{esc(o)}</h3>')
         parts.append(f"<p>{link(f'#{oid}-articles', d['per_outlet'][o])} articles.</p>")
@@ -514,7 +618,9 @@ def _outlet_sections(d: dict) -> str:
             parts.append(f"<p>Sentiment: mean sentence score {link(f'#{oid}-articles', fmt(s['mean'], 3, signed=True))}"
                          f" ({esc(round(100 * float(s['level'])))}% bootstrap interval {esc(fmt(s['ci_low'], 3, signed=True))} to "
                          f"{esc(fmt(s['ci_high'], 3, signed=True))}; {esc(int(s['sentences']))} sentences in "
-                         f"{esc(int(s['articles']))} articles).</p>")
+                         f"{esc(int(s['articles']))} articles)."
+                         + (" <b>One article</b>: the interval is that article's spread of sentence scores, "
+                            "not an outlet's." if int(s["articles"]) == 1 else "") + "</p>")
         # Top frames.
         rows = d["frames"][d["frames"]["outlet"] == o]
         rows = rows.assign(order=rows["frame"].map({f: i for i, f in enumerate(frame_order)}))
@@ -542,7 +648,7 @@ def _evidence_appendix(d: dict) -> str:
     anchors = d["anchors"]
     labels = {f["id"]: f["label_en"] for f in d["frame_info"]}
     parts = ['<h2 id="evidence">Appendix A: the sentences behind the frame counts</h2>']
-    for o in d["outlets"]:
+    for o in d.get("shown", d["outlets"]):
         oid = anchors.outlet(o)
         rows = d["frames"][d["frames"]["outlet"] == o].set_index("frame")
         parts.append(f"<h3>{esc(o)}</h3>")
@@ -550,15 +656,23 @@ def _evidence_appendix(d: dict) -> str:
             fid = f["id"]
             hits = int(rows.loc[fid, "hits"]) if fid in rows.index else 0
             parts.append(f'<h4 id="{oid}-f{j}">{esc(labels[fid])}: {esc(hits)} hits</h4>')
-            items = []
+            # One line per sentence, every matched term in it highlighted.
+            by_sentence: dict[tuple[str, int], list[dict]] = {}
             for m in d["evidence"].get((o, fid), ()):
-                text, start = d["sentence_text"].get((m["id"], m["sentence"]), ("", 0))
-                where = _article_ref(d, m["id"], m["sentence"])
-                items.append(f"<li>{highlight(text, [(m['start'] - start, m['end'] - start)])} "
-                             f"<span class=\"note\">[{esc(m['term'])}; {where}]</span></li>")
+                by_sentence.setdefault((m["id"], m["sentence"]), []).append(m)
+            items = []
+            for (id_, index), found in by_sentence.items():
+                text, start = d["sentence_text"].get((id_, index), ("", 0))
+                terms = "、".join(dict.fromkeys(m["term"] for m in found))
+                spans = sorted({(m["start"] - start, m["end"] - start) for m in found})
+                items.append(f"<li>{highlight(text, spans)} "
+                             f"<span class=\"note\">[{esc(terms)}; {_article_ref(d, id_, index)}]</span></li>")
             if items:
+                n_shown = sum(len(found) for found in by_sentence.values())
                 parts.append('<ul class="sents">' + "".join(items) + "</ul>")
-                parts.append(_shown(len(items), hits, "matches"))
+                if n_shown < hits:
+                    parts.append(f'<p class="note">A random sample of {esc(n_shown)} of the {esc(hits)} matches '
+                                 "(fixed seed: the same on every run), one line per sentence.</p>")
     return "\n".join(parts)
 
 
@@ -574,7 +688,7 @@ def _article_ref(d: dict, id_: str, sentence: int | None = None) -> str:
 def _terms_appendix(d: dict) -> str:
     anchors = d["anchors"]
     parts = ['<h2 id="terms">Appendix B: distinctive terms in context</h2>']
-    for o in d["outlets"]:
+    for o in d.get("shown", d["outlets"]):
         oid = anchors.outlet(o)
         terms = d["top_terms"].get(o, [])
         if not terms:
@@ -592,7 +706,7 @@ def _terms_appendix(d: dict) -> str:
 def _articles_appendix(d: dict) -> str:
     anchors = d["anchors"]
     parts = ['<h2 id="articles">Appendix C: articles and their sentence scores</h2>']
-    for o in d["outlets"]:
+    for o in d.get("shown", d["outlets"]):
         oid = anchors.outlet(o)
         listed = d["sentiment_articles"].get(o, [])
         parts.append(f'<h3 id="{oid}-articles">{esc(o)}: {esc(d["per_outlet"][o])} articles</h3>')
@@ -627,6 +741,49 @@ def _stripped_appendix(d: dict) -> str:
     rows = [[_article_ref(d, r["id"]), esc(r["kind"]), esc(records.dumps(r["detail"]))] for r in d["repairs_listed"]]
     parts.append(_table(["article", "repair", "detail"], rows))
     parts.append(_shown(len(rows), d["n_repair_items"], "repairs"))
+    return "\n".join(parts)
+
+
+def _methods_section(d: dict) -> str:
+    m = d.get("methods") or {}
+    story = m.get("story") or {}
+    parts = ['<h2 id="methods">Methods</h2>',
+             "<p>How every number on this page was made, for a methods section or a reviewer. The same "
+             "information, machine-readable, is in each stage folder's <code>manifest.json</code> and in "
+             "<code>run.json</code>.</p>", "<h3>Corpus</h3>",
+             f"<p>{esc(d['n_articles'])} articles in {esc(len(d['outlets']))} groups (grouped by "
+             f"{esc(story.get('group_by', 'outlet'))})"
+             + (f"; publication dates from {esc(m['first_date'])} to {esc(m['last_date'])} "
+                f"({esc(m['n_dated'])} articles dated)" if m.get("n_dated") else "; no publication dates") + ".</p>"]
+    if story:
+        frames = story.get("frames") or {}
+        rows = [["story file", esc(story.get("file") or "none (story-neutral defaults)")],
+                ["targets", esc("; ".join(f"{t['name']} ({', '.join(t['aliases'])})" for t in story.get("targets", []))
+                                or "none")],
+                ["frames", esc(frames.get("file") or f"shipped codebook {frames.get('codebook')}")
+                 + f" <code>{esc((frames.get('sha256') or '')[:12])}</code>"],
+                ["frame discovery", esc("on" if frames.get("discover") else "off")],
+                ["dictionary words", esc(len((story.get("dictionary") or {}).get("words", [])))],
+                ["IDF", esc((story.get("keywords") or {}).get("idf", ""))],
+                ["files", esc("; ".join(f"{k}: {Path(v['path']).name} ({v['sha256'][:12]})"
+                                        for k, v in (story.get("files") or {}).items()) or "none")]]
+        parts += ["<h3>Story settings</h3>", _table(["setting", "value"], rows)]
+    labels = d.get("frame_info") or []
+    if labels:
+        parts += ["<h3>Frames and their terms</h3>",
+                  _table(["frame", "definition", "terms"],
+                         [[esc(f.get("label_en", f["id"])), esc(f.get("description", "")),
+                           esc("、".join(f.get("terms", [])))] for f in labels])]
+    parts += ["<h3>Methods and sources</h3>", _table(["step", "method and source"],
+                                                        [[esc(a), esc(b)] for a, b in CITATIONS])]
+    params = m.get("params") or {}
+    if params:
+        parts += ["<h3>Parameters</h3>",
+                  _table(["stage", "parameters"], [[esc(k), esc(", ".join(f"{p}={v}" for p, v in sorted(v.items())))]
+                                                   for k, v in params.items()])]
+    if m.get("versions"):
+        parts += ["<h3>Software</h3>",
+                  "<p>" + esc(", ".join(f"{k} {v}" for k, v in m["versions"].items())) + "</p>"]
     return "\n".join(parts)
 
 
@@ -809,7 +966,7 @@ def render_report(d: dict) -> str:
     nav = " · ".join(link(a, t) for a, t in (("#corpus", "Corpus"), ("#figures", "Figures"), ("#outlets", "Outlets"),
                                                ("#evidence", "Frame evidence"), ("#terms", "Terms in context"),
                                                ("#articles", "Articles"), ("#stripped", "Stripped lines"),
-                                               ("#repairs", "Repairs")))
+                                               ("#repairs", "Repairs"), ("#methods", "Methods")))
     body = "\n".join([
         "<h1>How the outlets frame the story" + (f": {esc(d['story']['title'])}" if d.get("story", {}).get("title")
                                                   else "") + "</h1>",
@@ -818,7 +975,12 @@ def render_report(d: dict) -> str:
         _corpus_section(d), _target_section(d), _figures_section(d), _outlet_sections(d), _topics_section(d),
         _sourcing_sections(d),
         _evidence_appendix(d),
-        _terms_appendix(d), _articles_appendix(d), _stripped_appendix(d),
+        _terms_appendix(d), _methods_section(d),
+        # The long lists (every article's sentence scores, stripped lines, repairs) are for the
+        # screen: printed, the page would run to dozens of pages, so print leaves them out.
+        '<section class="print-omit">', _articles_appendix(d), _stripped_appendix(d), "</section>",
+        '<p class="note">Printed copies leave out Appendices C to E (sentence scores, stripped lines, '
+        "repairs); they are in the HTML page and the stage tables.</p>",
     ])
     return ("<!DOCTYPE html>\n<html lang=\"zh-Hans\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"

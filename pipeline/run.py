@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import records, stages
+from . import outdir, records, stages
 from . import story as stories
 from .config import MANIFEST, MAX_FILE_BYTES
 from .stage import (ArticleStage, CorpusStage, StageError, die_with_parent, prepare_corpus_stage, run_article_stage,
@@ -44,6 +44,7 @@ def _story_of(out_root: Path, story: stories.Story | None) -> stories.Story:
 def run_ingest(input_path: Path, out_root: Path, *, jobs: int = 1, max_bytes: int = MAX_FILE_BYTES,
                use_cache: bool = True, progress: bool | None = None, warn: Callable[[str], None] = _stderr,
                client=None, story: stories.Story | None = None) -> dict:
+    outdir.inside(out_root, input_path)
     module = stages.module("ingest")
     story = _story_of(out_root, story)
     stage = configured("ingest", story)
@@ -71,7 +72,7 @@ def run_pipeline(input_path: Path, out_root: Path, *, jobs: int = 1, strict: boo
                  only: Sequence[str] | None = None, warn: Callable[[str], None] = _stderr,
                  log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
                  dask: bool = False, scheduler: str | None = None,
-                 story: str | Path | stories.Story | None = None) -> dict[str, dict]:
+                 story: str | Path | stories.Story | None = None, force: bool = False) -> dict[str, dict]:
     """Every available stage in order; returns each stage's manifest.
 
     ``story``: a story file (or a loaded :class:`pipeline.story.Story`); by default
@@ -80,13 +81,20 @@ def run_pipeline(input_path: Path, out_root: Path, *, jobs: int = 1, strict: boo
     with ``dask=True``, or the scheduler at ``scheduler``. Raises NothingIngested when
     no input became an article, and, with ``strict``, when any input was skipped;
     :class:`pipeline.story.StoryError` before any work when the story file cannot be used.
+    Raises StageError, before writing anything, for an output folder the pipeline must not
+    write (see :mod:`pipeline.outdir`; ``force``: write beside files it did not write) or
+    one that another run holds.
     """
+    outdir.check(Path(out_root) if str(out_root) else Path(""), input_path=Path(input_path), force=force)
+    if not Path(input_path).exists():
+        raise FileNotFoundError(f"input {input_path} does not exist")
     if not isinstance(story, stories.Story):
         story = stories.resolve(Path(input_path), Path(story) if story is not None else None)
     if story.path is None:
         log("no story file (story.toml in the input folder, or --story): story-neutral defaults "
             "(generic frames, no target); `python -m pipeline init DIR` writes a template")
-    with dask_client(dask=dask, scheduler=scheduler, workers=jobs) as client:
+    outdir.claim(out_root)
+    with outdir.locked(out_root), dask_client(dask=dask, scheduler=scheduler, workers=jobs) as client:
         return _run_all(input_path, out_root, jobs=jobs, strict=strict, max_bytes=max_bytes, use_cache=use_cache,
                         progress=progress, only=only, warn=warn, log=log, client=client, story=story)
 
@@ -121,6 +129,7 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     # finished over new input: unmark everything this run will redo, first.
     for path in [out_root / "run.json", out_root / "report.html", *(out_root / stages.module(n).STAGE.folder / MANIFEST for n in names)]:
         path.unlink(missing_ok=True)
+    run_record = outdir.run_record(input_path, max_bytes)  # the input as this run reads it, by content
     pending = list(names)
     prepared: dict[str, object] = {}
     forking = jobs > 1 and client is None and sys.platform.startswith("linux")
@@ -168,8 +177,10 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     fit = story_fit(out_root, story)
     for message in fit:
         warn(message)
+    folders = [manifests[n]["folder"] for n in names]
     records.write_json(out_root / "run.json", {"stages": {n: manifests[n]["folder"] for n in names},
-                                               "story": story.resolved(), "story_warnings": fit})
+                                               "story": story.resolved(), "story_warnings": fit, **run_record,
+                                               "manifests": outdir.manifest_hashes(out_root, folders)})
     return {n: manifests[n] for n in names}
 
 
@@ -229,10 +240,16 @@ def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress
 
 
 def _child_main(work: Callable[[], object], parent: int) -> None:
-    """In a forked child: die with the parent, do the work, exit 0, or 1 with the traceback."""
+    """In a forked child: die with the parent, do the work, exit 0, or 1 with the reason (the
+    traceback only for an error of the pipeline's own; none for Ctrl-C, which the parent reports)."""
     try:
         die_with_parent(parent)
         work()
+    except KeyboardInterrupt:
+        os._exit(130)
+    except (OSError, StageError) as exc:
+        print(outdir.describe(exc, "this run's"), file=sys.stderr)
+        os._exit(1)
     except BaseException:
         import traceback
 

@@ -384,6 +384,8 @@ def process_record(record: dict, resources: Resources) -> dict:
                 row["targets"] = named
         sentences.append(row)
     n = len(sentences)
+    if not n:  # no score is not a score of 0: the article is left out with the reason
+        raise Skip("no sentences to score")
     share = (lambda lab: round(labels.count(lab) / n, 6)) if n else (lambda lab: None)
     out = {"id": record["id"], "source": record["source"], "outlet": record.get("outlet"), "title": record.get("title"),
            "score": _mean(scores), "pos_share": share("pos"), "neu_share": share("neu"),
@@ -393,8 +395,6 @@ def process_record(record: dict, resources: Resources) -> dict:
     if several:
         out["targets"] = [{"name": name, "score": _mean(per_target[name]), "n_sentences": len(per_target[name])}
                           for name, _ in resources.targets]
-    if not n:
-        out["warnings"] = ["no sentences to score"]
     return out
 
 
@@ -481,7 +481,7 @@ def sentences_frame(stage_dir: Path):
     return pd.DataFrame(rows, columns=list(cols))
 
 
-from .stage import ArticleStage  # noqa: E402
+from .stage import ArticleStage, Skip  # noqa: E402
 
 STAGE = ArticleStage(
     name="sentiment",

@@ -699,23 +699,13 @@ PROFILE_COLUMNS = ("group", "speaker_type", "n", "share", "direct", "indirect")
 SPEAKER_COLUMNS = ("group", "speaker", "speaker_type", "n", "direct")
 REUSE_GROUP_COLUMNS = ("group_a", "group_b", "pairs", "chars")
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r", "'")
-
-
 def csv_safe(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula (= + - @ at its start) gets a
-    leading apostrophe; so does one that starts with an apostrophe, so that :func:`csv_text`
-    gives back every cell exactly. Numbers and other text pass unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
+    """A text cell through :func:`records.csv_safe` (a cell that a spreadsheet would run as a
+    formula, = + - @ at its start, gets a leading apostrophe); numbers pass unchanged."""
+    return records.csv_safe(value) if isinstance(value, str) else value
 
 
-def csv_text(value: object) -> object:
-    """The cell :func:`csv_safe` was given."""
-    if isinstance(value, str) and value.startswith("'"):
-        return value[1:]
-    return value
+csv_text = records.csv_text
 
 
 def _csv_lines(rows: Iterable[Sequence]) -> str:
@@ -1008,10 +998,7 @@ def _read_csv(path: Path):
                                      "group_a", "group_b", "text_a", "text_b", "origin", "other_group",
                                      "other_value", "sentences_a", "sentences_b")}
     frame = pd.read_csv(path, dtype=text_columns, keep_default_na=False, na_values=[])
-    for column in frame.columns:
-        if column in text_columns:
-            frame[column] = frame[column].map(csv_text)
-    return frame
+    return records.csv_texts(frame, text_columns)
 
 
 def attributions_table(stage_dir: Path):

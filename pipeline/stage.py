@@ -256,6 +256,9 @@ class _DaskExecutor:
     def close(self) -> None:
         pass
 
+    def abort(self) -> None:
+        pass
+
 
 def default_jobs() -> int:
     try:
@@ -332,6 +335,11 @@ class _Executor:
                     fh.seek(offset)
                     payload = fh.read(length)
                 yield status, payload, id_, source, messages
+
+    def abort(self) -> None:
+        """Stop the workers now (Ctrl-C, a full disk): close() would wait for every queued task."""
+        if self.pool is not None:
+            self.pool.terminate()
 
     def close(self) -> None:
         if self.pool is not None:
@@ -451,6 +459,7 @@ _RANGE_TASK: dict = {}
 
 def _init_range_worker(parent: int, fn: Callable, shared: Any) -> None:
     die_with_parent(parent)
+    _ignore_ctrl_c()
     _RANGE_TASK["call"] = fn, shared  # inherited through fork, never pickled
 
 
@@ -512,8 +521,17 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _ignore_ctrl_c() -> None:
+    """In a pool worker: Ctrl-C reaches the whole process group; the parent alone answers it
+    (one line, the pool terminated), rather than every worker printing a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _init_pool_worker(stage: ArticleStage, parent: int) -> None:
     die_with_parent(parent)
+    _ignore_ctrl_c()
     _init_worker(stage)
 
 
@@ -574,24 +592,86 @@ def _run_ranges(stage: ArticleStage, source: Path, out_dir: Path, *, jobs: int, 
 # ---------------------------------------------------------------- running
 
 
+OWNED = ".zh-framing"  # in every folder the pipeline made: the folders it may empty
+
+
+def owns(folder: Path) -> bool:
+    """Whether the pipeline wrote ``folder``: its mark, or (a folder from before the marks) a
+    manifest naming it."""
+    if (folder / OWNED).is_file():
+        return True
+    try:
+        return records.read_json(folder / MANIFEST).get("folder") == folder.name
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def _start_folder(out_dir: Path) -> None:
-    """Drop the manifest first, then the rest: an interrupted stage never looks done."""
+    """Drop the manifest first, then the rest: an interrupted stage never looks done.
+
+    Only a folder the pipeline made is emptied: one holding files it did not write stops the
+    run, with the files left as they are."""
+    if out_dir.is_dir() and not owns(out_dir) and any(out_dir.iterdir()):
+        raise StageError(f"{out_dir} holds files the pipeline did not write: move them away, or choose "
+                         "another --output (--force never empties a folder the pipeline did not make)")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise StageError(f"{out_dir} is a file, not a folder: move it away, or choose another --output")
     manifest = out_dir / MANIFEST
     if manifest.exists():
         manifest.unlink()
     if out_dir.exists():
         for child in out_dir.iterdir():
-            if child.is_dir():
+            if child.name == OWNED:
+                continue
+            if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child)
             else:
                 child.unlink()
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not (out_dir / OWNED).is_file():  # written in place: a run killed here leaves a mark, or nothing
+        (out_dir / OWNED).write_text("Written by the zh-framing pipeline, which empties this folder on each run "
+                                     "of its stage.\n", encoding="utf-8")
+
+
+def stale(out_root: Path, folder: str) -> str | None:
+    """Why ``folder``'s output no longer follows from the outputs it was built from (an earlier
+    stage run again alone since), or None: each manifest records its upstreams' manifest hashes."""
+    seen = set()
+    todo = [folder]
+    while todo:
+        current = todo.pop()
+        try:
+            manifest = records.read_json(Path(out_root) / current / MANIFEST)
+        except (OSError, ValueError):
+            return f"{current} is missing or unfinished"
+        inputs = manifest.get("input")
+        for up in (inputs if isinstance(inputs, list) else [inputs]):
+            if not isinstance(up, dict) or "folder" not in up:
+                continue
+            path = Path(out_root) / up["folder"] / MANIFEST
+            if not path.exists():
+                return f"{current} was built from a {up['folder']} that is now missing or unfinished"
+            if records.sha256_file(path) != up.get("manifest_sha256"):
+                return f"{current} was built from an earlier run of {up['folder']}"
+            if up["folder"] not in seen:
+                seen.add(up["folder"])
+                todo.append(up["folder"])
+    return None
 
 
 def upstream_input(out_root: Path, folder: str) -> dict:
+    """The upstream's manifest hash, once its outputs are known to be there and current: checked
+    before this stage touches its own folder."""
     manifest = out_root / folder / MANIFEST
     if not manifest.exists():
         raise StageError(f"{folder} is missing or unfinished in {out_root}: run the earlier stages first")
+    outputs = records.read_json(manifest).get("outputs") or {}
+    if missing := [name for name in outputs if not (out_root / folder / name).is_file()]:
+        raise StageError(f"{folder}/{missing[0]} is missing in {out_root}: run the earlier stages again "
+                         "(or `python -m pipeline run`)")
+    if reason := stale(out_root, folder):
+        raise StageError(f"{folder} is stale in {out_root} ({reason}): run the stages after it in order, "
+                         "or `python -m pipeline run`")
     return {"folder": folder, "manifest_sha256": records.sha256_file(manifest)}
 
 
@@ -634,8 +714,8 @@ def run_article_stage(
         (client is None and jobs > 1 and sys.platform.startswith("linux") and _has_lines(source, SERIAL_BELOW))
         or (client is not None and workers_see(client, source)))
     version = hashlib.sha256(fp_key.encode("utf-8")).hexdigest()[:16]
-    cache = Cache(cache_path, version=version)  # set up here, before any worker opens the file
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
+    cache = Cache(cache_path, version=version, warn=warn)  # set up here, before any worker opens the file
     said = [0]
 
     def say(message: str) -> None:
@@ -722,6 +802,9 @@ def run_article_stage(
             records.write_lines(out_dir / ARTICLES, results(), digest=digest)
             known = digest.hexdigest()
         cache.prune()  # all done: older versions' results can go
+    except BaseException:
+        executor.abort()
+        raise
     finally:
         executor.close()
         cache.close()
@@ -807,29 +890,65 @@ class Cache:
     TABLE = "results_v3"  # the row format; tables of older formats are dropped
     OLD_TABLES = ("results", "results_v2")
 
-    def __init__(self, path: Path | None, *, create: bool = True, version: str = ""):
+    def __init__(self, path: Path | None, *, create: bool = True, version: str = "",
+                 warn: Callable[[str], None] | None = None):
         """``create``: set the file up (WAL mode, the table). The pool's workers open a file
         their parent has set up (``create=False``): switching the journal mode does not wait
-        for other connections' locks, and several workers share one file."""
+        for other connections' locks, and several workers share one file.
+
+        A damaged file (truncated, overwritten) is moved aside with a warning and the cache
+        starts empty; damage found later (a page read mid-run) turns the cache off for the rest
+        of the run and moves the file aside. The results are recomputed, never wrong."""
         self.db = None
         self.version = version
+        self.path, self.create = path, create
+        self.warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
         if path is not None:
             import sqlite3
 
             import zstandard
 
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, timeout=120)
-            if create:
-                self.db.execute("PRAGMA journal_mode=WAL")
-                for old in self.OLD_TABLES:
-                    self.db.execute(f"DROP TABLE IF EXISTS {old}")
-                self.db.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} "
-                                "(key TEXT PRIMARY KEY, version TEXT, value BLOB)")
-            self.db.execute("PRAGMA synchronous=NORMAL")
             self.pack = zstandard.ZstdCompressor(level=1).compress
             self.unpack = zstandard.ZstdDecompressor().decompress
             self.error = zstandard.ZstdError
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._open(path, create)
+            except sqlite3.DatabaseError as exc:
+                self._damaged(exc)
+                if create:
+                    self._open(path, create)
+
+    def _open(self, path: Path, create: bool) -> None:
+        import sqlite3
+
+        self.db = sqlite3.connect(path, timeout=120)
+        if create:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            for old in self.OLD_TABLES:
+                self.db.execute(f"DROP TABLE IF EXISTS {old}")
+            self.db.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} "
+                            "(key TEXT PRIMARY KEY, version TEXT, value BLOB)")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+
+    def _damaged(self, exc: Exception) -> None:
+        """Close the damaged file and move it (and its WAL) aside, so the next run starts afresh."""
+        if self.db is not None:
+            with contextlib.suppress(Exception):
+                self.db.close()
+        self.db = None
+        if not self.create:  # a pool worker goes on without the cache; its parent moves the file
+            return
+        path = Path(self.path)
+        aside = path.with_name(f"{path.name}.damaged-{os.getpid()}")
+        with contextlib.suppress(OSError):
+            if path.exists():
+                os.replace(path, aside)
+            for extra in ("-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(f"{path}{extra}", f"{aside}{extra}")
+            self.warn(f"cache file {path} is damaged ({exc}): moved to {aside.name}; rebuilding it "
+                      "(its articles are recomputed)")
 
     @staticmethod
     def encode(result: Result) -> bytes:
@@ -847,38 +966,59 @@ class Cache:
     def get_many(self, keys: list[str]) -> dict[str, Result]:
         if self.db is None or not keys:
             return {}
+        import sqlite3
+
         out = {}
-        for i in range(0, len(keys), 500):
-            part = keys[i:i + 500]
-            rows = self.db.execute(f"SELECT key, value FROM {self.TABLE} WHERE key IN ({','.join('?' * len(part))})",
-                                   part)
-            for key, value in rows:
-                try:
-                    out[key] = self.decode(self.unpack(value))
-                except (self.error, ValueError):  # a damaged entry is a miss
-                    continue
+        try:
+            for i in range(0, len(keys), 500):
+                part = keys[i:i + 500]
+                rows = self.db.execute(f"SELECT key, value FROM {self.TABLE} WHERE key IN ({','.join('?' * len(part))})",
+                                       part).fetchall()
+                for key, value in rows:
+                    try:
+                        out[key] = self.decode(self.unpack(value))
+                    except (self.error, ValueError):  # a damaged entry is a miss
+                        continue
+        except sqlite3.DatabaseError as exc:
+            self._damaged(exc)
+            return {}
         return out
 
     def put_many(self, entries: list[tuple[str | None, Result]]) -> None:
         if self.db is None or not entries:
             return
+        import sqlite3
+
         rows = [(key, self.version, self.pack(self.encode(result))) for key, result in entries if key is not None]
         # IMMEDIATE: take the write lock up front, waiting (timeout) for another worker's
         # batch to finish, rather than failing on a lock upgrade half-way.
-        self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.executemany(f"INSERT OR REPLACE INTO {self.TABLE} VALUES (?, ?, ?)", rows)
-        except BaseException:
-            self.db.rollback()
-            raise
-        self.db.commit()
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.executemany(f"INSERT OR REPLACE INTO {self.TABLE} VALUES (?, ?, ?)", rows)
+            except BaseException:
+                self.db.rollback()
+                raise
+            self.db.commit()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise
+            self._damaged(exc)
 
     def prune(self) -> int:
         """Drop the entries of other versions; returns how many went."""
         if self.db is None:
             return 0
-        with self.db:
-            return self.db.execute(f"DELETE FROM {self.TABLE} WHERE version != ?", (self.version,)).rowcount
+        import sqlite3
+
+        try:
+            with self.db:
+                return self.db.execute(f"DELETE FROM {self.TABLE} WHERE version != ?", (self.version,)).rowcount
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise
+            self._damaged(exc)
+            return 0
 
     def close(self) -> None:
         if self.db is not None:

@@ -347,7 +347,7 @@ def group_by_columns(input_path: Path | None) -> set[str] | None:
     columns = set(ARTICLE_FIELDS) | set(TIME_BINS)
     if input_path is None:
         return None
-    from .ingest import corpus_columns, is_corpus
+    from .ingest import corpus_columns, is_corpus, walk_inputs
 
     path = Path(input_path)
     if path.is_file() and is_corpus(path):
@@ -356,7 +356,8 @@ def group_by_columns(input_path: Path | None) -> set[str] | None:
             return None
         columns |= extra
     elif path.is_dir():
-        for corpus in sorted(p for p in path.rglob("*") if p.is_file() and is_corpus(p))[:20]:
+        # ingest's walk: no FIFO opened, no link followed out of the folder, no recursion limit
+        for corpus in [p for p in walk_inputs(path)[0] if is_corpus(p)][:20]:
             extra = corpus_columns(corpus)
             if extra:
                 columns |= extra

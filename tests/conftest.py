@@ -13,6 +13,17 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+SLOW_FILES = {"test_reliability.py", "test_notebooks.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that run the whole pipeline are ``slow`` (``make test-fast`` leaves them out)."""
+    for item in items:
+        if item.path.name in SLOW_FILES or "seed_outputs" in getattr(item, "fixturenames", ()) or any(
+                name in getattr(item, "fixturenames", ()) for name in ("mtr", "corpus", "reference")):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-snapshots", action="store_true",
                      help="rewrite tests/snapshots/ from the current output (review the diff!)")

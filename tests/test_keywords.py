@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 from collections import Counter
 
@@ -247,3 +248,42 @@ def test_byte_ranges_cover_the_file_in_whole_lines(tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.touch()
     assert stage.byte_ranges(empty, 10) == []
+
+
+def test_fightin_words_top_gives_the_full_rankings_first_rows():
+    """The vectorised top rows are the row-by-row function's first rows, digits and order included."""
+    import random
+
+    rng = random.Random(7)
+    vocab = [f"w{i}" for i in range(300)]
+    counts = {g: Counter({t: rng.randint(1, 5) for t in rng.sample(vocab, 60)}) for g in "ABCDEFG"}
+    counts["H"] = Counter({"w1": 1})  # a group with one term: its top rows reach negative z
+    full = keywords.fightin_words(counts, alpha0=100)
+    for top in (1, 10, 50):
+        fast = keywords.fightin_words_top(counts, alpha0=100, top=top)
+        for group, rows in full.items():
+            assert fast[group] == rows[:top], (group, top)
+
+
+def _segmented(id_: str, outlet: str, words: list[str]) -> dict:
+    return {"id": id_, "source": id_, "outlet": outlet,
+            "sentences": [{"index": 0, "text": "".join(words), "start": 0, "tokens": words,
+                           "pos": " ".join("eng" for _ in words), "content": "1" * len(words)}]}
+
+
+def test_latin_terms_are_counted_case_insensitively(tmp_path):
+    """AI, Ai and ai are one term (scraped text writes them every way), shown as most often written."""
+    a = keywords.count_terms(_segmented("a", "甲", ["AI", "AI", "Ai", "模型"]))
+    b = keywords.count_terms(_segmented("b", "乙", ["ai", "ai", "MaaS"]))
+    assert a["terms"] == {"ai": 3, "模型": 1} and a["forms"] == {"ai": {"AI": 2, "Ai": 1}}
+    assert "forms" not in keywords.count_terms(_segmented("c", "丙", ["模型"]))
+    out = tmp_path / "05_keywords"
+    out.mkdir()
+    (out / "articles.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (a, b)),
+                                        encoding="utf-8")
+    keywords.finish(out, {**keywords.DEFAULT_PARAMS, "idf": "corpus"})
+    df = dict(csv.reader(open(out / "document_frequencies.csv", encoding="utf-8")))
+    assert df["AI"] == "2" and "ai" not in df and "Ai" not in df
+    assert df["MaaS"] == "1"
+    terms = {row[1] for row in csv.reader(open(out / "outlet_terms.csv", encoding="utf-8"))}
+    assert {"AI", "MaaS", "模型"} <= terms and "ai" not in terms

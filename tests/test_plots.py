@@ -123,7 +123,31 @@ def _build():
         "distinctive_terms": plots.distinctive_terms(_distinctive(), top=5),
         "sentiment_arcs": plots.sentiment_arcs(sentences, window=3),
         "outlet_similarity": plots.outlet_similarity(_similarity()),
+        "frames_over_time": plots.frames_over_time(_by_article(), _dates(), bin_="month",
+                                                   labels={"personnel": "Personnel and layoffs"}),
+        "frame_profile": plots.frame_profile(_by_article()),
+        "frame_cooccurrence": plots.frame_cooccurrence(_by_article()),
+        "keyness": plots.keyness(_term_counts(), _distinctive(), top=5, min_count=1),
     }
+
+
+def _by_article():
+    rows = []
+    for i, outlet in enumerate(OUTLETS):
+        for a in range(3):
+            for j, frame in enumerate(("personnel", "capital", HOSTILE)):
+                hits = (i + a + j) % 4
+                rows.append({"id": f"{i}-{a}", "outlet": outlet, "frame": frame, "per_1k": hits * 2.5, "hits": hits})
+    return pd.DataFrame(rows)
+
+
+def _dates():
+    return {f"{i}-{a}": f"2025-0{1 + (i + a) % 3}-1{a}" for i in range(len(OUTLETS)) for a in range(3)}
+
+
+def _term_counts():
+    terms = ["裁员", "離職", "大模型", "GLM", "$1", HOSTILE, "六小龙", "上市", "开源"]
+    return {o: Counter({t: (i * 3 + k) % 7 + 1 for k, t in enumerate(terms)}) for i, o in enumerate(OUTLETS)}
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +163,8 @@ def test_figure_renders_with_every_glyph(built, name, fmt):
     assert len(data) > 5000
     if fmt == "png":
         assert data.startswith(PNG_MAGIC)
+    elif fmt == "pdf":
+        assert data.startswith(b"%PDF") and b"CreationDate" not in data
     else:
         root = ET.fromstring(data)  # well-formed XML: every label was escaped
         assert root.tag.endswith("svg")
@@ -298,3 +324,69 @@ def test_large_outlets_get_the_normal_interval_which_matches_the_bootstrap():
     _, b_low, b_high = plots.bootstrap_mean_ci(values, n_boot=400, level=0.95, seed=0, key="big", max_n=10**9)
     assert low < mean < high
     assert abs(low - b_low) < 0.002 and abs(high - b_high) < 0.002
+
+
+def test_similarity_neighbours_agree_with_the_square_table():
+    """The nearest-groups table (written when groups outnumber the square table) lists, for
+    each group, the most similar others of the square table, in order."""
+    from collections import Counter
+
+    counts = {f"g{i}": Counter({f"t{j}": (i * j) % 5 + 1 for j in range(i % 4, 12, 1 + i % 3)}) for i in range(9)}
+    df = Counter(t for c in counts.values() for t in c)
+    square = plots.tfidf_similarity(counts, df, 9)
+    near = plots.similarity_neighbours(counts, df, 9, k=3, chunk=4)
+    for group in counts:
+        mine = near[near["outlet"] == group]
+        others = square.loc[group].drop(group)
+        expected = sorted(others.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        assert list(zip(mine["other"], mine["similarity"])) == expected
+        assert list(mine["rank"]) == [1, 2, 3]
+    largest = plots.tfidf_similarity(counts, df, 9, groups=["g3", "g1"])
+    assert list(largest.index) == ["g1", "g3"]
+    assert largest.loc["g1", "g3"] == square.loc["g1", "g3"]
+
+
+def _clipped(fig) -> list[str]:
+    """What the figure draws (partly) outside itself: a label cut off. Each axes with everything it
+    draws (tick labels, axis labels, title), and the figure's own texts and legends."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    with plots.plotting():
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        box = fig.bbox
+        parts = [(ax.get_title() or ax.get_xlabel() or "axes", ax.get_tightbbox(renderer)) for ax in fig.axes]
+        parts += [(t.get_text(), t.get_window_extent(renderer)) for t in fig.texts if t.get_text().strip()]
+        parts += [("legend", legend.get_window_extent(renderer)) for legend in fig.legends]
+        if fig._suptitle is not None and fig._suptitle.get_text():
+            parts.append((fig._suptitle.get_text(), fig._suptitle.get_window_extent(renderer)))
+    return [name for name, extent in parts if extent is not None and (
+        extent.x0 < box.x0 - 1 or extent.y0 < box.y0 - 1 or extent.x1 > box.x1 + 1 or extent.y1 > box.y1 + 1)]
+
+
+@pytest.mark.parametrize("name", plots.FIGURES)
+def test_no_label_is_cut_off(built, name):
+    assert _clipped(built[name]) == []
+
+
+def test_the_cut_off_check_can_fail():
+    fig = plots.new_figure(2, 2)
+    fig.text(0.9, 0.5, "一个很长很长很长的标签会被裁掉")
+    assert _clipped(fig)
+
+
+def test_frame_figures_from_tables():
+    import pandas as pd
+
+    by_article = pd.DataFrame({
+        "id": ["a", "a", "b", "b", "c", "c"], "outlet": ["甲", "甲", "甲", "甲", "乙", "乙"],
+        "frame": ["x", "y"] * 3, "per_1k": [2.0, 0.0, 1.0, 3.0, 0.0, 4.0], "hits": [2, 0, 1, 3, 0, 4]})
+    dates = {"a": "2024-01-05", "b": "2024-02-10", "c": "2024-02-11"}
+    co = plots.frame_cooccurrence(by_article)
+    texts = [t.get_text() for t in co.axes[0].texts]
+    assert texts == ["2", "1", "1", "2"]  # x in a and b; y in b and c; both only in b
+    over = plots.frames_over_time(by_article, dates, bin_="month")
+    assert {line.get_label() for ax in over.axes for line in ax.get_lines()} == {"甲", "乙"}
+    undated = plots.frames_over_time(by_article, {}, bin_="month")
+    assert "no dated articles" in undated.axes[0].texts[0].get_text()
+    profile = plots.frame_profile(by_article)
+    assert [t.get_text().split(" · ")[1] for t in profile.axes[0].get_yticklabels()] == ["a", "b", "c"]

@@ -472,3 +472,572 @@ def test_the_cache_keeps_one_version_of_each_stage(tmp_path):
         assert len(rows) == 1 and rows[0][1] == manifest["counts"]["input"] == 80
     assert run_article_stage(changed, out, jobs=2, progress=False, warn=quiet)["cache_hits"] == 80
     assert versions() == rows
+
+
+# ------------------------------------------------------------- issue 18: hostile or unlucky users
+
+def cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=timeout)
+
+
+def main_cli(capsys, *args: str) -> tuple[int, str]:
+    """The command line in this process (no start-up cost): exit code and stderr."""
+    from pipeline.__main__ import main
+
+    code = main([*args, "--no-progress"] if args[0] != "sentiment-score" else list(args))
+    return code, capsys.readouterr().err
+
+
+def one_article_folder(tmp_path: Path, name: str = "in") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "a.txt").write_text("一篇很普通的文章，讲述一家公司的故事。", encoding="utf-8")
+    return folder
+
+
+def assert_one_clear_line(err: str) -> None:
+    assert "Traceback" not in err
+    assert len([ln for ln in err.splitlines() if ln.startswith("error:")]) == 1, err
+
+
+@pytest.mark.parametrize("folder", ["figures", "09_report", "02_strip"])
+def test_1_files_the_user_owns_in_an_output_folder_are_never_deleted(tmp_path, capsys, folder):
+    src = one_article_folder(tmp_path)
+    out = tmp_path / "out"
+    (out / folder).mkdir(parents=True)
+    (out / folder / "thesis.docx").write_text("mine", encoding="utf-8")
+    code, err = main_cli(capsys, "run", "--input", str(src), "--output", str(out), "--jobs", "1")
+    assert code != 0
+    assert_one_clear_line(err)
+    assert "did not write" in err and "--force" in err
+    assert (out / folder / "thesis.docx").read_text(encoding="utf-8") == "mine"
+    # --force lets the pipeline write beside the user's files at the top, never into their folder
+    code, err = main_cli(capsys, "run", "--input", str(src), "--output", str(out), "--jobs", "1", "--force")
+    assert code != 0 and (out / folder / "thesis.docx").exists()
+
+
+def test_1_a_non_empty_folder_the_pipeline_does_not_own_needs_force(tmp_path, capsys):
+    src = one_article_folder(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("my own report", encoding="utf-8")
+    (out / "notes.txt").write_text("notes", encoding="utf-8")
+    code, err = main_cli(capsys, "run", "--input", str(src), "--output", str(out), "--jobs", "1",
+                         "--no-cache")
+    assert code != 0 and "--force" in err
+    assert (out / "report.html").read_text(encoding="utf-8") == "my own report"
+    code, err = main_cli(capsys, "strip", "--output", str(out), "--jobs", "1")
+    assert code != 0 and (out / "notes.txt").exists()
+    (out / "report.html").unlink()
+    code, err = main_cli(capsys, "run", "--input", str(src), "--output", str(out), "--jobs", "1", "--force")
+    assert code == 0, err
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "notes" and (out / "report.html").exists()
+    # the folder is now the pipeline's: a second run needs no --force
+    code, err = main_cli(capsys, "run", "--input", str(src), "--output", str(out), "--jobs", "1")
+    assert code == 0, err and (out / "notes.txt").exists()
+
+
+def test_1_an_empty_output_path_is_rejected(tmp_path, capsys, monkeypatch):
+    src = one_article_folder(tmp_path)
+    monkeypatch.chdir(tmp_path)  # where "" would write, if it were taken
+    with pytest.raises(SystemExit) as exc:
+        main_cli(capsys, "run", "--input", str(src), "--output", "", "--jobs", "1")
+    assert exc.value.code == 2
+
+
+GBK_NAME = "中文名稱".encode("gbk") + b".txt"
+
+
+def test_2_a_file_name_that_is_not_utf8_is_ingested(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), GBK_NAME), "w", encoding="utf-8") as fh:
+        fh.write("一篇很普通的文章。")
+    (folder / "b.txt").write_text("另一篇文章。", encoding="utf-8")
+    manifest = run_ingest(folder, tmp_path / "out", progress=False, warn=quiet)
+    arts = list(records.read_jsonl(tmp_path / "out" / "01_ingest" / "articles.jsonl"))
+    assert manifest["counts"]["done"] == 2
+    odd = next(a for a in arts if a["source"] != "b.txt")
+    assert odd["source"] == "中文名稱.txt"
+    assert any("not UTF-8" in w and "gb18030" in w for w in odd["warnings"])
+    assert records.safe_name("bad\udcd6name")  # a lone surrogate never crashes safe_name
+
+
+def test_2_chinese_file_names_ingest_under_the_c_locale(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "中文名稱.txt").write_text("一篇很普通的文章。", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = cli("ingest", "--input", str(folder), "--output", str(out), "--jobs", "1", "--no-progress",
+               env={"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"})
+    assert proc.returncode == 0, proc.stderr
+    art = next(records.read_jsonl(out / "01_ingest" / "articles.jsonl"))
+    assert art["source"] == "中文名稱.txt" and art["id"] == "中文名稱"
+
+
+def test_3_an_article_with_no_text_after_normalize_is_skipped_and_the_report_is_written(tmp_path):
+    folder = one_article_folder(tmp_path)
+    (folder / "bopomofo.txt").write_text("ㄅㄆㄇㄈ ㄉㄊㄋㄌ\nㄍㄎㄏ", encoding="utf-8")
+    out = tmp_path / "out"
+    manifests = run_pipeline(folder, out, jobs=1, progress=False, warn=quiet, log=quiet)
+    skipped = {s["source"]: s["reason"] for s in manifests["normalize"]["skipped"]}
+    assert "no text left after normalize" in skipped.get("bopomofo.txt", ""), manifests["normalize"]["skipped"]
+    assert (out / "report.html").exists()
+    for line in records.read_jsonl(out / "06_sentiment" / "articles.jsonl"):
+        assert line["score"] is not None
+
+
+def test_3_the_report_survives_null_fields(tmp_path):
+    from pipeline import report
+
+    assert report.fmt(None) == "–"
+    assert report._score_class(None) == ""
+
+
+@pytest.mark.parametrize("where", ["equal", "inside"])
+def test_4_output_in_the_input_folder_is_refused(tmp_path, capsys, where):
+    src = one_article_folder(tmp_path)
+    out = src if where == "equal" else src / "results"
+    code, err = main_cli(capsys, "run", "--input", str(src), "--output", str(out), "--jobs", "1")
+    assert code != 0 and "inside the input folder" in err
+    assert_one_clear_line(err)
+    assert sorted(p.name for p in src.iterdir()) == ["a.txt"]
+
+
+def test_5_a_gzip_bomb_is_bounded_by_max_bytes_streaming(tmp_path):
+    import gzip
+
+    path = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(path, "wb") as fh:
+        fh.write(json.dumps({"id": "ok", "text": "正文一。"}, ensure_ascii=False).encode() + b"\n")
+        fh.write(b'{"id": "big", "text": "' + b"a" * 300_000 + b'"}\n')
+        fh.write(json.dumps({"id": "ok2", "text": "正文二。"}, ensure_ascii=False).encode() + b"\n")
+    manifest = run_ingest(path, tmp_path / "out", max_bytes=100_000, progress=False, warn=quiet)
+    assert manifest["counts"]["done"] == 2 and manifest["counts"]["skipped"] == 1
+    assert "over the 100,000-byte cap" in manifest["skipped"][0]["reason"]
+    assert manifest["skipped"][0]["source"] == "bomb.jsonl.gz#2"
+
+
+def test_5_rows_are_read_without_holding_a_long_line(tmp_path, monkeypatch):
+    from pipeline import ingest
+
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b'{"text": "' + b"b" * 50_000 + b'"}\n{"text": "x"}\n')
+    reads = []
+    real = ingest._bounded_lines
+
+    def spy(raw, limit):
+        for line in real(raw, limit):
+            reads.append(len(line or b""))
+            yield line
+    monkeypatch.setattr(ingest, "_bounded_lines", spy)
+    manifest = run_ingest(path, tmp_path / "out", max_bytes=1000, progress=False, warn=quiet)
+    assert manifest["counts"] == {"input": 2, "done": 1, "skipped": 1, "warnings": 0}
+    assert max(reads) <= 1001
+
+
+def _patterns_in(obj, depth: int = 0) -> list:
+    """Every compiled pattern in ``obj``: its fields, lists, tuples and dicts, a few levels down."""
+    import dataclasses
+    import re
+
+    if isinstance(obj, re.Pattern):
+        return [obj]
+    if depth > 4:
+        return []
+    if isinstance(obj, dict):
+        items = list(obj.values())
+    elif isinstance(obj, (list, tuple)):
+        items = list(obj)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        items = [getattr(obj, f.name) for f in dataclasses.fields(obj)]
+    else:
+        return []
+    return [p for item in items for p in _patterns_in(item, depth + 1)]
+
+
+def _regexes_of(module) -> list:
+    """The module's patterns, and those its rule files compile to (strip, normalize)."""
+    found = _patterns_in([v for v in vars(module).values() if not isinstance(v, type)])
+    if hasattr(module, "load_rules"):
+        found += _patterns_in(module.load_rules())
+    return found
+
+
+@pytest.mark.parametrize("name", ["ingest", "strip", "normalize", "segment", "keywords", "sentiment", "framing",
+                                  "report", "records"])
+def test_6_every_stage_regex_is_fast_on_long_runs(name):
+    import importlib
+
+    module = importlib.import_module(f"pipeline.{name}")
+    runs = ["a" * 20_000, "a1" * 10_000, "a-" * 10_000, "文" * 20_000, " " * 20_000, "(" * 20_000,
+            "<" * 20_000, "a." * 10_000, "1" * 20_000, "文/" * 10_000, "ü" * 20_000, "!" * 20_000]
+    for pattern in _regexes_of(module):
+        for run in runs:
+            run = run.encode("utf-8") if isinstance(pattern.pattern, bytes) else run
+            start = time.perf_counter()
+            pattern.search(run)
+            pattern.match(run)
+            took = time.perf_counter() - start
+            assert took < 0.5, f"{name}: {pattern.pattern!r} took {took:.2f} s on {run[:4]!r}…"
+
+
+def test_6_model_stem_is_linear():
+    from pipeline.framing import model_stem
+
+    start = time.perf_counter()
+    assert model_stem("a" * 100_000) is None
+    assert model_stem("glm" + "a" * 50_000 + "4") == "glm" + "a" * 50_000
+    assert time.perf_counter() - start < 0.5
+    assert model_stem("glm-4.5") == "glm" and model_stem("qwen2.5") == "qwen" and model_stem("glm") is None
+
+
+def test_7_and_17_odd_entries_of_the_input_folder_are_skipped_with_a_reason(tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("秘密的内容。", encoding="utf-8")
+    folder = one_article_folder(tmp_path)
+    (folder / "link_out.txt").symlink_to(outside)
+    (folder / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    (folder / "loop.txt").symlink_to(folder / "loop.txt")
+    os.mkfifo(folder / "pipe.txt")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "x.txt").write_text("外面的文章。", encoding="utf-8")
+    (folder / "linked_dir").symlink_to(tmp_path / "elsewhere")
+    (folder / "link_in.txt").symlink_to(folder / "a.txt")
+    messages = []
+    manifest = run_ingest(folder, tmp_path / "out", progress=False, warn=messages.append)
+    arts = list(records.read_jsonl(tmp_path / "out" / "01_ingest" / "articles.jsonl"))
+    assert sorted(a["source"] for a in arts) == ["a.txt", "link_in.txt"]
+    assert all("秘密" not in a["text"] for a in arts)
+    reasons = {s["source"]: s["reason"] for s in manifest["skipped"]}
+    assert "outside the input folder" in reasons["link_out.txt"]
+    assert "dangling" in reasons["dangling.txt"]
+    assert "loop" in reasons["loop.txt"]
+    assert "FIFO" in reasons["pipe.txt"]
+    assert "symlinked folder" in reasons["linked_dir"]
+    assert len(messages) == 5 and manifest["counts"]["skipped"] == 5
+
+
+def test_17_an_unreadable_sub_folder_is_reported(tmp_path, monkeypatch):
+    folder = one_article_folder(tmp_path)
+    (folder / "locked").mkdir()
+    (folder / "locked" / "x.txt").write_text("文章。", encoding="utf-8")
+    real = os.scandir
+
+    def scandir(path="."):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+    monkeypatch.setattr(os, "scandir", scandir)
+    manifest = run_ingest(folder, tmp_path / "out", progress=False, warn=quiet)
+    reasons = {s["source"]: s["reason"] for s in manifest["skipped"]}
+    assert "unreadable folder" in reasons["locked"] and "Permission denied" in reasons["locked"]
+
+
+def test_8_a_damaged_cache_file_is_moved_aside_and_rebuilt(tmp_path):
+    folder = one_article_folder(tmp_path)
+    out = tmp_path / "out"
+    run_ingest(folder, out, progress=False, warn=quiet)
+    db = out / ".cache" / "ingest.sqlite"
+    db.write_bytes(b"this is not a database" * 100)
+    messages = []
+    manifest = run_ingest(folder, out, progress=False, warn=messages.append)
+    assert manifest["counts"]["done"] == 1
+    assert any("damaged" in m and "moved" in m for m in messages), messages
+    assert list((out / ".cache").glob("ingest.sqlite.damaged*"))
+    assert run_ingest(folder, out, progress=False, warn=quiet)["cache_hits"] == 1
+
+
+def test_8_a_truncated_cache_file_is_moved_aside(tmp_path):
+    from pipeline.stage import Cache
+
+    cache = Cache(tmp_path / "s.sqlite")
+    cache.put_many([(f"k{i}", ("skip", "x" * 5000 + str(i), "a", "a", [])) for i in range(200)])
+    cache.close()
+    data = (tmp_path / "s.sqlite").read_bytes()
+    (tmp_path / "s.sqlite").write_bytes(data[: len(data) // 3])
+    messages = []
+    cache = Cache(tmp_path / "s.sqlite", warn=messages.append)
+    assert cache.get_many([f"k{i}" for i in range(200)]) == {}
+    assert len(messages) == 1 and "is damaged" in messages[0]
+    new = ("skip", "y", "b", "b", [])
+    cache.put_many([("new", new)])
+    assert cache.get_many(["new"]) == {"new": new}
+    cache.close()
+    assert len(list(tmp_path.glob("s.sqlite.damaged-*"))) == 1
+
+
+def test_9_a_csv_field_over_131072_characters_drops_no_row(tmp_path):
+    import csv as csvmod
+
+    path = tmp_path / "c.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csvmod.writer(fh)
+        w.writerow(["id", "text"])
+        for i in range(50):
+            w.writerow([f"r{i}", ("长" * 140_000) if i == 2 else f"第{i}篇正文。"])
+    manifest = run_ingest(path, tmp_path / "out", progress=False, warn=quiet)
+    assert manifest["counts"]["input"] == 50 and manifest["counts"]["done"] == 50
+
+
+def test_9_a_csv_field_over_max_bytes_is_accounted_for(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("id,text\nr0,正文。\nr1," + "长" * 2000 + "\nr2,正文二。\n", encoding="utf-8")
+    manifest = run_ingest(path, tmp_path / "out", max_bytes=1000, progress=False, warn=quiet)
+    assert manifest["counts"]["done"] >= 1 and manifest["counts"]["skipped"] >= 1
+    assert any("--max-bytes" in s["reason"] for s in manifest["skipped"])
+
+
+def test_10_mis_encoded_jsonl_rows_are_repaired_or_skipped(tmp_path):
+    path = tmp_path / "c.jsonl"
+    good = json.dumps({"id": "u", "text": "正常的文章。"}, ensure_ascii=False).encode("utf-8")
+    gbk = json.dumps({"id": "g", "text": "这是一篇用国标码存的文章。"}, ensure_ascii=False).encode("gb18030")
+    junk = b'{"id": "j", "text": "\xff\xfe\xff\xfe\x80\x80\xff"}'
+    path.write_bytes(good + b"\n" + gbk + b"\n" + junk + b"\n")
+    manifest = run_ingest(path, tmp_path / "out", progress=False, warn=quiet)
+    arts = {a["id"]: a for a in records.read_jsonl(tmp_path / "out" / "01_ingest" / "articles.jsonl")}
+    assert arts["u"]["encoding"] == "utf-8"
+    assert arts["g"]["text"] == "这是一篇用国标码存的文章。" and arts["g"]["encoding"] == "gb18030"
+    assert any("not UTF-8" in w for w in arts["g"]["warnings"])
+    assert [s["source"] for s in manifest["skipped"]] == ["c.jsonl#3"]
+    assert "not valid UTF-8" in manifest["skipped"][0]["reason"]
+
+
+def test_12_a_stage_run_alone_makes_later_stages_stale(seed_outputs, tmp_path, capsys):
+    import shutil
+
+    import pipeline
+
+    out = tmp_path / "out"
+    shutil.copytree(seed_outputs, out)
+    src = one_article_folder(tmp_path)
+    code, err = main_cli(capsys, "ingest", "--input", str(src), "--output", str(out), "--jobs", "1", "--force")
+    assert code == 0, err
+    assert "stale" in err and "02_strip" in err
+    from pipeline import outdir
+    assert outdir.up_to_date(src, out) is not None  # make pipeline runs again
+    assert len(pipeline.load("ingest", out)) == 1
+    with pytest.raises(pipeline.StaleOutput, match="02_strip"):
+        pipeline.load("sentiment", out)
+    code, err = main_cli(capsys, "sentiment", "--output", str(out), "--jobs", "1")
+    assert code != 0 and "stale" in err
+    assert (out / "06_sentiment" / "manifest.json").exists()  # inputs checked before outputs are touched
+
+
+def test_13_csv_tables_neutralise_formulas(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, outlet in enumerate(["=HYPERLINK(\"http://x\")", "+cmd", "@SUM(1)"]):
+        (folder / f"{i}.txt").write_text("公司裁员的消息传出以后，员工表示压力很大，市场也担心亏损扩大。" * 3,
+                                         encoding="utf-8")
+    with open(folder / "metadata.csv", "w", encoding="utf-8", newline="") as fh:
+        import csv as csvmod
+        w = csvmod.writer(fh)
+        w.writerow(["file", "outlet", "title"])
+        for i, outlet in enumerate(["=HYPERLINK(\"http://x\")", "+cmd", "@SUM(1)"]):
+            w.writerow([f"{i}.txt", outlet, "-1+2"])
+    out = tmp_path / "out"
+    run_pipeline(folder, out, jobs=1, progress=False, warn=quiet, log=quiet)
+    tables = list(out.rglob("*.csv"))
+    assert len(tables) >= 5
+    import csv as csvmod
+    for table in tables:
+        with open(table, encoding="utf-8", newline="") as fh:
+            for row in csvmod.reader(fh):
+                for cell in row:
+                    assert not cell[:1] in ("=", "+", "@") and not cell.startswith("-1+"), (table.name, cell)
+    art = next(records.read_jsonl(out / "01_ingest" / "articles.jsonl"))
+    assert art["outlet"] == '=HYPERLINK("http://x")'  # the records keep the text
+    import pipeline
+    assert set(pipeline.load("frames", out)["outlet"]) >= {'=HYPERLINK("http://x")', "+cmd", "@SUM(1)"}
+
+
+@pytest.mark.parametrize("kind", ["binary", "huge field", "directory", "fifo", "unreadable"])
+def test_14_a_bad_metadata_csv_is_ignored_with_a_warning(tmp_path, kind, monkeypatch):
+    folder = one_article_folder(tmp_path)
+    sidecar = folder / "metadata.csv"
+    if kind == "binary":
+        sidecar.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10)
+    elif kind == "huge field":
+        sidecar.write_text('file,outlet\na.txt,"' + "x" * 200_000 + '"\n', encoding="utf-8")
+    elif kind == "directory":
+        sidecar.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(sidecar)
+    else:
+        sidecar.write_text("file,outlet\na.txt,x\n", encoding="utf-8")
+        real = Path.read_bytes
+
+        def read_bytes(self):
+            if self.name == "metadata.csv":
+                raise PermissionError(13, "Permission denied", str(self))
+            return real(self)
+        monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    messages = []
+    manifest = run_ingest(folder, tmp_path / "out", max_bytes=100_000, progress=False, warn=messages.append)
+    assert manifest["counts"]["done"] == 1
+    assert any(m.startswith("metadata.csv") and "ignored" in m for m in messages), messages
+
+
+def test_15_a_row_nested_100000_deep_is_skipped(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"text": "正文。"}\n' + '{"a":' * 100_000 + "1" + "}" * 100_000 + "\n" + "[" * 100_000 + "\n",
+                    encoding="utf-8")
+    manifest = run_ingest(path, tmp_path / "out", progress=False, warn=quiet)
+    assert manifest["counts"]["done"] == 1 and manifest["counts"]["skipped"] == 2
+    assert all("nested too deeply" in s["reason"] for s in manifest["skipped"])
+
+
+def test_16_a_10_mb_inline_script_does_not_empty_the_page():
+    from pipeline.ingest import extract_html
+
+    body = "".join(f"<p>第{i}段正文，记者在现场看到了很多情况，并向有关方面求证了细节。</p>" for i in range(6))
+    page = (f"<html><head><title>t</title></head><body><script>var x = '{'a' * 10_500_000}';</script>"
+            f"<article>{body}</article></body></html>")
+    text, _ = extract_html(page)
+    assert "第0段正文" in text and "第5段正文" in text
+
+
+def test_18_a_second_run_on_the_same_output_folder_is_told_it_is_in_use(tmp_path, capsys):
+    import fcntl
+
+    from pipeline import outdir
+
+    src = one_article_folder(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    with outdir.locked(out):
+        code, err = main_cli(capsys, "run", "--input", str(src), "--output", str(out), "--jobs", "1")
+        assert code != 0 and "in use" in err
+        assert_one_clear_line(err)
+    code, err = main_cli(capsys, "run", "--input", str(src), "--output", str(out), "--jobs", "1")
+    assert code == 0, err
+
+
+def test_19_up_to_date_is_decided_by_content(tmp_path):
+    from pipeline import outdir
+
+    src = one_article_folder(tmp_path)
+    out = tmp_path / "out"
+    run_pipeline(src, out, jobs=1, progress=False, warn=quiet, log=quiet, only=("ingest", "strip"))
+    assert outdir.up_to_date(src, out) is None
+    (src / "a.txt").write_text("改过的文章。", encoding="utf-8")
+    os.utime(src / "a.txt", (0, 0))  # cp -p: an old time on new content
+    assert "input" in outdir.up_to_date(src, out)
+    run_pipeline(src, out, jobs=1, progress=False, warn=quiet, log=quiet, only=("ingest", "strip"))
+    (out / "02_strip" / "articles.jsonl").unlink()
+    assert "02_strip" in outdir.up_to_date(src, out)
+
+
+def test_19_a_stage_checks_its_input_before_emptying_its_folder(tmp_path, capsys):
+    src = one_article_folder(tmp_path)
+    out = tmp_path / "out"
+    run_pipeline(src, out, jobs=1, progress=False, warn=quiet, log=quiet, only=("ingest", "strip"))
+    (out / "01_ingest" / "articles.jsonl").unlink()
+    code, err = main_cli(capsys, "strip", "--output", str(out), "--jobs", "1")
+    assert code != 0 and "01_ingest" in err
+    assert_one_clear_line(err)
+    assert (out / "02_strip" / "articles.jsonl").exists() and (out / "02_strip" / "manifest.json").exists()
+
+
+def test_20_an_output_path_that_is_a_file(tmp_path, capsys):
+    src = one_article_folder(tmp_path)
+    (tmp_path / "out").write_text("a file", encoding="utf-8")
+    code, err = main_cli(capsys, "run", "--input", str(src), "--output", str(tmp_path / "out"), "--jobs", "1")
+    assert code != 0 and "is a file" in err
+    assert_one_clear_line(err)
+    assert (tmp_path / "out").read_text(encoding="utf-8") == "a file"
+
+
+@pytest.mark.parametrize("errno_", ["ENOSPC", "EROFS", "EACCES"])
+def test_20_disk_full_or_unwritable_output_is_one_line(tmp_path, capsys, monkeypatch, errno_):
+    import errno
+
+    src = one_article_folder(tmp_path)
+
+    def fail(fd):
+        raise OSError(getattr(errno, errno_), os.strerror(getattr(errno, errno_)))
+    monkeypatch.setattr(records.os, "fsync", fail)
+    out = tmp_path / "out"
+    code, err = main_cli(capsys, "run", "--input", str(src), "--output", str(out), "--jobs", "1")
+    assert code != 0
+    assert_one_clear_line(err)
+    assert os.strerror(getattr(errno, errno_)) in err and str(out) in err
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_20_ctrl_c_is_one_line_and_a_rerun_finishes(corpus, tmp_path):
+    out = tmp_path / "out"
+    proc = run_cli(corpus, out, "--jobs", "2")
+    deadline = time.time() + 60
+    while not (out / "02_strip").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    err = err.decode()
+    assert proc.returncode != 0
+    assert "Traceback" not in err and "interrupted" in err
+    assert not (out / "run.json").exists()
+
+
+def test_20_an_input_folder_1100_levels_deep(tmp_path):
+    folder = tmp_path / "in"
+    deep = str(folder)
+    os.mkdir(deep)
+    for _ in range(1100):  # os.makedirs and shutil.rmtree recurse: one level at a time, both ways
+        deep = os.path.join(deep, "d")
+        os.mkdir(deep)
+    with open(os.path.join(deep, "a.txt"), "w", encoding="utf-8") as fh:
+        fh.write("深处的文章。")
+    try:
+        manifest = run_ingest(folder, tmp_path / "out", progress=False, warn=quiet)
+        assert manifest["counts"]["done"] == 1
+        from pipeline import story
+        assert story.group_by_columns(folder)  # the story check walks the folder as ingest does
+    finally:
+        os.unlink(os.path.join(deep, "a.txt"))
+        while deep != str(folder):
+            os.rmdir(deep)
+            deep = os.path.dirname(deep)
+
+
+def test_21_bidi_overrides_are_isolated_and_long_words_break():
+    from pipeline import report
+
+    assert "unicode-bidi: isolate" in report.CSS or "unicode-bidi:isolate" in report.CSS
+    assert "overflow-wrap: anywhere" in report.CSS or "overflow-wrap:anywhere" in report.CSS
+    assert report.esc("abc\u202egnp.exe") == "<bdi>abc\u202egnp.exe</bdi>"
+    assert report.esc("普通文本") == "普通文本"
+
+
+def test_23_a_nul_byte_in_utf8_text_does_not_make_it_binary(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes("一篇很普通的文章，".encode() + b"\x00" + "中间有一个空字节。".encode())
+    manifest = run_ingest(folder, tmp_path / "out", progress=False, warn=quiet)
+    assert manifest["counts"]["done"] == 1, manifest["skipped"]
+    art = next(records.read_jsonl(tmp_path / "out" / "01_ingest" / "articles.jsonl"))
+    assert "\x00" not in art["text"] and "空字节" in art["text"]
+
+
+@pytest.mark.parametrize("jobs", ["-1", "abc"])
+def test_23_bad_jobs_are_rejected(tmp_path, capsys, jobs):
+    with pytest.raises(SystemExit) as exc:
+        main_cli(capsys, "ingest", "--input", str(tmp_path), "--output", str(tmp_path / "o"), "--jobs", jobs)
+    assert exc.value.code == 2
+
+
+def test_23_jobs_0_means_all_cores():
+    from pipeline.__main__ import parser
+    from pipeline.stage import default_jobs
+
+    assert parser().parse_args(["ingest", "--jobs", "0"]).jobs == default_jobs()
+
+
+def test_23_the_not_json_message_reads_well(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"text": "正文。"}\n{"text": "unterminated\n', encoding="utf-8")
+    manifest = run_ingest(path, tmp_path / "out", progress=False, warn=quiet)
+    reason = manifest["skipped"][0]["reason"]
+    assert "at at" not in reason and "column" in reason

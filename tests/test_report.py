@@ -6,7 +6,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from pipeline import records, report
+import re
+
+from pipeline import plots, records, report
 from pipeline.report import esc, external_link, highlight, safe_url
 
 SCRIPT = "<script>alert(1)</script>"
@@ -165,7 +167,7 @@ def test_report_links_numbers_to_sentences(planted):
     assert "unknown (no outlet named)" in page
     for section in ("corpus", "figures", "outlets", "evidence", "terms", "articles", "stripped", "repairs"):
         assert f'id="{section}"' in page
-    assert page.count("data:image/png;base64,") == 5
+    assert page.count("data:image/png;base64,") == len(plots.FIGURES)
     assert "<meta http-equiv=\"Content-Security-Policy\"" in page
 
 
@@ -178,8 +180,8 @@ def test_report_is_deterministic(planted, tmp_path):
 def test_seed_report(seed_outputs):
     page = (seed_outputs / "09_report" / report.REPORT).read_text(encoding="utf-8")
     manifest = records.read_json(seed_outputs / "09_report" / "manifest.json")
-    assert manifest["counts"]["articles"] == 5 and manifest["counts"]["figures"] == 5
-    assert "智谱" in page and page.count("<figure") == 5
+    assert manifest["counts"]["articles"] == 5 and manifest["counts"]["figures"] == len(plots.FIGURES)
+    assert "智谱" in page and page.count("<figure") == len(plots.FIGURES)
     assert (seed_outputs / "report.html").read_bytes() == (seed_outputs / "09_report" / report.REPORT).read_bytes()
 
 
@@ -211,3 +213,50 @@ def test_article_metadata_reads_the_shown_articles_only(tmp_path):
                           "published": ""}
     assert got['q"x\\y']["title"] == "标题丙"
     assert got["late"]["author"] == "记者" and got["late"]["published"] == "2025-01-02"
+
+
+def test_many_groups_get_sections_for_the_largest_only(seed_outputs):
+    """With more groups than max_groups the page gives sections to the largest and lists the
+    rest in the corpus table only (10,000 outlets once made a 128 MB page)."""
+    inputs = {folder: seed_outputs / folder for folder in report.STAGE.upstreams}
+    data = report.collect(inputs, {**report.STAGE.params, "max_groups": 2, "max_group_rows": 3})
+    assert len(data["outlets"]) == 4 and len(data["shown"]) == 2
+    assert set(data["sentiment_articles"]) <= set(data["shown"])
+    assert {o for o, _ in data["evidence"]} <= set(data["shown"])
+    page = report.render_report(data)
+    assert page.count('<section class="outlet"') == 2
+    assert "the other 2 are in the tables only" in page
+    assert "Showing the first 3 of 4" in page
+
+
+def test_evidence_is_a_fixed_random_sample_one_line_per_sentence(seed_outputs):
+    inputs = {folder: seed_outputs / folder for folder in report.STAGE.upstreams}
+    params = {**report.STAGE.params, "evidence_per_frame": 3}
+    first, again = report.collect(inputs, params), report.collect(inputs, params)
+    assert first["evidence"] == again["evidence"]  # the same sample on every run
+    # Not simply the first matches: some bucket's sample reaches past its first three.
+    all_matches: dict = {}
+    for r in records.read_jsonl(seed_outputs / "07_framing" / "articles.jsonl"):
+        for m in r["matches"]:
+            for fid in m["frames"]:
+                all_matches.setdefault((r["id"], fid), []).append((m["sentence"], m["start"]))
+    sampled_late = any(
+        (e["sentence"], e["start"]) not in all_matches.get((e["id"], fid), [])[:3]
+        for (_, fid), bucket in first["evidence"].items() for e in bucket)
+    assert sampled_late
+    page = report.render_report(first)
+    assert "A random sample of 3 of the" in page
+    appendix = page[page.index('id="evidence"'):page.index('id="terms"')]
+    n_refs = 0
+    for block in appendix.split("<h4")[1:]:
+        refs = re.findall(r'<span class="note">\[[^;]*; (.*?)\]</span></li>', block)
+        n_refs += len(refs)
+        assert len(refs) == len(set(refs)), "a sentence is listed twice under one frame"
+    assert n_refs > 10
+
+
+def test_the_page_prints_without_the_long_appendices(seed_outputs):
+    page = (seed_outputs / "09_report" / report.REPORT).read_text(encoding="utf-8")
+    assert "@media print" in page and ".print-omit{display:none}" in page
+    omitted = page[page.index('<section class="print-omit">'):]
+    assert 'id="articles"' in omitted and 'id="stripped"' in omitted

@@ -151,10 +151,12 @@ def test_extra_lexicon_overrides(tmp_path):
     assert rec["sentences"][0]["score"] < 0 and rec["sentences"][1]["score"] == 0
 
 
-def test_no_sentences():
-    rec = sentiment.process_record(_record([]), sentiment.load_resources({}))
-    assert rec["n_sentences"] == 0 and rec["score"] is None and rec["target_score"] is None
-    assert rec["warnings"]
+def test_no_sentences_is_a_skip_not_a_null_score():
+    """No score is not a score: the article is skipped with the reason (issue 18, item 3)."""
+    from pipeline.stage import Skip
+
+    with pytest.raises(Skip, match="no sentences to score"):
+        sentiment.process_record(_record([]), sentiment.load_resources({}))
 
 
 SIGN = {"neg": "-", "neu": "0", "pos": "+"}  # one character per sentence label

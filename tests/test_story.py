@@ -270,3 +270,14 @@ def test_a_real_value_never_merges_with_the_missing_group():
     assert grouping.label("", "outlet") == grouping.UNKNOWN_OUTLET
     assert grouping.label(grouping.UNKNOWN_OUTLET, "outlet") != grouping.UNKNOWN_OUTLET
     assert grouping.label(None, "author") == "unknown (no author)"
+
+
+def test_an_outlet_named_like_the_missing_group_stays_its_own_group(tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    rows = [{"id": "a", "outlet": grouping.UNKNOWN_OUTLET, "text": "政府今天宣布新的政策，市民普遍欢迎。"},
+            {"id": "b", "text": "法院审理了这宗案件，被告否认指控。"}]
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out"
+    run_pipeline(corpus, out, jobs=1, progress=False, warn=quiet, log=quiet)
+    groups = {r["outlet"]: r["articles"] for r in read_csv(out / "07_framing" / "frames_by_outlet.csv")}
+    assert groups == {grouping.UNKNOWN_OUTLET: "1", grouping.UNKNOWN_OUTLET + " (named)": "1"}

@@ -1,0 +1,116 @@
+"""Reading a finished run across stages: one row per article, and keywords in context.
+
+- :func:`articles_table` joins every stage's per-article results into one DataFrame
+  (``pipeline.load("articles")``);
+- :func:`kwic` lists a term's occurrences with their left and right context, within the
+  sentence (``pipeline.kwic(term, output_dir=...)``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import grouping, records
+from .config import ARTICLES, MANIFEST
+
+INGEST, STRIP, NORMALIZE, SEGMENT, SENTIMENT, FRAMING = (
+    "01_ingest", "02_strip", "03_normalize", "04_segment", "06_sentiment", "07_framing")
+
+
+def _group_by(out: Path) -> str:
+    story = out / "story.json"
+    if story.is_file():
+        try:
+            return records.read_json(story).get("group_by") or "outlet"
+        except ValueError:
+            pass
+    return "outlet"
+
+
+def _require(out: Path, folder: str) -> Path:
+    if not (out / folder / MANIFEST).exists():
+        raise FileNotFoundError(f"{out / folder} is missing or unfinished: run the pipeline first")
+    return out / folder / ARTICLES
+
+
+def articles_table(output_dir: str | Path):
+    """One row per article: metadata, its group, what strip removed, script, tokens, sentiment
+    (toward the target too) and frame emphasis (``frame_<id>``: hits per 1,000 content tokens).
+
+    Articles a later stage skipped have empty cells for that stage's columns."""
+    import pandas as pd
+
+    out = Path(output_dir)
+    rows: dict[str, dict] = {}
+    for r in records.read_jsonl(_require(out, INGEST)):
+        rows[r["id"]] = {"id": r["id"], "source": r["source"], "outlet": r.get("outlet", ""),
+                         "author": r.get("author", ""), "title": r.get("title", ""),
+                         "published": r.get("published", ""), "url": r.get("url", ""),
+                         "platform": r.get("platform", "")}
+    groups = grouping.load(out, _group_by(out))
+    for r in records.read_jsonl(_require(out, STRIP)):
+        rows[r["id"]].update(removed_share=r.get("removed_share"), n_removed=len(r.get("removed", ())))
+    for r in records.read_jsonl(_require(out, NORMALIZE)):
+        rows[r["id"]].update(script=r.get("script"), region=r.get("region"), n_sentences=len(r.get("sentences", ())),
+                             outlet_normalised=r.get("outlet", ""))
+    for r in records.read_jsonl(_require(out, SEGMENT)):
+        rows[r["id"]].update(n_tokens=r.get("n_tokens"), n_content=r.get("n_content"))
+    for r in records.read_jsonl(_require(out, SENTIMENT)):
+        rows[r["id"]].update(score=r.get("score"), pos_share=r.get("pos_share"), neu_share=r.get("neu_share"),
+                             neg_share=r.get("neg_share"), target_score=r.get("target_score"),
+                             target_n_sentences=r.get("target_n_sentences"))
+    frame_columns: list[str] = []
+    for r in records.read_jsonl(_require(out, FRAMING)):
+        for f in r.get("frames", ()):
+            column = f"frame_{f['frame']}"
+            if column not in frame_columns:
+                frame_columns.append(column)
+            rows[r["id"]][column] = f["per_1k"]
+    for id_, row in rows.items():
+        row["group"] = groups({"id": id_, "outlet": row.get("outlet_normalised", row["outlet"])})
+    columns = ["id", "source", "group", "outlet", "author", "title", "published", "url", "platform",
+               "removed_share", "n_removed", "script", "region", "n_sentences", "n_tokens", "n_content",
+               "score", "pos_share", "neu_share", "neg_share", "target_score", "target_n_sentences", *frame_columns]
+    frame = pd.DataFrame([rows[i] for i in rows], columns=columns)
+    frame["published"] = pd.to_datetime(frame["published"].replace("", None), errors="coerce", utc=False,
+                                        format="mixed")
+    return frame
+
+
+def kwic(term: str, output_dir: str | Path = "outputs", *, window: int = 20, limit: int | None = None):
+    """Keyword in context: every occurrence of ``term`` as whole tokens (a term may span tokens;
+    Latin letters case-insensitive, as the frames match), with up to ``window`` characters of
+    the same sentence either side.
+
+    Columns: id, group, sentence (index), left, match, right, start, end (in the normalised text).
+    ``term`` in traditional script is converted as the text was (OpenCC t2s)."""
+    import opencc
+    import pandas as pd
+
+    from .framing import Frame, build_lexicon, match_tokens
+
+    out = Path(output_dir)
+    wanted = opencc.OpenCC("t2s").convert(term.strip())
+    if not wanted:
+        raise ValueError("kwic needs a non-empty term")
+    lexicon = build_lexicon([Frame(id="kwic", label=wanted, label_en=wanted, description="", terms=(wanted,))])
+    groups = grouping.load(out, _group_by(out))
+    rows = []
+    for record in records.read_jsonl(_require(out, SEGMENT)):
+        for sentence in record.get("sentences", ()):
+            tokens = sentence["tokens"]
+            matches = match_tokens(tokens, lexicon)
+            if not matches:
+                continue
+            text = sentence["text"]
+            offsets = [0]
+            for token in tokens:
+                offsets.append(offsets[-1] + len(token))
+            for m in matches:
+                a, b = offsets[m.first], offsets[m.last + 1]
+                rows.append({"id": record["id"], "group": groups(record), "sentence": sentence["index"],
+                             "left": text[max(0, a - window):a], "match": text[a:b],
+                             "right": text[b:b + window], "start": sentence["start"] + a,
+                             "end": sentence["start"] + b})
+                if limit is not None and len(rows) >= limit:
+                    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["id", "group", "sentence", "left", "match", "right", "start", "end"])
