@@ -902,7 +902,13 @@ def _sourcing_sections(d: dict) -> str:
     profile: dict[str, list[dict]] = defaultdict(list)
     for r in src["profile"]:
         profile[r["group"]].append(r)
-    for group in sorted(profile):
+    # The groups with the most attributions get a table each (as many as the report's max_groups).
+    ranked = sorted(profile, key=lambda g: (-src["n_quotes"].get(g, 0), g))
+    limit = int((d.get("params") or {}).get("max_groups", 50))
+    if len(ranked) > limit:
+        parts.append(f'<p class="note">The {esc(limit)} groups with the most attributions are shown; '
+                     f'{esc(len(ranked) - limit)} more are in the sourcing_profile table.</p>')
+    for group in ranked[:limit]:
         items = sorted(profile[group], key=lambda r: (-int(r["n"]), r["speaker_type"]))
         parts.append(f"<h3>{esc(group)}: {esc(src['n_quotes'].get(group, 0))} attributions</h3>")
         parts.append(_table(["speaker type", "attributions", "share", "direct", "indirect"],

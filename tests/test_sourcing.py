@@ -301,6 +301,18 @@ def test_sourcing_sections_escape_untrusted_text():
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
+def test_who_speaks_shows_the_largest_groups_first_and_at_most_max_groups():
+    from pipeline import report
+
+    profile = [{"group": g, "speaker_type": "media", "n": str(n), "share": "1.0", "direct": "0", "indirect": str(n)}
+               for g, n in (("甲", 1), ("乙", 5), ("丙", 3))]
+    d = {"anchors": report._Anchors(), "articles": {}, "params": {"max_groups": 2}, "sourcing": {
+        "profile": profile, "speakers": {}, "quotes": {}, "n_quotes": {"甲": 1, "乙": 5, "丙": 3},
+        "conflicts": [], "n_conflicts": 0, "passages": [], "n_passages": 0, "by_group": []}}
+    html = report._sourcing_sections(d)
+    assert html.index("<h3>乙") < html.index("<h3>丙") and "<h3>甲" not in html and "1 more are in" in html
+
+
 def test_vectorised_signatures_equal_datasketch_minhash():
     texts = [BASE, EDITED, OTHER, "短句。", "ab"]
     assert sourcing.signatures(texts, RULES) == [sourcing.signature(t, RULES) for t in texts]
