@@ -42,9 +42,18 @@ pipeline: $(INSTALLED)
 	  $(RUN) -m pipeline run --input "$(INPUT)" --output "$(OUTPUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(STORY),--story "$(STORY)"); \
 	fi
 
-## test: run the test suite (unit, snapshot, property and notebook tests)
-test: $(INSTALLED)
+## test: run the test suite (unit, snapshot, property, notebook and browser tests)
+test: $(INSTALLED) browser
 	$(RUN) -m pytest -q
+
+## browser: install headless Chromium for the report's browser test, where it is missing and apt-get runs as root
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Chromium (Debian's package) for the report's browser test"; \
+	    { timeout 900 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq chromium; } \
+	      >/dev/null 2>&1 || echo "could not install Chromium: the browser test will be skipped"; \
+	  else echo "no Chromium, and apt-get cannot run here: the browser test will be skipped"; fi; }
 
 ## test-fast: the unit tests alone (no whole-pipeline runs, notebooks or reliability scenarios)
 test-fast: $(INSTALLED)
@@ -67,4 +76,4 @@ benchmarks: $(INSTALLED)
 clean:
 	rm -rf $(OUTPUT)
 
-.PHONY: help setup pipeline test test-fast notebooks snapshots benchmarks clean
+.PHONY: help setup pipeline test browser test-fast notebooks snapshots benchmarks clean

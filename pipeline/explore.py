@@ -45,7 +45,8 @@ def articles_table(output_dir: str | Path):
         rows[r["id"]] = {"id": r["id"], "source": r["source"], "outlet": r.get("outlet", ""),
                          "author": r.get("author", ""), "title": r.get("title", ""),
                          "published": r.get("published", ""), "url": r.get("url", ""),
-                         "platform": r.get("platform", "")}
+                         "platform": r.get("platform", ""), "site": r.get("site", ""),
+                         "editor": r.get("editor", "")}
     groups = grouping.load(out, _group_by(out))
     for r in records.read_jsonl(_require(out, STRIP)):
         rows[r["id"]].update(removed_share=r.get("removed_share"), n_removed=len(r.get("removed", ())))
@@ -67,7 +68,7 @@ def articles_table(output_dir: str | Path):
             rows[r["id"]][column] = f["per_1k"]
     for id_, row in rows.items():
         row["group"] = groups({"id": id_, "outlet": row.get("outlet_normalised", row["outlet"])})
-    columns = ["id", "source", "group", "outlet", "author", "title", "published", "url", "platform",
+    columns = ["id", "source", "group", "outlet", "author", "title", "published", "url", "platform", "site", "editor",
                "removed_share", "n_removed", "script", "region", "n_sentences", "n_tokens", "n_content",
                "score", "pos_share", "neu_share", "neg_share", "target_score", "target_n_sentences", *frame_columns]
     frame = pd.DataFrame([rows[i] for i in rows], columns=columns)

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 from . import records
-from .config import MAX_FILE_BYTES, METADATA_FILE
+from .config import MAX_FILE_BYTES, METADATA_FILE, RESOURCES
 from .stage import ArticleStage, Skip, Skipped
 
-FIELDS = ("outlet", "author", "title", "published", "url")
+FIELDS = ("outlet", "author", "title", "published", "url", "site", "platform", "editor")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
 CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".csv")
 
@@ -122,6 +122,10 @@ def decode(data: bytes) -> tuple[str, str]:
     # charset-normalizer choose among everything it knows.
     best = from_bytes(data, cp_isolation=["gb18030", "big5", "big5hkscs", "utf_8"]).best()
     if best is None or best.chaos > 0.3:
+        # a Chinese page with a few stray bytes fails every strict read: keep the Chinese codec
+        # whose text is common Chinese characters before letting any codec win
+        if found := _chinese_with_stray_bytes(data):
+            return found
         best = from_bytes(data).best()
     if best is not None:
         return str(best), best.encoding
@@ -133,6 +137,32 @@ def decode(data: bytes) -> tuple[str, str]:
     if text.count("\ufffd") > len(text) // 100:
         raise Skip("undecodable bytes: no text encoding fits")
     return text, f"{enc} (with {text.count(chr(0xfffd))} undecodable bytes replaced)"
+
+
+def _common_chars() -> frozenset[str]:
+    global _COMMON
+    try:
+        return _COMMON
+    except NameError:
+        from .config import RESOURCES
+
+        lines = (RESOURCES / "common_chars.txt").read_text(encoding="utf-8").splitlines()
+        _COMMON = frozenset("".join(ln for ln in lines if not ln.startswith("#")))
+        return _COMMON
+
+
+def _chinese_with_stray_bytes(data: bytes) -> tuple[str, str] | None:
+    """GB18030 or Big5 text with at most one undecodable byte in a thousand whose CJK characters are
+    mostly common ones (random bytes read as GB18030 give rare characters), else None."""
+    for enc in ("gb18030", "big5hkscs"):
+        text = data.decode(enc, errors="replace")
+        bad = text.count("\ufffd")
+        cjk = [ch for ch in text if "\u3400" <= ch <= "\u9fff"]
+        if len(cjk) >= 50 and bad <= max(2, len(text) // 1000):
+            common = sum(ch in _common_chars() for ch in cjk)
+            if common >= 0.9 * len(cjk):
+                return text, f"{enc} (with {bad} undecodable bytes replaced)"
+    return None
 
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_-]+)""", re.I)
@@ -177,19 +207,82 @@ def is_html(text: str) -> bool:
     return head.startswith(("<!doctype html", "<html")) or ("<html" in head and "<body" in text[:65536].lower())
 
 
-def extract_html(html: str) -> tuple[str, dict]:
-    """Main text and metadata of a web page, by trafilatura."""
+def _trafilatura(html: str, *, with_metadata: bool = True, **options):
     import trafilatura
 
     html = drop_huge_scripts(html)
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=True,
-                                      include_images=False, deduplicate=False)
+    return trafilatura.bare_extraction(html, with_metadata=with_metadata, include_comments=False, include_tables=True,
+                                       include_images=False, deduplicate=False, **options)
+
+
+def _get(doc, key: str):
+    return doc.get(key) if isinstance(doc, dict) else getattr(doc, key, None)
+
+
+def _extraction(html: str) -> tuple[object, str]:
+    """trafilatura's extraction and the markup it was made from: a saved fragment (a crawler's
+    <text> wrapper, no <html>/<body>) where nothing is found is read again as a page's body."""
+    doc = _trafilatura(html)
+    if (doc is None or not _get(doc, "text")) and "<body" not in html.lower():
+        wrapped = f"<html><body>{html}</body></html>"
+        if (again := _trafilatura(wrapped)) is not None and _get(again, "text"):
+            return again, wrapped
+    return doc, html
+
+
+def extract_html(html: str) -> tuple[str, dict]:
+    """Main text of a web page and trafilatura's metadata, raw (see :func:`html_layers` for the fields)."""
+    doc, _ = _extraction(html)
+    return _text_and_meta(doc)
+
+
+def _text_and_meta(doc) -> tuple[str, dict]:
     if doc is None:
         return "", {}
-    get = (lambda k: getattr(doc, k, None)) if not isinstance(doc, dict) else doc.get
-    meta = {"title": get("title"), "author": get("author"), "published": get("date"),
-            "outlet": get("sitename"), "url": get("url")}
-    return get("text") or "", {k: clean_field(v) for k, v in meta.items() if v}
+    meta = {"title": _get(doc, "title"), "author": _get(doc, "author"), "published": _get(doc, "date"),
+            "outlet": _get(doc, "sitename"), "url": _get(doc, "url")}
+    return _get(doc, "text") or "", {k: clean_field(v) for k, v in meta.items() if v}
+
+
+def extract_page(html: str) -> tuple[str, dict, list[dict], object]:
+    """Main text, trafilatura's raw metadata, the HTML's boilerplate hints for strip
+    (``[{"line", "reason"}]``, :mod:`pipeline.boilerplate`) and the parsed page (for
+    :func:`html_layers`, so the page is parsed once): the text keeps every line the
+    recall-oriented extraction finds, and the hints name the lines the page's markup calls
+    boilerplate, so strip removes them and lists each."""
+    from . import boilerplate, htmlmeta
+
+    doc, html = _extraction(html)
+    text, raw = _text_and_meta(doc)
+    text = clean_text(text)
+    root = htmlmeta.parse(html)
+    if not text.strip():
+        return text, raw, [], root
+    precise = _trafilatura(html, with_metadata=False, favor_precision=True)   # the text only: no date search
+    found = boilerplate.hints(text, anchors=boilerplate.anchor_texts(root), comments=boilerplate.comment_texts(root),
+                              precise=clean_text(_get(precise, "text") or "") if precise is not None else None)
+    return text, raw, [{"line": i, "reason": r} for i, r in sorted(found.items())], root
+
+
+def html_layers(html: str, text: str, raw: Mapping[str, str], root=None) -> list[tuple]:
+    """The metadata layers of a page, best first: the page's own statements (:mod:`pipeline.htmlmeta`),
+    then trafilatura's guesses, cleaned to what each field means."""
+    from . import htmlmeta, outlets
+
+    page = htmlmeta.read(html, main_text=text, fallback_date=raw.get("published", ""), root=root)
+    guesses: dict[str, str] = {}
+    if raw.get("title"):
+        segments = htmlmeta.title_segments(raw["title"])
+        guesses["title"] = next((s for s in segments if not outlets.lookup(s)), "") if segments else ""
+    # trafilatura's author is left out: on Chinese pages it is mostly widget text, a site or a place
+    if raw.get("outlet"):
+        brand = outlets.canonical(raw["outlet"]) or outlets.clean_brand(raw["outlet"])
+        guesses["outlet"] = "" if outlets.is_platform(brand) else brand
+    if raw.get("published"):
+        guesses["published"] = htmlmeta.iso_date(raw["published"])
+    if raw.get("url"):
+        guesses["url"] = raw["url"]
+    return [("html", page.values, page.origin), ("trafilatura", guesses)]
 
 
 HUGE_NODE = 1_000_000  # characters: a script or style this long is emptied before parsing
@@ -244,14 +337,20 @@ _IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)$")
 _PINYIN_PAREN = re.compile(r"\([a-zü\u00e0-\u01dc\u0300-\u036f]+\)")
 
 
-def detect_byline(text: str, *, head_lines: int = 8, title: str = "") -> dict[str, str]:
+def detect_byline(text: str, *, head_lines: int = 8, title: str = "", with_origin: bool = False):
     """Outlet, author and editor named by the article itself (bylines, account footers).
 
     A first line "outlet author" counts only when it is not part of the title: a headline
     whose words are separated by spaces ("中央政治局委员 书记处书记") is not a byline.
+    Then, for what the bylines leave open: the headline of a page saved as text (the line
+    above the byline that reads as one), the self-media account card at the foot
+    (``晚點LatePost`` above ``2993文章數 21863關注度``), and last the name the article calls
+    itself by (``據連線Insight了解`` twice or more). With ``with_origin``, returns
+    ``(values, origins)``: which rule gave each value.
     """
     in_title = "".join(title.split())
     found: dict[str, str] = {}
+    origin: dict[str, str] = {}
     text = _PINYIN_PAREN.sub("", text)
     lines = [ln.strip() for ln in text.split("\n")]
     head = [ln for ln in lines if ln and not _IMAGE.match(ln)][:head_lines]
@@ -274,22 +373,78 @@ def detect_byline(text: str, *, head_lines: int = 8, title: str = "") -> dict[st
                 and not (in_title and "".join(line.split()) in in_title)):
             found.setdefault("outlet", m.group("outlet"))
             found.setdefault("author", m.group("author"))
+    origin.update({k: "byline" for k in found})
+    byline_at = next((pos for pos, line in enumerate(head) if any(r.match(line) for _, r in _BYLINE_RULES)), None)
+    if byline_at and not in_title and (headline := _plain_headline(head[:byline_at])):
+        found["title"], origin["title"] = headline, "byline:headline"
     if "outlet" not in found and (m := _ACCOUNT_FOOTER.search(text)):
-        found["outlet"] = m.group("value")
+        found["outlet"], origin["outlet"] = m.group("value"), "byline:account-footer"
+    if "outlet" not in found and (account := _account_card(lines)):
+        found["outlet"], origin["outlet"] = account, "byline:account-card"
+    if "outlet" not in found and (name := _self_reference(text)):
+        found["outlet"], origin["outlet"] = name, "byline:self-reference"
     if m := _PLATFORM.search(text):
-        found["platform"] = m.group("value")
-    return {k: clean_field(v) for k, v in found.items() if clean_field(v)}
+        found["platform"], origin["platform"] = m.group("value"), "byline:disclaimer"
+    values = {k: clean_field(v) for k, v in found.items() if clean_field(v)}
+    return (values, {k: origin[k] for k in values}) if with_origin else values
 
 
-def merge_metadata(layers: Iterable[tuple[str, Mapping[str, str]]]) -> tuple[dict[str, str], dict[str, str]]:
-    """First non-empty value per field wins; returns (values, provenance)."""
+_ACCOUNT_STATS = re.compile(r"^\d[\d.,万萬]*\s*(?:文章|篇文章|作品)[数數]?\s*\d[\d.,万萬]*\s*(?:[关關]注度?|粉[丝絲][数數]?)$")
+_SELF_REFERENCE = re.compile(r"[据據](?P<name>[\w\u3400-\u9fff]{2,12}?)(?:了解|獲悉|获悉|查[询詢]|梳理|統計|统计)")
+_NOT_SELF = re.compile(r"^(?:[记記]者|本[报報台刊]|笔者|筆者|悉|报道|報道|报导|報導|介[绍紹]|[统統][计計]|媒体|媒體|外媒|知情人士|消息人士|.{0,4}(?:[显顯]示|表示|称|稱))|(?:[记記]者|方面|人士)$")
+
+
+def _plain_headline(lines_before_byline: list[str]) -> str:
+    """The headline of a page saved as text: the nearest line above the byline that reads as one
+    (6 to 60 characters, no sentence end, no navigation or list separators)."""
+    for line in reversed(lines_before_byline):
+        if (6 <= len(line) <= 60 and not re.search(r"[。！!]$|[|｜>»]|\s[-–]\s", line)
+                and re.search(r"[\u3400-\u9fff]", line) and not line.isdigit()):
+            return line
+    return ""
+
+
+def _account_card(lines: list[str]) -> str:
+    """The account named in a self-media platform's card at the foot: the name a few lines above
+    the account's counts (``2993文章數 21863關注度``)."""
+    for n, line in enumerate(lines):
+        if _ACCOUNT_STATS.match(line):
+            for above in reversed([ln for ln in lines[max(0, n - 4):n] if ln]):
+                if 2 <= len(above) <= 20 and not re.search(r"[。，,！？!?]", above):
+                    return above
+    return ""
+
+
+def _self_reference(text: str) -> str:
+    """The name an article calls its own newsroom by (据X了解), when it does so twice or more."""
+    counts: dict[str, int] = {}
+    for m in _SELF_REFERENCE.finditer(text):
+        name = m.group("name")
+        if not _NOT_SELF.search(name):
+            counts[name] = counts.get(name, 0) + 1
+    for name in sorted(counts, key=lambda n: -counts[n]):
+        if text.count(name) >= 2:
+            return name
+    return ""
+
+
+
+
+
+def merge_metadata(layers: Iterable[tuple]) -> tuple[dict[str, str], dict[str, str]]:
+    """First non-empty value per field wins; returns (values, provenance).
+
+    A layer is ``(origin, values)`` or ``(origin, values, origins)``: ``origins`` names, per
+    field, where in the page the value was read (``meta:og:title``, ``html:header:来源``), and
+    is the field's provenance instead of the layer's name."""
     values = {f: "" for f in FIELDS}
     provenance = {f: "unknown" for f in FIELDS}
-    for origin, layer in layers:
+    for origin, layer, *where in layers:
+        detail = where[0] if where else {}
         for field in FIELDS:
             if not values[field] and (value := clean_field(layer.get(field))):
                 values[field] = value
-                provenance[field] = origin
+                provenance[field] = detail.get(field) or origin
     return values, provenance
 
 
@@ -716,12 +871,20 @@ def _first(row: Mapping, field: str) -> str:
 # ------------------------------------------------------------------ processing one item
 
 
-def build_record(item: Mapping, *, text: str, encoding: str, fmt: str, layers: list, platform: str = "") -> dict:
+def build_record(item: Mapping, *, text: str, encoding: str, fmt: str, layers: list, hints: list | None = None) -> dict:
+    from . import outlets
+
     values, provenance = merge_metadata(layers)
+    if provenance["outlet"] not in ("sidecar", "corpus") and (name := outlets.canonical(values["outlet"])):
+        values["outlet"] = name     # one outlet, one name (the outlet table); a sidecar's value is the user's
+    if name := outlets.canonical(values["platform"]):
+        values["platform"] = name   # 網易號 and 网易号: one platform
     record = {"id": item["id"], "source": item["source"], "outlet": values["outlet"], "title": values["title"],
               "author": values["author"], "published": values["published"], "url": values["url"],
-              "platform": clean_field(platform), "provenance": provenance, "encoding": encoding, "format": fmt,
-              "text": text}
+              "site": values["site"], "platform": values["platform"], "editor": values["editor"],
+              "provenance": provenance, "encoding": encoding, "format": fmt, "text": text}
+    if hints:
+        record["boilerplate"] = hints   # lines the page's markup calls boilerplate: strip removes them
     if item.get("notes"):
         record["warnings"] = list(item["notes"])
     return record
@@ -736,17 +899,21 @@ def ingest_file(item: Mapping, data: bytes) -> dict:
     text = clean_text(text)
     if sensible_share(text) < 0.9:
         raise Skip(f"decodes ({encoding}) to mostly unprintable characters: not a text article")
-    html_meta: dict = {}
+    page_layers: list = []
+    hints: list[dict] = []
     fmt = "text"
     if item["source"].lower().endswith(HTML_SUFFIXES) or is_html(text):
         fmt = "html"
-        text, html_meta = extract_html(text)
-        text = clean_text(text)
+        html = text
+        text, raw, hints, root = extract_page(html)
+        page_layers = html_layers(html, text, raw, root)
     if not text.strip():
         raise Skip("no article text found" + (" in the HTML page" if fmt == "html" else ""))
-    byline = detect_byline(text, title=(item.get("meta") or {}).get("title") or html_meta.get("title") or "")
-    layers = [("sidecar", item.get("meta") or {}), ("html", html_meta), ("byline", byline)]
-    return build_record(item, text=text, encoding=encoding, fmt=fmt, layers=layers, platform=byline.get("platform", ""))
+    title = (item.get("meta") or {}).get("title") or next((layer[1].get("title") for layer in page_layers
+                                                          if layer[1].get("title")), "")
+    byline, byline_origin = detect_byline(text, title=title, with_origin=True)
+    layers = [("sidecar", item.get("meta") or {}), *page_layers, ("byline", byline, byline_origin)]
+    return build_record(item, text=text, encoding=encoding, fmt=fmt, layers=layers, hints=hints)
 
 
 def ingest_row(item: Mapping) -> dict:
@@ -756,16 +923,19 @@ def ingest_row(item: Mapping) -> dict:
     if not text.strip():
         raise Skip("row has no text (looked for: " + ", ".join(ROW_KEYS["text"]) + ")")
     fmt = "csv" if ".csv#" in item["source"].lower() else "jsonl"
+    page_layers: list = []
+    hints: list[dict] = []
     if is_html(text):
-        text, html_meta = extract_html(text)
-        text = clean_text(text)
-    else:
-        html_meta = {}
-    corpus_meta = {f: _first(row, f) for f in FIELDS}
-    byline = detect_byline(text, title=corpus_meta.get("title") or html_meta.get("title") or "")
-    layers = [("corpus", corpus_meta), ("html", html_meta), ("byline", byline)]
+        html = text
+        text, raw, hints, root = extract_page(html)
+        page_layers = html_layers(html, text, raw, root)
+    corpus_meta = {f: _first(row, f) for f in FIELDS if f in ROW_KEYS}
+    title = corpus_meta.get("title") or next((layer[1].get("title") for layer in page_layers
+                                              if layer[1].get("title")), "")
+    byline, byline_origin = detect_byline(text, title=title, with_origin=True)
+    layers = [("corpus", corpus_meta), *page_layers, ("byline", byline, byline_origin)]
     record = build_record(item, text=text, encoding=item.get("encoding", "utf-8"), fmt=fmt, layers=layers,
-                          platform=byline.get("platform", ""))
+                          hints=hints)
     extra = extra_fields(row)
     if extra:
         record["extra"] = extra
@@ -790,8 +960,8 @@ def to_frame(stage_dir: Path):
 
     rows = []
     for r in records.read_jsonl(stage_dir / "articles.jsonl"):
-        row = {k: r[k] for k in ("id", "source", "outlet", "author", "title", "published", "url",
-                                 "platform", "encoding", "format")}
+        row = {k: r.get(k, "") for k in ("id", "source", "outlet", "author", "title", "published", "url",
+                                         "site", "platform", "editor", "encoding", "format")}
         row.update({f"{k}_from": v for k, v in r["provenance"].items()})
         row["n_chars"] = len(r["text"])
         row["text"] = r["text"]
@@ -808,7 +978,10 @@ def is_light(item: Mapping) -> bool:
 STAGE = ArticleStage(
     name="ingest", folder="01_ingest", upstream=None, process=process_record, light=is_light,
     params={"max_bytes": MAX_FILE_BYTES},
-    code_files=(Path(__file__),),
-    libraries=("charset-normalizer", "trafilatura"),
+    # the page metadata, outlet names and markup signals are part of what ingest writes
+    code_files=(Path(__file__), Path(__file__).with_name("htmlmeta.py"), Path(__file__).with_name("outlets.py"),
+                Path(__file__).with_name("boilerplate.py")),
+    resource_files=(RESOURCES / "outlets.tsv", RESOURCES / "common_chars.txt"),
+    libraries=("charset-normalizer", "trafilatura", "lxml", "opencc"),
 )
 TABLES = {"ingest": to_frame}

@@ -70,9 +70,14 @@ FIGURE_CAPTIONS = (
                 "side's most distinctive terms labelled. plots.keyness() draws any other pair."),
 )
 
-CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+CSP = ("default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
+       "form-action 'none'")
+# The glyphs the page uses are embedded (a subset of Noto Sans SC, SIL OFL 1.1): a machine
+# without a Chinese font shows Chinese, not boxes. See benchmarks/build_report_font.py.
+REPORT_FONT = Path(__file__).resolve().parent / "resources" / "report_font.woff"
+FONT_FAMILY = "ZH Framing Report"
 CSS = """
-body{font-family:"Noto Sans SC","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:2rem auto;
+body{font-family:"ZH Framing Report","Noto Sans SC","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:2rem auto;
 max-width:72rem;padding:0 1rem;color:#222;line-height:1.5;overflow-wrap:anywhere}bdi{unicode-bidi:isolate}
 h1,h2,h3{line-height:1.25}h2{border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2.5rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ddd;padding:.2rem .5rem;
@@ -992,7 +997,34 @@ def render_report(d: dict) -> str:
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             "<title>Framing report</title>\n"
-            f"<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+            f"<style>{font_face(body)}{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+
+
+def font_face(text: str, font: Path = REPORT_FONT) -> str:
+    """An ``@font-face`` rule embedding the glyphs of ``text`` (those the shipped base font has)
+    as a WOFF data URL; the same text gives the same bytes."""
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    if not font.exists():
+        return ""
+    options = subset.Options()
+    options.flavor = "woff"
+    options.layout_features = []
+    options.hinting = False
+    options.notdef_outline = True
+    face = TTFont(font, lazy=True, recalcTimestamp=False)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(set(text) - set("\n\r\t"))))
+    subsetter.subset(face)
+    buf = io.BytesIO()
+    face.flavor = "woff"
+    face.save(buf)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f'@font-face{{font-family:"{FONT_FAMILY}";src:url(data:font/woff;base64,{data}) format("woff");'
+            "font-display:block}\n")
 
 
 # ---------------------------------------------------------------- the stage
@@ -1015,6 +1047,7 @@ STAGE = CorpusStage(
     prepare=collect_articles,
     prepare_upstreams=(INGEST, STRIP, NORMALIZE, SEGMENT, KEYWORDS, SENTIMENT, FRAMING),
     params=dict(DEFAULT_PARAMS),
+    resource_files=(REPORT_FONT,),
     code_files=(Path(__file__),),
-    libraries=("pandas",),
+    libraries=("pandas", "fonttools"),
 )

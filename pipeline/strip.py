@@ -34,6 +34,8 @@ class Rule:
     max_len: int | None = None
     followed_by: re.Pattern | None = None
     first_line_only: bool = False
+    min_share: float | None = None    # tail rules: the share of the text that must come before (else tail_min_share)
+    to_end: bool = False              # tail rules: remove to the end, prose or not (comment sections)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ def load_rules(path: Path = RULES_PATH, extra: Path | None = None) -> Rules:
             max_len=raw.get("max_len"),
             followed_by=re.compile(raw["followed_by"]) if raw.get("followed_by") else None,
             first_line_only=bool(raw.get("first_line_only", False)),
+            min_share=float(raw["min_share"]) if raw.get("min_share") is not None else None,
+            to_end=bool(raw.get("to_end", False)),
         ))
     line = tuple(r for r in rules if r.scope in ("line", "head"))
     tail = tuple(r for r in rules if r.scope == "tail")
@@ -141,12 +145,16 @@ def looks_like_body(key: str, *, min_chars: int = 80, min_sentences: int = 2, mi
     return n >= min_chars or (n >= min_chars_sentences and len(_SENTENCE_END.findall(text)) >= min_sentences)
 
 
-def strip_lines(text: str, rules: Rules, *, title: str = "") -> tuple[list[tuple[int, str]], list[dict]]:
+def strip_lines(text: str, rules: Rules, *, title: str = "",
+                hints: Mapping[int, str] | None = None) -> tuple[list[tuple[int, str]], list[dict]]:
     """Split ``text`` into kept lines and removed lines.
 
     Returns ``(kept, removed)``: kept is ``[(line_no, line)]`` (trimmed, non-blank), removed
-    is ``[{"line", "text", "reason"}]`` in line order.
+    is ``[{"line", "text", "reason"}]`` in line order. ``hints`` (line number → reason) are the
+    lines ingest found to be boilerplate in the page's HTML (link lists, layout tables, text
+    outside the main block): removed with that reason.
     """
+    hints = hints or {}
     lines = text.split("\n")
     keys = PINYIN_PAREN.sub("", text).split("\n")
     if len(keys) != len(lines):  # pragma: no cover - the pattern never spans a line end
@@ -170,14 +178,20 @@ def strip_lines(text: str, rules: Rules, *, title: str = "") -> tuple[list[tuple
         reason = None
         if title_key and not kept and key == title_key:  # the title is a field, not body
             reason = "title"
+        elif i in hints:
+            reason = hints[i]
         elif could_match(key, rules):
-            if seen / total >= rules.tail_min_share and any(r.pattern.search(key) for r in rules.tail):
+            tail = next((r for r in rules.tail if r.pattern.search(key) and seen / total >= (
+                rules.tail_min_share if r.min_share is None else r.min_share)), None)
+            if tail is not None:
                 # The block runs to the end, or to the first paragraph of prose: some portals
                 # put 相關報道 and its links in the middle of the article, and the text goes on.
-                resume = next((j for j in nonblank if j > i and looks_like_body(keys[j])), len(lines))
+                # A comment section runs to the end: comments are prose too.
+                resume = len(lines) if tail.to_end else next(
+                    (j for j in nonblank if j > i and looks_like_body(keys[j])), len(lines))
                 for j in nonblank:
                     if i <= j < resume:
-                        removed.append({"line": j, "text": lines[j].strip(), "reason": "related"})
+                        removed.append({"line": j, "text": lines[j].strip(), "reason": tail.reason})
                         seen += len(keys[j])
                 continue
             next_key = keys[next_of[i]] if i in next_of else ""
@@ -209,7 +223,8 @@ def load_resources(params: Mapping) -> Rules:
 
 def process_record(record: dict, rules: Rules) -> dict:
     text = record.get("text") or ""
-    kept, removed = strip_lines(text, rules, title=record.get("title") or "")
+    hints = {int(h["line"]): str(h["reason"]) for h in record.get("boilerplate") or () if isinstance(h, Mapping)}
+    kept, removed = strip_lines(text, rules, title=record.get("title") or "", hints=hints)
     body = "\n".join(line for _, line in kept)
     total = sum(len(ln.strip()) for ln in text.split("\n"))
     removed_chars = sum(len(r["text"]) for r in removed)

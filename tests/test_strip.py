@@ -244,3 +244,20 @@ def test_tables(seed_outputs):
     removed = strip.removed_frame(seed_outputs / "02_strip")
     assert list(removed.columns) == ["id", "source", "line", "text", "reason"]
     assert len(removed) == frame["n_removed"].sum()
+
+
+def test_a_comment_section_runs_to_the_end_even_through_prose():
+    rules = strip.load_rules()
+    body = "某地日前出台新政，从融资、税费和用地三个方面支持小微企业发展，预计惠及全市三万余家企业。新政明确，对符合条件的小微企业给予贷款贴息。"
+    reply = "网友甲：我觉得这个政策很好，希望能够真正落实到位，让更多的小微企业受益，而不是停留在纸面上。大家怎么看？说说你们的看法吧。"
+    text = "\n".join([body, body, "| \\| 回复线索： |", reply, reply + "！"])
+    kept, removed = strip.strip_lines(text, rules)
+    assert [ln for _, ln in kept] == [body, body]
+    assert [r["reason"] for r in removed] == ["comments"] * 3
+
+
+def test_a_comment_header_early_in_the_text_does_not_cut_the_article():
+    rules = strip.load_rules()
+    body = "某地日前出台新政，从融资、税费和用地三个方面支持小微企业发展，预计惠及全市三万余家企业。新政明确，对符合条件的小微企业给予贷款贴息。"
+    kept, _ = strip.strip_lines("\n".join(["最新评论", *[body] * 12]), rules)
+    assert sum(ln == body for _, ln in kept) == 12     # the section only starts after 5 % of the text
