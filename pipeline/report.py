@@ -33,6 +33,7 @@ from .segment import sentence_tokens
 
 INGEST, STRIP, NORMALIZE, SEGMENT = "01_ingest", "02_strip", "03_normalize", "04_segment"
 KEYWORDS, SENTIMENT, FRAMING, FIGURES = "05_keywords", "06_sentiment", "07_framing", "figures"
+SOURCING = "08_sourcing"
 REPORT = "report.html"
 
 DEFAULT_PARAMS = {
@@ -210,6 +211,7 @@ def collect(inputs: Mapping[str, Path], params: Mapping, prepared: dict | None =
 
     data = dict(prepared if prepared is not None else collect_articles(inputs, params))
     data["summary"] = plots.sentiment_ci_table(inputs[FIGURES])
+    data["sourcing"] = collect_sourcing(inputs, data["params"])
     data["figures"] = figures = {}
     for name, caption in FIGURE_CAPTIONS:
         path = inputs[FIGURES] / f"{name}.png"
@@ -892,6 +894,125 @@ def _topics_section(d: dict) -> str:
         _table(["topic", "top terms", *groups], rows, numeric=tuple(range(2, 2 + len(groups))))])
 
 
+# ---------------------------------------------------------------- sourcing (08_sourcing)
+
+
+SOURCING_LIMITS = {"speakers_per_group": 8, "quotes_per_group": 12, "conflicts": 60, "passages": 40}
+
+
+def collect_sourcing(inputs: Mapping[str, Path], params: Mapping) -> dict:
+    """The sourcing stage's tables, capped: profile and speakers per group, example
+    attributions per group, claim conflicts and shared passages (empty without the stage)."""
+    folder = inputs.get(SOURCING)
+    if folder is None or not (Path(folder) / "sourcing_profile.csv").exists():
+        return {}
+    import csv as _csv
+
+    def rows(name: str) -> list[dict]:
+        with open(Path(folder) / name, encoding="utf-8", newline="") as fh:
+            return list(_csv.DictReader(fh))
+
+    limits = SOURCING_LIMITS
+    speakers: dict[str, list[dict]] = defaultdict(list)
+    for r in rows("top_speakers.csv"):
+        if len(speakers[r["group"]]) < limits["speakers_per_group"]:
+            speakers[r["group"]].append(r)
+    quotes: dict[str, list[dict]] = defaultdict(list)
+    n_quotes: Counter = Counter()
+    with open(Path(folder) / "attributions.csv", encoding="utf-8", newline="") as fh:
+        for r in _csv.DictReader(fh):
+            n_quotes[r["group"]] += 1
+            if len(quotes[r["group"]]) < limits["quotes_per_group"]:
+                quotes[r["group"]].append(r)
+    conflicts = rows("claim_conflicts.csv")
+    passages = rows("reuse.csv")
+    return {"profile": rows("sourcing_profile.csv"), "speakers": dict(speakers), "quotes": dict(quotes),
+            "n_quotes": dict(n_quotes), "conflicts": conflicts[:2 * limits["conflicts"]],
+            "n_conflicts": len(conflicts) // 2, "passages": passages[:limits["passages"]],
+            "n_passages": len(passages), "by_group": rows("reuse_by_group.csv")}
+
+
+def _csv_text(value: str) -> str:
+    """A cell as the stage was given it: the apostrophe that disarms a formula taken off for display."""
+    return value[1:] if value.startswith("'") else value
+
+
+def _sourcing_sections(d: dict) -> str:
+    src = d.get("sourcing") or {}
+    if not src:
+        return ""
+    parts = ['<h2 id="sourcing">Who speaks</h2>',
+             '<p class="note">Attributions found by cue words (表示, 回应称, 据…了解, 网传 …), the speaker typed by '
+             'the rules in resources/sourcing.yaml; shares are of all attributions in the group.</p>']
+    profile: dict[str, list[dict]] = defaultdict(list)
+    for r in src["profile"]:
+        profile[r["group"]].append(r)
+    # The groups with the most attributions get a table each (as many as the report's max_groups).
+    ranked = sorted(profile, key=lambda g: (-src["n_quotes"].get(g, 0), g))
+    limit = int((d.get("params") or {}).get("max_groups", 50))
+    if len(ranked) > limit:
+        parts.append(f'<p class="note">The {esc(limit)} groups with the most attributions are shown; '
+                     f'{esc(len(ranked) - limit)} more are in the sourcing_profile table.</p>')
+    for group in ranked[:limit]:
+        items = sorted(profile[group], key=lambda r: (-int(r["n"]), r["speaker_type"]))
+        parts.append(f"<h3>{esc(group)}: {esc(src['n_quotes'].get(group, 0))} attributions</h3>")
+        parts.append(_table(["speaker type", "attributions", "share", "direct", "indirect"],
+                            [[esc(r["speaker_type"]), esc(r["n"]), esc(fmt(100 * float(r["share"]), 0) + " %"),
+                              esc(r["direct"]), esc(r["indirect"])] for r in items], numeric=(1, 2, 3, 4)))
+        top = src["speakers"].get(group, [])
+        if top:
+            parts.append("<p>Most quoted: " + ", ".join(
+                f"{esc(_csv_text(r['speaker']))} ({esc(r['speaker_type'])}, {esc(r['n'])})" for r in top) + "</p>")
+        quotes = src["quotes"].get(group, [])
+        if quotes:
+            parts.append('<ul class="sents">' + "".join(
+                f"<li><b>{esc(_csv_text(q['speaker']))}</b> <span class=\"note\">[{esc(q['speaker_type'])}; "
+                f"{esc(q['cue'])}; {'direct' if q['direct'] == 'True' else 'indirect'}]</span> "
+                f"{esc(_csv_text(q['content']))} <span class=\"note\">"
+                f"[{_article_ref(d, q['id'], int(q['sentence']))}]</span></li>" for q in quotes) + "</ul>")
+            parts.append(_shown(len(quotes), src["n_quotes"].get(group, 0), "attributions"))
+
+    parts.append('<h2 id="claims">Where the outlets\' numbers differ</h2>')
+    parts.append('<p class="note">The same subject (and period, where both state one) reported with values that '
+                 'cannot both hold, beyond rounding: 将近一半 against 过半, 20亿 against 24.66亿.</p>')
+    conflicts = src["conflicts"]
+    if not conflicts:
+        parts.append("<p>No differing figures found.</p>")
+    else:
+        rows = []
+        for a, b in zip(conflicts[::2], conflicts[1::2]):
+            rows.append([esc(a["subject"]), esc(a["group"]), esc(_csv_text(a["original"])) + " " +
+                         f'<span class="note">({esc(_csv_text(a["value"]))})</span>',
+                         _article_ref(d, a["id"], int(a["sentence"])),
+                         esc(b["group"]), esc(_csv_text(b["original"])) + " " +
+                         f'<span class="note">({esc(_csv_text(b["value"]))})</span>',
+                         _article_ref(d, b["id"], int(b["sentence"]))])
+        parts.append(_table(["subject", "group", "figure", "where", "other group", "figure", "where"], rows))
+        parts.append(_shown(len(rows), src["n_conflicts"], "differing pairs"))
+
+    parts.append('<h2 id="reuse">Shared passages</h2>')
+    parts.append('<p class="note">Sentences of different articles that are near-duplicates (MinHash LSH over '
+                 'character shingles, then the exact Jaccard similarity); the origin is the earlier article '
+                 'when both dates are known.</p>')
+    if src["by_group"]:
+        parts.append(_table(["group", "group", "shared passages", "characters"],
+                            [[esc(r["group_a"]), esc(r["group_b"]), esc(r["pairs"]), esc(r["chars"])]
+                             for r in src["by_group"]], numeric=(2, 3)))
+    if not src["passages"]:
+        parts.append("<p>No shared passages found.</p>")
+    for r in src["passages"]:
+        origin = _article_label(d, r["origin"]) if r["origin"] else "unknown"
+        parts.append(f'<p><b>{esc(r["group_a"])}</b> ↔ <b>{esc(r["group_b"])}</b> '
+                     f'<span class="note">similarity {esc(r["similarity"])}; origin: {esc(origin)}</span></p>'
+                     f'<ul class="sents"><li>{esc(_csv_text(r["text_a"]))} <span class="note">'
+                     f'[{_article_ref(d, r["id_a"], int(r["sentences_a"].split()[0]))}]</span></li>'
+                     f'<li>{esc(_csv_text(r["text_b"]))} <span class="note">'
+                     f'[{_article_ref(d, r["id_b"], int(r["sentences_b"].split()[0]))}]</span></li></ul>')
+    if src["passages"]:
+        parts.append(_shown(len(src["passages"]), src["n_passages"], "shared passages"))
+    return "\n".join(parts)
+
+
 def render_report(d: dict) -> str:
     nav = " · ".join(link(a, t) for a, t in (("#corpus", "Corpus"), ("#figures", "Figures"), ("#outlets", "Outlets"),
                                                ("#evidence", "Frame evidence"), ("#terms", "Terms in context"),
@@ -903,6 +1024,7 @@ def render_report(d: dict) -> str:
         f"<nav>{nav}</nav>",
         _story_section(d),
         _corpus_section(d), _target_section(d), _figures_section(d), _outlet_sections(d), _topics_section(d),
+        _sourcing_sections(d),
         _evidence_appendix(d),
         _terms_appendix(d), _methods_section(d),
         # The long lists (every article's sentence scores, stripped lines, repairs) are for the
@@ -960,7 +1082,7 @@ from .stage import CorpusStage  # noqa: E402
 
 STAGE = CorpusStage(
     name="report", folder="09_report",
-    upstreams=(INGEST, STRIP, NORMALIZE, SEGMENT, KEYWORDS, SENTIMENT, FRAMING, FIGURES),
+    upstreams=(INGEST, STRIP, NORMALIZE, SEGMENT, KEYWORDS, SENTIMENT, FRAMING, FIGURES, SOURCING),
     run=run_stage,
     prepare=collect_articles,
     prepare_upstreams=(INGEST, STRIP, NORMALIZE, SEGMENT, KEYWORDS, SENTIMENT, FRAMING),

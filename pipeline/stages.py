@@ -9,7 +9,7 @@ import importlib
 from types import ModuleType
 
 # Module names in run order. plots and report write figures/ and report.html.
-ORDER = ("ingest", "strip", "normalize", "segment", "keywords", "sentiment", "framing", "plots", "report")
+ORDER = ("ingest", "strip", "normalize", "segment", "keywords", "sentiment", "framing", "sourcing", "plots", "report")
 
 
 def module(name: str) -> ModuleType:

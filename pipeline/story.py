@@ -445,6 +445,8 @@ def stage_settings(name: str, story: Story) -> tuple[dict, tuple[Path, ...]]:
     if name == "framing":
         return ({"_frames": str(story.frames_path), "_group_by": story.group_by, "_discover": story.discovers,
                  "_topics": story.topics}, (story.frames_path,))
+    if name == "sourcing":
+        return {"_group_by": story.group_by}, ()
     if name in ("plots", "report"):
         return {"_group_by": story.group_by, "_time_bin": story.time_bin, "_title": story.title,
                 "_targets": [t.as_dict() for t in story.targets]}, ()

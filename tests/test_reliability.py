@@ -292,7 +292,7 @@ def test_dask_local_cluster_gives_the_local_output(corpus, reference, tmp_path, 
     out = tmp_path / "dask"
     run_pipeline(corpus, out, jobs=2, dask=True, progress=False, warn=quiet, log=quiet)
     assert tree_bytes(out) == reference
-    per_article = ["strip", "normalize", "segment", "keywords", "sentiment", "framing"]
+    per_article = ["strip", "normalize", "segment", "keywords", "sentiment", "framing", "sourcing"]
     assert sorted(ranged) == (sorted((name, True) for name in per_article) if shared else [])
     manifests = run_pipeline(corpus, out, jobs=2, dask=True, progress=False, warn=quiet, log=quiet)
     assert tree_bytes(out) == reference

@@ -1,0 +1,1057 @@
+"""Sourcing, claims and reuse: who speaks in each story, which numbers it reports, who copied whom.
+
+Per article (the map, :func:`source_article`, cached and parallel), on the normalised sentences of
+``03_normalize``:
+
+- attributions: each cue (表示, 回应称, 据…了解, 网传 …) with its speaker as named, the speaker's
+  type, the attributed content with offsets into the normalised text, and whether it is quoted;
+- numeric claims: numbers with a unit (money, shares, people, counts, multiples), Chinese numerals
+  and approximations normalised (十余人 -> ≥10, 将近一半 -> ≈0.5), the subject they measure, the
+  period when stated and the speaker when attributed;
+- passages: each long enough sentence with a MinHash signature of its character shingles.
+
+The reduce (:func:`finish`) writes the tables, compares claims across groups (``claim_conflicts``)
+and finds shared passages with MinHash LSH over the signatures, each candidate verified by the
+exact Jaccard similarity of its shingles. Rules are data: ``resources/sourcing.yaml`` (its header
+documents the precedence).
+
+Outputs in ``08_sourcing/``: ``articles.jsonl``, ``attributions.csv``, ``claims.csv``,
+``claim_conflicts.csv``, ``reuse.csv``, ``sourcing_profile.csv`` (group, speaker_type, n, share,
+direct), ``top_speakers.csv`` (group, speaker, speaker_type, n), ``reuse_by_group.csv``.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import functools
+import io
+import math
+import re
+import zlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+from . import grouping, records
+from .config import ARTICLES, RESOURCES
+from .stage import ArticleStage, map_ranges, read_range
+
+RULES_PATH = RESOURCES / "sourcing.yaml"
+UPSTREAM = "03_normalize"
+INGEST = "01_ingest"
+TYPES = ("company_official", "anonymous", "media", "social", "expert_analyst", "government_regulator",
+         "document", "own_outlet")
+ATTRIBUTIONS = "attributions.csv"
+CLAIMS = "claims.csv"
+CONFLICTS = "claim_conflicts.csv"
+REUSE = "reuse.csv"
+PROFILE = "sourcing_profile.csv"
+SPEAKERS = "top_speakers.csv"
+REUSE_BY_GROUP = "reuse_by_group.csv"
+
+_BOUNDARY = "，。；：！？,;:!?\n"
+_CLAUSE = re.compile(r"[，。；！？,;!?]")
+
+
+# ---------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class Verb:
+    verb: str
+    type: str | None          # the cue's own speaker type (报道称 -> media), or None
+    needs_speaker: bool = True
+    needs_type: str | None = None   # the speaker must be of this type (显示: a document)
+    needs_punct: bool = False       # only when punctuation or a quotation follows (说：)
+    skip_recipient: bool = False    # 告诉连线Insight，…… : the content starts after the comma
+
+
+@dataclass(frozen=True)
+class Rules:
+    quotes: tuple[tuple[str, str], ...]
+    quote_re: re.Pattern         # one quotation, outermost, marks included
+    frame: re.Pattern            # 据 <speaker> <verb>
+    frame_types: Mapping[str, str | None]
+    verbs: tuple[Verb, ...]      # longest first
+    verb_re: re.Pattern
+    by_verb: Mapping[str, Verb]
+    any_cue: re.Pattern          # a sentence without a match has no attribution
+    not_before: Mapping[str, tuple[str, ...]]
+    not_after: Mapping[str, tuple[str, ...]]
+    speaker_prefix: re.Pattern
+    speaker_suffix: re.Pattern
+    speaker_reject: re.Pattern
+    speaker_inner: re.Pattern
+    max_speaker: int
+    own_markers: tuple[str, ...]
+    anonymous: re.Pattern
+    social: re.Pattern
+    type_res: tuple[tuple[str, re.Pattern], ...]
+    pronouns: frozenset[str]
+    default_type: str
+    number: re.Pattern
+    fraction: re.Pattern
+    units: Mapping[str, tuple[str, str]]
+    before: Mapping[str, tuple[str, str]]
+    before_re: re.Pattern        # a qualifier ending where a fraction starts
+    after: Mapping[str, tuple[str, str]]
+    fractions: Mapping[str, tuple[str, float, str]]
+    vague: Mapping[str, tuple[str, float, str]]
+    subject_re: re.Pattern
+    subject_of: Mapping[str, str]
+    money_subjects: frozenset[str]
+    weak_subjects: frozenset[str]
+    compare_subjects: frozenset[str]
+    period: re.Pattern
+    shingle: int
+    min_chars: int
+    num_perm: int
+    threshold: float
+    lsh_threshold: float
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+def _any(patterns: Iterable[str]) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+_CN_DIGITS = "零〇一二两三四五六七八九十百千万亿点几"
+
+
+def load_rules(path: Path = RULES_PATH) -> Rules:
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    frame_types = {v["verb"]: v.get("type") for v in data["frame_verbs"]}
+    frame = re.compile(r"(?<![数证占收单票考论字數證])[据據](?P<speaker>[^，。；：,;:“”「」]{0,24}?)(?P<verb>" + _alternation(frame_types) + ")")
+    verbs = tuple(sorted((Verb(v["verb"], v.get("type"), bool(v.get("needs_speaker", True)), v.get("needs_type"),
+                               bool(v.get("needs_punct")), bool(v.get("skip_recipient"))) for v in data["verbs"]),
+                         key=lambda v: (-len(v.verb), v.verb)))
+    units = {k: (v[0], v[1]) for k, v in data["units"].items()}
+    before = {k: (v[0], v[1]) for k, v in data["qualifiers_before"].items()}
+    after = {k: (v[0], v[1]) for k, v in data["qualifiers_after"].items()}
+    num = r"(?:\d+(?:,\d{3})*(?:\.\d+)?|数(?=[十百千万])[" + _CN_DIGITS + r"]+|[" + _CN_DIGITS + r"]+)"
+    number = re.compile(
+        r"(?<![A-Za-z0-9\-._/第])(?P<pre>" + _alternation(before) + r")?(?P<num>" + num + r")"
+        r"(?P<some>余|多|几)? ?(?P<mag>万亿|亿|万|千)?(?P<some2>余|多)?(?P<plus>\+)? ?"
+        r"(?P<unit>" + _alternation(units) + r")?(?P<post>以上|以下|以内|之多|左右|上下)?")
+    fractions = {k: (v[0], float(v[1]), v[2]) for k, v in data["fractions"].items()}
+    fraction = re.compile(r"(?P<frac>" + _alternation(fractions) + r"|(?P<den>[一二三四五六七八九十百\d]+)分之(?P<numr>["
+                          + _CN_DIGITS + r"\d.]+)|(?P<tenth>[一二两三四五六七八九十半])成(?:(?P<tenth2>[一二三四五六七八九半])(?![个位人名家]))?"
+                          + r"(?![为立功本长员交型立果绩熟效就])|(?P<vague>" + _alternation(data["vague"]) + r")"
+                          + r"|百分之(?P<pct>[" + _CN_DIGITS + r"\d.]+))")
+    subject_of = {alias: canon for canon, aliases in data["subjects"].items() for alias in aliases}
+    return Rules(
+        quotes=tuple((q[0], q[1]) for q in data["quotes"]),
+        quote_re=re.compile("|".join(f"{re.escape(q[0])}[^{re.escape(q[1])}]*{re.escape(q[1])}" for q in data["quotes"])),
+        any_cue=re.compile("|".join([_alternation(v["verb"] for v in data["verbs"]), "[据據]"]
+                                    + [re.escape(q[0]) for q in data["quotes"]])),
+        frame=frame, frame_types=frame_types, verbs=verbs,
+        verb_re=re.compile(_alternation(v.verb for v in verbs)), by_verb={v.verb: v for v in verbs},
+        not_before={k: tuple(v) for k, v in data["not_before"].items()},
+        not_after={k: tuple(v) for k, v in data["not_after"].items()},
+        speaker_prefix=re.compile(data["speaker_prefix"]), speaker_suffix=re.compile(data["speaker_suffix"]),
+        speaker_reject=re.compile(data["speaker_reject"]), speaker_inner=re.compile(data["speaker_inner"]),
+        max_speaker=int(data["max_speaker_chars"]), own_markers=tuple(data["own_outlet_markers"]),
+        anonymous=_any(data["anonymous"]), social=_any(data["social"]),
+        type_res=tuple((t, _any(p)) for t, p in data["speaker_types"].items()),
+        pronouns=frozenset(data["pronouns"]), default_type=str(data["default_type"]),
+        number=number, fraction=fraction, units=units, before=before,
+        vague={k: (v[0], float(v[1]), v[2]) for k, v in data["vague"].items()},
+        before_re=re.compile("(?:" + _alternation(before) + ")$"), after=after, fractions=fractions,
+        subject_re=re.compile(_alternation(subject_of)), subject_of=subject_of,
+        money_subjects=frozenset(data["money_subjects"]), weak_subjects=frozenset(data["weak_subjects"]),
+        compare_subjects=frozenset(data["compare_subjects"]),
+        period=re.compile(r"(?:(?:19|20)\d{2}|[二〇零一九]{4}) ?年(?:上半年|下半年|前三季度|全年|第?[一二三四1-4]季度|Q[1-4]|"
+                          r"\d{1,2}月(?:份)?)?|(?:今年|去年|前年|明年)(?:上半年|下半年|前三季度|全年|第?[一二三四]季度|\d{1,2}月)?|"
+                          r"(?:上半年|下半年|前三季度|第[一二三四]季度|Q[1-4])|(?:19|20)\d{2} ?[HQ][1-4]"),
+        shingle=int(data["reuse"]["shingle"]), min_chars=int(data["reuse"]["min_chars"]),
+        num_perm=int(data["reuse"]["num_perm"]), threshold=float(data["reuse"]["threshold"]),
+        lsh_threshold=float(data["reuse"]["lsh_threshold"]),
+    )
+
+
+# ---------------------------------------------------------------- attributions
+
+
+def quote_spans(text: str, rules: Rules) -> list[tuple[int, int]]:
+    """(start, end) of each quotation, marks included, outermost only."""
+    return [m.span() for m in rules.quote_re.finditer(text)]
+
+
+def clean_speaker(raw: str, rules: Rules) -> tuple[str, int]:
+    """``"对此，智谱方面"`` -> ``("智谱方面", 3)``: the speaker and its offset within ``raw``."""
+    text = raw
+    lead = 0
+    for _ in range(3):
+        m = rules.speaker_prefix.match(text)
+        stripped = len(text) - len(text.lstrip(" 　"))
+        cut = (m.end() if m else 0) or stripped
+        if not cut:
+            break
+        text, lead = text[cut:], lead + cut
+    text = rules.speaker_suffix.sub("", text).rstrip(" 　")
+    inner = rules.speaker_inner.match(text)
+    if inner:
+        return inner.group("speaker"), lead + inner.start("speaker")
+    return text, lead
+
+
+def speaker_type(speaker: str, cue_type: str | None, *, outlet: str | None, rules: Rules,
+                 previous: str | None = None) -> str:
+    """The type of a speaker, by the precedence documented in ``resources/sourcing.yaml``."""
+    bare = speaker.replace("据", "", 1) if speaker.startswith("据") else speaker
+    if not bare and cue_type in (None, "own_outlet"):
+        return "own_outlet"
+    if outlet and len(outlet) >= 2 and outlet.casefold() in speaker.casefold():
+        return "own_outlet"
+    if bare and any(m in bare for m in rules.own_markers) and not re.search("(?:据|援引).{1,12}记者", bare):
+        return "own_outlet"
+    if bare in rules.pronouns and previous:
+        return previous
+    if rules.anonymous.search(bare) or (not bare and cue_type == "anonymous"):
+        return "anonymous"
+    if rules.social.search(bare):
+        return "social"
+    if cue_type:
+        return cue_type
+    for type_, pattern in rules.type_res:
+        if pattern.search(bare):
+            return type_
+    return rules.default_type
+
+
+def _inside(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+def _content_span(text: str, start: int, quotes: Sequence[tuple[int, int]]) -> tuple[int, int, bool]:
+    """What a cue at ``start`` attributes: a quotation right after it, else the rest of the sentence."""
+    i = start
+    while i < len(text) and text[i] in "：:，, 　":
+        i += 1
+    for a, b in quotes:
+        if a == i:
+            return a + 1, b - 1, True
+    end = len(text)
+    while end > i and text[end - 1] in "。！？!?；; 　":
+        end -= 1
+    return i, end, False
+
+
+def _clause_start(text: str, pos: int) -> int:
+    i = pos
+    while i > 0 and text[i - 1] not in _BOUNDARY and text[i - 1] not in "”」’』\"":
+        i -= 1
+    return i
+
+
+def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous: str | None = None) -> list[dict]:
+    """Every attribution in one sentence, offsets into ``text``: speaker, speaker_type, cue,
+    content, direct, start, end (the content), speaker_start, speaker_end."""
+    if not rules.any_cue.search(text):
+        return []
+    quotes = quote_spans(text, rules)
+    out: list[dict] = []
+    taken: list[tuple[int, int]] = []  # speaker+cue spans and direct quotations already attributed
+
+    def add(speaker: str, s_start: int, cue: str, cue_start: int, cue_end: int, cue_type: str | None,
+            content: tuple[int, int, bool]) -> None:
+        nonlocal previous
+        c_start, c_end, direct = content
+        if c_end <= c_start:
+            return
+        type_ = speaker_type(speaker, cue_type, outlet=outlet, rules=rules, previous=previous)
+        previous = type_
+        out.append({"speaker": speaker or cue, "speaker_type": type_, "cue": cue, "content": text[c_start:c_end],
+                    "direct": direct, "start": c_start, "end": c_end,
+                    "speaker_start": s_start, "speaker_end": s_start + len(speaker) if speaker else cue_end})
+        taken.append((min(s_start, cue_start), cue_end))
+        if direct:
+            taken.append((c_start - 1, c_end + 1))
+
+    # 1. 据 <speaker> <verb>
+    for m in rules.frame.finditer(text):
+        if _inside(m.start(), taken) or _inside(m.start(), quotes):
+            continue
+        speaker, lead = clean_speaker(m.group("speaker"), rules)
+        verb = m.group("verb")
+        if verb == "悉" and speaker:
+            continue
+        cue = f"据…{verb}" if speaker else f"据{verb}"
+        add(speaker, m.start("speaker") + lead, cue, m.start(), m.end(), rules.frame_types.get(verb),
+            _content_span(text, m.end(), quotes))
+    # 2. “……”，<speaker> <verb>
+    for a, b in quotes:
+        if _inside(a, taken):
+            continue
+        tail = text[b:]
+        if not (text[b - 2:b - 1] in "，。！？,!?" or tail[:1] in "，,"):
+            continue  # “法治”环节的……表示: a quoted term, not a quotation
+        m = re.match(r"[，,]?(?P<speaker>[^，。；“”「」]{1,%d}?)(?P<verb>说|表示|称|指出|强调|坦言|介绍|回应|说道|直言|透露|說|稱)"
+                     r"(?=[。，,；！!]|$)" % rules.max_speaker, tail)
+        if m:
+            speaker, lead = clean_speaker(m.group("speaker"), rules)
+            if speaker and len(speaker) <= rules.max_speaker and not rules.speaker_reject.search(speaker):
+                add(speaker, b + m.start("speaker") + lead, m.group("verb"), b + m.start("verb"), b + m.end(),
+                    None, (a + 1, b - 1, True))
+    # 3./4. <speaker> <verb>, and the cues that name no speaker
+    by_verb = rules.by_verb
+    for m in rules.verb_re.finditer(text):
+        pos, verb = m.start(), m.group()
+        if _inside(pos, taken) or _inside(pos, quotes):
+            continue
+        before, after = text[max(0, pos - 2):pos], text[m.end():m.end() + 2]
+        if any(before.endswith(w) for w in rules.not_before.get(verb, ())) or \
+                any(after.startswith(w) for w in rules.not_after.get(verb, ())):
+            continue
+        rule = by_verb[verb]
+        if rule.needs_punct and not (after[:1] and after[0] in "：:，,“「‘『\""):
+            continue
+        content_from = m.end()
+        if rule.skip_recipient:
+            comma = re.search(r"[，,：:]", text[m.end():])
+            if not comma:
+                continue
+            content_from = m.end() + comma.end()
+        content = _content_span(text, content_from, quotes)
+        if not rule.needs_speaker:
+            add("", pos, verb, pos, m.end(), rule.type, content)
+            continue
+        start = _clause_start(text, pos)
+        speaker, lead = clean_speaker(text[start:pos], rules)
+        if not speaker or len(speaker) > rules.max_speaker or re.search(r"[，。“”「」]", speaker) \
+                or rules.speaker_reject.search(speaker):
+            continue
+        if rule.needs_type and speaker_type(speaker, None, outlet=outlet, rules=rules) != rule.needs_type:
+            continue
+        add(speaker, start + lead, verb, pos, m.end(), rule.type, content)
+    out.sort(key=lambda a: (a["speaker_start"], a["start"]))
+    return out
+
+
+# ---------------------------------------------------------------- numeric claims
+
+
+def cn_number(text: str) -> float:
+    """``"二十四点六六"`` -> 24.66, ``"1,200"`` -> 1200.0 (cn2an for Chinese numerals)."""
+    if re.fullmatch(r"[\d,]+(?:\.\d+)?", text):
+        return float(text.replace(",", ""))
+    import cn2an
+
+    return float(cn2an.cn2an(text.replace("几", ""), "normal"))
+
+
+_NUMERAL = re.compile(r"\d|[二两三四五六七八九十百千万亿半]|一[成半]|数以")  # a sentence without one has no number
+_MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3, "": 1.0}
+
+
+def _step(num: str, magnitude: float) -> float:
+    """The rounding step of a number as written: 24.66亿 -> 1e6, 20亿 -> 1e8."""
+    if re.fullmatch(r"[\d,]+(?:\.\d+)?", num):
+        decimals = len(num.split(".", 1)[1]) if "." in num else 0
+        return magnitude * 10 ** -decimals
+    return magnitude
+
+
+def interval(number: float, shape: str, step: float) -> tuple[float, float]:
+    """The values a claim allows: 20亿 (exact) -> [19.5亿, 20.5亿]; 将近一半 -> [0.4, 0.5];
+    过半 -> (0.5, inf); 十余人 -> [10, 20)."""
+    half = step / 2
+    if shape == "near":  # 近50, 将近一半: a little under
+        return number * 0.8, number
+    if shape == "about":
+        return min(number * 0.85, number - half), max(number * 1.15, number + half)
+    if shape == "over":  # exclusive: 过半 does not overlap 将近一半
+        return number + step / 100, math.inf
+    if shape == "at_least":
+        return number, math.inf
+    if shape == "some":
+        order = 10 ** math.floor(math.log10(number)) if number > 0 else 1
+        return number, number + max(order, step)
+    if shape in ("under", "at_most"):
+        return 0.0, number
+    return number - half, number + half
+
+
+def _fmt_number(x: float) -> str:
+    if x == int(x) and abs(x) < 1e18:
+        return str(int(x))
+    return f"{x:.6g}" if abs(x) < 1 else f"{round(x, 6):g}" if abs(x) < 1e15 else f"{x:.6g}"
+
+
+def numbers(text: str, rules: Rules) -> list[dict]:
+    """Numbers with a unit in one sentence: original, number, unit, kind, approx, shape, start, end, step."""
+    if not _NUMERAL.search(text):
+        return []
+    out: list[dict] = []
+    used: list[tuple[int, int]] = []
+    for m in rules.fraction.finditer(text):
+        if m.group("den"):
+            try:
+                value = cn_number(m.group("numr")) / cn_number(m.group("den"))
+            except (ValueError, KeyError, ZeroDivisionError, TypeError):
+                continue
+            approx, shape = "=", "exact"
+        elif m.group("pct"):
+            try:
+                value = cn_number(m.group("pct")) / 100
+            except (ValueError, KeyError, TypeError):
+                continue
+            approx, shape = "=", "exact"
+        elif m.group("tenth"):
+            # 半成 = 0.05, 两成半 = 0.25, 六成二 = 0.62
+            tenths = [(0.5 if k == 0 else 5) if t == "半" else cn_number(t)
+                      for k, t in enumerate((m.group("tenth"), m.group("tenth2"))) if t]
+            value = tenths[0] / 10 + (tenths[1] / 100 if len(tenths) > 1 else 0)
+            approx, shape = "=", "exact"
+        elif m.group("vague"):
+            approx, number, shape = rules.vague[m.group("vague")]
+            out.append({"original": m.group(), "number": number, "unit": "", "kind": "count", "approx": approx,
+                        "shape": shape, "start": m.start(), "end": m.end(), "step": number})
+            used.append((m.start(), m.end()))
+            continue
+        else:
+            approx, value, shape = rules.fractions[m.group("frac")]
+        begin = m.start()
+        if shape == "exact":  # 约三分之一, 不到三成: a qualifier written before the fraction
+            q = rules.before_re.search(text, max(0, begin - 3), begin)
+            if q:
+                approx, shape = rules.before[q.group()]
+                begin = q.start()
+        out.append({"original": text[begin:m.end()], "number": value, "unit": "share", "kind": "share",
+                    "approx": approx, "shape": shape, "start": begin, "end": m.end(), "step": 0.01})
+        used.append((m.start(), m.end()))
+    for m in rules.number.finditer(text):
+        num = m.group("num")
+        if not (m.group("unit") or m.group("mag")) or not num or _inside(m.start("num"), used):
+            continue
+        vague = num.startswith("数")
+        if vague:
+            num = "一" + num[1:]
+        if not re.search(r"\d", num) and (len(num) == 1 and num in "一几点零〇" or set(num) <= set("点几零〇")):
+            continue  # 一个, 几个: not a figure
+        unit_written = m.group("unit") or ""
+        try:
+            value = cn_number(num)
+        except (ValueError, KeyError, TypeError):
+            continue
+        mag_text = m.group("mag") or ""
+        magnitude = _MAGNITUDE[mag_text]
+        for prefix, factor in (("万亿", 1e12), ("亿", 1e8), ("万", 1e4)):
+            if unit_written.startswith(prefix):
+                magnitude *= factor
+                break
+        if unit_written:
+            unit, kind = rules.units[unit_written]
+        else:
+            unit, kind = "", "amount"
+        if kind == "share":
+            magnitude /= 100
+        approx, shape = "=", "exact"
+        some = m.group("some") or m.group("some2") or ("几" if "几" in num or vague else None)
+        for qual, table in ((m.group("pre"), rules.before), (some, rules.after), (m.group("plus"), rules.after),
+                            (m.group("post"), rules.after)):
+            if qual:
+                approx, shape = table[qual]
+        out.append({"original": m.group(), "number": value * magnitude, "unit": unit, "kind": kind, "approx": approx,
+                    "shape": shape, "start": m.start(), "end": m.end(), "step": _step(num, magnitude)})
+    out.sort(key=lambda c: c["start"])
+    return out
+
+
+def _subject(text: str, start: int, end: int, rules: Rules, kind: str = "") -> str:
+    """The nearest subject alias before the number in its clause, else after it in the clause
+    (a weak subject such as 员工 only when no other is there), else before it in the sentence,
+    else after it."""
+    clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
+    m_end = _CLAUSE.search(text, end)
+    clause_end = m_end.start() if m_end else len(text)
+    before = [rules.subject_of[m.group()] for m in rules.subject_re.finditer(text, clause_start, start)]
+    after = [rules.subject_of[m.group()] for m in rules.subject_re.finditer(text, end, clause_end)]
+    in_clause = before[::-1] + after
+    strong = [x for x in in_clause if x not in rules.weak_subjects]
+    if strong or in_clause:
+        return (strong or in_clause)[0]
+    earlier = [rules.subject_of[m.group()] for m in rules.subject_re.finditer(text, 0, clause_start)]
+    if earlier:
+        return earlier[-1]
+    if kind in ("money", "amount"):  # 243.77 亿元，……确认了它自己的最新估值
+        for m in rules.subject_re.finditer(text, clause_end):
+            if rules.subject_of[m.group()] in rules.money_subjects:
+                return rules.subject_of[m.group()]
+    return ""
+
+
+def _period(text: str, start: int, rules: Rules) -> str:
+    clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
+    found = [m.group() for m in rules.period.finditer(text, clause_start, start)]
+    if not found:
+        found = [m.group() for m in rules.period.finditer(text, 0, start)]
+    return found[-1] if found else ""
+
+
+_YEAR_RANGE = re.compile(r"((?:19|20)\d{2}) ?年? ?[至到-] ?((?:19|20)\d{2}) ?年")
+
+
+def respective_periods(head: str, rules: Rules) -> list[str]:
+    """The periods listed in the text before a 分别, ranges expanded:
+    ``2022 年至 2024 年，以及今年上半年`` -> [2022年, 2023年, 2024年, 今年上半年]."""
+    out: list[str] = []
+    pos = 0
+    for m in _YEAR_RANGE.finditer(head):
+        out.extend(p.group() for p in rules.period.finditer(head, pos, m.start()))
+        out.extend(f"{y}年" for y in range(int(m.group(1)), int(m.group(2)) + 1))
+        pos = m.end()
+    out.extend(p.group() for p in rules.period.finditer(head, pos))
+    return [p.replace(" ", "") for p in out]
+
+
+def claims(text: str, rules: Rules, sentence_attributions: Sequence[dict] = ()) -> list[dict]:
+    """Numeric claims of one sentence: subject, value (``≈0.5``), number, unit, approx, period,
+    speaker (of the attribution whose content holds the number), original, start, end, lo, hi.
+    In a 分别 sentence (A、B 分别为 x、y) the numbers after each 分别 take the listed periods in order."""
+    found = numbers(text, rules)
+    periods: dict[int, str] = {}
+    if "分别" in text:
+        marks = [m.start() for m in re.finditer("分别", text)]
+        for k, a in enumerate(marks):
+            listed = respective_periods(text[marks[k - 1] if k else 0:a], rules)
+            b = marks[k + 1] if k + 1 < len(marks) else len(text)
+            run = [n for n in found if a < n["start"] < b]
+            run = [n for n in run if run and n["kind"] == run[0]["kind"]]
+            if listed and len(run) == len(listed):
+                periods.update((n["start"], p) for n, p in zip(run, listed))
+    out = []
+    for n in found:
+        subject = _subject(text, n["start"], n["end"], rules, n["kind"])
+        unit = n["unit"]
+        if not unit and n["kind"] == "amount":
+            if not subject:
+                continue  # a bare 3万 with nothing to say what it counts
+            if subject in rules.money_subjects:
+                unit = "元"
+        if not subject and n["kind"] in ("count", "people") and n["number"] < 10 \
+                and not re.search(r"\d", n["original"]):
+            continue  # 两条, 三个 in words: no figure anyone reports (1个, 8艘 in digits are kept)
+        period = periods.get(n["start"]) or _period(text, n["start"], rules)
+        lo, hi = interval(n["number"], n["shape"], n["step"])
+        speaker = ""
+        for a in sentence_attributions:
+            if a["start"] <= n["start"] < a["end"]:
+                speaker = a["speaker"]
+        out.append({"subject": subject, "value": f"{n['approx']}{_fmt_number(n['number'])}" if n["approx"] != "="
+                    else _fmt_number(n["number"]), "number": round(n["number"], 6), "unit": unit,
+                    "approx": n["approx"], "period": period.replace(" ", ""), "speaker": speaker,
+                    "original": n["original"], "start": n["start"], "end": n["end"],
+                    "lo": round(lo, 6), "hi": None if hi == math.inf else round(hi, 6)})
+    return out
+
+
+# ---------------------------------------------------------------- passages (MinHash)
+
+
+SCHEME = "affine32"  # datasketch's permutation scheme: 32-bit values, stored as 4 bytes each
+_NOT_TEXT = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def shingles(text: str, k: int) -> set[str]:
+    """Character k-grams of the text without punctuation and spaces."""
+    bare = _NOT_TEXT.sub("", text)
+    if len(bare) < k:
+        return {bare} if bare else set()
+    return {bare[i:i + k] for i in range(len(bare) - k + 1)}
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+@functools.lru_cache(maxsize=4)
+def _permutations(num_perm: int):
+    """datasketch's permutations for ``num_perm`` (seed 1), drawn once per process, not per passage."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=num_perm, seed=1, scheme=SCHEME).permutations
+
+
+_POLY = 0x01000193  # odd: the shingle hash is a polynomial in the code points, mod 2**32
+
+
+def shingle_hash(shingle: bytes) -> int:
+    """The hash of one shingle (UTF-8 bytes): a polynomial in its code points mod 2**32.
+    datasketch's affine32 scheme mixes it (MurmurHash3's finaliser) before permuting it."""
+    h = 0
+    for ch in shingle.decode("utf-8"):
+        h = (h * _POLY + ord(ch)) & 0xFFFFFFFF
+    return h
+
+
+@functools.lru_cache(maxsize=4)
+def _powers(k: int):
+    import numpy as np
+
+    return np.asarray([pow(_POLY, k - 1 - j, 1 << 32) for j in range(k)], dtype=np.uint32)
+
+
+def _shingle_hashes(texts: Sequence[str], k: int) -> tuple:
+    """(hashes, starts): :func:`shingle_hash` of every shingle of every text, vectorised over
+    the texts at once (numpy, uint32 wrap-around), and where each text's hashes start."""
+    import numpy as np
+
+    bares = [_NOT_TEXT.sub("", text) for text in texts]
+    points = np.frombuffer("".join(bares).encode("utf-32-le"), dtype=np.uint32)
+    if len(points) >= k:
+        windows = (np.lib.stride_tricks.sliding_window_view(points, k) * _powers(k)).sum(axis=1, dtype=np.uint32)
+    else:
+        windows = np.zeros(0, dtype=np.uint32)
+    pieces, starts, at, n = [], [], 0, 0
+    for bare in bares:
+        starts.append(n)
+        if len(bare) >= k:
+            pieces.append(windows[at:at + len(bare) - k + 1])
+        else:  # a text shorter than a shingle is one shingle
+            pieces.append(np.asarray([shingle_hash(bare.encode("utf-8"))] if bare else [0], dtype=np.uint32))
+        n += len(pieces[-1])
+        at += len(bare)
+    return np.concatenate(pieces), np.asarray(starts)
+
+
+def signature(text: str, rules: Rules) -> str:
+    """A MinHash (datasketch, seed 1, 32-bit affine permutations) of the text's shingles, as
+    base64 of uint32 values: the reference that :func:`signatures` computes faster."""
+    import numpy as np
+    from datasketch import MinHash
+
+    mh = MinHash(num_perm=rules.num_perm, seed=1, scheme=SCHEME, hashfunc=shingle_hash,
+                 permutations=_permutations(rules.num_perm))
+    mh.update_batch([s.encode("utf-8") for s in sorted(shingles(text, rules.shingle))])
+    return base64.b64encode(np.asarray(mh.hashvalues, dtype="<u4").tobytes()).decode("ascii")
+
+
+def signatures(texts: Sequence[str], rules: Rules) -> list[str]:
+    """:func:`signature` of every text, the same values, in one vectorised pass per article:
+    the shingles hashed with numpy, datasketch's own mixing (``_fmix``) and permutations applied
+    to all of them at once, the minimum taken per text (a ``MinHash`` per passage costs 0.25 ms)."""
+    import numpy as np
+    from datasketch.minhash import _fmix
+
+    if not texts:
+        return []
+    a, b = _permutations(rules.num_perm)
+    hashes, starts = _shingle_hashes(texts, rules.shingle)
+    hv = _fmix(hashes.reshape(-1, 1), 32)
+    mins = np.minimum.reduceat(hv * a + b, starts, axis=0)
+    return [base64.b64encode(row.astype("<u4").tobytes()).decode("ascii") for row in mins]
+
+
+# ---------------------------------------------------------------- the map
+
+
+def source_article(record: Mapping, rules: Rules) -> dict:
+    """One 03_normalize record -> its attributions, claims and passages (an 08_sourcing record)."""
+    outlet = record.get("outlet")
+    found, numeric, passages, sentences = [], [], [], {}
+    previous = None
+    for sentence in record.get("sentences", ()):
+        text, base, index = sentence["text"], sentence["start"], sentence["index"]
+        here = attributions(text, rules, outlet=outlet, previous=previous)
+        if here:
+            previous = here[-1]["speaker_type"]
+        said = claims(text, rules, here)
+        for a in here:
+            found.append({"sentence": index, **a, "start": base + a["start"], "end": base + a["end"],
+                          "speaker_start": base + a["speaker_start"], "speaker_end": base + a["speaker_end"]})
+        for c in said:
+            numeric.append({"sentence": index, **c, "start": base + c["start"], "end": base + c["end"]})
+        if here or said:
+            sentences[index] = text
+        if len(_NOT_TEXT.sub("", text)) >= rules.min_chars:
+            passages.append({"sentence": index, "text": text})
+    for passage, sig in zip(passages, signatures([p.pop("text") for p in passages], rules)):
+        passage["minhash"] = sig  # the text stays in 03_normalize: the reduce reads the candidates' back
+    return {"id": record["id"], "source": record["source"], "outlet": outlet, "title": record.get("title"),
+            "attributions": found, "claims": numeric,
+            "sentences": [{"index": i, "text": t} for i, t in sorted(sentences.items())],
+            "passages": passages}
+
+
+def _load(params: Mapping) -> Rules:
+    return load_rules(RULES_PATH)
+
+
+# ---------------------------------------------------------------- the reduce
+
+
+ATTRIBUTION_COLUMNS = ("id", "source", "group", "sentence", "speaker", "speaker_type", "cue", "content", "direct",
+                       "start", "end", "text")
+CLAIM_COLUMNS = ("id", "source", "group", "sentence", "subject", "value", "number", "unit", "approx", "period",
+                 "speaker", "original", "lo", "hi", "text")
+CONFLICT_COLUMNS = ("subject", "group", "value", "number", "id", "sentence", "unit", "period", "original", "text",
+                    "other_group", "other_value")
+REUSE_COLUMNS = ("id_a", "id_b", "group_a", "group_b", "text_a", "text_b", "similarity", "origin",
+                 "sentences_a", "sentences_b", "chars")
+PROFILE_COLUMNS = ("group", "speaker_type", "n", "share", "direct", "indirect")
+SPEAKER_COLUMNS = ("group", "speaker", "speaker_type", "n", "direct")
+REUSE_GROUP_COLUMNS = ("group_a", "group_b", "pairs", "chars")
+
+def csv_safe(value: object) -> object:
+    """A text cell through :func:`records.csv_safe` (a cell that a spreadsheet would run as a
+    formula, = + - @ at its start, gets a leading apostrophe); numbers pass unchanged."""
+    return records.csv_safe(value) if isinstance(value, str) else value
+
+
+csv_text = records.csv_text
+
+
+def _csv_lines(rows: Iterable[Sequence]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerows([csv_safe(v) for v in row] for row in rows)
+    return buf.getvalue()
+
+
+def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+    n = 0
+    with records.atomic_open(path) as fh:
+        fh.write(_csv_lines([columns]))
+        for row in rows:
+            fh.write(_csv_lines([row]))
+            n += 1
+    return n
+
+
+def _range_pass(path: Path, start: int, end: int, shared) -> dict:
+    """One range of records: their table lines, profile counts, claims to compare and signatures."""
+    groups, shared_rules = shared
+    att_lines, claim_lines = [], []
+    profile: Counter = Counter()
+    speakers: Counter = Counter()
+    compare: list[tuple] = []
+    sigs: list[tuple] = []
+    order: list[tuple[str, str]] = []
+    for r in read_range(path, start, end):
+        group = groups(r)
+        order.append((r["id"], group))
+        text_of = {s["index"]: s["text"] for s in r["sentences"]}
+        for a in r["attributions"]:
+            att_lines.append([r["id"], r["source"], group, a["sentence"], a["speaker"], a["speaker_type"], a["cue"],
+                              a["content"], a["direct"], a["start"], a["end"], text_of.get(a["sentence"], "")])
+            profile[(group, a["speaker_type"], a["direct"])] += 1
+            speakers[(group, a["speaker"], a["speaker_type"], a["direct"])] += 1
+        for c in r["claims"]:
+            claim_lines.append([r["id"], r["source"], group, c["sentence"], c["subject"], c["value"], c["number"],
+                                c["unit"], c["approx"], c["period"], c["speaker"], c["original"], c["lo"],
+                                "inf" if c["hi"] is None else c["hi"], text_of.get(c["sentence"], "")])
+            if c["subject"] in shared_rules.compare_subjects:
+                compare.append((c["subject"], c["unit"], c["period"], group, c["value"], c["number"], r["id"],
+                                c["sentence"], c["original"], c["lo"], c["hi"], text_of.get(c["sentence"], "")))
+        for p in r["passages"]:
+            sigs.append((r["id"], group, p["sentence"], p["minhash"]))
+    return {"attributions": _csv_lines(att_lines), "claims": _csv_lines(claim_lines), "profile": profile,
+            "n_attributions": len(att_lines), "n_claims": len(claim_lines),
+            "speakers": speakers, "compare": compare, "sigs": sigs, "order": order}
+
+
+def conflicts(compare: Sequence[tuple]) -> list[dict]:
+    """Claims of the same subject, unit and period (or no period on one side) whose intervals do
+    not overlap, from different groups: one row per side, each pair once, in a stable order."""
+    by_key: dict[tuple, list[tuple]] = defaultdict(list)
+    for c in compare:
+        by_key[(c[0], c[1])].append(c)
+    rows: list[dict] = []
+    seen: set = set()
+    for (subject, unit), items in sorted(by_key.items()):
+        items = sorted(items, key=lambda c: (c[3], c[6], c[7], c[8]))
+        for i, a in enumerate(items):
+            for b in items[i + 1:]:
+                if a[3] == b[3] or (a[2] and b[2] and a[2] != b[2]):
+                    continue
+                a_hi = math.inf if a[10] is None else a[10]
+                b_hi = math.inf if b[10] is None else b[10]
+                if a[9] <= b_hi and b[9] <= a_hi:
+                    continue  # the intervals overlap: rounding, or one bound within the other
+                key = (subject, unit, a[6], a[7], a[8], b[6], b[7], b[8])
+                if key in seen:
+                    continue
+                seen.add(key)
+                for side, other in ((a, b), (b, a)):
+                    rows.append({"subject": subject, "group": side[3], "value": side[4], "number": side[5],
+                                 "id": side[6], "sentence": side[7], "unit": unit, "period": side[2],
+                                 "original": side[8], "text": side[11], "other_group": other[3],
+                                 "other_value": other[4]})
+    return rows
+
+
+def _published(out_root: Path, ids: set[str]) -> dict[str, str]:
+    path = Path(out_root) / INGEST / ARTICLES
+    out: dict[str, str] = {}
+    if not ids or not path.exists():
+        return out
+    for r in records.read_jsonl(path):
+        if r.get("id") in ids:
+            out[r["id"]] = str(r.get("published") or "")
+    return out
+
+
+BUCKET_CAP = 64  # a larger LSH bucket (a formula repeated all over a corpus) links each member to its next few only
+BUCKET_LINKS = 8
+ESTIMATE_MARGIN = 0.2  # candidates whose MinHash estimate is this far under the threshold are dropped
+
+
+def candidates(sigs: Sequence[tuple], rules: Rules) -> list[tuple[int, int]]:
+    """Pairs (i < j, indices into ``sigs``) of passages of different articles that share an LSH
+    bucket in some band: no all-pairs comparison. The bands and rows are datasketch
+    ``MinHashLSH``'s optimum for the threshold; the bucketing is vectorised over the whole
+    corpus with numpy (datasketch's insert and query per passage took most of the reduce's time
+    on the 19,589-article CCTV corpus)."""
+    import numpy as np
+    from datasketch import MinHashLSH
+
+    if len(sigs) < 2:
+        return []
+    params = MinHashLSH(threshold=rules.lsh_threshold, num_perm=rules.num_perm)
+    bands, rows = params.b, params.r
+    matrix = np.frombuffer(b"".join(base64.b64decode(s[3]) for s in sigs), dtype="<u4").reshape(len(sigs), -1)
+    article = np.unique(np.asarray([s[0] for s in sigs]), return_inverse=True)[1]
+    n = len(sigs)
+    found = []
+    for band in range(bands):
+        keys = np.ascontiguousarray(matrix[:, band * rows:(band + 1) * rows]).view(f"V{4 * rows}").ravel()
+        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        shared = np.flatnonzero(counts[inverse] > 1)
+        if not len(shared):
+            continue
+        order = shared[np.argsort(inverse[shared], kind="stable")]  # bucket by bucket, file order within
+        bucket = inverse[order]
+        small = counts[bucket] <= BUCKET_CAP
+        for step in range(1, BUCKET_CAP):  # each pair of a bucket lies `step` apart in `order` for one step
+            k = np.flatnonzero((bucket[:-step] == bucket[step:]) & (small[:-step] | (step <= BUCKET_LINKS)))
+            if not len(k):
+                break
+            i, j = order[k], order[k + step]
+            keep = article[i] != article[j]
+            found.append(i[keep].astype(np.int64) * n + j[keep])
+    if not found:
+        return []
+    flat = np.unique(np.concatenate(found))
+    pairs = np.stack([flat // n, flat % n], axis=1)
+    # The signatures' own estimate screens the candidates before the exact check: with 64
+    # permutations its standard error at J = 0.5 is 0.06, so a pair estimated more than 0.2 under
+    # the threshold is (3 standard errors) not a near-duplicate.
+    estimate = (matrix[pairs[:, 0]] == matrix[pairs[:, 1]]).mean(axis=1)
+    return [tuple(p) for p in pairs[estimate >= rules.threshold - ESTIMATE_MARGIN].tolist()]
+
+
+def reuse_pairs(sigs: Sequence[tuple], texts: Mapping[tuple[str, int], str], pairs: Iterable[tuple[int, int]],
+                rules: Rules) -> dict[tuple[str, str], list[tuple[int, int, float]]]:
+    """The candidate pairs whose exact Jaccard similarity (of their shingles) reaches the threshold,
+    by article pair: [(sentence in a, sentence in b, similarity), ...]."""
+    found: dict[tuple[str, str], list[tuple[int, int, float]]] = defaultdict(list)
+    sets: dict[int, set[str]] = {}
+
+    def shingled(k: int) -> set[str]:
+        got = sets.get(k)
+        if got is None:
+            got = sets[k] = shingles(texts[(sigs[k][0], sigs[k][2])], rules.shingle)
+        return got
+
+    for i, j in pairs:
+        (id_a, _, sa, _), (id_b, _, sb, _) = sigs[i], sigs[j]
+        sim = jaccard(shingled(i), shingled(j))
+        if sim >= rules.threshold:
+            found[(id_a, id_b)].append((sa, sb, sim))
+    return found
+
+
+def _merge_runs(matches: list[tuple[int, int, float]]) -> list[list[tuple[int, int, float]]]:
+    runs: list[list[tuple[int, int, float]]] = []
+    for m in sorted(matches):
+        if runs and m[0] == runs[-1][-1][0] + 1 and m[1] == runs[-1][-1][1] + 1:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return runs
+
+
+def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
+    """The reduce: tables, profiles, claim conflicts and shared passages, from the per-article records."""
+    out_dir = Path(out_dir)
+    rules = load_rules(RULES_PATH)
+    groups = grouping.load(out_dir.parent, params.get("_group_by", "outlet"))
+    profile: Counter = Counter()
+    speakers: Counter = Counter()
+    compare: list[tuple] = []
+    sigs: list[tuple] = []
+    group_of: dict[str, str] = {}
+    n_att = n_claims = 0
+    with records.atomic_open(out_dir / ATTRIBUTIONS) as att, records.atomic_open(out_dir / CLAIMS) as cl:
+        att.write(_csv_lines([ATTRIBUTION_COLUMNS]))
+        cl.write(_csv_lines([CLAIM_COLUMNS]))
+        for part in map_ranges(_range_pass, out_dir / ARTICLES, jobs=jobs, shared=(groups, rules)):
+            att.write(part["attributions"])
+            cl.write(part["claims"])
+            n_att += part["n_attributions"]
+            n_claims += part["n_claims"]
+            profile.update(part["profile"])
+            speakers.update(part["speakers"])
+            compare.extend(part["compare"])
+            sigs.extend(part["sigs"])
+            group_of.update(part["order"])
+
+    # sourcing profile per group
+    totals: Counter = Counter()
+    for (group, _, _), n in profile.items():
+        totals[group] += n
+    by_type: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for (group, type_, direct), n in profile.items():
+        by_type[(group, type_)][0 if direct else 1] += n
+    _write_csv(out_dir / PROFILE, PROFILE_COLUMNS, (
+        [g, t, d + i, round((d + i) / totals[g], 6), d, i] for (g, t), (d, i) in sorted(by_type.items())))
+    per_speaker: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for (group, speaker, type_, direct), n in speakers.items():
+        per_speaker[(group, speaker, type_)][0] += n
+        per_speaker[(group, speaker, type_)][1] += n if direct else 0
+    _write_csv(out_dir / SPEAKERS, SPEAKER_COLUMNS, (
+        [g, s, t, n, d] for (g, s, t), (n, d) in sorted(per_speaker.items(), key=lambda kv: (kv[0][0], -kv[1][0],
+                                                                                            kv[0][1], kv[0][2]))))
+    conflict_rows = conflicts(compare)
+    _write_csv(out_dir / CONFLICTS, CONFLICT_COLUMNS, ([r[c] for c in CONFLICT_COLUMNS] for r in conflict_rows))
+
+    # text reuse: the passages' texts are read back only for LSH candidates' verification
+    pairs = candidates(sigs, rules)
+    wanted = {(sigs[k][0], sigs[k][2]) for pair in pairs for k in pair}
+    texts = _passage_texts(out_dir.parent / UPSTREAM / ARTICLES, wanted)
+    found = reuse_pairs(sigs, texts, pairs, rules)
+    published = _published(out_dir.parent, {i for pair in found for i in pair})
+    reuse_rows = []
+    shared_chars: Counter = Counter()
+    shared_pairs: Counter = Counter()
+    for (id_a, id_b), matches in sorted(found.items()):
+        for run in _merge_runs(matches):
+            text_a = "".join(texts[(id_a, m[0])] for m in run)
+            text_b = "".join(texts[(id_b, m[1])] for m in run)
+            sim = round(jaccard(shingles(text_a, rules.shingle), shingles(text_b, rules.shingle)), 6)
+            pa, pb = published.get(id_a, ""), published.get(id_b, "")
+            origin = (id_a if pa < pb else id_b) if pa and pb and pa != pb else ""
+            ga, gb = group_of.get(id_a, ""), group_of.get(id_b, "")
+            chars = min(len(text_a), len(text_b))
+            reuse_rows.append([id_a, id_b, ga, gb, text_a, text_b, sim, origin,
+                               " ".join(str(m[0]) for m in run), " ".join(str(m[1]) for m in run), chars])
+            key = tuple(sorted((ga, gb)))
+            shared_chars[key] += chars
+            shared_pairs[key] += 1
+    _write_csv(out_dir / REUSE, REUSE_COLUMNS, reuse_rows)
+    _write_csv(out_dir / REUSE_BY_GROUP, REUSE_GROUP_COLUMNS,
+               ([a, b, shared_pairs[(a, b)], shared_chars[(a, b)]] for a, b in sorted(shared_pairs)))
+    return {"totals": {"articles": len(group_of), "attributions": n_att, "claims": n_claims,
+                       "claim_conflicts": len(conflict_rows) // 2, "passages": len(sigs),
+                       "reuse_candidates": len(pairs), "reuse": len(reuse_rows)},
+            "group_by": groups.group_by}
+
+
+def _passage_texts(path: Path, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The texts of the ``wanted`` passages (article id, sentence index), from the upstream
+    ``03_normalize`` records (a line is parsed only when its id is wanted)."""
+    ids = {i for i, _ in wanted}
+    out: dict[tuple[str, int], str] = {}
+    if not ids:
+        return out
+    prefix = b'{"id":'
+    wanted_ids = {records.dumps(i).encode("utf-8") for i in ids}
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.startswith(prefix):
+                end = line.find(b",", len(prefix))
+                if line[len(prefix):end] not in wanted_ids and b"\\" not in line[:end]:
+                    continue
+            if not line.strip():
+                continue
+            r = records.loads(line)
+            if r["id"] in ids:
+                for s in r["sentences"]:
+                    if (r["id"], s["index"]) in wanted:
+                        out[(r["id"], s["index"])] = s["text"]
+    return out
+
+
+def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dict:
+    """Map and reduce in this process, without the runner (its cache, workers and manifest)."""
+    rules = load_rules(RULES_PATH)
+    records.write_jsonl(Path(out_dir) / ARTICLES, (source_article(r, rules) for r in
+                                                   records.read_jsonl(Path(inputs[UPSTREAM]) / ARTICLES)))
+    return finish(Path(out_dir), params)
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _read_csv(path: Path):
+    import pandas as pd
+
+    text_columns = {c: str for c in ("id", "source", "group", "speaker", "speaker_type", "cue", "content", "text",
+                                     "subject", "value", "unit", "approx", "period", "original", "id_a", "id_b",
+                                     "group_a", "group_b", "text_a", "text_b", "origin", "other_group",
+                                     "other_value", "sentences_a", "sentences_b")}
+    frame = pd.read_csv(path, dtype=text_columns, keep_default_na=False, na_values=[])
+    return records.csv_texts(frame, text_columns)
+
+
+def attributions_table(stage_dir: Path):
+    """id, source, group, sentence, speaker, speaker_type, cue, content, direct, start, end, text."""
+    return _read_csv(Path(stage_dir) / ATTRIBUTIONS)
+
+
+def claims_table(stage_dir: Path):
+    """id, source, group, sentence, subject, value, number, unit, approx, period, speaker, original, lo, hi, text."""
+    return _read_csv(Path(stage_dir) / CLAIMS)
+
+
+def claim_conflicts_table(stage_dir: Path):
+    """subject, group, value, number, id, sentence (one row per side), unit, period, original, text, other side."""
+    return _read_csv(Path(stage_dir) / CONFLICTS)
+
+
+def reuse_table(stage_dir: Path):
+    """id_a, id_b, group_a, group_b, text_a, text_b, similarity, origin, sentences_a, sentences_b, chars."""
+    return _read_csv(Path(stage_dir) / REUSE)
+
+
+def sourcing_profile_table(stage_dir: Path):
+    """group, speaker_type, n, share, direct, indirect."""
+    return _read_csv(Path(stage_dir) / PROFILE)
+
+
+def top_speakers_table(stage_dir: Path):
+    """group, speaker, speaker_type, n, direct: every speaker per group, most quoted first."""
+    return _read_csv(Path(stage_dir) / SPEAKERS)
+
+
+def reuse_by_group_table(stage_dir: Path):
+    """group_a, group_b, pairs, chars: how much text each pair of groups shares."""
+    return _read_csv(Path(stage_dir) / REUSE_BY_GROUP)
+
+
+STAGE = ArticleStage(
+    name="sourcing", folder="08_sourcing", upstream=UPSTREAM,
+    process=source_article,
+    load_resources=_load,
+    finish=finish,
+    params={},
+    resource_files=(RULES_PATH,),
+    code_files=(Path(__file__),),
+    libraries=("pyyaml", "cn2an", "proces", "datasketch", "numpy"),
+)
+TABLES = {
+    "attributions": attributions_table,
+    "claims": claims_table,
+    "claim_conflicts": claim_conflicts_table,
+    "reuse": reuse_table,
+    "sourcing_profile": sourcing_profile_table,
+    "top_speakers": top_speakers_table,
+    "reuse_by_group": reuse_by_group_table,
+}

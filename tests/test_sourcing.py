@@ -1,0 +1,347 @@
+"""Sourcing: attributions, numeric claims, conflicts across groups and text reuse."""
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+
+from pipeline import records, sourcing
+
+RULES = sourcing.load_rules()
+
+
+def _said(sentence: str, outlet: str | None = None) -> list[tuple]:
+    return [(a["speaker"], a["speaker_type"], a["cue"], a["content"], a["direct"])
+            for a in sourcing.attributions(sentence, RULES, outlet=outlet)]
+
+
+@pytest.mark.parametrize("sentence, outlet, expected", [
+    ("对于这个消息，智谱方面回应称：网上不实造谣行为属个例。", None,
+     [("智谱方面", "company_official", "回应称", "网上不实造谣行为属个例", False)]),
+    ("据连线Insight了解，智谱近期确实在进行裁员。", "连线Insight",
+     [("连线Insight", "own_outlet", "据…了解", "智谱近期确实在进行裁员", False)]),
+    ("近日，白鲸实验室报道称，智谱AI近期开启了多部门的紧急裁员。", "连线Insight",
+     [("白鲸实验室", "media", "报道称", "智谱AI近期开启了多部门的紧急裁员", False)]),
+    ("一位接近智谱的人士透露，公司正在调整业务。", None,
+     [("一位接近智谱的人士", "anonymous", "透露", "公司正在调整业务", False)]),
+    ("张鹏在接受采访时表示：“完成股改是朝着IPO目标去的。”", None,
+     [("张鹏", "company_official", "表示", "完成股改是朝着IPO目标去的。", True)]),
+    ("“我们不会停下来，”张鹏说。", None,
+     [("张鹏", "company_official", "说", "我们不会停下来，", True)]),
+    ("网传G端产研部门被解散。", None, [("网传", "social", "网传", "G端产研部门被解散", False)]),
+    ("据报道，智谱此轮裁员的处理方式是突然的。", None,
+     [("据报道", "media", "据报道", "智谱此轮裁员的处理方式是突然的", False)]),
+    ("招股书显示，智谱的收入增长很快。", None, [("招股书", "document", "显示", "智谱的收入增长很快", False)]),
+    ("中信证券分析师认为，大模型行业将出现整合。", None,
+     [("中信证券分析师", "expert_analyst", "认为", "大模型行业将出现整合", False)]),
+    ("证监会表示，将依法审核。", None, [("证监会", "government_regulator", "表示", "将依法审核", False)]),
+    ("有消息称，公司估值已达400亿元。", None, [("消息称", "anonymous", "消息称", "公司估值已达400亿元", False)]),
+    ("有智谱员工告诉光锥智能，业务交到了张鹏手中。", "光锥智能",
+     [("有智谱员工", "anonymous", "告诉", "业务交到了张鹏手中", False)]),
+    # traditional script
+    ("據連線Insight瞭解，智譜近期確實在進行裁員。", "連線Insight",
+     [("連線Insight", "own_outlet", "据…瞭解", "智譜近期確實在進行裁員", False)]),
+    # not attributions: a cue inside another word, or no speaker
+    ("这个说法并不准确，简称为智谱。", None, []),
+    ("他被认为是行业领袖。", None, []),
+    ("公司对此表示感谢。", None, []),
+])
+def test_attributions(sentence, outlet, expected):
+    assert _said(sentence, outlet) == expected
+
+
+def test_attribution_offsets_point_at_the_content():
+    sentence = "对此，智谱方面回应称：网上传言不实。"
+    (a,) = sourcing.attributions(sentence, RULES)
+    assert sentence[a["start"]:a["end"]] == a["content"] == "网上传言不实"
+    assert sentence[a["speaker_start"]:a["speaker_end"]] == "智谱方面"
+
+
+@pytest.mark.parametrize("speaker, cue_type, outlet, expected", [
+    ("连线Insight", None, "连线Insight", "own_outlet"),
+    ("本报记者", None, "甲报", "own_outlet"),
+    ("", None, None, "own_outlet"),              # 据了解, 据悉: the outlet's own reporting
+    ("知情人士", None, None, "anonymous"),
+    ("一位接近字节跳动的人士", None, None, "anonymous"),
+    ("网友", None, None, "social"),
+    ("白鲸实验室", "media", None, "media"),       # the cue (报道称) decides
+    ("晚点LatePost", None, None, "media"),
+    ("王小明", None, None, "company_official"),  # a name the lexicon does not know: the default
+    ("36氪", None, None, "media"),
+    ("公告", None, None, "document"),
+    ("国家金融监督管理总局", None, None, "government_regulator"),
+    ("清华大学教授", None, None, "expert_analyst"),
+    ("智谱CEO张鹏", None, None, "company_official"),
+    ("市场监管局", None, None, "government_regulator"),
+])
+def test_speaker_types(speaker, cue_type, outlet, expected):
+    assert sourcing.speaker_type(speaker, cue_type, outlet=outlet, rules=RULES) == expected
+
+
+def test_a_pronoun_takes_the_previous_speakers_type():
+    assert sourcing.speaker_type("他", None, outlet=None, rules=RULES, previous="expert_analyst") == "expert_analyst"
+
+
+def _claim(sentence: str) -> list[tuple]:
+    return [(c["subject"], c["value"], c["unit"], c["original"], c["period"]) for c in sourcing.claims(sentence, RULES)]
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("此次人员调整涉及十余人。", [("", "≥10", "人", "十余人", "")]),
+    ("此次裁员涉及十余人。", [("裁员", "≥10", "人", "十余人", "")]),
+    ("其中将近一半员工被裁。", [("裁员", "≈0.5", "share", "将近一半", "")]),
+    ("智谱被传出裁掉产研中心过半员工。", [("裁员", ">0.5", "share", "过半", "")]),
+    ("App月活近600万。", [("月活", "≈6000000", "", "近600万", "")]),
+    ("智谱2024年亏损24.66亿元。", [("亏损", "2466000000", "元", "24.66亿元", "2024年")]),
+    ("估值超过200亿。", [("估值", ">20000000000", "元", "超过200亿", "")]),
+    ("公司估值200亿+。", [("估值", "≥20000000000", "元", "200亿+", "")]),
+    ("公司获得融资三千万美元。", [("融资", "30000000", "美元", "三千万美元", "")]),
+    ("毛利率为56.3%。", [("毛利率", "0.563", "share", "56.3%", "")]),
+    ("收入增长了3倍。", [("收入", "3", "倍", "3倍", "")]),
+    ("研发投入约三分之一。", [("研发投入", "≈0.333333", "share", "约三分之一", "")]),
+    ("API收入占比不到三成。", [("份额", "<0.3", "share", "不到三成", "")]),
+    ("2022 年至 2024 年，亏损分别为 0.97 亿元、6.21 亿元、24.66 亿元。",
+     [("亏损", "97000000", "元", "0.97 亿元", "2022年"), ("亏损", "621000000", "元", "6.21 亿元", "2023年"),
+      ("亏损", "2466000000", "元", "24.66 亿元", "2024年")]),
+    # not claims: model versions, dates, a bare 一个
+    ("GLM-4.5于9月30日发布，这是一个新模型。", []),
+])
+def test_claims(sentence, expected):
+    assert _claim(sentence) == expected
+
+
+def test_months_active_have_a_unit_when_counted_in_users():
+    (c,) = sourcing.claims("月活用户近600万用户。", RULES)
+    assert (c["number"], c["approx"], c["unit"]) == (6_000_000, "≈", "用户")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("二十四点六六", 24.66), ("一千二百", 1200), ("两", 2), ("1,200", 1200), ("十", 10), ("三千", 3000),
+])
+def test_chinese_numerals(text, expected):
+    assert sourcing.cn_number(text) == pytest.approx(expected)
+
+
+def _side(text: str, group: str) -> tuple:
+    (c,) = sourcing.claims(text, RULES)
+    return (c["subject"], c["unit"], c["period"], group, c["value"], c["number"], "id-" + group, 0, c["original"],
+            c["lo"], c["hi"], text)
+
+
+@pytest.mark.parametrize("a, b, conflict", [
+    ("2024年亏损20亿元。", "2024年亏损24.66亿元。", True),     # beyond rounding
+    ("2024年亏损25亿元。", "2024年亏损24.66亿元。", False),    # 24.66 rounds to 25
+    ("其中将近一半员工被裁。", "裁掉了过半员工。", True),           # nearly half vs more than half
+    ("其中将近一半员工被裁。", "裁员比例约50%。", False),
+    ("估值超过200亿。", "估值243.77亿元。", False),            # a lower bound holds
+    ("估值400亿元。", "估值243.77亿元。", True),
+    ("裁员十余人。", "裁员15人。", False),
+    ("裁员十余人。", "裁员60人。", True),
+    ("2023年亏损20亿元。", "2024年亏损24.66亿元。", False),    # different periods are not compared
+    ("亏损20亿元。", "亏损20亿美元。", False),                   # different units are not compared
+])
+def test_conflicts(a, b, conflict):
+    rows = sourcing.conflicts([_side(a, "甲"), _side(b, "乙")])
+    assert bool(rows) is conflict
+    if conflict:
+        assert sorted(r["group"] for r in rows) == ["乙", "甲"] and rows[0]["other_value"] == rows[1]["value"]
+
+
+def test_conflicts_need_two_groups():
+    assert sourcing.conflicts([_side("估值400亿元。", "甲"), _side("估值243.77亿元。", "甲")]) == []
+
+
+def test_intervals():
+    assert sourcing.interval(20e8, "exact", 1e8) == (19.5e8, 20.5e8)
+    assert sourcing.interval(10, "some", 1) == (10, 20)
+    assert sourcing.interval(0.5, "over", 0.01)[1] == math.inf
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("=1+1", "'=1+1"), ("+86", "'+86"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("'quoted", "''quoted"),
+    ("智谱", "智谱"), (3, 3),
+])
+def test_csv_cells_never_start_a_formula(value, expected):
+    assert sourcing.csv_safe(value) == expected
+    assert sourcing.csv_text(sourcing.csv_safe(value)) == value
+
+
+# ---------------------------------------------------------------- reuse
+
+
+BASE = "智谱在其官方公众号发布的招聘贴显示，包括多模态生成算法工程师、推理优化工程师、产品和业务团队在内的多岗位待招。"
+EDITED = "智谱近期在其官方公众号发布的招聘帖显示，包括多模态生成算法工程师、推理优化工程师、产品和业务团队在内的近50个岗位待招。"
+OTHER = "唐杰认为科研就像登山，一定要登到顶峰，不登顶就是失败，这是清华大学实验室多年来坚持的信念。"
+
+
+def _normalized(id_: str, outlet: str, sentences: list[str]) -> dict:
+    out, start = [], 0
+    for i, s in enumerate(sentences):
+        out.append({"index": i, "text": s, "start": start, "end": start + len(s)})
+        start += len(s)
+    return {"id": id_, "source": id_ + ".txt", "outlet": outlet, "title": "", "text": "".join(sentences),
+            "sentences": out}
+
+
+def _run(tmp_path, articles: list[dict], published: dict[str, str] | None = None):
+    ingest = tmp_path / "01_ingest"
+    ingest.mkdir()
+    records.write_jsonl(ingest / "articles.jsonl",
+                        [{"id": a["id"], "published": (published or {}).get(a["id"], "")} for a in articles])
+    norm = tmp_path / "03_normalize"
+    norm.mkdir()
+    records.write_jsonl(norm / "articles.jsonl", articles)
+    out = tmp_path / "08_sourcing"
+    out.mkdir()
+    totals = sourcing.run_stage({"03_normalize": norm}, out, {})
+    return out, totals
+
+
+def test_reuse_finds_edited_copies_and_their_origin(tmp_path):
+    out, totals = _run(tmp_path, [_normalized("a", "甲", [BASE, OTHER]), _normalized("b", "乙", [EDITED])],
+                       published={"a": "2025-10-01", "b": "2025-10-03"})
+    rows = list(csv.DictReader(open(out / sourcing.REUSE, encoding="utf-8")))
+    assert [(r["id_a"], r["id_b"], r["group_a"], r["group_b"], r["origin"]) for r in rows] == [("a", "b", "甲", "乙", "a")]
+    assert rows[0]["text_a"] == BASE and rows[0]["text_b"] == EDITED and float(rows[0]["similarity"]) >= 0.5
+    assert totals["totals"]["reuse"] == 1
+
+
+def test_reuse_ignores_unrelated_text_and_the_same_article(tmp_path):
+    out, _ = _run(tmp_path, [_normalized("a", "甲", [BASE, BASE]), _normalized("b", "乙", [OTHER])])
+    assert list(csv.DictReader(open(out / sourcing.REUSE, encoding="utf-8"))) == []
+
+
+# ---------------------------------------------------------------- the seeds
+
+
+def _rows(path, columns):
+    return [{c: row[c] for c in columns} for row in csv.DictReader(open(path, encoding="utf-8"))]
+
+
+def test_seed_attributions(seed_outputs, snapshot):
+    folder = seed_outputs / "08_sourcing"
+    snapshot("sourcing/attributions", _rows(folder / sourcing.ATTRIBUTIONS,
+                                            ["id", "group", "sentence", "speaker", "speaker_type", "cue", "content",
+                                             "direct", "start", "end"]))
+
+
+def test_seed_claims(seed_outputs, snapshot):
+    folder = seed_outputs / "08_sourcing"
+    snapshot("sourcing/claims", _rows(folder / sourcing.CLAIMS,
+                                      ["id", "group", "sentence", "subject", "value", "unit", "approx", "period",
+                                       "speaker", "original"]))
+
+
+def test_seed_conflicts_and_reuse(seed_outputs, snapshot):
+    folder = seed_outputs / "08_sourcing"
+    conflicts = _rows(folder / sourcing.CONFLICTS, ["subject", "group", "value", "id", "sentence", "original"])
+    snapshot("sourcing/conflicts", conflicts)
+    # the figures the issue names: the 2024 loss, the valuation and the share laid off
+    pairs = {(r["subject"], r["original"]) for r in conflicts}
+    assert {("亏损", "24.66 亿元"), ("亏损", "20亿元"), ("估值", "400亿元"), ("估值", "243.77 亿元"),
+            ("裁员", "将近一半"), ("裁员", "过半")} <= pairs
+    reuse = _rows(folder / sourcing.REUSE, ["id_a", "id_b", "similarity"])
+    assert [(r["id_a"], r["id_b"]) for r in reuse] == [("000_d151f6eed1cf98de", "002_15155710bce3e603")]
+
+
+def test_seed_tables_load(seed_outputs):
+    from pipeline import load
+
+    att = load("attributions", seed_outputs)
+    assert list(att.columns[:11]) == ["id", "source", "group", "sentence", "speaker", "speaker_type", "cue", "content",
+                                      "direct", "start", "end"]
+    assert set(att["speaker_type"]) <= set(sourcing.TYPES)
+    assert list(load("claims", seed_outputs).columns[:11]) == ["id", "source", "group", "sentence", "subject", "value",
+                                                               "number", "unit", "approx", "period", "speaker"]
+    assert list(load("claim_conflicts", seed_outputs).columns[:6]) == ["subject", "group", "value", "number", "id",
+                                                                       "sentence"]
+    assert list(load("reuse", seed_outputs).columns[:8]) == ["id_a", "id_b", "group_a", "group_b", "text_a", "text_b",
+                                                             "similarity", "origin"]
+    claims = load("claims", seed_outputs)
+    assert claims["hi"].dtype == float and (claims["hi"] == float("inf")).any()
+    assert set(claims["approx"]) <= {"=", "≈", ">", "≥", "<", "≤"}  # "=" read back without its apostrophe
+    assert set(load("top_speakers", seed_outputs).columns) == {"group", "speaker", "speaker_type", "n", "direct"}
+    assert list(load("reuse_by_group", seed_outputs).columns) == ["group_a", "group_b", "pairs", "chars"]
+    manifest = records.read_json(seed_outputs / "08_sourcing" / "manifest.json")
+    assert manifest["totals"]["attributions"] == len(att)
+
+
+# ---------------------------------------------------------------- the report
+
+
+def test_seed_report_shows_who_speaks_and_the_differing_numbers(seed_outputs):
+    from pipeline import report
+
+    page = (seed_outputs / "09_report" / report.REPORT).read_text(encoding="utf-8")
+    for heading in ('<h2 id="sourcing">Who speaks</h2>', "<h2 id=\"claims\">Where the outlets' numbers differ</h2>",
+                    '<h2 id="reuse">Shared passages</h2>'):
+        assert heading in page
+    section = page[page.index('id="claims"'):page.index('id="reuse"')]
+    assert "24.66 亿元" in section and "将近一半" in section and "过半" in section
+    assert 'href="#a' in page[page.index('id="sourcing"'):page.index('id="claims"')]  # links to the sentences
+
+
+def test_sourcing_sections_escape_untrusted_text():
+    from pipeline import report
+
+    evil = "<script>alert(1)</script>"
+    d = {"anchors": report._Anchors(), "articles": {}, "sourcing": {
+        "profile": [{"group": evil, "speaker_type": "media", "n": "1", "share": "1.0", "direct": "1", "indirect": "0"}],
+        "speakers": {evil: [{"group": evil, "speaker": evil, "speaker_type": "media", "n": "1", "direct": "1"}]},
+        "quotes": {evil: [{"id": evil, "group": evil, "sentence": "0", "speaker": evil, "speaker_type": "media",
+                           "cue": evil, "content": evil, "direct": "True"}]},
+        "n_quotes": {evil: 1},
+        "conflicts": [{"subject": evil, "group": evil, "value": evil, "original": evil, "id": evil, "sentence": "0"}] * 2,
+        "n_conflicts": 1,
+        "passages": [{"id_a": evil, "id_b": evil, "group_a": evil, "group_b": evil, "text_a": evil, "text_b": evil,
+                      "similarity": "1.0", "origin": evil, "sentences_a": "0", "sentences_b": "0"}],
+        "n_passages": 1, "by_group": [{"group_a": evil, "group_b": evil, "pairs": "1", "chars": "5"}]}}
+    html = report._sourcing_sections(d)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_who_speaks_shows_the_largest_groups_first_and_at_most_max_groups():
+    from pipeline import report
+
+    profile = [{"group": g, "speaker_type": "media", "n": str(n), "share": "1.0", "direct": "0", "indirect": str(n)}
+               for g, n in (("甲", 1), ("乙", 5), ("丙", 3))]
+    d = {"anchors": report._Anchors(), "articles": {}, "params": {"max_groups": 2}, "sourcing": {
+        "profile": profile, "speakers": {}, "quotes": {}, "n_quotes": {"甲": 1, "乙": 5, "丙": 3},
+        "conflicts": [], "n_conflicts": 0, "passages": [], "n_passages": 0, "by_group": []}}
+    html = report._sourcing_sections(d)
+    assert html.index("<h3>乙") < html.index("<h3>丙") and "<h3>甲" not in html and "1 more are in" in html
+
+
+def test_vectorised_signatures_equal_datasketch_minhash():
+    texts = [BASE, EDITED, OTHER, "短句。", "ab"]
+    assert sourcing.signatures(texts, RULES) == [sourcing.signature(t, RULES) for t in texts]
+
+
+def test_signatures_estimate_the_jaccard_similarity():
+    import numpy as np
+
+    a, b, c = (np.frombuffer(__import__("base64").b64decode(s), dtype="<u4")
+               for s in sourcing.signatures([BASE, EDITED, OTHER], RULES))
+    assert (a == b).mean() > 0.35 and (a == c).mean() < 0.1
+
+
+# ---------------------------------------------------------------- properties
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+PIECES = ["张鹏", "智谱方面", "一位接近公司的人士", "网传", "据", "了解", "报道", "表示", "回应称", "称", "说", "认为",
+          "显示", "招股书", "“", "”", "，", "。", "：", "十余人", "将近一半", "过半", "24.66亿元", "200亿+", "近600万",
+          "估值", "亏损", "裁员", "2024年", "分别为", "、", "数十", "六成二", "被曝", "他", "的", " ", "a", "1"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_any_sentence_gives_well_formed_attributions_and_claims(pieces):
+    sentence = "".join(pieces)
+    for a in sourcing.attributions(sentence, RULES, outlet="连线Insight"):
+        assert sentence[a["start"]:a["end"]] == a["content"] and a["content"]
+        assert a["speaker_type"] in sourcing.TYPES
+    for c in sourcing.claims(sentence, RULES):
+        assert sentence[c["start"]:c["end"]] == c["original"]
+        assert c["approx"] in {"=", "≈", ">", "≥", "<", "≤"} and c["lo"] <= (c["hi"] if c["hi"] is not None else c["lo"])
