@@ -14,6 +14,7 @@ INPUT ?= seeds
 OUTPUT ?= outputs
 JOBS ?=
 STORY ?=
+TEST_WORKERS ?= 2   # pytest-xdist processes for make test (a test file stays in one process)
 
 ## help: list the targets
 help:
@@ -44,7 +45,7 @@ pipeline: $(INSTALLED)
 
 ## test: run the test suite (unit, snapshot, property, notebook and browser tests)
 test: $(INSTALLED) browser
-	$(RUN) -m pytest -q
+	$(RUN) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 ## browser: install headless Chromium for the report's browser test, where it is missing and apt-get runs as root
 browser:
