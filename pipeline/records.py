@@ -195,3 +195,24 @@ def safe_name(text: str, *, max_len: int = 80) -> str:
     name = "".join(out).strip("._-")[:max_len]
     digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]  # a lone surrogate too
     return f"{name}-{digest}" if name != text or not name else name
+
+
+_ID_PREFIX = b'{"id":"'
+
+
+def read_records_with_ids(path: Path, ids: set) -> Iterator[dict]:
+    """The records of a JSON Lines file whose ``id`` is in ``ids``, in file order. A line is
+    parsed only when it starts with one of those ids (the stages write the id first, and an
+    id with no character that JSON escapes is written as it is); any other line, in full."""
+    wanted = {dumps(i).encode("utf-8")[1:-1] for i in ids}
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.startswith(_ID_PREFIX):
+                end = line.find(b'"', len(_ID_PREFIX))
+                if line[len(_ID_PREFIX):end] not in wanted and b"\\" not in line[:end]:
+                    continue
+            elif not line.strip():
+                continue
+            record = loads(line)
+            if record.get("id") in ids:
+                yield record

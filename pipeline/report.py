@@ -220,28 +220,12 @@ def collect(inputs: Mapping[str, Path], params: Mapping, prepared: dict | None =
     return data
 
 
-_ID_PREFIX = b'{"id":"'
-
-
 def article_metadata(path: Path, ids: set[str]) -> dict[str, dict]:
-    """Title, source, url, author and date of the articles ``ids``, from 01_ingest records.
-    A record is parsed only when its line starts with one of those ids (ingest writes the
-    id first, and an id has no character that JSON escapes); any other line, in full."""
-    wanted = {records.dumps(i).encode("utf-8")[1:-1] for i in ids}
-    out: dict[str, dict] = {}
-    with open(path, "rb") as fh:
-        for line in fh:
-            if line.startswith(_ID_PREFIX):
-                end = line.find(b'"', len(_ID_PREFIX))
-                if line[len(_ID_PREFIX):end] not in wanted and b"\\" not in line[:end]:
-                    continue
-            elif not line.strip():
-                continue
-            r = records.loads(line)
-            if r.get("id") in ids:
-                out[r["id"]] = {"title": r.get("title") or "", "source": r.get("source") or "", "url": r.get("url"),
-                                "author": r.get("author") or "", "published": r.get("published") or ""}
-    return out
+    """Title, source, url, author and date of the articles ``ids``, from 01_ingest records
+    (only their lines are parsed: :func:`pipeline.records.read_records_with_ids`)."""
+    return {r["id"]: {"title": r.get("title") or "", "source": r.get("source") or "", "url": r.get("url"),
+                      "author": r.get("author") or "", "published": r.get("published") or ""}
+            for r in records.read_records_with_ids(path, ids)}
 
 
 def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:

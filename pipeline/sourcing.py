@@ -961,21 +961,10 @@ def _passage_texts(path: Path, wanted: set[tuple[str, int]]) -> dict[tuple[str, 
     out: dict[tuple[str, int], str] = {}
     if not ids:
         return out
-    prefix = b'{"id":'
-    wanted_ids = {records.dumps(i).encode("utf-8") for i in ids}
-    with open(path, "rb") as fh:
-        for line in fh:
-            if line.startswith(prefix):
-                end = line.find(b",", len(prefix))
-                if line[len(prefix):end] not in wanted_ids and b"\\" not in line[:end]:
-                    continue
-            if not line.strip():
-                continue
-            r = records.loads(line)
-            if r["id"] in ids:
-                for s in r["sentences"]:
-                    if (r["id"], s["index"]) in wanted:
-                        out[(r["id"], s["index"])] = s["text"]
+    for r in records.read_records_with_ids(path, ids):
+        for s in r["sentences"]:
+            if (r["id"], s["index"]) in wanted:
+                out[(r["id"], s["index"])] = s["text"]
     return out
 
 
