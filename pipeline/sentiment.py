@@ -595,6 +595,23 @@ def _by_method(lexical, signals, r: Resources, method: str | None = None):
     return replace(lexical, score=score, label=label, features=evidence)
 
 
+# Hong Kong Cantonese: 好 before a word is "very" (好差 = very bad), not "good". A sentence with
+# Cantonese function words (after t2s) reads its 好 so: as the degree adverb 很.
+_CANTONESE = re.compile("[嘅咗佢唔喺冇啲嚟嘢噉咩]")
+_CLAUSE_MARK = re.compile(r"^[\s，,。！？!?；;：:、…]+$")
+
+
+def cantonese_degree(tokens: Sequence[str], text: str) -> Sequence[str]:
+    """``tokens`` with each 好 that a word follows read as 很, when ``text`` is Cantonese."""
+    if "好" not in tokens or not _CANTONESE.search(text):
+        return tokens
+    out = list(tokens)
+    for i, token in enumerate(out[:-1]):
+        if token == "好" and not _CLAUSE_MARK.match(out[i + 1]):
+            out[i] = "很"
+    return out
+
+
 def process_record(record: dict, resources: Resources) -> dict:
     """Scores per sentence and article. A sentence that mentions a target also gets
     ``target_score``, what it says about the target (:func:`score_toward`), with
@@ -606,7 +623,7 @@ def process_record(record: dict, resources: Resources) -> dict:
     per_target: dict[str, list[float]] = {name: [] for name, _ in resources.targets}
     r = resources
     for sentence in record.get("sentences") or ():
-        tokens = sentence["tokens"]
+        tokens = cantonese_degree(sentence["tokens"], sentence["text"])
         s = score_sentence(tokens, r)
         folded = sentence["text"].casefold()
         hit = any(needle in folded for needle in r.needles)  # mentions(text, aliases), faster

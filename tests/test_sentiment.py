@@ -402,3 +402,14 @@ def test_cli_target_and_method(tmp_path, capsys):
 def test_bad_method_is_refused():
     with pytest.raises(ValueError, match="method"):
         sentiment.load_resources({"method": "vibes"})
+
+
+def test_cantonese_hou_before_a_word_means_very():
+    """好差 in Hong Kong Cantonese is "very bad": 好 is read as 很, not as "good"."""
+    res = sentiment.load_resources({})
+    canto = sentiment.process_record(_record([["佢哋", "嘅", "服务", "好", "差"]]), res)
+    plain = sentiment.process_record(_record([["服务", "很", "差"]]), res)
+    assert canto["sentences"][0]["score"] == plain["sentences"][0]["score"] < 0
+    mandarin = sentiment.process_record(_record([["这个", "服务", "好", "差"]]), res)  # no Cantonese: unchanged
+    assert mandarin["sentences"][0]["score"] > canto["sentences"][0]["score"]
+    assert sentiment.cantonese_degree(["佢", "话", "好"], "佢话好") == ["佢", "话", "好"]  # 好 alone: good
