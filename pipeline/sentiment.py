@@ -336,8 +336,8 @@ class TargetRules:
 
     ``comparison``: a word that puts two parties side by side (比, 不如, 超过, 落后于 ...), with
     the polarity it gives the party before it (its subject): 超过 +1, 不如 -1, 比 0. The party
-    after it (the object) gets the clause's sentiment reversed: in 对手比智谱强 the strength
-    is the rival's, bad news for 智谱.
+    after it (the object) gets the clause's sentiment reversed: in 对手比甲公司强 the strength
+    is the rival's, bad news for 甲公司.
     ``before`` / ``after``: the weight of a clause without the target before the first
     clause that names it / after it (Chinese drops the subject of the clauses that follow,
     so they often still speak of it).
@@ -394,7 +394,7 @@ def _target_token_flags(tokens: Sequence[str], needles: Sequence[str]) -> list[b
 def _comparison_at(tokens: Sequence[str], a: int, b: int, flags: Sequence[bool],
                    comparison: Mapping[str, float], needles: Sequence[str]) -> tuple[int, str] | None:
     """The first comparison word of tokens[a:b]: (token index, word); also one glued to the
-    target by the tokenizer (比智谱 -> 比 + 智谱), which then stands before the target, but not
+    target by the tokenizer (比甲公司 -> 比 + 甲公司), which then stands before the target, but not
     the first characters of the target's own name (比亚迪)."""
     for i in range(a, b):
         tok = tokens[i]
@@ -415,9 +415,9 @@ def score_toward(tokens: Sequence[str], lex: Lexicon, needles: Sequence[str], ru
     """What one sentence says about the target: the clauses that name it count fully, the clauses
     after them (whose subject is often dropped) ``rules.after``, those before ``rules.before``,
     and a clause that names another party (``others``: the needles of other entities) and not
-    the target not at all. Where the target is the object of a comparison (对手超过了智谱,
-    对手比智谱强) the clause's sentiment is reversed; as its subject, the comparison word's own
-    polarity is added (智谱超过了对手). Contrast and concession weigh as in :func:`score_tokens`."""
+    the target not at all. Where the target is the object of a comparison (对手超过了甲公司,
+    对手比甲公司强) the clause's sentiment is reversed; as its subject, the comparison word's own
+    polarity is added (甲公司超过了对手). Contrast and concession weigh as in :func:`score_tokens`."""
     flags = _target_token_flags(tokens, needles)
     clauses: list[tuple[int, int]] = []  # runs of tokens between clause ends
     start = 0
@@ -486,7 +486,7 @@ def mentions(text: str, aliases: Iterable[str]) -> bool:
 
 def needles(aliases: Iterable[str]) -> tuple[str, ...]:
     """The case-folded aliases that :func:`mentions` must look for: an alias that contains
-    another (智谱AI contains 智谱) is found whenever the shorter one is, so it is dropped."""
+    another (甲公司集团 contains 甲公司) is found whenever the shorter one is, so it is dropped."""
     folded = sorted(set(alias.casefold() for alias in aliases), key=lambda a: (len(a), a))
     kept: list[str] = []
     for alias in folded:

@@ -64,7 +64,7 @@ class Verb:
     needs_speaker: bool = True
     needs_type: str | None = None   # the speaker must be of this type (显示: a document)
     needs_punct: bool = False       # only when punctuation or a quotation follows (说：)
-    skip_recipient: bool = False    # 告诉连线Insight，…… : the content starts after the comma
+    skip_recipient: bool = False    # 告诉本刊，…… : the content starts after the comma
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def quote_spans(text: str, rules: Rules) -> list[tuple[int, int]]:
 
 
 def clean_speaker(raw: str, rules: Rules) -> tuple[str, int]:
-    """``"对此，智谱方面"`` -> ``("智谱方面", 3)``: the speaker and its offset within ``raw``."""
+    """``"对此，该公司方面"`` -> ``("该公司方面", 3)``: the speaker and its offset within ``raw``."""
     text = raw
     lead = 0
     for _ in range(3):
@@ -219,10 +219,19 @@ def speaker_type(speaker: str, cue_type: str | None, *, outlet: str | None, rule
         return "social"
     if cue_type:
         return cue_type
+    if bare and _is_outlet(bare):  # a newsroom the shipped outlet table knows (pipeline/outlets.py)
+        return "media"
     for type_, pattern in rules.type_res:
         if pattern.search(bare):
             return type_
     return rules.default_type
+
+
+def _is_outlet(name: str) -> bool:
+    from . import outlets
+
+    found = outlets.lookup(name)
+    return found is not None and found.kind != "platform"
 
 
 def _inside(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
@@ -1031,8 +1040,8 @@ STAGE = ArticleStage(
     load_resources=_load,
     finish=finish,
     params={},
-    resource_files=(RULES_PATH,),
-    code_files=(Path(__file__),),
+    resource_files=(RULES_PATH, RULES_PATH.with_name("outlets.tsv")),  # outlets.tsv: speakers that are media
+    code_files=(Path(__file__), Path(__file__).with_name("outlets.py")),
     libraries=("pyyaml", "cn2an", "proces", "datasketch", "numpy"),
 )
 TABLES = {
