@@ -125,16 +125,7 @@ def fightin_words(counts: Mapping[str, Counter], *, alpha0: float) -> dict[str, 
         yi = counts[group]
         n_i = sum(yi.values())
         n_j = n_pooled - n_i
-        rows = []
-        for term, total in pooled.items():
-            a = a0 * total / n_pooled
-            y_i = yi.get(term, 0)
-            y_j = total - y_i
-            delta = (math.log((y_i + a) / (n_i + a0 - y_i - a))
-                     - math.log((y_j + a) / (n_j + a0 - y_j - a)))
-            var = 1.0 / (y_i + a) + 1.0 / (y_j + a)
-            rows.append({"term": term, "count": y_i, "count_rest": y_j,
-                         "delta": delta, "z": delta / math.sqrt(var)})
+        rows = [_fw_row(term, yi.get(term, 0), total, n_i, n_j, n_pooled, a0) for term, total in pooled.items()]
         rows.sort(key=lambda r: (-round(r["z"], 6), r["term"]))
         out[group] = rows
     return out

@@ -519,13 +519,9 @@ def _target_by_group(scores: Mapping[str, list[tuple[float, int, int]]], *, seed
 
 def _topics(framing_dir: Path) -> list[dict]:
     """The discovered topics per group (07_framing/topics_by_group.csv), when discovery ran."""
-    import csv
+    from .discover import topics_table
 
-    path = Path(framing_dir) / "topics_by_group.csv"
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8", newline="") as fh:
-        return [{k: records.csv_text(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    return topics_table(framing_dir).to_dict("records")
 
 
 # ---------------------------------------------------------------- rendering (pure: collected data -> HTML)
