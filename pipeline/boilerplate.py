@@ -15,9 +15,13 @@ its reason, beside its own text rules. No site lists:
   three times or more; or a board thread's posts as ``| name | text |`` rows, three or more and
   never adjacent as a data table's rows are), everything after the first entry;
 - ``outside_main_text``: a line a second, precision-oriented extraction of the same page leaves
-  out and that is not a paragraph of prose (teasers, widget text, list items) — the two
-  extractions are compared line by line; prose lines are always kept, so no body paragraph is
-  lost to the stricter extractor.
+  out and that is neither a paragraph of prose nor a sentence (teasers, widget text, list links)
+  — the two extractions are compared line by line; prose lines and lines that end as a sentence
+  does are always kept, so no body paragraph is lost to the stricter extractor.
+
+None of the line-level signals (link lists, layout rows, repeated lines, the second extraction)
+applies to the rows of a data table: a table with a head row and three or more full rows, whose
+cells may well be links (:func:`data_table_rows`).
 
 Measured on the development pages (benchmarks/portals.py): each signal raised main-text F1
 without lowering recall below the goal; see README "Portal pages".
@@ -62,6 +66,20 @@ def is_prose(line: str, *, min_chars: int = 80, min_sentences: int = 2, min_char
     text = _MD_LINK.sub(r"\1", line).replace("|", " ")
     n = len(_CJK.findall(text))
     return n >= min_chars or (n >= min_chars_sentences and len(_SENTENCE_END.findall(text)) >= min_sentences)
+
+
+_SENTENCE_CLOSE = re.compile(r"[。！？!?][”’」』）)\]】]*$")
+SENTENCE_MIN_CJK = 4
+
+
+def is_sentence(line: str, anchors: Iterable[str]) -> bool:
+    """A sentence of the story, however short: it ends as a sentence does (。！？, closing quotes
+    aside), has :data:`SENTENCE_MIN_CJK` Chinese characters or more, is not a table row and is
+    mostly not link text. Teasers, headlines, widget text and list links do not end so; the
+    closing lines of a notice (``特此通告。``) and the items of a numbered list in the story do."""
+    text = _MD_LINK.sub(r"\1", line).strip()
+    return (not text.startswith("|") and _SENTENCE_CLOSE.search(text) is not None
+            and len(_CJK.findall(text)) >= SENTENCE_MIN_CJK and link_share(line, anchors) < 0.5)
 
 
 def table_cells(line: str) -> list[str]:
@@ -110,6 +128,45 @@ def _is_post_row(line: str) -> bool:
             and _SENTENCE_END.search(cells[1]) is not None)
 
 
+_HEAD_RULE = re.compile(r"\|(?:\s*:?-+:?\s*\|)+")
+
+
+def _width(line: str) -> int:
+    """The number of cells of a table row as trafilatura writes it, empty ones included."""
+    return len(re.split(r"(?<!\\)\|", line.strip().strip("|")))
+
+
+DATA_TABLE_ROWS = 3
+
+
+def data_table_rows(lines: list[str]) -> set[int]:
+    """The line numbers of the data tables' rows: a table (consecutive ``|`` lines) with a head
+    rule (``|---|---|``, which trafilatura writes under a row of ``<th>`` cells) and at least
+    :data:`DATA_TABLE_ROWS` rows below it as wide as the head with two or more cells filled and
+    some word in them. A table the page uses for layout has one cell filled a row (a nested table
+    flattened), a single navigation row, or digits only (a calendar widget); a data table's links
+    (a programme, a place) do not make it a list."""
+    out: set[int] = set()
+    i = 0
+    while i < len(lines):
+        if not lines[i].lstrip().startswith("|"):
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and lines[j].lstrip().startswith("|"):
+            j += 1
+        rules = [k for k in range(i, j) if _HEAD_RULE.fullmatch(lines[k].strip())]
+        if rules:
+            width = _width(lines[rules[0]])
+            full = [k for k in range(rules[0] + 1, j)
+                    if k not in rules and _width(lines[k]) == width and len(cells := table_cells(lines[k])) >= 2
+                    and any(ch.isalpha() for c in cells for ch in c)]
+            if len(full) >= DATA_TABLE_ROWS:
+                out.update(range(i, j))
+        i = j
+    return out
+
+
 def hints(text: str, *, anchors: set[str], precise: str | None, comments: list[str] = ()) -> dict[int, str]:
     """``{line number: reason}`` for the lines of ``text`` the HTML signals call boilerplate.
 
@@ -118,14 +175,15 @@ def hints(text: str, *, anchors: set[str], precise: str | None, comments: list[s
     lines = text.split("\n")
     found: dict[int, str] = {}
     nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
-    linky = {i for i in nonblank
+    data = data_table_rows(lines)   # content, whatever its links: no line-level signal applies
+    linky = {i for i in nonblank if i not in data
              if len(squeeze(lines[i])) <= LINK_LINE_MAX and link_share(lines[i], anchors) >= LINK_SHARE}
     for k, i in enumerate(nonblank):
         neighbours = [nonblank[j] for j in (k - 1, k + 1) if 0 <= j < len(nonblank)]
         if i in linky and any(j in linky for j in neighbours):
             found[i] = "link_list"
     for i in nonblank:
-        if i not in found and lines[i].lstrip().startswith("|") and _is_layout_row(lines[i], anchors):
+        if i not in found and i not in data and lines[i].lstrip().startswith("|") and _is_layout_row(lines[i], anchors):
             found[i] = "layout_table"
     for i in nonblank:
         key = squeeze(lines[i])
@@ -137,7 +195,7 @@ def hints(text: str, *, anchors: set[str], precise: str | None, comments: list[s
         counts[squeeze(lines[i])] = counts.get(squeeze(lines[i]), 0) + 1
     for i in nonblank:
         key = squeeze(lines[i])
-        if i not in found and counts[key] >= 3 and len(key.replace("|", "")) <= 20:
+        if i not in found and i not in data and counts[key] >= 3 and len(key.replace("|", "")) <= 20:
             found[i] = "repeated_line"
     # a page that lists entries (a blog's front page, a board): the same dated footer line, digits aside,
     # three times or more; the story is the first entry, the rest are other entries
@@ -159,6 +217,7 @@ def hints(text: str, *, anchors: set[str], precise: str | None, comments: list[s
     kept = squeeze(precise or "")
     if kept:
         for i in nonblank:
-            if i not in found and squeeze(lines[i]) not in kept and not is_prose(lines[i]):
+            if i not in found and i not in data and squeeze(lines[i]) not in kept and not is_prose(lines[i]) \
+                    and not is_sentence(lines[i], anchors):
                 found[i] = "outside_main_text"
     return found

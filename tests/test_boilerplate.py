@@ -104,3 +104,45 @@ def test_a_saved_fragment_without_html_and_body_is_read_as_a_page():
                 + "".join(f"<p>{PROSE}第{i}段。</p>" for i in range(4)) + "</div></text>")
     record = ingest.ingest_file({"id": "f", "source": "f.html", "meta": {}}, fragment.encode("utf-8"))
     assert "第0段" in record["text"] and "第3段" in record["text"]
+
+
+def test_a_sentence_the_precise_extraction_drops_stays_however_short():
+    # the closing lines of a notice and a numbered list's items end as sentences do; a teaser does not
+    lines = ["三、自本通告发布之日起，上述区域内新迁入的人口不享有相关补偿政策。", "特此通告。",
+             "1.每天研读文件，你将更加了解政策。", "猜你喜欢这些内容", "外地企业纷纷来此投资建厂"]
+    text = "\n".join([PROSE, *lines])
+    got = boilerplate.hints(text, anchors=ANCHORS, precise=PROSE)
+    assert got == {4: "outside_main_text", 5: "outside_main_text"}
+    # a sentence that is link text is still a teaser
+    assert boilerplate.hints("\n".join([PROSE, "一季度经济数据出炉。"]), anchors={"一季度经济数据出炉"},
+                             precise=PROSE) == {1: "outside_main_text"}
+
+
+DATA_TABLE = ["| 年份 | 节目名称 | 电视台 |", "|---|---|---|", "| 2012年 | 逃离危机 | KBS |",
+              "| 2014年 | 看见你的声音 | Mnet |", "| 2016年 | 欢迎光临 | SBS |"]
+
+
+def test_a_data_table_stays_whatever_its_links():
+    # a table with a head (th cells: trafilatura's |---| rule) and three full rows is content, though its
+    # cells are links and the precise extraction leaves it out
+    anchors = {"逃离危机", "看见你的声音", "欢迎光临", "KBS", "Mnet", "SBS"}
+    text = "\n".join([PROSE, *DATA_TABLE])
+    assert boilerplate.data_table_rows(text.split("\n")) == {1, 2, 3, 4, 5}
+    assert boilerplate.hints(text, anchors=anchors, precise=PROSE) == {}
+    # two rows are not enough to call it a data table: the same rows then go as the other signals say
+    short = "\n".join([PROSE, *DATA_TABLE[:4]])
+    assert boilerplate.data_table_rows(short.split("\n")) == set()
+    assert set(boilerplate.hints(short, anchors=anchors, precise=PROSE)) == {1, 2, 3, 4}
+
+
+@pytest.mark.parametrize("table", [
+    # a layout table with a head: one cell filled a row (a nested table flattened)
+    ["| 四年前中500万现穷困潦倒 |  |", "|---|---|", "| 点击财富 |  |", "| • 车爵仕汽车酷装美容 |  |",
+     "| • 韩国田园风情特色饰品 |  |", "| 更多>> |  |"],
+    # a navigation bar drawn as a head row
+    ["| 首页 | 滚动 | 管理 | 营销 |", "|---|---|---|---|"],
+    # a calendar widget: digits only
+    ["| 一 | 二 | 三 |", "|---|---|---|", "| 1 | 2 | 3 |", "| 4 | 5 | 6 |", "| 7 | 8 | 9 |"],
+])
+def test_layout_tables_with_a_head_are_not_data_tables(table):
+    assert boilerplate.data_table_rows([PROSE, *table]) == set()
