@@ -55,6 +55,30 @@ def test_a_headline_with_spaces_is_not_a_byline():
     assert record["outlet"] == "" and record["author"] == ""
 
 
+@pytest.mark.parametrize("text, field, value, origin", [
+    # a page saved as text: the line above the byline that reads as a headline
+    ("某公司发布新一代大模型\n文/张小明\n正文第一段。", "title", "某公司发布新一代大模型", "byline:headline"),
+    # a self-media platform's account card at the foot: the name above the account's counts
+    ("正文第一段。\n正文第二段。\n某某科技观察\n2993文章數 21863關注度", "outlet", "某某科技观察", "byline:account-card"),
+    # the name the article calls its own newsroom by, twice or more
+    ("据某某财经了解，该公司近期裁员。\n另据某某财经了解，裁员涉及三个部门。", "outlet", "某某财经", "byline:self-reference"),
+])
+def test_plain_text_metadata_rules(text, field, value, origin):
+    values, origins = ingest.detect_byline(text, with_origin=True)
+    assert values[field] == value and origins[field] == origin
+
+
+@pytest.mark.parametrize("text", [
+    "正文第一段。\n某某科技观察\n正文第二段，没有账号的计数。",            # no account counts: no card
+    "据某某财经了解，该公司近期裁员。\n裁员涉及三个部门。",               # named once: a source, not the newsroom
+    "据记者了解，该公司近期裁员。\n据记者了解，裁员涉及三个部门。",          # the reporter is no outlet
+    "正文第一段，句子很长很长。\n文/张小明\n正文第二段。",                # a sentence above the byline is no headline
+])
+def test_plain_text_metadata_rules_stay_silent(text):
+    values = ingest.detect_byline(text)
+    assert "outlet" not in values and "title" not in values
+
+
 @pytest.mark.parametrize("layers, values, provenance", [
     ([("sidecar", {"outlet": "A"}), ("byline", {"outlet": "B", "author": "C"})],
      {"outlet": "A", "author": "C"}, {"outlet": "sidecar", "author": "byline"}),

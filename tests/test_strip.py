@@ -1,6 +1,8 @@
 """The strip stage: rule table, tail, title, audit fields, and the seeds."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -313,3 +315,19 @@ def test_a_corpus_run_removes_a_sites_recurring_lines(tmp_path):
     stripped = [json.loads(line) for line in open(out / "02_strip" / "articles.jsonl", encoding="utf-8")]
     assert all("不代表本站观点" not in r["text"] for r in stripped)
     assert all(any(x["reason"] == "recurring" for x in r["removed"]) for r in stripped)
+
+
+def test_a_recurring_paragraph_of_prose_stays_and_a_rare_line_is_not_recurring():
+    from pipeline import recurring, strip
+
+    background = ("该公司成立于二〇一九年，总部位于北京，主要从事大模型研发。先后完成多轮融资，"
+                  "投资方包括多家国有资本平台和知名风险投资机构，员工总数超过八百人。")  # two sentences: prose
+    pages = [{**_page(i, "news.example.cn"), "text": _page(i, "news.example.cn")["text"] + "\n" + background
+              + ("\n相关阅读" if i < 2 else "")} for i in range(6)]
+    found = recurring.recurring(pages)["news.example.cn"]
+    assert background in found and "相关阅读" not in found       # in 2 of 6 articles: under the floor of 3
+    rules = dataclasses.replace(strip.load_rules(), recurring={"news.example.cn": frozenset(found)})
+    out = strip.process_record({**pages[0], "source": "a", "outlet": "", "title": ""}, rules)
+    assert background in out["text"]                              # prose is never removed for recurring
+    assert {r["text"] for r in out["removed"] if r["reason"] == "recurring"} == {
+        "本网站所刊载信息，不代表本站观点。", "欢迎下载客户端"}
