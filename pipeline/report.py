@@ -889,7 +889,7 @@ def collect_sourcing(inputs: Mapping[str, Path], params: Mapping) -> dict:
     import csv as _csv
 
     def rows(name: str) -> list[dict]:
-        with open(Path(folder) / name, encoding="utf-8", newline="") as fh:
+        with open(Path(folder) / name, encoding=records.CSV_ENCODING, newline="") as fh:
             return list(_csv.DictReader(fh))
 
     limits = SOURCING_LIMITS
@@ -899,7 +899,7 @@ def collect_sourcing(inputs: Mapping[str, Path], params: Mapping) -> dict:
             speakers[r["group"]].append(r)
     quotes: dict[str, list[dict]] = defaultdict(list)
     n_quotes: Counter = Counter()
-    with open(Path(folder) / "attributions.csv", encoding="utf-8", newline="") as fh:
+    with open(Path(folder) / "attributions.csv", encoding=records.CSV_ENCODING, newline="") as fh:
         for r in _csv.DictReader(fh):
             n_quotes[r["group"]] += 1
             if len(quotes[r["group"]]) < limits["quotes_per_group"]:
