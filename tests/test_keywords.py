@@ -180,7 +180,7 @@ def test_term_counts_table_is_what_the_corpus_tables_are_reduced_from(seed_outpu
     import pipeline
 
     counts = pipeline.load("term_counts", seed_outputs)
-    assert list(counts.columns) == ["id", "source", "outlet", "term", "count"]
+    assert list(counts.columns) == ["id", "source", "group", "outlet", "term", "count"]
     per_article = counts.groupby("id")["count"].sum().to_dict()
     framed = {r["id"]: r["content_tokens"] for r in records.read_jsonl(seed_outputs / "07_framing" / "articles.jsonl")}
     assert per_article == framed and len(per_article) == 5       # the same content tokens framing counted

@@ -52,3 +52,75 @@ def test_load_gives_the_same_frames_with_or_without_the_bom(seed_outputs, tmp_pa
 def test_tables_keep_their_header_with_the_bom(seed_outputs, name):
     frame = pipeline.load(name, seed_outputs)
     assert not frame.empty and not any(str(c).startswith("\ufeff") for c in frame.columns)
+
+
+# ------------------------------------------------------------ groups and dates in every table
+
+GROUP_COLUMNS = ("group", "group_a", "group_b", "other_group")
+BY_GROUP_OUTLET = ("frames", "frame_terms", "distinctive", "sentiment_ci", "outlet_neighbours")  # outlet = group
+
+
+def _labels(name: str, frame: pd.DataFrame) -> set[str]:
+    columns = [c for c in GROUP_COLUMNS if c in frame.columns]
+    if name in BY_GROUP_OUTLET:
+        columns += ["outlet"] + (["other"] if "other" in frame.columns else [])
+    return {str(v) for c in columns for v in frame[c].dropna()}
+
+
+def test_every_table_names_the_groups_alike(seed_outputs):
+    tables = _all_tables(seed_outputs)
+    groups = set(tables["articles"]["group"])
+    assert len(groups) == 5 and "unknown (no outlet named)" in groups
+    with_ids = [name for name, frame in tables.items() if "id" in frame.columns]
+    assert {"ingest", "strip", "sentiment", "sentences", "segment", "keywords", "attributions"} <= set(with_ids)
+    for name in with_ids:  # each article's group, whatever stage the table comes from
+        frame = tables[name]
+        assert "group" in frame.columns, name
+        pairs = set(zip(frame["id"], frame["group"].astype(str)))
+        assert pairs <= set(zip(tables["articles"]["id"], tables["articles"]["group"])), name
+    for name, frame in tables.items():
+        if not frame.empty and name not in ("topics", "outlet_neighbours"):
+            assert _labels(name, frame) <= groups, (name, _labels(name, frame) - groups)
+    for name in ("ingest", "sentiment", "frames", "distinctive", "sentiment_ci", "sourcing_profile"):
+        assert _labels(name, tables[name]) == groups, name
+    assert set(tables["outlet_similarity"].index) == groups
+
+
+def _dated_corpus(folder, dates):
+    folder.mkdir()
+    text = "公司裁员的消息传出以后，员工表示压力很大，市场也担心亏损扩大。" * 3
+    lines = ["file,outlet,published"]
+    for i, (outlet, date) in enumerate(dates):
+        (folder / f"{i}.txt").write_text(text + f"第{i}篇。", encoding="utf-8")
+        lines.append(f"{i}.txt,{outlet},{date}")
+    (folder / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_dates_are_datetimes_in_every_table_that_has_them(tmp_path):
+    from pipeline.run import run_pipeline
+
+    corpus = _dated_corpus(tmp_path / "in", [("甲报", "2025-07-03 10:00"), ("乙报", "2025-07-04"),
+                                            ("甲报", "")])
+    out = tmp_path / "out"
+    run_pipeline(corpus, out, jobs=1, progress=False, warn=lambda m: None, log=lambda m: None)
+    dated = {name: frame for name, frame in _all_tables(out).items() if "published" in frame.columns}
+    assert {"ingest", "articles"} <= set(dated)
+    for name, frame in dated.items():
+        assert frame["published"].dtype.kind == "M", name
+        by_id = dict(zip(frame["id"], frame["published"]))
+        assert sorted(str(v) for v in by_id.values()) == ["2025-07-03 10:00:00", "2025-07-04 00:00:00", "NaT"], name
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2025-07-03T10:00", "2025-07-03 10:00:00"),
+    ("2025-07-03", "2025-07-03 00:00:00"),
+    ("2025-07-03T10:00:00+09:00", "2025-07-03 09:00:00"),  # shown in UTC+8, as Chinese pages are
+    ("2025-07-03T02:00Z", "2025-07-03 10:00:00"),
+    ("", "NaT"), ("not a date", "NaT"),
+])
+def test_parse_dates(text, expected):
+    from pipeline.explore import parse_dates
+
+    mixed = parse_dates([text, "2025-01-01T08:00+08:00", "2025-01-02"])  # zones and none in one column
+    assert str(mixed.iloc[0]) == expected and mixed.dtype.kind == "M"
