@@ -22,12 +22,16 @@ def load(stage: str, output_dir: str | Path = OUTPUTS):
 
     Every table with an ``id`` column has a ``group`` column, the article's group as every
     comparison labels it (the same labels in every table); date columns (``published``) are
-    datetimes (NaT where the article gave none).
+    datetimes (NaT where the article gave none). The large tables are read from their Parquet
+    copies in ``tables/`` while those match the stage outputs (:mod:`pipeline.parquet`).
     """
+    from . import parquet
+
     if stage == "articles":  # one row per article, joined across the stages
         from .explore import articles_table
 
-        return articles_table(output_dir)
+        copy = parquet.read(stage, Path(output_dir))
+        return copy if copy is not None else articles_table(output_dir)
     available = stages.tables()
     if stage not in available:
         raise KeyError(f"no table {stage!r}; available: {', '.join(sorted([*available, 'articles']))}")
@@ -41,6 +45,9 @@ def load(stage: str, output_dir: str | Path = OUTPUTS):
     if reason := stale(Path(output_dir), folder):
         raise StaleOutput(f"{stage_dir} is stale: {reason}; run the stages after it again "
                           f"(or `python -m pipeline run --output {output_dir}`)")
+    copy = parquet.read(stage, Path(output_dir))  # the large tables' Parquet copy, while it is current
+    if copy is not None:
+        return copy
     return _with_groups_and_dates(loader(stage_dir), Path(output_dir))
 
 

@@ -124,3 +124,72 @@ def test_parse_dates(text, expected):
 
     mixed = parse_dates([text, "2025-01-01T08:00+08:00", "2025-01-02"])  # zones and none in one column
     assert str(mixed.iloc[0]) == expected and mixed.dtype.kind == "M"
+
+
+# ------------------------------------------------------------ Parquet copies of the large tables
+
+def _from_sources(name, out, monkeypatch):
+    from pipeline import parquet
+
+    with monkeypatch.context() as m:
+        m.setattr(parquet, "read", lambda *a: None)
+        return pipeline.load(name, out)
+
+
+def test_the_large_tables_are_also_parquet_and_load_the_same(seed_outputs, monkeypatch):
+    from pipeline import parquet
+
+    folder = seed_outputs / parquet.FOLDER
+    assert {p.stem for p in folder.glob("*.parquet")} == set(parquet.LARGE)
+    for name in parquet.LARGE:
+        copy = parquet.read(name, seed_outputs)
+        assert copy is not None and len(copy) > 0, name
+        pd.testing.assert_frame_equal(pipeline.load(name, seed_outputs), _from_sources(name, seed_outputs, monkeypatch),
+                                      obj=name)
+    articles = pd.read_parquet(folder / "articles.parquet")  # as any Parquet reader sees it
+    assert articles["published"].dtype.kind == "M" and "group" in articles.columns
+
+
+def test_parquet_files_are_the_same_bytes_on_a_rerun(seed_outputs, tmp_path):
+    import subprocess
+    import sys
+
+    from pipeline import api, parquet
+    from pipeline.config import ROOT
+
+    first = {p.name: p.read_bytes() for p in (seed_outputs / parquet.FOLDER).glob("*.parquet")}
+    again = tmp_path / "again"
+    shutil.copytree(seed_outputs, again)
+    shutil.rmtree(again / parquet.FOLDER)
+    code = "import sys, pipeline.api as a, pipeline.parquet as p; p.write(sys.argv[1], a.load)"
+    subprocess.run([sys.executable, "-c", code, str(again)], check=True, cwd=ROOT,
+                   env={"PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "7", "PATH": ""})
+    assert {p.name: p.read_bytes() for p in (again / parquet.FOLDER).glob("*.parquet")} == first
+    assert parquet.write(again, api.load) == sorted(parquet.LARGE)  # and in this process, over the old ones
+    assert {p.name: p.read_bytes() for p in (again / parquet.FOLDER).glob("*.parquet")} == first
+
+
+def test_a_stale_parquet_copy_is_not_read(seed_outputs, tmp_path):
+    """A stage run again alone since: load reads the stage's own output, not the old copy."""
+    from pipeline import parquet
+
+    out = tmp_path / "out"
+    shutil.copytree(seed_outputs, out)
+    path = out / "06_sentiment" / "articles.jsonl"
+    rows = list(records.read_jsonl(path))
+    rows[0]["sentences"][0]["text"] = "改过的句子"
+    records.write_jsonl(path, rows)
+    manifest = records.read_json(out / "06_sentiment" / "manifest.json")
+    records.write_json(out / "06_sentiment" / "manifest.json", {**manifest, "rerun": True})
+    assert parquet.read("sentences", out) is None
+    assert "改过的句子" in set(pipeline.load("sentences", out)["text"])
+
+
+def test_parquet_leaves_a_tables_folder_it_did_not_make(tmp_path):
+    from pipeline import api, parquet
+
+    (tmp_path / parquet.FOLDER).mkdir()
+    (tmp_path / parquet.FOLDER / "mine.parquet").write_bytes(b"not ours")
+    messages = []
+    assert parquet.write(tmp_path, api.load, warn=messages.append) == []
+    assert (tmp_path / parquet.FOLDER / "mine.parquet").read_bytes() == b"not ours" and "not made by" in messages[0]
