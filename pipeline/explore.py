@@ -35,18 +35,19 @@ LOCAL_OFFSET_HOURS = 8  # a date written with a zone is shown as China Standard 
 def parse_dates(values):
     """Article dates (ISO 8601 text as ingest writes them, "" when unknown) as naive datetimes,
     NaT where no date was found. A time written with a zone (``Z``, ``+09:00``) is converted to
-    UTC+8, the local time of Chinese pages; one without a zone is taken as written."""
+    UTC+8, the local time of Chinese pages; one without a zone is taken as written. Milliseconds:
+    the unit Parquet keeps, so a table reads back from its Parquet copy with the same dtype."""
     import pandas as pd
 
     text = pd.Series(values, dtype="str").fillna("").str.strip()
     zoned = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ms]")
     naive = text.where(~zoned & (text != ""))
     if naive.notna().any():
-        out[naive.notna()] = pd.to_datetime(naive[naive.notna()], errors="coerce", format="mixed").astype("datetime64[s]")
+        out[naive.notna()] = pd.to_datetime(naive[naive.notna()], errors="coerce", format="mixed").astype("datetime64[ms]")
     if zoned.any():
         utc = pd.to_datetime(text[zoned], errors="coerce", utc=True, format="mixed")
-        out[zoned] = (utc + pd.Timedelta(hours=LOCAL_OFFSET_HOURS)).dt.tz_localize(None).astype("datetime64[s]")
+        out[zoned] = (utc + pd.Timedelta(hours=LOCAL_OFFSET_HOURS)).dt.tz_localize(None).astype("datetime64[ms]")
     return out
 
 
@@ -138,31 +139,20 @@ def kwic(term: str, output_dir: str | Path = "outputs", *, window: int = 20, lim
     import opencc
     import pandas as pd
 
-    from .framing import Frame, build_lexicon, match_tokens
+    from .concordance import lexicon_of, sentence_lines
 
     out = Path(output_dir)
     wanted = opencc.OpenCC("t2s").convert(term.strip())
     if not wanted:
         raise ValueError("kwic needs a non-empty term")
-    lexicon = build_lexicon([Frame(id="kwic", label=wanted, label_en=wanted, description="", terms=(wanted,))])
+    lexicon = lexicon_of([wanted])
     groups = grouping.load(out, _group_by(out))
     rows = []
     for record in records.read_jsonl(_require(out, SEGMENT)):
         for sentence in record.get("sentences", ()):
-            tokens = sentence["tokens"]
-            matches = match_tokens(tokens, lexicon)
-            if not matches:
-                continue
-            text = sentence["text"]
-            offsets = [0]
-            for token in tokens:
-                offsets.append(offsets[-1] + len(token))
-            for m in matches:
-                a, b = offsets[m.first], offsets[m.last + 1]
+            for line in sentence_lines(sentence, lexicon, window=window):
                 rows.append({"id": record["id"], "group": groups(record), "sentence": sentence["index"],
-                             "left": text[max(0, a - window):a], "match": text[a:b],
-                             "right": text[b:b + window], "start": sentence["start"] + a,
-                             "end": sentence["start"] + b})
+                             **{k: line[k] for k in ("left", "match", "right", "start", "end")}})
                 if limit is not None and len(rows) >= limit:
                     return pd.DataFrame(rows)
     return pd.DataFrame(rows, columns=["id", "group", "sentence", "left", "match", "right", "start", "end"])
