@@ -201,5 +201,5 @@ def topics_table(stage_dir: Path):
     if not path.exists():
         return pd.DataFrame(columns=["group", "topic", "share", "articles", "top_terms"])
     return records.csv_texts(pd.read_csv(path, dtype={"group": str, "topic": str, "top_terms": str},
-                                         keep_default_na=False), ("group", "top_terms"))
+                                         keep_default_na=False, encoding=records.CSV_ENCODING), ("group", "top_terms"))
 

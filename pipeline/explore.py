@@ -3,7 +3,9 @@
 - :func:`articles_table` joins every stage's per-article results into one DataFrame
   (``pipeline.load("articles")``);
 - :func:`kwic` lists a term's occurrences with their left and right context, within the
-  sentence (``pipeline.kwic(term, output_dir=...)``).
+  sentence (``pipeline.kwic(term, output_dir=...)``);
+- :func:`article_groups` and :func:`parse_dates` give every table ``pipeline.load`` returns the
+  same group labels and real datetimes.
 """
 from __future__ import annotations
 
@@ -24,6 +26,57 @@ def _group_by(out: Path) -> str:
         except ValueError:
             pass
     return "outlet"
+
+
+DATE_COLUMNS = ("published",)  # columns of article dates, parsed to datetimes wherever a table has them
+LOCAL_OFFSET_HOURS = 8  # a date written with a zone is shown as China Standard Time (UTC+8), as the pages show it
+
+
+def parse_dates(values):
+    """Article dates (ISO 8601 text as ingest writes them, "" when unknown) as naive datetimes,
+    NaT where no date was found. A time written with a zone (``Z``, ``+09:00``) is converted to
+    UTC+8, the local time of Chinese pages; one without a zone is taken as written. Milliseconds:
+    the unit Parquet keeps, so a table reads back from its Parquet copy with the same dtype."""
+    import pandas as pd
+
+    text = pd.Series(values, dtype="str").fillna("").str.strip()
+    zoned = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ms]")
+    naive = text.where(~zoned & (text != ""))
+    if naive.notna().any():
+        out[naive.notna()] = pd.to_datetime(naive[naive.notna()], errors="coerce", format="mixed").astype("datetime64[ms]")
+    if zoned.any():
+        utc = pd.to_datetime(text[zoned], errors="coerce", utc=True, format="mixed")
+        out[zoned] = (utc + pd.Timedelta(hours=LOCAL_OFFSET_HOURS)).dt.tz_localize(None).astype("datetime64[ms]")
+    return out
+
+
+def article_groups(output_dir: str | Path) -> dict[str, str]:
+    """id -> the article's group label, as the comparisons (keywords, frames, figures, report) use it.
+
+    By outlet the label comes from the normalised outlet the later stages carry (07_framing's
+    records, else 03_normalize's); an article no later stage kept, from ingest's outlet
+    converted to simplified script as normalize converts it."""
+    out = Path(output_dir)
+    groups = grouping.load(out, _group_by(out))
+    if groups.by_id is not None:
+        return dict(groups.by_id)
+    labels: dict[str, str] = {}
+    for folder in (FRAMING, NORMALIZE):
+        path = out / folder / ARTICLES
+        if (out / folder / MANIFEST).exists():
+            labels = {r["id"]: groups(r) for r in records.read_jsonl(path)}
+            break
+    ingest = out / INGEST / ARTICLES
+    if ingest.exists():
+        missing = [r for r in records.read_jsonl(ingest) if r["id"] not in labels]
+        if missing:
+            import opencc
+
+            t2s = opencc.OpenCC("t2s").convert
+            labels.update({r["id"]: groups({"outlet": t2s(" ".join(str(r.get("outlet") or "").split()))})
+                           for r in missing})
+    return labels
 
 
 def _require(out: Path, folder: str) -> Path:
@@ -72,8 +125,7 @@ def articles_table(output_dir: str | Path):
                "removed_share", "n_removed", "script", "region", "n_sentences", "n_tokens", "n_content",
                "score", "pos_share", "neu_share", "neg_share", "target_score", "target_n_sentences", *frame_columns]
     frame = pd.DataFrame([rows[i] for i in rows], columns=columns)
-    frame["published"] = pd.to_datetime(frame["published"].replace("", None), errors="coerce", utc=False,
-                                        format="mixed")
+    frame["published"] = parse_dates(frame["published"])
     return frame
 
 
@@ -87,31 +139,20 @@ def kwic(term: str, output_dir: str | Path = "outputs", *, window: int = 20, lim
     import opencc
     import pandas as pd
 
-    from .framing import Frame, build_lexicon, match_tokens
+    from .concordance import lexicon_of, sentence_lines
 
     out = Path(output_dir)
     wanted = opencc.OpenCC("t2s").convert(term.strip())
     if not wanted:
         raise ValueError("kwic needs a non-empty term")
-    lexicon = build_lexicon([Frame(id="kwic", label=wanted, label_en=wanted, description="", terms=(wanted,))])
+    lexicon = lexicon_of([wanted])
     groups = grouping.load(out, _group_by(out))
     rows = []
     for record in records.read_jsonl(_require(out, SEGMENT)):
         for sentence in record.get("sentences", ()):
-            tokens = sentence["tokens"]
-            matches = match_tokens(tokens, lexicon)
-            if not matches:
-                continue
-            text = sentence["text"]
-            offsets = [0]
-            for token in tokens:
-                offsets.append(offsets[-1] + len(token))
-            for m in matches:
-                a, b = offsets[m.first], offsets[m.last + 1]
+            for line in sentence_lines(sentence, lexicon, window=window):
                 rows.append({"id": record["id"], "group": groups(record), "sentence": sentence["index"],
-                             "left": text[max(0, a - window):a], "match": text[a:b],
-                             "right": text[b:b + window], "start": sentence["start"] + a,
-                             "end": sentence["start"] + b})
+                             **{k: line[k] for k in ("left", "match", "right", "start", "end")}})
                 if limit is not None and len(rows) >= limit:
                     return pd.DataFrame(rows)
     return pd.DataFrame(rows, columns=["id", "group", "sentence", "left", "match", "right", "start", "end"])

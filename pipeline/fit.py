@@ -55,7 +55,7 @@ def group_sizes(framing_dir: Path) -> dict[str, int]:
     sizes: dict[str, int] = {}
     if not path.exists():
         return sizes
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open(path, encoding=records.CSV_ENCODING, newline="") as fh:
         for row in csv.DictReader(fh):
             sizes[records.csv_text(row["outlet"])] = int(row["articles"])  # written with records.csv_safe
     return sizes

@@ -430,7 +430,8 @@ def _read_csv(path: Path):
 
     # Outlet names and terms are data: "NA" or "None" must stay strings, never become NaN.
     return records.csv_texts(pd.read_csv(path, dtype={"id": str, "outlet": str, "frame": str, "term": str,
-                                                      "top_terms": str}, keep_default_na=False, na_values=[]),
+                                                      "top_terms": str}, keep_default_na=False, na_values=[],
+                                         encoding=records.CSV_ENCODING),
                              TEXT_COLUMNS)
 
 

@@ -395,7 +395,7 @@ def read_display_forms(stage_dir: Path) -> dict[str, str]:
     path = Path(stage_dir) / FORMS
     if not path.exists():
         return {}
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open(path, encoding=records.CSV_ENCODING, newline="") as fh:
         rows = csv.reader(fh)
         next(rows, None)
         return {records.csv_text(key): records.csv_text(term) for key, term in rows}
@@ -404,13 +404,13 @@ def read_display_forms(stage_dir: Path) -> dict[str, str]:
 def read_term_counts(stage_dir: Path) -> tuple[dict[str, Counter], Counter, int]:
     """(outlet -> content-token counts, article document frequencies, number of articles)."""
     counts: dict[str, Counter] = {}
-    with open(Path(stage_dir) / "outlet_terms.csv", encoding="utf-8", newline="") as fh:
+    with open(Path(stage_dir) / "outlet_terms.csv", encoding=records.CSV_ENCODING, newline="") as fh:
         rows = csv.reader(fh)
         if next(rows, None) != ["outlet", "term", "count"]:
             raise ValueError(f"{stage_dir}/outlet_terms.csv: expected the header outlet,term,count")
         for outlet, term, count in rows:
             counts.setdefault(records.csv_text(outlet), Counter())[records.csv_text(term)] = int(count)
-    with open(Path(stage_dir) / "document_frequencies.csv", encoding="utf-8", newline="") as fh:
+    with open(Path(stage_dir) / "document_frequencies.csv", encoding=records.CSV_ENCODING, newline="") as fh:
         rows = csv.reader(fh)
         if next(rows, None) != ["term", "df"]:
             raise ValueError(f"{stage_dir}/document_frequencies.csv: expected the header term,df")
@@ -423,7 +423,8 @@ def keywords_frame(stage_dir: Path):
     import pandas as pd
 
     return records.csv_texts(pd.read_csv(stage_dir / "keywords.csv", dtype={"id": str, "source": str, "outlet": str,
-                                                                            "term": str}, keep_default_na=False),
+                                                                            "term": str}, keep_default_na=False,
+                                                     encoding=records.CSV_ENCODING),
                              ("id", "source", "outlet", "term"))
 
 
@@ -449,7 +450,7 @@ def distinctive_frame(stage_dir: Path):
     import pandas as pd
 
     return records.csv_texts(pd.read_csv(stage_dir / "distinctive.csv", dtype={"outlet": str, "term": str},
-                                         keep_default_na=False), ("outlet", "term"))
+                                         keep_default_na=False, encoding=records.CSV_ENCODING), ("outlet", "term"))
 
 
 STAGE = ArticleStage(

@@ -66,7 +66,7 @@ def claim(out_root: Path) -> None:
     out_root.mkdir(parents=True, exist_ok=True)
     if not (out_root / OWNED).is_file():  # written in place: a run killed here leaves a mark, or nothing
         (out_root / OWNED).write_text("Written by the zh-framing pipeline: it replaces its own folders (01_ingest/ "
-                                      "… 09_report/, figures/), run.json and report.html here.\n", encoding="utf-8")
+                                      "… 09_report/, figures/, tables/), run.json and report.html here.\n", encoding="utf-8")
 
 
 @contextlib.contextmanager

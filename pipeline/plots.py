@@ -1034,7 +1034,7 @@ def sentiment_ci_table(stage_dir: Path):
     import pandas as pd
 
     return records.csv_texts(pd.read_csv(Path(stage_dir) / "sentiment_by_outlet.csv", dtype={"outlet": str},
-                                         keep_default_na=False, na_values=[]), ("outlet",))
+                                         keep_default_na=False, na_values=[], encoding=records.CSV_ENCODING), ("outlet",))
 
 
 def outlet_similarity_table(stage_dir: Path):
@@ -1042,7 +1042,7 @@ def outlet_similarity_table(stage_dir: Path):
     import pandas as pd
 
     table = pd.read_csv(Path(stage_dir) / "outlet_similarity.csv", dtype={"outlet": str},
-                        keep_default_na=False, na_values=[])
+                        keep_default_na=False, na_values=[], encoding=records.CSV_ENCODING)
     table = records.csv_texts(table, ("outlet",)).set_index("outlet")
     table.columns = table.index  # the header row holds the same outlet names, read as strings
     return table
@@ -1067,7 +1067,7 @@ def outlet_neighbours_table(stage_dir: Path):
     if not path.exists():
         return pd.DataFrame(columns=["outlet", "other", "similarity", "rank"])
     return records.csv_texts(pd.read_csv(path, dtype={"outlet": str, "other": str}, keep_default_na=False,
-                                         na_values=[]), ("outlet", "other"))
+                                         na_values=[], encoding=records.CSV_ENCODING), ("outlet", "other"))
 
 
 TABLES = {"sentiment_ci": sentiment_ci_table, "outlet_similarity": outlet_similarity_table,

@@ -58,11 +58,23 @@ def dumps_pretty(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
+CSV_ENCODING = "utf-8-sig"  # UTF-8 with a byte-order mark: Excel reads the table as UTF-8, not the ANSI code page
+
+
+def text_encoding(path: Path) -> str:
+    """The encoding a text output is written in: every ``.csv`` table UTF-8 with a BOM (Excel
+    opens a BOM-less one in the local code page, and Chinese turns to mojibake), the rest UTF-8.
+    Readers of the tables use :data:`CSV_ENCODING`, which takes the BOM off."""
+    return CSV_ENCODING if Path(path).suffix.lower() == ".csv" else "utf-8"
+
+
 @contextlib.contextmanager
 def atomic_open(path: Path, mode: str = "w", *, durable: bool = True) -> Iterator[IO]:
     """Write to a temporary file beside ``path`` and rename it into place on success.
 
     A run killed at any moment leaves either the old file or none, never a partial one.
+    Text written to a ``.csv`` path starts with a BOM (:func:`text_encoding`): this is the one
+    place every CSV table of the pipeline is written through.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +82,9 @@ def atomic_open(path: Path, mode: str = "w", *, durable: bool = True) -> Iterato
     try:
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are ordinary readable files
         binary = "b" in mode
-        with os.fdopen(fd, mode, **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as fh:
+        with os.fdopen(fd, mode, **({} if binary else {"encoding": text_encoding(path), "newline": "\n"})) as fh:
+            if not binary and fh.encoding == CSV_ENCODING:
+                fh.write("")  # the BOM, even in a table left with no rows
             yield fh
             if durable:
                 fh.flush()

@@ -27,7 +27,7 @@ from typing import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 import zlib
 
-from . import records
+from . import concordance, records
 from .config import ARTICLES, MANIFEST
 from .segment import sentence_tokens
 
@@ -48,6 +48,9 @@ DEFAULT_PARAMS = {
     "max_group_rows": 500,     # rows of the corpus table of groups
     "seed": 20240930,          # bootstrap of the target-sentiment intervals: fixed, so the page repeats exactly
     "target_examples": 3,      # most negative and most positive target sentences shown per group
+    "kwic_per_term": 8,        # concordance lines per term (a fixed-seed sample of all its occurrences)
+    "kwic_terms_per_frame": 10,  # each frame's most used terms get a concordance entry
+    "kwic_distinctive_terms": 200,  # distinctive terms (of the groups with a section) with an entry, at most
 }
 
 FIGURE_CAPTIONS = (
@@ -91,6 +94,7 @@ figcaption{font-size:.9rem;color:#555}mark{background:#ffe58a}.note{color:#666;f
 .warnings{border:1px solid #d9a400;background:#fff8e1;padding:.3rem 1rem;margin:1rem 0}
 .outlet{border:1px solid #ddd;border-radius:4px;padding:.5rem 1rem;margin:1rem 0}
 ol.sents li,ul.sents li{margin:.2rem 0}.pos{color:#176a17}.neg{color:#a11}
+table.kwic td{border:0;padding:.05rem .3rem}table.kwic td.kl{text-align:right}table.kwic td.km{text-align:center}
 @media print{body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.35}nav{display:none}
 h2{break-after:avoid}h3,h4{break-after:avoid}figure,tr,li{break-inside:avoid}figure img{max-height:60vh}
 .print-omit{display:none}a{color:inherit;text-decoration:none}.warnings{border-width:2px}}
@@ -413,11 +417,15 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
                 break
             wanted_terms = needles()
 
+    # Concordance: the frames' most used terms and the distinctive terms, in their sentences.
+    kwic = _concordance(inputs, p, frame_info, top_terms, shown_groups, group)
+
     shown = {a["id"] for listed in sentiment_articles.values() for a in listed}
     shown.update(item[3] for kept in target_sentences.values() for item in kept)
     shown.update(e["id"] for bucket in evidence.values() for e in bucket)
     shown.update(e["id"] for bucket in term_examples.values() for e in bucket)
     shown.update(item["id"] for item in (*removed_listed, *repairs_listed))
+    shown.update(line["id"] for entry in kwic["terms"] for line in entry["lines"])
     articles = article_metadata(inputs[INGEST] / ARTICLES, shown)
 
     from . import fit
@@ -441,7 +449,28 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
         "sentiment_articles": sentiment_articles, "sentences_of": sentences_of, "n_sentences": n_sentences,
         "listed_total": listed_total, "frames": frames, "frame_info": frame_info, "evidence": evidence,
         "sentence_text": sentence_text, "top_terms": top_terms, "term_examples": term_examples,
+        "kwic": kwic,
     }
+
+
+def _concordance(inputs: Mapping[str, Path], p: Mapping, frame_info: Sequence[dict],
+                 top_terms: Mapping[str, list[dict]], shown_groups: Sequence[str], group) -> dict:
+    """The concordance of the frames' most used terms (``kwic_terms_per_frame`` each, by hits
+    across the corpus) and of the shown groups' distinctive terms (``kwic_distinctive_terms``)."""
+    from . import concordance, framing
+
+    hits = framing.frame_terms_table(inputs[FRAMING]).groupby(["frame", "term"])["hits"].sum()
+    by_frame: dict[str, list[str]] = {}
+    for f in frame_info:
+        if f["id"] in hits.index.get_level_values(0):
+            ranked = hits.loc[f["id"]].reset_index().sort_values(["hits", "term"], ascending=[False, True])
+            by_frame[f["id"]] = [t for t in ranked["term"] if t][: p["kwic_terms_per_frame"]]
+    frame_terms = [t for terms in by_frame.values() for t in terms]
+    distinctive = list(dict.fromkeys(t["term"] for o in shown_groups for t in top_terms.get(o, ())))
+    found = concordance.collect(inputs[SEGMENT], frame_terms, distinctive[: p["kwic_distinctive_terms"]],
+                                lambda r: group(r["id"], r.get("outlet")), per_term=p["kwic_per_term"],
+                                seed=p["seed"])
+    return {**found, "by_frame": by_frame}
 
 
 def _methods(inputs: Mapping[str, Path], dates: Sequence[str]) -> dict:
@@ -669,6 +698,10 @@ def _evidence_appendix(d: dict) -> str:
             fid = f["id"]
             hits = int(rows.loc[fid, "hits"]) if fid in rows.index else 0
             parts.append(f'<h4 id="{oid}-f{j}">{esc(labels[fid])}: {esc(hits)} hits</h4>')
+            kwic = d.get("kwic") or {}
+            if hits and kwic.get("by_frame", {}).get(fid):
+                parts.append('<p class="note">In context (the whole corpus): '
+                             + concordance.links(kwic["by_frame"][fid], kwic["anchors"], esc=esc) + "</p>")
             # One line per sentence, every matched term in it highlighted.
             by_sentence: dict[tuple[str, int], list[dict]] = {}
             for m in d["evidence"].get((o, fid), ()):
@@ -708,7 +741,10 @@ def _terms_appendix(d: dict) -> str:
             continue
         parts.append(f"<h3>{esc(o)}</h3>")
         for i, t in enumerate(terms, 1):
-            parts.append(f'<h4 id="{oid}-t{i}">{esc(t["term"])}: {esc(t["count"])} uses, z = {esc(fmt(float(t["z"]), 2))}</h4>')
+            anchor = (d.get("kwic") or {}).get("anchors", {}).get(t["term"])
+            parts.append(f'<h4 id="{oid}-t{i}">{esc(t["term"])}: {esc(t["count"])} uses, z = {esc(fmt(float(t["z"]), 2))}'
+                         + (f' <span class="note">({link(f"#{anchor}", "in context, every group")})</span>' if anchor else "")
+                         + "</h4>")
             items = [f"<li>{highlight(e['text'], e['spans'])} <span class=\"note\">[{_article_ref(d, e['id'], e['index'])}]"
                      f"</span></li>" for e in d["term_examples"].get((o, t["term"]), ())]
             if items:
@@ -755,6 +791,11 @@ def _stripped_appendix(d: dict) -> str:
     parts.append(_table(["article", "repair", "detail"], rows))
     parts.append(_shown(len(rows), d["n_repair_items"], "repairs"))
     return "\n".join(parts)
+
+
+def _concordance_appendix(d: dict) -> str:
+    return concordance.render(d.get("kwic") or {}, esc=esc, article_ref=lambda id_, i: _article_ref(d, id_, i),
+                              heading="Appendix F: concordance of the frame and distinctive terms")
 
 
 def _methods_section(d: dict) -> str:
@@ -889,7 +930,7 @@ def collect_sourcing(inputs: Mapping[str, Path], params: Mapping) -> dict:
     import csv as _csv
 
     def rows(name: str) -> list[dict]:
-        with open(Path(folder) / name, encoding="utf-8", newline="") as fh:
+        with open(Path(folder) / name, encoding=records.CSV_ENCODING, newline="") as fh:
             return list(_csv.DictReader(fh))
 
     limits = SOURCING_LIMITS
@@ -899,7 +940,7 @@ def collect_sourcing(inputs: Mapping[str, Path], params: Mapping) -> dict:
             speakers[r["group"]].append(r)
     quotes: dict[str, list[dict]] = defaultdict(list)
     n_quotes: Counter = Counter()
-    with open(Path(folder) / "attributions.csv", encoding="utf-8", newline="") as fh:
+    with open(Path(folder) / "attributions.csv", encoding=records.CSV_ENCODING, newline="") as fh:
         for r in _csv.DictReader(fh):
             n_quotes[r["group"]] += 1
             if len(quotes[r["group"]]) < limits["quotes_per_group"]:
@@ -997,7 +1038,8 @@ def render_report(d: dict) -> str:
     nav = " · ".join(link(a, t) for a, t in (("#corpus", "Corpus"), ("#figures", "Figures"), ("#outlets", "Outlets"),
                                                ("#evidence", "Frame evidence"), ("#terms", "Terms in context"),
                                                ("#articles", "Articles"), ("#stripped", "Stripped lines"),
-                                               ("#repairs", "Repairs"), ("#methods", "Methods")))
+                                               ("#repairs", "Repairs"), ("#concordance", "Concordance"),
+                                               ("#methods", "Methods")))
     body = "\n".join([
         "<h1>How the outlets frame the story" + (f": {esc(d['story']['title'])}" if d.get("story", {}).get("title")
                                                   else "") + "</h1>",
@@ -1009,9 +1051,10 @@ def render_report(d: dict) -> str:
         _terms_appendix(d), _methods_section(d),
         # The long lists (every article's sentence scores, stripped lines, repairs) are for the
         # screen: printed, the page would run to dozens of pages, so print leaves them out.
-        '<section class="print-omit">', _articles_appendix(d), _stripped_appendix(d), "</section>",
-        '<p class="note">Printed copies leave out Appendices C to E (sentence scores, stripped lines, '
-        "repairs); they are in the HTML page and the stage tables.</p>",
+        '<section class="print-omit">', _articles_appendix(d), _stripped_appendix(d), _concordance_appendix(d),
+        "</section>",
+        '<p class="note">Printed copies leave out Appendices C to F (sentence scores, stripped lines, '
+        "repairs, concordance); they are in the HTML page and the stage tables.</p>",
     ])
     return ("<!DOCTYPE html>\n<html lang=\"zh-Hans\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"

@@ -188,6 +188,9 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     records.write_json(out_root / "run.json", {"stages": {n: manifests[n]["folder"] for n in names},
                                                "story": story.resolved(), "story_warnings": fit, **run_record,
                                                "manifests": outdir.manifest_hashes(out_root, folders)})
+    from . import api, parquet
+
+    parquet.write(out_root, api.load, warn=warn)  # after every stage: the copies are made from what is final
     return {n: manifests[n] for n in names}
 
 

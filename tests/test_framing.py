@@ -176,7 +176,7 @@ def test_stage_tables_pool_outlets_and_keep_unknown_outlets_apart(tmp_path, monk
     assert terms[terms["outlet"] == "甲报"]["hits"].sum() == 3
     matches = framing.frame_matches_table(out)
     assert sorted(matches["term"]) == ["上市", "员工", "开源", "裁员", "裁员"]
-    with open(out / "frames_by_outlet.csv", encoding="utf-8", newline="") as fh:
+    with open(out / "frames_by_outlet.csv", encoding="utf-8-sig", newline="") as fh:
         assert next(csv.reader(fh)) == list(framing.OUTLET_COLUMNS)
 
 

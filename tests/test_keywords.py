@@ -67,7 +67,7 @@ def _segment_dir(tmp_path, docs):
 
 
 def _rows(path):
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -180,7 +180,7 @@ def test_term_counts_table_is_what_the_corpus_tables_are_reduced_from(seed_outpu
     import pipeline
 
     counts = pipeline.load("term_counts", seed_outputs)
-    assert list(counts.columns) == ["id", "source", "outlet", "term", "count"]
+    assert list(counts.columns) == ["id", "source", "group", "outlet", "term", "count"]
     per_article = counts.groupby("id")["count"].sum().to_dict()
     framed = {r["id"]: r["content_tokens"] for r in records.read_jsonl(seed_outputs / "07_framing" / "articles.jsonl")}
     assert per_article == framed and len(per_article) == 5       # the same content tokens framing counted
@@ -282,8 +282,8 @@ def test_latin_terms_are_counted_case_insensitively(tmp_path):
     (out / "articles.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (a, b)),
                                         encoding="utf-8")
     keywords.finish(out, {**keywords.DEFAULT_PARAMS, "idf": "corpus"})
-    df = dict(csv.reader(open(out / "document_frequencies.csv", encoding="utf-8")))
+    df = dict(csv.reader(open(out / "document_frequencies.csv", encoding="utf-8-sig")))
     assert df["AI"] == "2" and "ai" not in df and "Ai" not in df
     assert df["MaaS"] == "1"
-    terms = {row[1] for row in csv.reader(open(out / "outlet_terms.csv", encoding="utf-8"))}
+    terms = {row[1] for row in csv.reader(open(out / "outlet_terms.csv", encoding="utf-8-sig"))}
     assert {"AI", "MaaS", "模型"} <= terms and "ai" not in terms

@@ -48,3 +48,29 @@ def test_kwic_is_sentence_bounded_and_token_based(seed_outputs):
     traditional = pipeline.kwic("裁員", seed_outputs)  # converted as the text was
     assert len(traditional) == len(pipeline.kwic("裁员", seed_outputs))
     assert pipeline.kwic("不存在的词语", seed_outputs).empty
+
+
+def test_the_run_ends_by_saying_where_the_report_is(tmp_path, monkeypatch, capsys):
+    import pipeline.run
+    from pipeline.__main__ import main
+
+    monkeypatch.setattr(pipeline.run, "run_pipeline", lambda *a, **k: {})
+    assert main(["run", "--input", str(tmp_path), "--output", str(tmp_path / "out")]) in (0, None)
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(f"report: {tmp_path / 'out' / 'report.html'}") and "pipeline.load" in last
+
+
+def test_the_readme_leads_with_the_users_path():
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    first = "\n".join(lines[:300])
+    for heading in ("## Two commands", "## Your own story", "## Reading the report", "## Outputs", "## Notebooks"):
+        assert heading in first, heading
+    assert "pip install" in first and "Windows" in first and "Tested on Python 3.11" in first
+    assert "make test-fast" in first and "make notebooks" in first
+
+
+def test_make_has_the_users_and_the_developers_targets():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in ("setup", "pipeline", "test", "test-fast", "notebooks", "snapshots", "benchmarks", "clean"):
+        assert f"\n## {target}: " in makefile and f"\n{target}:" in makefile, target
+    assert '-m "not slow"' in makefile.split("\ntest-fast:")[1].split("\n\n")[0]

@@ -201,7 +201,7 @@ def _run(tmp_path, articles: list[dict], published: dict[str, str] | None = None
 def test_reuse_finds_edited_copies_and_their_origin(tmp_path):
     out, totals = _run(tmp_path, [_normalized("a", "甲", [BASE, OTHER]), _normalized("b", "乙", [EDITED])],
                        published={"a": "2025-10-01", "b": "2025-10-03"})
-    rows = list(csv.DictReader(open(out / sourcing.REUSE, encoding="utf-8")))
+    rows = list(csv.DictReader(open(out / sourcing.REUSE, encoding="utf-8-sig")))
     assert [(r["id_a"], r["id_b"], r["group_a"], r["group_b"], r["origin"]) for r in rows] == [("a", "b", "甲", "乙", "a")]
     assert rows[0]["text_a"] == BASE and rows[0]["text_b"] == EDITED and float(rows[0]["similarity"]) >= 0.5
     assert totals["totals"]["reuse"] == 1
@@ -209,14 +209,14 @@ def test_reuse_finds_edited_copies_and_their_origin(tmp_path):
 
 def test_reuse_ignores_unrelated_text_and_the_same_article(tmp_path):
     out, _ = _run(tmp_path, [_normalized("a", "甲", [BASE, BASE]), _normalized("b", "乙", [OTHER])])
-    assert list(csv.DictReader(open(out / sourcing.REUSE, encoding="utf-8"))) == []
+    assert list(csv.DictReader(open(out / sourcing.REUSE, encoding="utf-8-sig"))) == []
 
 
 # ---------------------------------------------------------------- the seeds
 
 
 def _rows(path, columns):
-    return [{c: row[c] for c in columns} for row in csv.DictReader(open(path, encoding="utf-8"))]
+    return [{c: row[c] for c in columns} for row in csv.DictReader(open(path, encoding="utf-8-sig"))]
 
 
 def test_seed_attributions(seed_outputs, snapshot):

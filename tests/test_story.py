@@ -168,7 +168,7 @@ def mtr(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def read_csv(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 
 

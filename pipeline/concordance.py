@@ -1,0 +1,141 @@
+"""Keywords in context: each occurrence of a term with the words around it, within its sentence.
+
+- :func:`sentence_lines` is the core (one segmented sentence, a lexicon -> one line a match);
+  :func:`pipeline.explore.kwic` (``pipeline.kwic``) and the report use it;
+- :func:`sample` reads 04_segment once for many terms and keeps, per term, every occurrence's
+  count and a deterministic random sample of lines (reservoir sampling, seeded per term);
+- :func:`render` is the report's appendix: one table per term, the sample and its total,
+  everything escaped, anchors from counters (``kwic1`` ...), never from the text.
+
+Terms are matched as the frames are (:func:`pipeline.framing.match_tokens`): whole tokens, a
+term may span tokens, Latin letters case-insensitive, longest match first.
+"""
+from __future__ import annotations
+
+import random
+import zlib
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+from . import records
+
+WINDOW = 20  # characters of context either side, within the sentence
+
+
+def sentence_lines(sentence: Mapping, lexicon, *, window: int = WINDOW) -> list[dict]:
+    """The lexicon's matches in one segmented sentence (``index``, ``text``, ``start``,
+    ``tokens``): term (as the lexicon writes it), left, match, right, start, end (in the article)."""
+    from .framing import match_tokens
+
+    tokens = sentence["tokens"]
+    matches = match_tokens(tokens, lexicon)
+    if not matches:
+        return []
+    text = sentence["text"]
+    offsets = [0]
+    for token in tokens:
+        offsets.append(offsets[-1] + len(token))
+    out = []
+    for m in matches:
+        a, b = offsets[m.first], offsets[m.last + 1]
+        out.append({"term": m.term, "left": text[max(0, a - window):a], "match": text[a:b],
+                    "right": text[b:b + window], "start": sentence["start"] + a, "end": sentence["start"] + b})
+    return out
+
+
+def lexicon_of(terms: Iterable[str]):
+    """One lexicon of ``terms`` (each its own entry; blanks and repeats dropped)."""
+    from .framing import Frame, build_lexicon
+
+    unique = tuple(dict.fromkeys(t for t in terms if t and t.strip()))
+    return build_lexicon([Frame(id="kwic", label="kwic", label_en="kwic", description="", terms=unique)])
+
+
+def sample(segment_records: Iterable[Mapping], lexicons: Sequence, group: Callable[[Mapping], str], *,
+           per_term: int, seed: int, window: int = WINDOW) -> dict[str, dict]:
+    """term -> {"total", "articles", "lines"}: every occurrence counted, ``per_term`` lines kept
+    (a random sample seeded by ``seed`` and the term: the same on every run), in text order.
+
+    ``lexicons`` are matched separately (the frames' lexicon as framing matched it, the
+    distinctive terms' own), so a term of one never hides a term of the other."""
+    found: dict[str, dict] = {}
+    rngs: dict[str, random.Random] = {}
+    order = 0
+    for record in segment_records:
+        label = None
+        for sentence in record.get("sentences", ()):
+            for lexicon in lexicons:
+                for line in sentence_lines(sentence, lexicon, window=window):
+                    if label is None:
+                        label = group(record)
+                    term = line.pop("term")
+                    entry = found.setdefault(term, {"total": 0, "articles": set(), "lines": []})
+                    entry["total"] += 1
+                    entry["articles"].add(record["id"])
+                    item = {"id": record["id"], "group": label, "sentence": sentence["index"], "order": order, **line}
+                    order += 1
+                    if len(entry["lines"]) < per_term:
+                        entry["lines"].append(item)
+                        continue
+                    rng = rngs.get(term)
+                    if rng is None:
+                        rng = rngs[term] = random.Random(seed ^ zlib.crc32(term.encode("utf-8", "surrogatepass")))
+                    j = rng.randrange(entry["total"])
+                    if j < per_term:
+                        entry["lines"][j] = item
+    for entry in found.values():
+        entry["lines"].sort(key=lambda item: item["order"])
+        entry["articles"] = len(entry["articles"])
+    return found
+
+
+def collect(segment_dir: Path, frame_terms: Sequence[str], other_terms: Sequence[str],
+            group: Callable[[Mapping], str], *, per_term: int, seed: int, window: int = WINDOW) -> dict:
+    """The report's concordance: the terms in the order given (frame terms, then the others),
+    an anchor for each, and its :func:`sample` (terms never found are left out)."""
+    from .framing import term_key
+
+    frame_keys = {term_key(t) for t in frame_terms}
+    other_terms = [t for t in other_terms if term_key(t) not in frame_keys]  # a term is matched, and counted, once
+    lexicons = [lex for lex in (lexicon_of(frame_terms), lexicon_of(other_terms)) if lex.entries]
+    if not lexicons:
+        return {"terms": [], "anchors": {}}
+    found = sample(records.read_jsonl(Path(segment_dir) / "articles.jsonl"), lexicons, group,
+                   per_term=per_term, seed=seed, window=window)
+    terms = [t for t in dict.fromkeys([*frame_terms, *other_terms]) if t in found]
+    return {"terms": [{"term": t, **found[t]} for t in terms],
+            "anchors": {t: f"kwic{i}" for i, t in enumerate(terms, 1)}}
+
+
+def render(concordance: Mapping, *, esc: Callable[[object], str], article_ref: Callable[[str, int], str],
+           heading: str = "Concordance") -> str:
+    """The appendix: per term its total and the sampled lines, left context right-aligned."""
+    parts = [f'<h2 id="concordance">{esc(heading)}</h2>',
+             '<p class="note">Each term in its sentences: the matched words in bold, up to '
+             f"{esc(WINDOW)} characters either side, never across a sentence end. Where a term has more "
+             "occurrences than are shown, the lines are a random sample (fixed seed: the same on every run). "
+             "Every occurrence: <code>pipeline.kwic(term, output_dir=...)</code>.</p>"]
+    if not concordance.get("terms"):
+        parts.append('<p class="note">No frame or distinctive term occurs in the corpus.</p>')
+    for entry in concordance.get("terms", ()):
+        anchor = concordance["anchors"][entry["term"]]
+        lines = entry["lines"]
+        parts.append(f'<h4 id="{anchor}">{esc(entry["term"])}: {esc(entry["total"])} occurrences in '
+                     f'{esc(entry["articles"])} articles</h4>')
+        rows = "".join(f'<tr><td class="kl">{esc(line["left"])}</td><td class="km"><b>{esc(line["match"])}</b></td>'
+                       f'<td class="kr">{esc(line["right"])}</td><td class="note">{esc(line["group"])}; '
+                       f'{article_ref(line["id"], line["sentence"])}</td></tr>' for line in lines)
+        parts.append(f'<table class="kwic"><tbody>{rows}</tbody></table>')
+        if len(lines) < entry["total"]:
+            parts.append(f'<p class="note">A random sample of {esc(len(lines))} of the {esc(entry["total"])} '
+                         "occurrences.</p>")
+    return "\n".join(parts)
+
+
+def links(terms: Iterable[str], anchors: Mapping[str, str], *, esc: Callable[[object], str]) -> str:
+    """``term · term`` linking each term that has a concordance entry (the others as text)."""
+    out = []
+    for term in dict.fromkeys(terms):
+        anchor = anchors.get(term)
+        out.append(f'<a href="#{anchor}">{esc(term)}</a>' if anchor else esc(term))
+    return " · ".join(out)
