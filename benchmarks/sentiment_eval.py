@@ -98,13 +98,13 @@ def pairwise(groups) -> float:
     return wins / total if total else float("nan")
 
 
-def evaluate(m: Methods, root: Path, dev_path: Path, part: str) -> dict[str, dict[str, float]]:
+def evaluate(m: Methods, root: Path, dev_path: Path, part: str, methods=None) -> dict[str, dict[str, float]]:
     cfsc = [r for r in data.cfsc(root) if r["part"] == part]
     bdci = [r for r in data.bdci(root) if r["part"] == part]
     fin = data.fin2400(root)
     seed = data.seed_dev(dev_path)
     rows = {}
-    for method in m.names():
+    for method in methods or m.names():
         row = {}
         sent = [r for r in cfsc if r["sentence_label"] is not None]
         out = [m.sentence(method, r["text"]) for r in sent]
@@ -158,6 +158,24 @@ def evaluate(m: Methods, root: Path, dev_path: Path, part: str) -> dict[str, dic
     return rows
 
 
+BLEND_WEIGHTS = (0.5, 0.6, 0.67, 0.75, 0.8, 0.9, 1.0)
+TARGET_CRITERIA = ("cfsc targets acc3", "bdci pairwise", "seed targets tune acc3")
+
+
+def blend(m: Methods, root: Path, dev_path: Path, part: str) -> pd.DataFrame:
+    """The combined method toward a target for each model weight (1: the model alone): the target
+    criteria the default is chosen by (on ``--part dev``) and their mean."""
+    rows = {}
+    for w in BLEND_WEIGHTS:
+        m.res["combined"] = sentiment.load_resources({"method": "combined", "target_method": "combined",
+                                                     "model_weight": w})
+        r = evaluate(m, root, dev_path, part, methods=["combined"])["combined"]
+        rows[w] = {k: r[k] for k in (*TARGET_CRITERIA, "cfsc targets Spearman", "bdci AUC")}
+        rows[w]["mean of the criteria"] = float(np.mean([r[k] for k in TARGET_CRITERIA]))
+    m.res["combined"] = sentiment.load_resources({"method": "combined", "target_method": "combined"})
+    return pd.DataFrame(rows).T.rename_axis("model weight")
+
+
 def speed(m: Methods, texts: list[str], *, repeat: int = 3) -> dict[str, float]:
     """Sentences per second on one core, tokens given (the stage's case), target named in half of them."""
     tokens = [m.tokens(t) for t in texts]
@@ -194,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev", type=Path, default=data.DEFAULT_DEV)
     ap.add_argument("--part", choices=("test", "dev"), default="test")
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--blend", action="store_true",
+                    help="also the target criteria of combined for each model weight (choose on --part dev)")
     args = ap.parse_args(argv)
     m = Methods()
     frame = pd.DataFrame(evaluate(m, args.data, args.dev, args.part)).T
@@ -210,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
             if cols:
                 print(f"\n{title}:")
                 print(frame[cols].rename(columns=lambda c: c[len(prefix):].strip()))
+    if args.blend:
+        with pd.option_context("display.width", 250, "display.max_columns", 10,
+                               "display.float_format", "{:.3f}".format):
+            print(f"\ncombined toward a target by model weight ({args.part} part; default "
+                  f"{sentiment.DEFAULT_PARAMS['model_weight']}):")
+            print(blend(m, args.data, args.dev, args.part))
     if not args.no_speed:
         texts = list(data.seed_dev(args.dev)["text"]) * 20
         for method, rate in speed(m, texts).items():
