@@ -25,7 +25,10 @@ learned scorer; "combined" the mean of lexicon and model.
 from __future__ import annotations
 
 import argparse
+import importlib
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -192,18 +195,38 @@ def speed(m: Methods, texts: list[str], *, repeat: int = 3) -> dict[str, float]:
     return out
 
 
-def stage_speed(m: Methods, texts: list[str], *, repeat: int = 3) -> tuple[float, float]:
-    """Sentences per second of process_record with the stage's default params and the seeds' target."""
+def baseline_module(rev: str):
+    """The sentiment module of the pipeline at git revision ``rev``, imported beside today's as
+    ``pipeline_<rev>`` (a copy of its pipeline/ in a temporary folder: the package imports relatively)."""
+    folder = Path(tempfile.mkdtemp(prefix="sentiment-baseline-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "pipeline"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    name = "pipeline_" + "".join(ch for ch in rev if ch.isalnum())
+    (folder / "pipeline").rename(folder / name)
+    sys.path.insert(0, str(folder))
+    return importlib.import_module(f"{name}.sentiment")
+
+
+def stage_speed(m: Methods, texts: list[str], *, repeat: int = 5, modules=None) -> dict[str, tuple[float, float]]:
+    """Sentences per second of process_record with the stage's default params and the seeds' target,
+    for each of ``modules`` ({label: sentiment module}, by default today's), the runs interleaved so
+    that a busy machine slows them alike, timed in CPU seconds of this process: (median sentences per
+    CPU second, share of sentences naming the target)."""
+    modules = modules or {"today": sentiment}
     target = {"name": "智谱", "aliases": ["智谱", "智谱AI", "智谱清言", "Zhipu"]}
-    res = sentiment.load_resources({"targets": [target]})
+    res = {k: mod.load_resources({"targets": [target]}) for k, mod in modules.items()}
     record = {"id": "x", "source": "x", "sentences": [{"index": i, "text": t, "tokens": m.tokens(t)}
                                                       for i, t in enumerate(texts)]}
-    best = float("inf")
+    times: dict[str, list[float]] = {k: [] for k in modules}
+    share = {}
     for _ in range(repeat):
-        start = time.perf_counter()
-        out = sentiment.process_record(record, res)
-        best = min(best, time.perf_counter() - start)
-    return len(texts) / best, out["target_n_sentences"] / len(texts)
+        for k, mod in modules.items():
+            start = time.process_time()  # CPU time: what one core spends, whatever else the machine runs
+            out = mod.process_record(record, res[k])
+            times[k].append(time.process_time() - start)
+            share[k] = out["target_n_sentences"] / len(texts)
+    return {k: (len(texts) / float(np.median(v)), share[k]) for k, v in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev", type=Path, default=data.DEFAULT_DEV)
     ap.add_argument("--part", choices=("test", "dev"), default="test")
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--baseline", metavar="REV",
+                    help="also time the stage's sentiment code at this git revision, interleaved with today's")
     ap.add_argument("--blend", action="store_true",
                     help="also the target criteria of combined for each model weight (choose on --part dev)")
     args = ap.parse_args(argv)
@@ -242,9 +267,16 @@ def main(argv: list[str] | None = None) -> int:
             default = " (default for sentences)" if method == sentiment.DEFAULT_PARAMS["method"] else \
                 " (default toward a target)" if method == sentiment.DEFAULT_PARAMS["target_method"] else ""
             print(f"speed {method}{default}: {rate:,.0f} sentences/s on one core (tokens given)")
-        rate = stage_speed(m, texts)
-        print(f"speed of the stage's defaults on the seed dev sentences, target 智谱 "
-              f"({rate[1]:.0%} of them name it): {rate[0]:,.0f} sentences/s on one core (tokens given)")
+        modules = {"today": sentiment}
+        if args.baseline:
+            modules[args.baseline] = baseline_module(args.baseline)
+        rates = stage_speed(m, texts, modules=modules)
+        for label, (rate, share) in rates.items():
+            print(f"speed of the stage's defaults ({label}) on the seed dev sentences, target 智谱 "
+                  f"({share:.0%} of them name it): {rate:,.0f} sentences/s on one core (tokens given), "
+                  f"median of 5")
+        if args.baseline:
+            print(f"today / {args.baseline}: {rates['today'][0] / rates[args.baseline][0]:.2f}x")
     return 0
 
 

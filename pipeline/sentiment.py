@@ -30,7 +30,8 @@ import re
 import sys
 from dataclasses import dataclass, field
 from bisect import bisect_right
-from itertools import accumulate, compress
+from itertools import accumulate, compress, repeat
+from operator import is_
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -316,9 +317,11 @@ def _contrast_weight(k: int, last: int) -> float:
     return 1.0 if last == 0 else (CONTRAST_AFTER if k == last else CONTRAST_BEFORE)
 
 
-def score_tokens(tokens: Sequence[str], lex: Lexicon, *, alpha: float = 4.0, neutral: float = 0.1) -> SentenceScore:
-    """Score one sentence given its tokens (all of them, punctuation included)."""
-    parts = _parts(_relevant_units(tokens, lex), lex)
+def score_tokens(tokens: Sequence[str], lex: Lexicon, *, alpha: float = 4.0, neutral: float = 0.1,
+                 units: list[tuple[str, str]] | None = None) -> SentenceScore:
+    """Score one sentence given its tokens (all of them, punctuation included); ``units``: its
+    :func:`_relevant_units`, when already worked out."""
+    parts = _parts(_relevant_units(tokens, lex) if units is None else units, lex)
     matched: list[list] = []
     raw = 0.0
     last = len(parts) - 1
@@ -415,7 +418,8 @@ def _comparison_at(tokens: Sequence[str], a: int, b: int, flags: Sequence[bool],
 
 
 def score_toward(tokens: Sequence[str], lex: Lexicon, needles: Sequence[str], rules: TargetRules, *,
-                 others: Sequence[str] = (), alpha: float = 4.0, neutral: float = 0.1) -> TargetScore:
+                 others: Sequence[str] = (), alpha: float = 4.0, neutral: float = 0.1,
+                 units: list[tuple[str, str]] | None = None) -> TargetScore:
     """What one sentence says about the target: the clauses that name it count fully, the clauses
     after them (whose subject is often dropped) ``rules.after``, those before ``rules.before``,
     and a clause that names another party (``others``: the needles of other entities) and not
@@ -425,14 +429,13 @@ def score_toward(tokens: Sequence[str], lex: Lexicon, needles: Sequence[str], ru
     flags = _target_token_flags(tokens, needles)
     clauses: list[tuple[int, int]] = []  # runs of tokens between clause ends
     start = 0
-    for i, tok in enumerate(tokens):
-        if _CLAUSE_END.match(tok):
-            clauses.append((start, i))
-            start = i + 1
+    for i in compress(range(len(tokens)), map(is_, repeat(_END_UNIT), lex.tables().codes(tokens))):  # clause ends
+        clauses.append((start, i))
+        start = i + 1
     clauses.append((start, len(tokens)))
     named = [any(flags[a:b]) for a, b in clauses]
     if not any(named):
-        s = score_tokens(tokens, lex, alpha=alpha, neutral=neutral)
+        s = score_tokens(tokens, lex, alpha=alpha, neutral=neutral, units=units)
         return TargetScore(s.raw, s.score, s.label, s.matched, "none")
     other_flags = _target_token_flags(tokens, [o for o in others if o and not any(o in n for n in needles)]) \
         if others else [False] * len(tokens)
@@ -459,7 +462,8 @@ def score_toward(tokens: Sequence[str], lex: Lexicon, needles: Sequence[str], ru
             w = rules.before if c < first else rules.after
         weight_of_clause.append(w)
     # the units of the whole sentence, each with the weight of its clause (a clause end starts the next one)
-    units = _relevant_units(tokens, lex)
+    if units is None:
+        units = _relevant_units(tokens, lex)
     weight_of_unit, c = [], 0
     for _, kind in units:
         weight_of_unit.append(weight_of_clause[c])
@@ -559,9 +563,10 @@ def load_resources(params: Mapping) -> Resources:
                      method, model, target_method, bool(p["neutral_gate"]), float(p["model_weight"]))
 
 
-def score_sentence(tokens: Sequence[str], r: Resources) -> SentenceScore:
-    """One sentence's score by the resources' method; the lexicon's matched words are always kept."""
-    s = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral)
+def score_sentence(tokens: Sequence[str], r: Resources, *, units=None) -> SentenceScore:
+    """One sentence's score by the resources' method; the lexicon's matched words are always kept
+    (``units``: the sentence's :func:`_relevant_units`, when already worked out)."""
+    s = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral, units=units)
     if r.method == "lexicon":
         return s
     from . import sentiment_model
@@ -570,16 +575,17 @@ def score_sentence(tokens: Sequence[str], r: Resources) -> SentenceScore:
 
 
 def score_target(tokens: Sequence[str], r: Resources, found: Sequence[str], others: Sequence[str] = (), *,
-                 sentence: SentenceScore | None = None) -> TargetScore:
+                 sentence: SentenceScore | None = None, units=None) -> TargetScore:
     """What one sentence says about the target whose needles are ``found``, by the resources' method
-    (``sentence``: the lexicon's score of the whole sentence, when already computed)."""
-    t = score_toward(tokens, r.lexicon, found, r.rules, others=others, alpha=r.alpha, neutral=r.neutral)
+    (``sentence``, ``units``: the lexicon's score of the whole sentence and its units, when already computed)."""
+    t = score_toward(tokens, r.lexicon, found, r.rules, others=others, alpha=r.alpha, neutral=r.neutral,
+                     units=units)
     if r.target_method == "lexicon":
         return t
     from . import sentiment_model
 
     if sentence is None or sentence.features:  # features: a model's score, not the lexicon's
-        sentence = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral)
+        sentence = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral, units=units)
     return _by_method(t, sentiment_model.signals(tokens, r.lexicon, needles=found, others=others, rules=r.rules,
                                                  toward=t, sentence=sentence), r, r.target_method)
 
@@ -630,7 +636,8 @@ def process_record(record: dict, resources: Resources) -> dict:
     r = resources
     for sentence in record.get("sentences") or ():
         tokens = cantonese_degree(sentence["tokens"], sentence["text"])
-        s = score_sentence(tokens, r)
+        units = _relevant_units(tokens, r.lexicon)
+        s = score_sentence(tokens, r, units=units)
         folded = sentence["text"].casefold()
         hit = any(needle in folded for needle in r.needles)  # mentions(text, aliases), faster
         score = round(s.score, 6)
@@ -641,7 +648,7 @@ def process_record(record: dict, resources: Resources) -> dict:
         if s.features:
             row["features"] = s.features
         if hit:
-            t = score_target(tokens, r, r.needles, sentence=s)
+            t = score_target(tokens, r, r.needles, sentence=s, units=units)
             row["target_score"] = round(t.score, 6)
             row["target_label"] = t.label
             row["target_matched"] = t.matched
@@ -653,7 +660,7 @@ def process_record(record: dict, resources: Resources) -> dict:
                 for name, found in r.targets:
                     if name in named:
                         rivals = tuple(n for other, f in r.targets if other != name for n in f)
-                        one = score_target(tokens, r, found, rivals, sentence=s)
+                        one = score_target(tokens, r, found, rivals, sentence=s, units=units)
                         per_target[name].append(round(one.score, 6))
                 row["targets"] = named
         sentences.append(row)

@@ -428,3 +428,15 @@ def test_combined_is_the_weighted_mean_of_model_and_lexicon():
     assert lex != model
     assert scores["combined", 0.6] == pytest.approx(0.6 * model + 0.4 * lex)
     assert scores["combined", 0.25] == pytest.approx(0.25 * model + 0.75 * lex)
+
+
+def test_units_worked_out_once_give_the_same_scores():
+    """The stage works out a sentence's units once and hands them to the sentence and target scorers."""
+    lex = sentiment.load_lexicon()
+    rules = sentiment.load_target_rules()
+    tokens = ["对手", "比", "五粮液", "更", "强大", "，", "但", "五粮液", "利润", "不", "差", "。"]
+    units = sentiment._relevant_units(tokens, lex)
+    found = sentiment.needles(["五粮液"])
+    assert sentiment.score_tokens(tokens, lex, units=units) == sentiment.score_tokens(tokens, lex)
+    assert sentiment.score_toward(tokens, lex, found, rules, units=units) == \
+        sentiment.score_toward(tokens, lex, found, rules)
