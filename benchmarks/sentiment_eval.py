@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -195,6 +196,92 @@ def speed(m: Methods, texts: list[str], *, repeat: int = 3) -> dict[str, float]:
     return out
 
 
+# Neutral first (issue 19, error class 1): gates that decide whether a sentence evaluates anything
+# before its direction, tried on the lexicon's sentence and target scores. A gate maps (score,
+# matched words, text, part-of-speech tags) to a label. Study them on dev data only (--part dev).
+_DIGIT = re.compile(r"\d")
+_REPORTING = re.compile("表示|透露|称|报道|显示|据|介绍|宣布|发布|公布")
+
+
+def _band(pos: float, neg: float):
+    return lambda score, matched, text, tags: "pos" if score >= pos else "neg" if score <= -neg else "neu"
+
+
+def _weak_single(limit: float):
+    """One matched word of at most ``limit`` weight: too little evidence, neu."""
+    def gate(score, matched, text, tags):
+        if len(matched) == 1 and abs(matched[0][1]) <= limit:
+            return "neu"
+        return sentiment.label_for(score, neutral=0.1)
+    return gate
+
+
+def _factual(limit: float):
+    """A factual report (a number, or a reporting verb) with one matched word of at most ``limit``: neu."""
+    def gate(score, matched, text, tags):
+        if (_DIGIT.search(text) or _REPORTING.search(text)) and len(matched) <= 1 and \
+                all(abs(v) <= limit for _, v in matched):
+            return "neu"
+        return sentiment.label_for(score, neutral=0.1)
+    return gate
+
+
+def _pos_filter(prefixes: tuple[str, ...]):
+    """Matched words jieba tags as one of ``prefixes`` (n: nouns, nr/ns/nt/nz: names) do not score."""
+    def gate(score, matched, text, tags):
+        raw = sum(v for term, v in matched if not tags.get(term, "x").startswith(prefixes))
+        return sentiment.label_for(sentiment.normalise(raw, alpha=4.0), neutral=0.1)
+    return gate
+
+
+NEUTRAL_GATES = {
+    "today (band 0.1)": _band(0.1, 0.1),
+    **{f"band {b}": _band(b, b) for b in (0.2, 0.3, 0.4, 0.5)},
+    **{f"band pos {p} / neg 0.1": _band(p, 0.1) for p in (0.3, 0.5)},
+    "one word of weight <= 0.75": _weak_single(0.75),
+    "one word of weight <= 1": _weak_single(1.0),
+    "factual report, <= 1 word of weight <= 1": _factual(1.0),
+    "POS filter: nouns": _pos_filter(("n",)),
+    "POS filter: names": _pos_filter(("nr", "ns", "nt", "nz")),
+    "POS filter: verbal nouns": _pos_filter(("vn",)),
+}
+
+
+def neutral_study(m: Methods, root: Path, dev_path: Path, part: str) -> pd.DataFrame:
+    """3-class accuracy of each of NEUTRAL_GATES on the CFSC sentences and targets of ``part`` and the
+    seed dev set's tune half (the report half is never used here), from the lexicon's scores."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)
+    cfsc = [r for r in data.cfsc(root) if r["part"] == part]
+    seed = data.seed_dev(dev_path)
+    seed = seed[seed["split"] == "tune"]
+    res = m.res["lexicon"]
+    sets: dict[str, list] = {"seed tune half": [], "CFSC sentences": [], "CFSC targets": []}
+    for text, label in zip(seed["text"], seed["label"]):
+        sets["seed tune half"].append((sentiment.score_sentence(m.tokens(text), res), text, label))
+    for r in cfsc:
+        if r["sentence_label"] is not None:
+            sets["CFSC sentences"].append((sentiment.score_sentence(m.tokens(r["text"]), res), r["text"],
+                                           NAMES[r["sentence_label"]]))
+        names = [t for t, _ in r["targets"]]
+        for target, label in r["targets"]:
+            others = tuple(n.casefold() for n in names if n != target)
+            t = sentiment.score_target(m.tokens(r["text"]), res, sentiment.needles([target]), others)
+            sets["CFSC targets"].append((t, r["text"], NAMES[label]))
+    tags = {}
+    for rows in sets.values():
+        for _, text, _ in rows:
+            if text not in tags:
+                tags[text] = dict((w, f) for w, f in jieba.posseg.lcut(m.scorer._t2s.convert(text)))
+    out = {}
+    for name, gate in NEUTRAL_GATES.items():
+        out[name] = {k: float(np.mean([gate(s.score, s.matched, text, tags[text]) == gold for s, text, gold in rows]))
+                     for k, rows in sets.items()}
+    return pd.DataFrame(out).T
+
+
 def baseline_module(rev: str):
     """The sentiment module of the pipeline at git revision ``rev``, imported beside today's as
     ``pipeline_<rev>`` (a copy of its pipeline/ in a temporary folder: the package imports relatively)."""
@@ -237,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--baseline", metavar="REV",
                     help="also time the stage's sentiment code at this git revision, interleaved with today's")
+    ap.add_argument("--neutral-study", action="store_true",
+                    help="also the neutral-first gates' accuracy (dev parts and the seed tune half only)")
     ap.add_argument("--blend", action="store_true",
                     help="also the target criteria of combined for each model weight (choose on --part dev)")
     args = ap.parse_args(argv)
@@ -255,6 +344,11 @@ def main(argv: list[str] | None = None) -> int:
             if cols:
                 print(f"\n{title}:")
                 print(frame[cols].rename(columns=lambda c: c[len(prefix):].strip()))
+    if args.neutral_study:
+        with pd.option_context("display.width", 250, "display.max_columns", 10,
+                               "display.float_format", "{:.3f}".format):
+            print(f"\nneutral first, lexicon, 3-class accuracy (CFSC: {args.part} part; seed: tune half):")
+            print(neutral_study(m, args.data, args.dev, args.part))
     if args.blend:
         with pd.option_context("display.width", 250, "display.max_columns", 10,
                                "display.float_format", "{:.3f}".format):
