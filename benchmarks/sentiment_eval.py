@@ -1,6 +1,7 @@
 """Validate the sentiment methods on held-out labelled news, toward targets and per sentence.
 
     .venv/bin/python benchmarks/sentiment_eval.py [DATA_DIR] [--dev PATH] [--part test|dev]
+        [--blend] [--neutral-study] [--baseline REV] [--no-speed | --speed-only]
 
 DATA_DIR defaults to ../shared/eval/sentiment. The split is benchmarks/sentiment_data.py's fixed
 one (SHA-1 of the text: 60 % train, 20 % dev, 20 % test); the learned model
@@ -16,16 +17,25 @@ method are chosen on dev, and the numbers to cite are those of ``--part test`` (
 * tests/fixtures/sentiment_dev.tsv: 100 seed sentences (commentary), tune half / report half:
   3-class accuracy, macro-F1, Spearman; and the same on its sentences that name 智谱 (29 per half),
   scored toward 智谱, their label read as the label toward it.
-* Speed: sentences per second on one core, tokens given (as in the stage), per method.
+* Speed: sentences per CPU second of the process (one core; CPU time, so that the other work of a
+  shared machine counts less than in wall-clock time), tokens given (as in the stage), per method
+  and for the stage's defaults; ``--baseline REV`` times the stage's code at git revision REV in
+  the same run, interleaved.
+* ``--blend``: the target criteria of combined for each model weight (the default's weight is
+  chosen on ``--part dev``); ``--neutral-study``: the neutral-first gates tried (dev data only).
 
 Methods: "sentence tone" is the lexicon before issue 19 toward a target (the score of the
 whole sentence); "lexicon" reads the clauses toward the target (score_toward); "model" is the
-learned scorer; "combined" the mean of lexicon and model.
+learned scorer; "combined" the weighted mean of lexicon and model (``model_weight``).
 """
 from __future__ import annotations
 
 import argparse
+import importlib
+import re
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -98,13 +108,13 @@ def pairwise(groups) -> float:
     return wins / total if total else float("nan")
 
 
-def evaluate(m: Methods, root: Path, dev_path: Path, part: str) -> dict[str, dict[str, float]]:
+def evaluate(m: Methods, root: Path, dev_path: Path, part: str, methods=None) -> dict[str, dict[str, float]]:
     cfsc = [r for r in data.cfsc(root) if r["part"] == part]
     bdci = [r for r in data.bdci(root) if r["part"] == part]
     fin = data.fin2400(root)
     seed = data.seed_dev(dev_path)
     rows = {}
-    for method in m.names():
+    for method in methods or m.names():
         row = {}
         sent = [r for r in cfsc if r["sentence_label"] is not None]
         out = [m.sentence(method, r["text"]) for r in sent]
@@ -158,34 +168,158 @@ def evaluate(m: Methods, root: Path, dev_path: Path, part: str) -> dict[str, dic
     return rows
 
 
-def speed(m: Methods, texts: list[str], *, repeat: int = 3) -> dict[str, float]:
-    """Sentences per second on one core, tokens given (the stage's case), target named in half of them."""
+BLEND_WEIGHTS = (0.5, 0.6, 0.67, 0.75, 0.8, 0.9, 1.0)
+TARGET_CRITERIA = ("cfsc targets acc3", "bdci pairwise", "seed targets tune acc3")
+
+
+def blend(m: Methods, root: Path, dev_path: Path, part: str) -> pd.DataFrame:
+    """The combined method toward a target for each model weight (1: the model alone): the target
+    criteria the default is chosen by (on ``--part dev``) and their mean."""
+    rows = {}
+    for w in BLEND_WEIGHTS:
+        m.res["combined"] = sentiment.load_resources({"method": "combined", "target_method": "combined",
+                                                     "model_weight": w})
+        r = evaluate(m, root, dev_path, part, methods=["combined"])["combined"]
+        rows[w] = {k: r[k] for k in (*TARGET_CRITERIA, "cfsc targets Spearman", "bdci AUC")}
+        rows[w]["mean of the criteria"] = float(np.mean([r[k] for k in TARGET_CRITERIA]))
+    m.res["combined"] = sentiment.load_resources({"method": "combined", "target_method": "combined"})
+    return pd.DataFrame(rows).T.rename_axis("model weight")
+
+
+def speed(m: Methods, texts: list[str], *, repeat: int = 5) -> dict[str, float]:
+    """Sentences scored per CPU second of this process (one core), tokens given (the stage's case), by
+    each method as the sentence tone: the median of ``repeat`` runs, the methods interleaved."""
     tokens = [m.tokens(t) for t in texts]
-    out = {}
-    for method in sentiment.METHODS:
-        res = m.res[method]
-        best = float("inf")
-        for _ in range(repeat):
-            start = time.perf_counter()
+    times: dict[str, list[float]] = {method: [] for method in sentiment.METHODS}
+    for _ in range(repeat):
+        for method in sentiment.METHODS:
+            res = m.res[method]
+            start = time.process_time()
             for toks in tokens:
                 sentiment.score_sentence(toks, res)
-            best = min(best, time.perf_counter() - start)
-        out[method] = len(tokens) / best
+            times[method].append(time.process_time() - start)
+    out = {method: len(tokens) / float(np.median(v)) for method, v in times.items()}
     return out
 
 
-def stage_speed(m: Methods, texts: list[str], *, repeat: int = 3) -> tuple[float, float]:
-    """Sentences per second of process_record with the stage's default params and the seeds' target."""
+# Neutral first (issue 19, error class 1): gates that decide whether a sentence evaluates anything
+# before its direction, tried on the lexicon's sentence and target scores. A gate maps (score,
+# matched words, text, part-of-speech tags) to a label. Study them on dev data only (--part dev).
+_DIGIT = re.compile(r"\d")
+_REPORTING = re.compile("表示|透露|称|报道|显示|据|介绍|宣布|发布|公布")
+
+
+def _band(pos: float, neg: float):
+    return lambda score, matched, text, tags: "pos" if score >= pos else "neg" if score <= -neg else "neu"
+
+
+def _weak_single(limit: float):
+    """One matched word of at most ``limit`` weight: too little evidence, neu."""
+    def gate(score, matched, text, tags):
+        if len(matched) == 1 and abs(matched[0][1]) <= limit:
+            return "neu"
+        return sentiment.label_for(score, neutral=0.1)
+    return gate
+
+
+def _factual(limit: float):
+    """A factual report (a number, or a reporting verb) with one matched word of at most ``limit``: neu."""
+    def gate(score, matched, text, tags):
+        if (_DIGIT.search(text) or _REPORTING.search(text)) and len(matched) <= 1 and \
+                all(abs(v) <= limit for _, v in matched):
+            return "neu"
+        return sentiment.label_for(score, neutral=0.1)
+    return gate
+
+
+def _pos_filter(prefixes: tuple[str, ...]):
+    """Matched words jieba tags as one of ``prefixes`` (n: nouns, nr/ns/nt/nz: names) do not score."""
+    def gate(score, matched, text, tags):
+        raw = sum(v for term, v in matched if not tags.get(term, "x").startswith(prefixes))
+        return sentiment.label_for(sentiment.normalise(raw, alpha=4.0), neutral=0.1)
+    return gate
+
+
+NEUTRAL_GATES = {
+    "today (band 0.1)": _band(0.1, 0.1),
+    **{f"band {b}": _band(b, b) for b in (0.2, 0.3, 0.4, 0.5)},
+    **{f"band pos {p} / neg 0.1": _band(p, 0.1) for p in (0.3, 0.5)},
+    "one word of weight <= 0.75": _weak_single(0.75),
+    "one word of weight <= 1": _weak_single(1.0),
+    "factual report, <= 1 word of weight <= 1": _factual(1.0),
+    "POS filter: nouns": _pos_filter(("n",)),
+    "POS filter: names": _pos_filter(("nr", "ns", "nt", "nz")),
+    "POS filter: verbal nouns": _pos_filter(("vn",)),
+}
+
+
+def neutral_study(m: Methods, root: Path, dev_path: Path, part: str) -> pd.DataFrame:
+    """3-class accuracy of each of NEUTRAL_GATES on the CFSC sentences and targets of ``part`` and the
+    seed dev set's tune half (the report half is never used here), from the lexicon's scores."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)
+    cfsc = [r for r in data.cfsc(root) if r["part"] == part]
+    seed = data.seed_dev(dev_path)
+    seed = seed[seed["split"] == "tune"]
+    res = m.res["lexicon"]
+    sets: dict[str, list] = {"seed tune half": [], "CFSC sentences": [], "CFSC targets": []}
+    for text, label in zip(seed["text"], seed["label"]):
+        sets["seed tune half"].append((sentiment.score_sentence(m.tokens(text), res), text, label))
+    for r in cfsc:
+        if r["sentence_label"] is not None:
+            sets["CFSC sentences"].append((sentiment.score_sentence(m.tokens(r["text"]), res), r["text"],
+                                           NAMES[r["sentence_label"]]))
+        names = [t for t, _ in r["targets"]]
+        for target, label in r["targets"]:
+            others = tuple(n.casefold() for n in names if n != target)
+            t = sentiment.score_target(m.tokens(r["text"]), res, sentiment.needles([target]), others)
+            sets["CFSC targets"].append((t, r["text"], NAMES[label]))
+    tags = {}
+    for rows in sets.values():
+        for _, text, _ in rows:
+            if text not in tags:
+                tags[text] = dict((w, f) for w, f in jieba.posseg.lcut(m.scorer._t2s.convert(text)))
+    out = {}
+    for name, gate in NEUTRAL_GATES.items():
+        out[name] = {k: float(np.mean([gate(s.score, s.matched, text, tags[text]) == gold for s, text, gold in rows]))
+                     for k, rows in sets.items()}
+    return pd.DataFrame(out).T
+
+
+def baseline_module(rev: str):
+    """The sentiment module of the pipeline at git revision ``rev``, imported beside today's as
+    ``pipeline_<rev>`` (a copy of its pipeline/ in a temporary folder: the package imports relatively)."""
+    folder = Path(tempfile.mkdtemp(prefix="sentiment-baseline-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "pipeline"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    name = "pipeline_" + "".join(ch for ch in rev if ch.isalnum())
+    (folder / "pipeline").rename(folder / name)
+    sys.path.insert(0, str(folder))
+    return importlib.import_module(f"{name}.sentiment")
+
+
+def stage_speed(m: Methods, texts: list[str], *, repeat: int = 5, modules=None) -> dict[str, tuple[float, float]]:
+    """Sentences per second of process_record with the stage's default params and the seeds' target,
+    for each of ``modules`` ({label: sentiment module}, by default today's), the runs interleaved so
+    that a busy machine slows them alike, timed in CPU seconds of this process: (median sentences per
+    CPU second, share of sentences naming the target)."""
+    modules = modules or {"today": sentiment}
     target = {"name": "智谱", "aliases": ["智谱", "智谱AI", "智谱清言", "Zhipu"]}
-    res = sentiment.load_resources({"targets": [target]})
+    res = {k: mod.load_resources({"targets": [target]}) for k, mod in modules.items()}
     record = {"id": "x", "source": "x", "sentences": [{"index": i, "text": t, "tokens": m.tokens(t)}
                                                       for i, t in enumerate(texts)]}
-    best = float("inf")
+    times: dict[str, list[float]] = {k: [] for k in modules}
+    share = {}
     for _ in range(repeat):
-        start = time.perf_counter()
-        out = sentiment.process_record(record, res)
-        best = min(best, time.perf_counter() - start)
-    return len(texts) / best, out["target_n_sentences"] / len(texts)
+        for k, mod in modules.items():
+            start = time.process_time()  # CPU time: what one core spends, whatever else the machine runs
+            out = mod.process_record(record, res[k])
+            times[k].append(time.process_time() - start)
+            share[k] = out["target_n_sentences"] / len(texts)
+    return {k: (len(texts) / float(np.median(v)), share[k]) for k, v in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,9 +328,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev", type=Path, default=data.DEFAULT_DEV)
     ap.add_argument("--part", choices=("test", "dev"), default="test")
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--speed-only", action="store_true", help="only the speed part")
+    ap.add_argument("--baseline", metavar="REV",
+                    help="also time the stage's sentiment code at this git revision, interleaved with today's")
+    ap.add_argument("--neutral-study", action="store_true",
+                    help="also the neutral-first gates' accuracy (dev parts and the seed tune half only)")
+    ap.add_argument("--blend", action="store_true",
+                    help="also the target criteria of combined for each model weight (choose on --part dev)")
     args = ap.parse_args(argv)
     m = Methods()
-    frame = pd.DataFrame(evaluate(m, args.data, args.dev, args.part)).T
+    frame = pd.DataFrame() if args.speed_only else pd.DataFrame(evaluate(m, args.data, args.dev, args.part)).T
     groups = {"CFSC sentences": "cfsc sentences", "CFSC targets": "cfsc targets", "BDCI entities": "bdci",
               "fin_news_2400.csv": "fin2400", "seed dev, tune half": "seed tune",
               "seed dev, report half": "seed report", "seed dev, all": "seed all",
@@ -210,15 +351,34 @@ def main(argv: list[str] | None = None) -> int:
             if cols:
                 print(f"\n{title}:")
                 print(frame[cols].rename(columns=lambda c: c[len(prefix):].strip()))
+    if args.neutral_study:
+        with pd.option_context("display.width", 250, "display.max_columns", 10,
+                               "display.float_format", "{:.3f}".format):
+            print(f"\nneutral first, lexicon, 3-class accuracy (CFSC: {args.part} part; seed: tune half):")
+            print(neutral_study(m, args.data, args.dev, args.part))
+    if args.blend:
+        with pd.option_context("display.width", 250, "display.max_columns", 10,
+                               "display.float_format", "{:.3f}".format):
+            print(f"\ncombined toward a target by model weight ({args.part} part; default "
+                  f"{sentiment.DEFAULT_PARAMS['model_weight']}):")
+            print(blend(m, args.data, args.dev, args.part))
     if not args.no_speed:
         texts = list(data.seed_dev(args.dev)["text"]) * 20
         for method, rate in speed(m, texts).items():
             default = " (default for sentences)" if method == sentiment.DEFAULT_PARAMS["method"] else \
                 " (default toward a target)" if method == sentiment.DEFAULT_PARAMS["target_method"] else ""
-            print(f"speed {method}{default}: {rate:,.0f} sentences/s on one core (tokens given)")
-        rate = stage_speed(m, texts)
-        print(f"speed of the stage's defaults on the seed dev sentences, target 智谱 "
-              f"({rate[1]:.0%} of them name it): {rate[0]:,.0f} sentences/s on one core (tokens given)")
+            print(f"speed {method}{default}, as the sentence tone: {rate:,.0f} sentences per CPU second "
+                  f"(tokens given, median of 5)")
+        modules = {"today": sentiment}
+        if args.baseline:
+            modules[args.baseline] = baseline_module(args.baseline)
+        rates = stage_speed(m, texts, modules=modules)
+        for label, (rate, share) in rates.items():
+            print(f"speed of the stage's defaults ({label}) on the seed dev sentences, target 智谱 "
+                  f"({share:.0%} of them name it): {rate:,.0f} sentences per CPU second (tokens given, "
+                  f"median of 5)")
+        if args.baseline:
+            print(f"today / {args.baseline}: {rates['today'][0] / rates[args.baseline][0]:.2f}x")
     return 0
 
 

@@ -30,7 +30,8 @@ import re
 import sys
 from dataclasses import dataclass, field
 from bisect import bisect_right
-from itertools import accumulate, compress
+from itertools import accumulate, compress, repeat
+from operator import is_
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -53,8 +54,8 @@ DEFAULT_PARAMS = {
     "targets": [],         # the story's targets: [{"name": ..., "aliases": [...]}] (simplified script)
     "target_before": 0.25, # weight toward the target of a clause before the first that names it (chosen on CFSC train)
     "target_after": 0.5,   # ... and of one after it (its subject is often dropped)
-    # lexicon | model | combined (the mean of both), for the sentence tone and toward the target. Toward the
-    # target, combined is the best on development data (mean of CFSC target accuracy, BDCI pairwise rate and
+    # lexicon | model | combined (a weighted mean of both, model_weight), for the sentence tone and toward the
+    # target. Toward the target, combined is the best on development data (mean of CFSC target accuracy, BDCI pairwise rate and
     # the seed tune half's target sentences); for the sentence tone the model is, but it scores several times
     # slower and every sentence is scored, so the tone stays lexicon (README "Sentiment validation").
     "method": "lexicon",
@@ -64,6 +65,10 @@ DEFAULT_PARAMS = {
     # accuracy on CFSC targets from 0.816 to 0.767 and left the seed tune half unchanged; the model's own
     # neutral class and its neutral band (chosen on dev) decide neutral instead.
     "neutral_gate": False,
+    # combined = model_weight x the model's score + (1 - model_weight) x the lexicon's. 0.6: of 0.5, 0.6, 0.67,
+    # 0.75, 0.8, 0.9 and 1 (the model alone), the best mean on development data of the three target criteria
+    # above (benchmarks/sentiment_eval.py --blend; README "Sentiment validation").
+    "model_weight": 0.6,
 }
 METHODS = ("lexicon", "model", "combined")
 
@@ -312,9 +317,11 @@ def _contrast_weight(k: int, last: int) -> float:
     return 1.0 if last == 0 else (CONTRAST_AFTER if k == last else CONTRAST_BEFORE)
 
 
-def score_tokens(tokens: Sequence[str], lex: Lexicon, *, alpha: float = 4.0, neutral: float = 0.1) -> SentenceScore:
-    """Score one sentence given its tokens (all of them, punctuation included)."""
-    parts = _parts(_relevant_units(tokens, lex), lex)
+def score_tokens(tokens: Sequence[str], lex: Lexicon, *, alpha: float = 4.0, neutral: float = 0.1,
+                 units: list[tuple[str, str]] | None = None) -> SentenceScore:
+    """Score one sentence given its tokens (all of them, punctuation included); ``units``: its
+    :func:`_relevant_units`, when already worked out."""
+    parts = _parts(_relevant_units(tokens, lex) if units is None else units, lex)
     matched: list[list] = []
     raw = 0.0
     last = len(parts) - 1
@@ -411,7 +418,8 @@ def _comparison_at(tokens: Sequence[str], a: int, b: int, flags: Sequence[bool],
 
 
 def score_toward(tokens: Sequence[str], lex: Lexicon, needles: Sequence[str], rules: TargetRules, *,
-                 others: Sequence[str] = (), alpha: float = 4.0, neutral: float = 0.1) -> TargetScore:
+                 others: Sequence[str] = (), alpha: float = 4.0, neutral: float = 0.1,
+                 units: list[tuple[str, str]] | None = None) -> TargetScore:
     """What one sentence says about the target: the clauses that name it count fully, the clauses
     after them (whose subject is often dropped) ``rules.after``, those before ``rules.before``,
     and a clause that names another party (``others``: the needles of other entities) and not
@@ -421,14 +429,13 @@ def score_toward(tokens: Sequence[str], lex: Lexicon, needles: Sequence[str], ru
     flags = _target_token_flags(tokens, needles)
     clauses: list[tuple[int, int]] = []  # runs of tokens between clause ends
     start = 0
-    for i, tok in enumerate(tokens):
-        if _CLAUSE_END.match(tok):
-            clauses.append((start, i))
-            start = i + 1
+    for i in compress(range(len(tokens)), map(is_, repeat(_END_UNIT), lex.tables().codes(tokens))):  # clause ends
+        clauses.append((start, i))
+        start = i + 1
     clauses.append((start, len(tokens)))
     named = [any(flags[a:b]) for a, b in clauses]
     if not any(named):
-        s = score_tokens(tokens, lex, alpha=alpha, neutral=neutral)
+        s = score_tokens(tokens, lex, alpha=alpha, neutral=neutral, units=units)
         return TargetScore(s.raw, s.score, s.label, s.matched, "none")
     other_flags = _target_token_flags(tokens, [o for o in others if o and not any(o in n for n in needles)]) \
         if others else [False] * len(tokens)
@@ -455,7 +462,8 @@ def score_toward(tokens: Sequence[str], lex: Lexicon, needles: Sequence[str], ru
             w = rules.before if c < first else rules.after
         weight_of_clause.append(w)
     # the units of the whole sentence, each with the weight of its clause (a clause end starts the next one)
-    units = _relevant_units(tokens, lex)
+    if units is None:
+        units = _relevant_units(tokens, lex)
     weight_of_unit, c = [], 0
     for _, kind in units:
         weight_of_unit.append(weight_of_clause[c])
@@ -514,6 +522,7 @@ class Resources:
     model: object = None                         # sentiment_model.Model, for model and combined
     target_method: str = "lexicon"               # ... toward the target
     neutral_gate: bool = False                   # no lexicon word -> neu (model and combined)
+    model_weight: float = 0.6                    # the model's share of the combined score
     needles: tuple[str, ...] = field(default=(), init=False)  # needles(aliases): what mentions() looks for
 
     def __post_init__(self):
@@ -551,12 +560,13 @@ def load_resources(params: Mapping) -> Resources:
                      float(p["neutral"]), aliases,
                      tuple((t["name"], needles(t["aliases"])) for t in targets),
                      load_target_rules(before=float(p["target_before"]), after=float(p["target_after"])),
-                     method, model, target_method, bool(p["neutral_gate"]))
+                     method, model, target_method, bool(p["neutral_gate"]), float(p["model_weight"]))
 
 
-def score_sentence(tokens: Sequence[str], r: Resources) -> SentenceScore:
-    """One sentence's score by the resources' method; the lexicon's matched words are always kept."""
-    s = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral)
+def score_sentence(tokens: Sequence[str], r: Resources, *, units=None) -> SentenceScore:
+    """One sentence's score by the resources' method; the lexicon's matched words are always kept
+    (``units``: the sentence's :func:`_relevant_units`, when already worked out)."""
+    s = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral, units=units)
     if r.method == "lexicon":
         return s
     from . import sentiment_model
@@ -565,16 +575,17 @@ def score_sentence(tokens: Sequence[str], r: Resources) -> SentenceScore:
 
 
 def score_target(tokens: Sequence[str], r: Resources, found: Sequence[str], others: Sequence[str] = (), *,
-                 sentence: SentenceScore | None = None) -> TargetScore:
+                 sentence: SentenceScore | None = None, units=None) -> TargetScore:
     """What one sentence says about the target whose needles are ``found``, by the resources' method
-    (``sentence``: the lexicon's score of the whole sentence, when already computed)."""
-    t = score_toward(tokens, r.lexicon, found, r.rules, others=others, alpha=r.alpha, neutral=r.neutral)
+    (``sentence``, ``units``: the lexicon's score of the whole sentence and its units, when already computed)."""
+    t = score_toward(tokens, r.lexicon, found, r.rules, others=others, alpha=r.alpha, neutral=r.neutral,
+                     units=units)
     if r.target_method == "lexicon":
         return t
     from . import sentiment_model
 
     if sentence is None or sentence.features:  # features: a model's score, not the lexicon's
-        sentence = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral)
+        sentence = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral, units=units)
     return _by_method(t, sentiment_model.signals(tokens, r.lexicon, needles=found, others=others, rules=r.rules,
                                                  toward=t, sentence=sentence), r, r.target_method)
 
@@ -586,8 +597,9 @@ def _by_method(lexical, signals, r: Resources, method: str | None = None):
     probs, evidence = r.model.predict(*signals)
     model_score, label = r.model.label(probs)
     if (method or r.method) == "combined":
-        score = (model_score + lexical.score) / 2
-        label = label if label == "neu" else label_for(score, neutral=r.model.neutral / 2)
+        w = r.model_weight
+        score = w * model_score + (1 - w) * lexical.score
+        label = label if label == "neu" else label_for(score, neutral=r.model.neutral * w)
     else:
         score = model_score
     if r.neutral_gate and not lexical.matched:  # nothing in it evaluates
@@ -624,7 +636,8 @@ def process_record(record: dict, resources: Resources) -> dict:
     r = resources
     for sentence in record.get("sentences") or ():
         tokens = cantonese_degree(sentence["tokens"], sentence["text"])
-        s = score_sentence(tokens, r)
+        units = _relevant_units(tokens, r.lexicon)
+        s = score_sentence(tokens, r, units=units)
         folded = sentence["text"].casefold()
         hit = any(needle in folded for needle in r.needles)  # mentions(text, aliases), faster
         score = round(s.score, 6)
@@ -635,7 +648,7 @@ def process_record(record: dict, resources: Resources) -> dict:
         if s.features:
             row["features"] = s.features
         if hit:
-            t = score_target(tokens, r, r.needles, sentence=s)
+            t = score_target(tokens, r, r.needles, sentence=s, units=units)
             row["target_score"] = round(t.score, 6)
             row["target_label"] = t.label
             row["target_matched"] = t.matched
@@ -647,7 +660,7 @@ def process_record(record: dict, resources: Resources) -> dict:
                 for name, found in r.targets:
                     if name in named:
                         rivals = tuple(n for other, f in r.targets if other != name for n in f)
-                        one = score_target(tokens, r, found, rivals, sentence=s)
+                        one = score_target(tokens, r, found, rivals, sentence=s, units=units)
                         per_target[name].append(round(one.score, 6))
                 row["targets"] = named
         sentences.append(row)

@@ -80,9 +80,9 @@ def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: 
     for term, value in toward.matched:
         key = "w:" + term
         out[key] = out.get(key, 0.0) + value
-    if any(t in lex.negators for t in tokens):
+    if not lex.negators.keys().isdisjoint(tokens):
         out["negated"] = 1.0
-    if any(t in lex.contrast for t in tokens):
+    if not lex.contrast.isdisjoint(tokens):
         out["contrast"] = 1.0
     if getattr(toward, "role", "") == "object":
         out["object"] = 1.0

@@ -413,3 +413,30 @@ def test_cantonese_hou_before_a_word_means_very():
     mandarin = sentiment.process_record(_record([["这个", "服务", "好", "差"]]), res)  # no Cantonese: unchanged
     assert mandarin["sentences"][0]["score"] > canto["sentences"][0]["score"]
     assert sentiment.cantonese_degree(["佢", "话", "好"], "佢话好") == ["佢", "话", "好"]  # 好 alone: good
+
+
+def test_combined_is_the_weighted_mean_of_model_and_lexicon():
+    """combined = model_weight x model + (1 - model_weight) x lexicon (default 0.6, chosen on dev data)."""
+    assert sentiment.DEFAULT_PARAMS["model_weight"] == 0.6
+    tokens = ["贵州茅台", "涨停", "，", "五粮液", "跌", "超", "5%"]
+    found = sentiment.needles(["五粮液"])
+    scores = {}
+    for method, weight in (("lexicon", 0.6), ("model", 0.6), ("combined", 0.6), ("combined", 0.25)):
+        res = sentiment.load_resources({"target_method": method, "model_weight": weight})
+        scores[method, weight] = sentiment.score_target(tokens, res, found).score
+    lex, model = scores["lexicon", 0.6], scores["model", 0.6]
+    assert lex != model
+    assert scores["combined", 0.6] == pytest.approx(0.6 * model + 0.4 * lex)
+    assert scores["combined", 0.25] == pytest.approx(0.25 * model + 0.75 * lex)
+
+
+def test_units_worked_out_once_give_the_same_scores():
+    """The stage works out a sentence's units once and hands them to the sentence and target scorers."""
+    lex = sentiment.load_lexicon()
+    rules = sentiment.load_target_rules()
+    tokens = ["对手", "比", "五粮液", "更", "强大", "，", "但", "五粮液", "利润", "不", "差", "。"]
+    units = sentiment._relevant_units(tokens, lex)
+    found = sentiment.needles(["五粮液"])
+    assert sentiment.score_tokens(tokens, lex, units=units) == sentiment.score_tokens(tokens, lex)
+    assert sentiment.score_toward(tokens, lex, found, rules, units=units) == \
+        sentiment.score_toward(tokens, lex, found, rules)
