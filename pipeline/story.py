@@ -65,6 +65,7 @@ class Story:
     domain_lexicon: bool = True
     extra_lexicon: Path | None = None
     sentiment_method: str | None = None       # lexicon | model | combined; None: the stage's default
+    model_weight: float | None = None         # the model's share of `combined`; None: the stage's default
     idf: str = "background"
     time_bin: str = "month"
 
@@ -96,7 +97,8 @@ class Story:
                        "sha256": records.sha256_file(self.frames_path), "discover": self.discovers,
                        "topics": self.topics},
             "dictionary": {"words": list(self.words), "stopwords": list(self.stopwords)},
-            "sentiment": {"domain_lexicon": self.domain_lexicon, "method": self.sentiment_method},
+            "sentiment": {"domain_lexicon": self.domain_lexicon, "method": self.sentiment_method,
+                          "model_weight": self.model_weight},
             "keywords": {"idf": self.idf},
             "time": {"bin": self.time_bin},
             "files": {key: {"path": str(p), "sha256": records.sha256_file(p)} for key, p in self.files().items()},
@@ -144,7 +146,7 @@ SCHEMA: dict[str, dict[str, tuple]] = {
     "frames": {"codebook": (str,), "file": (str,), "discover": (bool, str), "topics": (int,)},
     "dictionary": {"words": (list,), "file": (str,), "stopwords": (list,), "stopwords_file": (str,)},
     "strip": {"rules_file": (str,)},
-    "sentiment": {"domain_lexicon": (bool,), "extra_lexicon": (str,), "method": (str,)},
+    "sentiment": {"domain_lexicon": (bool,), "extra_lexicon": (str,), "method": (str,), "model_weight": (int, float)},
     "keywords": {"idf": (str,)},
     "time": {"bin": (str,)},
 }
@@ -302,6 +304,10 @@ def load(path: Path, *, convert=None) -> Story:
         if sentiment["method"] not in METHODS:
             raise check.fail("sentiment.method", f"{sentiment['method']!r} is not one of {', '.join(METHODS)}")
         fields["sentiment_method"] = sentiment["method"]
+    if "model_weight" in sentiment:
+        if not 0 <= sentiment["model_weight"] <= 1:
+            raise check.fail("sentiment.model_weight", f"{sentiment['model_weight']} is not between 0 and 1")
+        fields["model_weight"] = float(sentiment["model_weight"])
     idf = data.get("keywords", {}).get("idf")
     if idf is not None:
         if idf not in IDF_MODES:
@@ -439,6 +445,8 @@ def stage_settings(name: str, story: Story) -> tuple[dict, tuple[Path, ...]]:
             params["_extra_lexicon"] = str(story.extra_lexicon)
         if story.sentiment_method:
             params["method"] = params["target_method"] = story.sentiment_method
+        if story.model_weight is not None:
+            params["model_weight"] = story.model_weight
         return params, tuple(p for p in [story.extra_lexicon] if p)
     if name == "keywords":
         return {"idf": story.idf, "_group_by": story.group_by}, ()
@@ -500,7 +508,9 @@ def describe(story: Story) -> str:
     if story.strip_rules_file:
         lines.append(f"extra strip rules: {story.strip_rules_file}")
     lines.append(f"sentiment: domain lexicon {'on' if story.domain_lexicon else 'off'}"
-                 + (f", extra lexicon {story.extra_lexicon}" if story.extra_lexicon else ""))
+                 + (f", extra lexicon {story.extra_lexicon}" if story.extra_lexicon else "")
+                 + (f", method {story.sentiment_method}" if story.sentiment_method else "")
+                 + (f", model weight {story.model_weight}" if story.model_weight is not None else ""))
     lines.append(f"keywords: idf = {story.idf}")
     lines.append(f"time bin: {story.time_bin}")
     return "\n".join(lines)
@@ -557,8 +567,9 @@ stopwords = []
 [sentiment]
 domain_lexicon = true   # the shipped business-news domain lexicon
 # extra_lexicon = "my_lexicon.tsv"   # term<TAB>weight lines, weight in [-2, 2]; 0 silences a word
-# method = "model"   # lexicon, model (learned from labelled news) or combined (their mean), for sentences
-#                   # and toward the targets (default: lexicon for sentences, combined toward the targets)
+# method = "model"   # lexicon, model (learned from labelled news) or combined (their weighted mean), for
+#                   # sentences and toward the targets (default: lexicon for sentences, combined toward the targets)
+# model_weight = 0.6  # combined = model_weight x model + (1 - model_weight) x lexicon, between 0 and 1
 
 [keywords]
 idf = "background"      # or "corpus"

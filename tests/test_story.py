@@ -49,6 +49,8 @@ def write(folder: Path, text: str, name: str = "story.toml") -> Path:
     ('[time]\nbin = "decade"\n', "time.bin: must be one of"),
     ('[sentiment]\ndomain_lexicon = "yes"\n', "sentiment.domain_lexicon: must be true or false"),
     ('[sentiment]\nmethod = "vibes"\n', "sentiment.method: 'vibes' is not one of lexicon, model, combined"),
+    ('[sentiment]\nmodel_weight = 1.5\n', "sentiment.model_weight: 1.5 is not between 0 and 1"),
+    ('[sentiment]\nmodel_weight = "half"\n', "sentiment.model_weight: must be"),
     ('title = "unclosed\n', "not valid TOML"),
 ])
 def test_a_bad_story_file_names_the_key_and_line(tmp_path, text, needle):
@@ -293,3 +295,14 @@ def test_the_sentiment_method_reaches_the_stage(tmp_path):
     (tmp_path / "none").mkdir()
     default, _ = stories.stage_settings("sentiment", stories.resolve(tmp_path / "none"))
     assert "method" not in default and "target_method" not in default
+
+
+def test_the_model_weight_of_combined_reaches_the_stage(tmp_path):
+    """[sentiment] model_weight sets the model's share of the combined score, and so the cache key."""
+    story = stories.load(write(tmp_path, '[sentiment]\nmodel_weight = 1\n'))
+    params, _ = stories.stage_settings("sentiment", story)
+    assert params["model_weight"] == 1.0 and isinstance(params["model_weight"], float)
+    assert story.resolved()["sentiment"]["model_weight"] == 1.0
+    (tmp_path / "none").mkdir()
+    default, _ = stories.stage_settings("sentiment", stories.resolve(tmp_path / "none"))
+    assert "model_weight" not in default
