@@ -108,6 +108,8 @@ def score(labels: dict, normal: dict[str, dict]) -> dict:
             got = preds[hit]["speaker_type"]
             type_right += got == type_
             confusion[(type_, got)] = confusion.get((type_, got), 0) + 1
+            if got != type_:
+                misses.append(f"  type    {art['id']} s{sent} [{preds[hit]['speaker']}] {got}, want {type_}")
         for k, p in enumerate(preds):
             if k not in used:
                 misses.append(f"  extra   {art['id']} s{p['sentence']} [{p['speaker']}] {p['cue']}: {p['content'][:30]}")

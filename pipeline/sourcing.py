@@ -109,6 +109,8 @@ class Rules:
     num_perm: int
     threshold: float
     lsh_threshold: float
+    bands: int
+    rows: int
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -172,6 +174,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         shingle=int(data["reuse"]["shingle"]), min_chars=int(data["reuse"]["min_chars"]),
         num_perm=int(data["reuse"]["num_perm"]), threshold=float(data["reuse"]["threshold"]),
         lsh_threshold=float(data["reuse"]["lsh_threshold"]),
+        bands=int(data["reuse"]["bands"]), rows=int(data["reuse"]["rows"]),
     )
 
 
@@ -580,12 +583,81 @@ def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
+def jaccards(texts: Sequence[str], pairs: Sequence[tuple[int, int]], k: int) -> list[float]:
+    """:func:`jaccard` of the :func:`shingles` of ``texts[i]`` and ``texts[j]`` for every pair,
+    the same values, vectorised: each shingle of up to 3 characters is an exact 63-bit key (its
+    code points, 21 bits each), the texts' shingle sets rows of a sparse 0/1 matrix, and the
+    intersections the sums of the pairs' rows multiplied (in chunks). Longer shingles are
+    compared as Python sets."""
+    import numpy as np
+
+    if not len(pairs):
+        return []
+    if k > 3:
+        sets = [shingles(t, k) for t in texts]
+        return [jaccard(sets[i], sets[j]) for i, j in pairs]
+    from scipy import sparse
+
+    bares = [_NOT_TEXT.sub("", t) for t in texts]
+    lengths = np.fromiter((len(b) for b in bares), dtype=np.int64, count=len(bares))
+    points = np.frombuffer("".join(bares).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    full = lengths >= k
+    # every window of k points that lies inside one text, for the texts of at least k characters
+    n_win = np.where(full, lengths - k + 1, 0)
+    owner = np.repeat(np.arange(len(bares)), n_win)
+    first = np.repeat(starts, n_win) + (np.arange(n_win.sum()) - np.repeat(np.cumsum(n_win) - n_win, n_win))
+    keys = np.zeros(len(first), dtype=np.int64)
+    for j in range(k):
+        keys = (keys << 21) | points[first + j]
+    short = np.flatnonzero(~full & (lengths > 0))  # a text shorter than a shingle is one shingle
+    if len(short):
+        extra = np.zeros(len(short), dtype=np.int64)
+        for n, t in enumerate(short):
+            for ch in bares[t]:
+                extra[n] = (extra[n] << 21) | ord(ch)
+        keys, owner = np.concatenate([keys, extra]), np.concatenate([owner, short])
+    _, kid = np.unique(keys, return_inverse=True)
+    cells = np.unique((owner.astype(np.int64) << 32) | kid.ravel())
+    rows, cols = cells >> 32, cells & 0xFFFFFFFF
+    size = np.bincount(rows, minlength=len(bares))
+    matrix = sparse.csr_matrix((np.ones(len(cells), dtype=np.int32), (rows, cols)),
+                               shape=(len(bares), int(cols.max()) + 1 if len(cols) else 1))
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    inter = np.zeros(len(pairs), dtype=np.int64)
+    for c in range(0, len(pairs), 50_000):
+        i, j = pairs[c:c + 50_000, 0], pairs[c:c + 50_000, 1]
+        inter[c:c + 50_000] = np.asarray(matrix[i].multiply(matrix[j]).sum(axis=1)).ravel()
+    union = size[pairs[:, 0]] + size[pairs[:, 1]] - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+    return out.tolist()
+
+
 @functools.lru_cache(maxsize=4)
 def _permutations(num_perm: int):
-    """datasketch's permutations for ``num_perm`` (seed 1), drawn once per process, not per passage."""
-    from datasketch import MinHash
+    """datasketch's affine32 permutations for ``num_perm`` and seed 1, drawn as its
+    ``MinHash._init_permutations`` draws them (numpy's RandomState), once per process. Written
+    here so that the map does not import datasketch (its package imports scipy.integrate: 1.3 s
+    per worker); the tests check that they equal datasketch's own."""
+    import numpy as np
 
-    return MinHash(num_perm=num_perm, seed=1, scheme=SCHEME).permutations
+    gen = np.random.RandomState(1)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.array([a, b])
+
+
+def _fmix32(hv):
+    """MurmurHash3's 32-bit finaliser on a uint32 array: datasketch's ``_fmix(hv, 32)`` pre-mix."""
+    import numpy as np
+
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
 
 
 _POLY = 0x01000193  # odd: the shingle hash is a polynomial in the code points, mod 2**32
@@ -636,24 +708,22 @@ def signature(text: str, rules: Rules) -> str:
     import numpy as np
     from datasketch import MinHash
 
-    mh = MinHash(num_perm=rules.num_perm, seed=1, scheme=SCHEME, hashfunc=shingle_hash,
-                 permutations=_permutations(rules.num_perm))
+    mh = MinHash(num_perm=rules.num_perm, seed=1, scheme=SCHEME, hashfunc=shingle_hash)
     mh.update_batch([s.encode("utf-8") for s in sorted(shingles(text, rules.shingle))])
     return base64.b64encode(np.asarray(mh.hashvalues, dtype="<u4").tobytes()).decode("ascii")
 
 
 def signatures(texts: Sequence[str], rules: Rules) -> list[str]:
     """:func:`signature` of every text, the same values, in one vectorised pass per article:
-    the shingles hashed with numpy, datasketch's own mixing (``_fmix``) and permutations applied
-    to all of them at once, the minimum taken per text (a ``MinHash`` per passage costs 0.25 ms)."""
+    the shingles hashed with numpy, datasketch's mixing and permutations applied to all of them
+    at once, the minimum taken per text (a ``MinHash`` per passage costs 0.25 ms)."""
     import numpy as np
-    from datasketch.minhash import _fmix
 
     if not texts:
         return []
     a, b = _permutations(rules.num_perm)
     hashes, starts = _shingle_hashes(texts, rules.shingle)
-    hv = _fmix(hashes.reshape(-1, 1), 32)
+    hv = _fmix32(hashes.reshape(-1, 1))
     mins = np.minimum.reduceat(hv * a + b, starts, axis=0)
     return [base64.b64encode(row.astype("<u4").tobytes()).decode("ascii") for row in mins]
 
@@ -814,17 +884,15 @@ ESTIMATE_MARGIN = 0.2  # candidates whose MinHash estimate is this far under the
 
 def candidates(sigs: Sequence[tuple], rules: Rules) -> list[tuple[int, int]]:
     """Pairs (i < j, indices into ``sigs``) of passages of different articles that share an LSH
-    bucket in some band: no all-pairs comparison. The bands and rows are datasketch
-    ``MinHashLSH``'s optimum for the threshold; the bucketing is vectorised over the whole
-    corpus with numpy (datasketch's insert and query per passage took most of the reduce's time
-    on the 19,589-article CCTV corpus)."""
+    bucket in some band: no all-pairs comparison. The bands and rows (``sourcing.yaml``) are
+    datasketch ``MinHashLSH``'s optimum for the LSH threshold (a test checks); the bucketing is
+    vectorised over the whole corpus with numpy (datasketch's insert and query per passage took
+    most of the reduce's time on the 19,589-article CCTV corpus)."""
     import numpy as np
-    from datasketch import MinHashLSH
 
     if len(sigs) < 2:
         return []
-    params = MinHashLSH(threshold=rules.lsh_threshold, num_perm=rules.num_perm)
-    bands, rows = params.b, params.r
+    bands, rows = rules.bands, rules.rows
     matrix = np.frombuffer(b"".join(base64.b64decode(s[3]) for s in sigs), dtype="<u4").reshape(len(sigs), -1)
     article = np.unique(np.asarray([s[0] for s in sigs]), return_inverse=True)[1]
     n = len(sigs)
@@ -861,18 +929,14 @@ def reuse_pairs(sigs: Sequence[tuple], texts: Mapping[tuple[str, int], str], pai
     """The candidate pairs whose exact Jaccard similarity (of their shingles) reaches the threshold,
     by article pair: [(sentence in a, sentence in b, similarity), ...]."""
     found: dict[tuple[str, str], list[tuple[int, int, float]]] = defaultdict(list)
-    sets: dict[int, set[str]] = {}
-
-    def shingled(k: int) -> set[str]:
-        got = sets.get(k)
-        if got is None:
-            got = sets[k] = shingles(texts[(sigs[k][0], sigs[k][2])], rules.shingle)
-        return got
-
-    for i, j in pairs:
-        (id_a, _, sa, _), (id_b, _, sb, _) = sigs[i], sigs[j]
-        sim = jaccard(shingled(i), shingled(j))
+    pairs = list(pairs)
+    involved = sorted({k for pair in pairs for k in pair})
+    row = {k: n for n, k in enumerate(involved)}
+    sims = jaccards([texts[(sigs[k][0], sigs[k][2])] for k in involved],
+                    [(row[i], row[j]) for i, j in pairs], rules.shingle)
+    for (i, j), sim in zip(pairs, sims):
         if sim >= rules.threshold:
+            (id_a, _, sa, _), (id_b, _, sb, _) = sigs[i], sigs[j]
             found[(id_a, id_b)].append((sa, sb, sim))
     return found
 
@@ -940,20 +1004,22 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     reuse_rows = []
     shared_chars: Counter = Counter()
     shared_pairs: Counter = Counter()
-    for (id_a, id_b), matches in sorted(found.items()):
-        for run in _merge_runs(matches):
-            text_a = "".join(texts[(id_a, m[0])] for m in run)
-            text_b = "".join(texts[(id_b, m[1])] for m in run)
-            sim = round(jaccard(shingles(text_a, rules.shingle), shingles(text_b, rules.shingle)), 6)
-            pa, pb = published.get(id_a, ""), published.get(id_b, "")
-            origin = (id_a if pa < pb else id_b) if pa and pb and pa != pb else ""
-            ga, gb = group_of.get(id_a, ""), group_of.get(id_b, "")
-            chars = min(len(text_a), len(text_b))
-            reuse_rows.append([id_a, id_b, ga, gb, text_a, text_b, sim, origin,
-                               " ".join(str(m[0]) for m in run), " ".join(str(m[1]) for m in run), chars])
-            key = tuple(sorted((ga, gb)))
-            shared_chars[key] += chars
-            shared_pairs[key] += 1
+    runs = [(id_a, id_b, run) for (id_a, id_b), matches in sorted(found.items()) for run in _merge_runs(matches)]
+    joined = [t for id_a, id_b, run in runs for t in ("".join(texts[(id_a, m[0])] for m in run),
+                                                       "".join(texts[(id_b, m[1])] for m in run))]
+    sims = jaccards(joined, [(2 * n, 2 * n + 1) for n in range(len(runs))], rules.shingle)
+    for n, (id_a, id_b, run) in enumerate(runs):
+        text_a, text_b = joined[2 * n], joined[2 * n + 1]
+        sim = round(sims[n], 6)
+        pa, pb = published.get(id_a, ""), published.get(id_b, "")
+        origin = (id_a if pa < pb else id_b) if pa and pb and pa != pb else ""
+        ga, gb = group_of.get(id_a, ""), group_of.get(id_b, "")
+        chars = min(len(text_a), len(text_b))
+        reuse_rows.append([id_a, id_b, ga, gb, text_a, text_b, sim, origin,
+                           " ".join(str(m[0]) for m in run), " ".join(str(m[1]) for m in run), chars])
+        key = tuple(sorted((ga, gb)))
+        shared_chars[key] += chars
+        shared_pairs[key] += 1
     _write_csv(out_dir / REUSE, REUSE_COLUMNS, reuse_rows)
     _write_csv(out_dir / REUSE_BY_GROUP, REUSE_GROUP_COLUMNS,
                ([a, b, shared_pairs[(a, b)], shared_chars[(a, b)]] for a, b in sorted(shared_pairs)))

@@ -318,6 +318,19 @@ def test_vectorised_signatures_equal_datasketch_minhash():
     assert sourcing.signatures(texts, RULES) == [sourcing.signature(t, RULES) for t in texts]
 
 
+def test_permutations_mixing_and_bands_are_datasketchs():
+    import numpy as np
+    from datasketch import MinHash, MinHashLSH
+    from datasketch.minhash import _fmix
+
+    assert np.array_equal(sourcing._permutations(RULES.num_perm),
+                          MinHash(num_perm=RULES.num_perm, seed=1, scheme=sourcing.SCHEME).permutations)
+    hv = np.random.default_rng(0).integers(0, 1 << 32, 1000, dtype=np.uint64).astype(np.uint32)
+    assert np.array_equal(sourcing._fmix32(hv), _fmix(hv, 32))
+    lsh = MinHashLSH(threshold=RULES.lsh_threshold, num_perm=RULES.num_perm)
+    assert (RULES.bands, RULES.rows) == (lsh.b, lsh.r)
+
+
 def test_signatures_estimate_the_jaccard_similarity():
     import numpy as np
 
@@ -345,3 +358,12 @@ def test_any_sentence_gives_well_formed_attributions_and_claims(pieces):
     for c in sourcing.claims(sentence, RULES):
         assert sentence[c["start"]:c["end"]] == c["original"]
         assert c["approx"] in {"=", "≈", ">", "≥", "<", "≤"} and c["lo"] <= (c["hi"] if c["hi"] is not None else c["lo"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(alphabet="的一是在不了有和人这中大为，。“”ab 12", max_size=40), min_size=2, max_size=12),
+       st.integers(min_value=1, max_value=4))
+def test_vectorised_jaccard_equals_the_set_one(texts, k):
+    pairs = [(i, j) for i in range(len(texts)) for j in range(len(texts))]
+    assert sourcing.jaccards(texts, pairs, k) == [
+        sourcing.jaccard(sourcing.shingles(texts[i], k), sourcing.shingles(texts[j], k)) for i, j in pairs]
