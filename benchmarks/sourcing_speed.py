@@ -33,7 +33,9 @@ def child(out: Path, baseline: Path | None) -> None:
 
     if baseline is not None:  # the earlier module, reading the earlier rules, in place of pipeline.sourcing
         source = (baseline / "sourcing.py").read_text(encoding="utf-8").replace(
-            'RULES_PATH = RESOURCES / "sourcing.yaml"', f"RULES_PATH = Path({str(baseline / 'sourcing.yaml')!r})")
+            'RULES_PATH = RESOURCES / "sourcing.yaml"', f"RULES_PATH = Path({str(baseline / 'sourcing.yaml')!r})").replace(
+            'RULES_PATH.with_name("outlets.tsv")', 'RESOURCES / "outlets.tsv"').replace(
+            'Path(__file__).with_name("outlets.py")', f"Path({str(ROOT / 'pipeline' / 'outlets.py')!r})")
         (baseline / "sourcing_patched.py").write_text(source, encoding="utf-8")
         spec = importlib.util.spec_from_file_location("pipeline.sourcing", baseline / "sourcing_patched.py")
         module = importlib.util.module_from_spec(spec)
