@@ -127,7 +127,7 @@ _CN_DIGITS = "零〇一二两三四五六七八九十百千万亿点几"
 def load_rules(path: Path = RULES_PATH) -> Rules:
     import yaml
 
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     frame_types = {v["verb"]: v.get("type") for v in data["frame_verbs"]}
     frame = re.compile(r"(?<![数证占收单票考论字數證])[据據](?P<speaker>[^，。；：,;:“”「」]{0,24}?)(?P<verb>" + _alternation(frame_types) + ")")
     verbs = tuple(sorted((Verb(v["verb"], v.get("type"), bool(v.get("needs_speaker", True)), v.get("needs_type"),
@@ -583,6 +583,15 @@ def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
+def _unique(values):
+    """The sorted distinct values of an integer array (``np.unique`` without an inverse takes a
+    hash-table path in numpy 2.4 that is a hundred times slower than sorting)."""
+    import numpy as np
+
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
 def jaccards(texts: Sequence[str], pairs: Sequence[tuple[int, int]], k: int) -> list[float]:
     """:func:`jaccard` of the :func:`shingles` of ``texts[i]`` and ``texts[j]`` for every pair,
     the same values, vectorised: each shingle of up to 3 characters is an exact 63-bit key (its
@@ -618,8 +627,8 @@ def jaccards(texts: Sequence[str], pairs: Sequence[tuple[int, int]], k: int) -> 
             for ch in bares[t]:
                 extra[n] = (extra[n] << 21) | ord(ch)
         keys, owner = np.concatenate([keys, extra]), np.concatenate([owner, short])
-    _, kid = np.unique(keys, return_inverse=True)
-    cells = np.unique((owner.astype(np.int64) << 32) | kid.ravel())
+    kid = np.searchsorted(_unique(keys), keys)
+    cells = _unique((owner.astype(np.int64) << 32) | kid)
     rows, cols = cells >> 32, cells & 0xFFFFFFFF
     size = np.bincount(rows, minlength=len(bares))
     matrix = sparse.csr_matrix((np.ones(len(cells), dtype=np.int32), (rows, cols)),
@@ -915,7 +924,7 @@ def candidates(sigs: Sequence[tuple], rules: Rules) -> list[tuple[int, int]]:
             found.append(i[keep].astype(np.int64) * n + j[keep])
     if not found:
         return []
-    flat = np.unique(np.concatenate(found))
+    flat = _unique(np.concatenate(found))
     pairs = np.stack([flat // n, flat % n], axis=1)
     # The signatures' own estimate screens the candidates before the exact check: with 64
     # permutations its standard error at J = 0.5 is 0.06, so a pair estimated more than 0.2 under
