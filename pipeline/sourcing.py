@@ -63,7 +63,7 @@ class Verb:
     type: str | None          # the cue's own speaker type (报道称 -> media), or None
     needs_speaker: bool = True
     needs_type: str | None = None   # the speaker must be of this type (显示: a document)
-    needs_punct: bool = False       # only when punctuation or a quotation follows (说：)
+    needs_punct: bool | str = False  # only when punctuation or a quotation follows (说：); a string: one of these
     skip_recipient: bool = False    # 告诉本刊，…… : the content starts after the comma
 
 
@@ -71,6 +71,7 @@ class Verb:
 class Rules:
     quotes: tuple[tuple[str, str], ...]
     quote_re: re.Pattern         # one quotation, outermost, marks included
+    openers: str                 # the opening marks (a quotation may run on into the next sentence)
     frame: re.Pattern            # 据 <speaker> <verb>
     frame_types: Mapping[str, str | None]
     verbs: tuple[Verb, ...]      # longest first
@@ -88,6 +89,9 @@ class Rules:
     anonymous: re.Pattern
     social: re.Pattern
     type_res: tuple[tuple[str, re.Pattern], ...]
+    linking: re.Pattern          # 并, 又: a clause before a cue that is only these has no speaker
+    earlier_clause_verbs: frozenset[str]
+    neutral_roles: re.Pattern    # 负责人, 发言人 at the end of a speaker: the type of what they follow
     pronouns: frozenset[str]
     default_type: str
     number: re.Pattern
@@ -131,7 +135,8 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
     frame_types = {v["verb"]: v.get("type") for v in data["frame_verbs"]}
     frame = re.compile(r"(?<![数证占收单票考论字數證])[据據](?P<speaker>[^，。；：,;:“”「」]{0,24}?)(?P<verb>" + _alternation(frame_types) + ")")
     verbs = tuple(sorted((Verb(v["verb"], v.get("type"), bool(v.get("needs_speaker", True)), v.get("needs_type"),
-                               bool(v.get("needs_punct")), bool(v.get("skip_recipient"))) for v in data["verbs"]),
+                               v["needs_punct"] if isinstance(v.get("needs_punct"), str) else bool(v.get("needs_punct")),
+                               bool(v.get("skip_recipient"))) for v in data["verbs"]),
                          key=lambda v: (-len(v.verb), v.verb)))
     units = {k: (v[0], v[1]) for k, v in data["units"].items()}
     before = {k: (v[0], v[1]) for k, v in data["qualifiers_before"].items()}
@@ -148,7 +153,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
                           + r"|百分之(?P<pct>[" + _CN_DIGITS + r"\d.]+))")
     subject_of = {alias: canon for canon, aliases in data["subjects"].items() for alias in aliases}
     return Rules(
-        quotes=tuple((q[0], q[1]) for q in data["quotes"]),
+        quotes=tuple((q[0], q[1]) for q in data["quotes"]), openers="".join(q[0] for q in data["quotes"] if q[0] != q[1]),
         quote_re=re.compile("|".join(f"{re.escape(q[0])}[^{re.escape(q[1])}]*{re.escape(q[1])}" for q in data["quotes"])),
         any_cue=re.compile("|".join([_alternation(v["verb"] for v in data["verbs"]), "[据據]"]
                                     + [re.escape(q[0]) for q in data["quotes"]])),
@@ -161,6 +166,9 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         max_speaker=int(data["max_speaker_chars"]), own_markers=tuple(data["own_outlet_markers"]),
         anonymous=_any(data["anonymous"]), social=_any(data["social"]),
         type_res=tuple((t, _any(p)) for t, p in data["speaker_types"].items()),
+        linking=re.compile("(?:" + _alternation(data["linking"]) + ")+"),
+        earlier_clause_verbs=frozenset(data["earlier_clause_verbs"]),
+        neutral_roles=re.compile("(?:" + _alternation(data["neutral_roles"]) + ")$"),
         pronouns=frozenset(data["pronouns"]), default_type=str(data["default_type"]),
         number=number, fraction=fraction, units=units, before=before,
         vague={k: (v[0], float(v[1]), v[2]) for k, v in data["vague"].items()},
@@ -205,7 +213,7 @@ def clean_speaker(raw: str, rules: Rules) -> tuple[str, int]:
 
 
 def speaker_type(speaker: str, cue_type: str | None, *, outlet: str | None, rules: Rules,
-                 previous: str | None = None) -> str:
+                 previous: str | None = None, context: str | None = None) -> str:
     """The type of a speaker, by the precedence documented in ``resources/sourcing.yaml``."""
     bare = speaker.replace("据", "", 1) if speaker.startswith("据") else speaker
     if not bare and cue_type in (None, "own_outlet"):
@@ -224,10 +232,48 @@ def speaker_type(speaker: str, cue_type: str | None, *, outlet: str | None, rule
         return cue_type
     if bare and _is_outlet(bare):  # a newsroom the shipped outlet table knows (pipeline/outlets.py)
         return "media"
-    for type_, pattern in rules.type_res:
-        if pattern.search(bare):
-            return type_
+    found = lexicon_type(bare, rules)
+    if found:
+        return found
+    if context and _NAME.fullmatch(bare):
+        found = titled_type(bare, context, rules)
+        if found:
+            return found
     return rules.default_type
+
+
+_NAME = re.compile(r"[\u4e00-\u9fff·]{2,8}")
+_TITLE_STOP = re.compile(r"[，。；：！？、,;:!?\s“”「」『』（）()《》]")
+
+
+def lexicon_type(speaker: str, rules: Rules) -> str | None:
+    """The type of the lexicon entry (``speaker_types``) that ends last in the speaker: the head of
+    a Chinese noun phrase is its end (也门胡塞武装运营的媒体 -> media, 统计局数据 -> document);
+    at the same end, the order of ``speaker_types``. A role that any body has (``neutral_roles``:
+    负责人, 发言人, 方面) takes the type of what it follows (国家发展改革委有关负责人 ->
+    government_regulator), its own only when nothing before it is typed. None when no entry is in it."""
+    role = rules.neutral_roles.search(speaker)
+    if role and role.start():
+        found = lexicon_type(speaker[:role.start()], rules)
+        if found:
+            return found
+    best, best_end = None, -1
+    for type_, pattern in rules.type_res:
+        end = max((m.end() for m in pattern.finditer(speaker)), default=-1)
+        if end > best_end:
+            best, best_end = type_, end
+    return best
+
+
+def titled_type(name: str, context: str, rules: Rules) -> str | None:
+    """The type a bare name (习近平, 诺沃亚) takes from a title written right before it elsewhere in
+    the article (国家主席习近平 -> government_regulator): the first mention right after a title the
+    lexicon types (an entry ending where the name starts), else None."""
+    for m in re.finditer(re.escape(name), context):
+        head = _TITLE_STOP.split(context[max(0, m.start() - 16):m.start()])[-1]
+        if head and any(t.end() == len(head) for _, pattern in rules.type_res for t in pattern.finditer(head)):
+            return lexicon_type(head, rules)  # a title that ends where the name starts
+    return None
 
 
 def _is_outlet(name: str) -> bool:
@@ -241,8 +287,11 @@ def _inside(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(a <= pos < b for a, b in spans)
 
 
-def _content_span(text: str, start: int, quotes: Sequence[tuple[int, int]]) -> tuple[int, int, bool]:
-    """What a cue at ``start`` attributes: a quotation right after it, else the rest of the sentence."""
+def _content_span(text: str, start: int, quotes: Sequence[tuple[int, int]],
+                  openers: str = "") -> tuple[int, int, bool]:
+    """What a cue at ``start`` attributes: a quotation right after it, else the rest of the
+    sentence. A quotation that opens right after the cue and does not close in the sentence (it
+    runs on into the next) is direct too: its part in this sentence."""
     i = start
     while i < len(text) and text[i] in "：:，, 　":
         i += 1
@@ -252,6 +301,8 @@ def _content_span(text: str, start: int, quotes: Sequence[tuple[int, int]]) -> t
     end = len(text)
     while end > i and text[end - 1] in "。！？!?；; 　":
         end -= 1
+    if i < end and text[i] in openers and not _inside(i, quotes):
+        return i + 1, end, True
     return i, end, False
 
 
@@ -262,14 +313,17 @@ def _clause_start(text: str, pos: int) -> int:
     return i
 
 
-def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous: str | None = None) -> list[dict]:
+def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous: str | None = None,
+                 context: str | None = None) -> list[dict]:
     """Every attribution in one sentence, offsets into ``text``: speaker, speaker_type, cue,
-    content, direct, start, end (the content), speaker_start, speaker_end."""
+    content, direct, start, end (the content), speaker_start, speaker_end. ``context``: the
+    article's text, where a bare name's title is looked up (:func:`titled_type`)."""
     if not rules.any_cue.search(text):
         return []
     quotes = quote_spans(text, rules)
     out: list[dict] = []
     taken: list[tuple[int, int]] = []  # speaker+cue spans and direct quotations already attributed
+    said: list[tuple[int, int]] = []   # indirect contents already attributed
 
     def add(speaker: str, s_start: int, cue: str, cue_start: int, cue_end: int, cue_type: str | None,
             content: tuple[int, int, bool]) -> None:
@@ -277,7 +331,7 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
         c_start, c_end, direct = content
         if c_end <= c_start:
             return
-        type_ = speaker_type(speaker, cue_type, outlet=outlet, rules=rules, previous=previous)
+        type_ = speaker_type(speaker, cue_type, outlet=outlet, rules=rules, previous=previous, context=context)
         previous = type_
         out.append({"speaker": speaker or cue, "speaker_type": type_, "cue": cue, "content": text[c_start:c_end],
                     "direct": direct, "start": c_start, "end": c_end,
@@ -285,6 +339,8 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
         taken.append((min(s_start, cue_start), cue_end))
         if direct:
             taken.append((c_start - 1, c_end + 1))
+        else:
+            said.append((c_start, c_end))
 
     # 1. 据 <speaker> <verb>
     for m in rules.frame.finditer(text):
@@ -296,7 +352,7 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
             continue
         cue = f"据…{verb}" if speaker else f"据{verb}"
         add(speaker, m.start("speaker") + lead, cue, m.start(), m.end(), rules.frame_types.get(verb),
-            _content_span(text, m.end(), quotes))
+            _content_span(text, m.end(), quotes, rules.openers))
     # 2. “……”，<speaker> <verb>
     for a, b in quotes:
         if _inside(a, taken):
@@ -322,7 +378,8 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
                 any(after.startswith(w) for w in rules.not_after.get(verb, ())):
             continue
         rule = by_verb[verb]
-        if rule.needs_punct and not (after[:1] and after[0] in "：:，,“「‘『\""):
+        if rule.needs_punct and not (after[:1] and after[0] in (
+                rule.needs_punct if isinstance(rule.needs_punct, str) else "：:，,“「‘『\"")):
             continue
         content_from = m.end()
         if rule.skip_recipient:
@@ -330,20 +387,76 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
             if not comma:
                 continue
             content_from = m.end() + comma.end()
-        content = _content_span(text, content_from, quotes)
+        content = _content_span(text, content_from, quotes, rules.openers)
         if not rule.needs_speaker:
             add("", pos, verb, pos, m.end(), rule.type, content)
             continue
         start = _clause_start(text, pos)
+        start = max([start] + [b for a, b in taken if start <= b <= pos])  # after 引述, an earlier cue
         speaker, lead = clean_speaker(text[start:pos], rules)
+        if (not speaker or rules.linking.fullmatch(speaker)) and start and text[start - 1] in "，," \
+                and verb in rules.earlier_clause_verbs:  # 韩国政府……公布调查结果，称……
+            if any(a <= pos < b for a, b in said):
+                continue  # ……指出，A仍未获……，但又指……: the earlier speaker goes on
+            subject = sentence_subject(text, start - 1, rules)
+            if subject:
+                (speaker, start), lead = subject, 0
         if not speaker or len(speaker) > rules.max_speaker or re.search(r"[，。“”「」]", speaker) \
                 or rules.speaker_reject.search(speaker):
             continue
+        cue_type = rule.type
         if rule.needs_type and speaker_type(speaker, None, outlet=outlet, rules=rules) != rule.needs_type:
-            continue
-        add(speaker, start + lead, verb, pos, m.end(), rule.type, content)
+            if lexicon_type(text[start:pos], rules) != rule.needs_type:
+                continue
+            cue_type = None  # 统计局12月31日发布数据显示: the bureau speaks, through its data
+        s_start = start + lead
+        if any(a <= pos < b and not (a <= s_start and s_start + len(speaker) <= b) for a, b in said):
+            continue  # 对方表示……，称……: a cue inside what an earlier speaker said, its speaker outside it
+        add(speaker, s_start, verb, pos, m.end(), cue_type, content)
     out.sort(key=lambda a: (a["speaker_start"], a["start"]))
     return out
+
+
+_HEADER = re.compile(r"^[^，。]{0,16}消息(?:（[^）]*）)?$")
+_NOUNISH = ("n", "nr", "nrfg", "nrt", "ns", "nt", "nz", "ng")
+
+
+def sentence_subject(text: str, end: int, rules: Rules) -> tuple[str, int] | None:
+    """The subject of a cue that stands after a comma with no speaker of its own
+    (国家主席习近平和夫人彭丽媛向……回赠新年贺卡，致以新年祝福，表示……): walking back from ``end``
+    clause by clause (a dateline or a 消息 header skipped), the leading nouns (rjieba's
+    part-of-speech tags; 和/及/与 between them), or a pronoun, of the nearest clause that starts
+    with any. Only a pronoun, a phrase holding a person's name, an organisation's name, or a
+    phrase whose last word the type lexicon knows (公司股价 is not one) counts; (subject, offset)
+    or None."""
+    import rjieba
+
+    for clause in reversed(list(re.finditer(r"[^，,。；;：:！？!?]+", text[:end]))):
+        c, at = clause.group(), clause.start()
+        pm = rules.speaker_prefix.match(c)
+        if pm:
+            c, at = c[pm.end():], at + pm.end()
+        if not c.strip() or _HEADER.match(c):
+            continue
+        subject, named, last = "", False, ""
+        for word, tag in rjieba.tag(c):
+            if not subject and word in rules.pronouns:
+                return word, at
+            if tag in _NOUNISH or (tag == "x" and word in "《》·") or (subject and tag == "c" and word in "和及与"):
+                subject += word
+                named = named or tag in ("nr", "nrfg", "nrt")
+                last = tag if tag != "x" else last
+            else:
+                break
+        subject = subject.rstrip("和及与")
+        if not subject:
+            continue
+        head = subject.rstrip("》")
+        typed = last in ("nt", "nz") or any(m.end() == len(head) for _, p in rules.type_res for m in p.finditer(head))
+        if len(subject) >= 2 and (named or typed) and not rules.speaker_reject.search(subject):
+            return subject, at  # a name, an organisation, or a noun phrase whose head the lexicon types
+        return None
+    return None
 
 
 # ---------------------------------------------------------------- numeric claims
@@ -745,9 +858,10 @@ def source_article(record: Mapping, rules: Rules) -> dict:
     outlet = record.get("outlet")
     found, numeric, passages, sentences = [], [], [], {}
     previous = None
+    context = "".join(s["text"] for s in record.get("sentences", ()))
     for sentence in record.get("sentences", ()):
         text, base, index = sentence["text"], sentence["start"], sentence["index"]
-        here = attributions(text, rules, outlet=outlet, previous=previous)
+        here = attributions(text, rules, outlet=outlet, previous=previous, context=context)
         if here:
             previous = here[-1]["speaker_type"]
         said = claims(text, rules, here)
@@ -1117,7 +1231,7 @@ STAGE = ArticleStage(
     params={},
     resource_files=(RULES_PATH, RULES_PATH.with_name("outlets.tsv")),  # outlets.tsv: speakers that are media
     code_files=(Path(__file__), Path(__file__).with_name("outlets.py")),
-    libraries=("pyyaml", "cn2an", "proces", "datasketch", "numpy"),
+    libraries=("pyyaml", "cn2an", "proces", "datasketch", "numpy", "scipy", "rjieba"),
 )
 TABLES = {
     "attributions": attributions_table,
