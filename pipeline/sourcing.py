@@ -269,10 +269,12 @@ def titled_type(name: str, context: str, rules: Rules) -> str | None:
     """The type a bare name (习近平, 诺沃亚) takes from a title written right before it elsewhere in
     the article (国家主席习近平 -> government_regulator): the first mention right after a title the
     lexicon types (an entry ending where the name starts), else None."""
-    for m in re.finditer(re.escape(name), context):
-        head = _TITLE_STOP.split(context[max(0, m.start() - 16):m.start()])[-1]
+    at = context.find(name)
+    while at >= 0:  # str.find, not a regex per name (each distinct pattern is compiled once)
+        head = _TITLE_STOP.split(context[max(0, at - 16):at])[-1]
         if head and any(t.end() == len(head) for _, pattern in rules.type_res for t in pattern.finditer(head)):
             return lexicon_type(head, rules)  # a title that ends where the name starts
+        at = context.find(name, at + 1)
     return None
 
 
@@ -920,9 +922,10 @@ def _csv_lines(rows: Iterable[Sequence]) -> str:
 def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
     n = 0
     with records.atomic_open(path) as fh:
-        fh.write(_csv_lines([columns]))
+        writer = csv.writer(fh, lineterminator="\n")  # one writer for the table, not one per row
+        writer.writerow([csv_safe(v) for v in columns])
         for row in rows:
-            fh.write(_csv_lines([row]))
+            writer.writerow([csv_safe(v) for v in row])
             n += 1
     return n
 
