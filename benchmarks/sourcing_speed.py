@@ -6,7 +6,8 @@
 The corpus (default: the first --limit items of the CCTV corpus; --limit 0 for all) goes through
 ingest, strip and normalize once; then the sourcing stage (map and reduce, one process, no cache)
 runs --repeats times for each contender, alternating, each time in a fresh process (imports
-count, as in a run): the code at git revision --baseline (its sourcing.py and sourcing.yaml) and
+count, as in a run; wall and CPU time of that process, the CPU time being the steadier figure on
+a shared machine): the code at git revision --baseline (its sourcing.py and sourcing.yaml) and
 the working tree. Prints the medians and their ratio; with --whole-run, every stage of the
 pipeline once more (current code, one process) and sourcing's share of the total. Not a test.
 """
@@ -43,9 +44,9 @@ def child(out: Path, baseline: Path | None) -> None:
         spec.loader.exec_module(module)
     from pipeline.run import run_stage
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     run_stage("sourcing", out, jobs=1, use_cache=False, progress=False, warn=lambda m: None)
-    print(json.dumps({"seconds": time.perf_counter() - t0}))
+    print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,17 +78,24 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("strip", "normalize"):
             run_stage(name, out, jobs=1, use_cache=False, progress=False, warn=lambda m: None)
         times: dict[str, list[float]] = {"baseline": [], "current": []}
+        cpu: dict[str, list[float]] = {"baseline": [], "current": []}
         for _ in range(args.repeats):
             for who, where in (("baseline", str(base)), ("current", "-")):
                 got = subprocess.run([sys.executable, __file__, "--child", str(out), where], check=True,
                                      capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0",
                                                                            "PATH": "/usr/bin:/bin"})
-                times[who].append(json.loads(got.stdout.splitlines()[-1])["seconds"])
-                print(f"  {who}: {times[who][-1]:.2f} s", file=sys.stderr, flush=True)
+                line = json.loads(got.stdout.splitlines()[-1])
+                times[who].append(line["seconds"])
+                cpu[who].append(line["cpu"])
+                print(f"  {who}: {times[who][-1]:.2f} s wall, {cpu[who][-1]:.2f} s CPU", file=sys.stderr, flush=True)
         med = {k: statistics.median(v) for k, v in times.items()}
+        med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
+        # CPU time of the one process: on a shared machine it moves far less with the load than wall time
         result = {"articles": len(rows), "baseline_revision": args.baseline, "repeats": args.repeats,
                   "sourcing_seconds_median": {k: round(v, 2) for k, v in med.items()},
-                  "current_over_baseline": round(med["current"] / med["baseline"], 3)}
+                  "sourcing_cpu_seconds_median": {k: round(v, 2) for k, v in med_cpu.items()},
+                  "current_over_baseline": round(med["current"] / med["baseline"], 3),
+                  "current_over_baseline_cpu": round(med_cpu["current"] / med_cpu["baseline"], 3)}
         if args.whole_run:
             stages = run_staged(path, tmp / "whole", 1)
             total = sum(stages.values())

@@ -278,7 +278,10 @@ def titled_type(name: str, context: str, rules: Rules) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_outlet(name: str) -> bool:
+    """Whether the shipped outlet table knows the name (memoised: speakers repeat, and each
+    lookup converts the name's script)."""
     from . import outlets
 
     found = outlets.lookup(name)
