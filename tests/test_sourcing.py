@@ -442,3 +442,8 @@ def test_source_article_types_a_name_by_its_title_elsewhere():
         {"index": 1, "start": 12, "text": "习近平指出，两国是好朋友。"}]}
     (a,) = sourcing.source_article(record, RULES)["attributions"]
     assert (a["speaker"], a["speaker_type"]) == ("习近平", "government_regulator")
+
+
+@pytest.mark.parametrize("row", [["=1+1", "+a", "-b", "@c", "\tx", "\rx", "'q", "ok", "", 3, 2.5, True, None, "中文"]])
+def test_the_inline_csv_guard_equals_csv_safe(row):
+    assert sourcing._safe_row(row) == [sourcing.csv_safe(v) for v in row]
