@@ -714,9 +714,9 @@ def _unique(values):
 def jaccards(texts: Sequence[str], pairs: Sequence[tuple[int, int]], k: int) -> list[float]:
     """:func:`jaccard` of the :func:`shingles` of ``texts[i]`` and ``texts[j]`` for every pair,
     the same values, vectorised: each shingle of up to 3 characters is an exact 63-bit key (its
-    code points, 21 bits each), the texts' shingle sets rows of a sparse 0/1 matrix, and the
-    intersections the sums of the pairs' rows multiplied (in chunks). Longer shingles are
-    compared as Python sets."""
+    code points, 21 bits each), each text's distinct keys numbered, and a pair's intersection the
+    count of numbers the two texts share (both lists, tagged with the pair, sorted together, in
+    chunks). Longer shingles are compared as Python sets."""
     import numpy as np
 
     if not len(pairs):
@@ -724,7 +724,6 @@ def jaccards(texts: Sequence[str], pairs: Sequence[tuple[int, int]], k: int) -> 
     if k > 3:
         sets = [shingles(t, k) for t in texts]
         return [jaccard(sets[i], sets[j]) for i, j in pairs]
-    from scipy import sparse
 
     bares = [_NOT_TEXT.sub("", t) for t in texts]
     lengths = np.fromiter((len(b) for b in bares), dtype=np.int64, count=len(bares))
@@ -747,16 +746,24 @@ def jaccards(texts: Sequence[str], pairs: Sequence[tuple[int, int]], k: int) -> 
                 extra[n] = (extra[n] << 21) | ord(ch)
         keys, owner = np.concatenate([keys, extra]), np.concatenate([owner, short])
     kid = np.searchsorted(_unique(keys), keys)
-    cells = _unique((owner.astype(np.int64) << 32) | kid)
+    cells = _unique((owner.astype(np.int64) << 32) | kid)  # (text, shingle), sorted by text
     rows, cols = cells >> 32, cells & 0xFFFFFFFF
     size = np.bincount(rows, minlength=len(bares))
-    matrix = sparse.csr_matrix((np.ones(len(cells), dtype=np.int32), (rows, cols)),
-                               shape=(len(bares), int(cols.max()) + 1 if len(cols) else 1))
+    first_cell = np.concatenate(([0], np.cumsum(size)[:-1]))
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     inter = np.zeros(len(pairs), dtype=np.int64)
-    for c in range(0, len(pairs), 50_000):
-        i, j = pairs[c:c + 50_000, 0], pairs[c:c + 50_000, 1]
-        inter[c:c + 50_000] = np.asarray(matrix[i].multiply(matrix[j]).sum(axis=1)).ravel()
+    step = 20_000
+    for c in range(0, len(pairs), step):
+        chunk = pairs[c:c + step]
+        tagged = []
+        for side in (chunk[:, 0], chunk[:, 1]):  # each pair's shingles, tagged with the pair
+            lengths = size[side]
+            pair = np.repeat(np.arange(len(side), dtype=np.int64), lengths)
+            at = np.repeat(first_cell[side] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+            tagged.append((pair << 32) | cols[at])
+        both = np.sort(np.concatenate(tagged))
+        same = both[1:][both[1:] == both[:-1]]  # a shingle of both texts of a pair (each set has it once)
+        inter[c:c + step] = np.bincount(same >> 32, minlength=len(chunk))
     union = size[pairs[:, 0]] + size[pairs[:, 1]] - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
@@ -1247,7 +1254,7 @@ STAGE = ArticleStage(
     params={},
     resource_files=(RULES_PATH, RULES_PATH.with_name("outlets.tsv")),  # outlets.tsv: speakers that are media
     code_files=(Path(__file__), Path(__file__).with_name("outlets.py")),
-    libraries=("pyyaml", "cn2an", "proces", "datasketch", "numpy", "scipy", "rjieba"),
+    libraries=("pyyaml", "cn2an", "proces", "datasketch", "numpy", "rjieba"),
 )
 TABLES = {
     "attributions": attributions_table,
