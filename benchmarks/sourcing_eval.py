@@ -3,6 +3,8 @@ reuse on a constructed set of edited copies.
 
     PYTHONPATH=. .venv/bin/python benchmarks/sourcing_eval.py                  # labels
     PYTHONPATH=. .venv/bin/python benchmarks/sourcing_eval.py --reuse          # and the reuse set
+    PYTHONPATH=. .venv/bin/python benchmarks/sourcing_eval.py --labels benchmarks/data/sourcing_test_labels.json \
+        benchmarks/data/sourcing_test2_labels.json                              # the held-out sets
 
 The labelled articles are read from the corpora (paths are arguments), run through ingest,
 strip and normalize, and the sourcing map is applied to their sentences. Matching:
@@ -108,6 +110,8 @@ def score(labels: dict, normal: dict[str, dict]) -> dict:
             got = preds[hit]["speaker_type"]
             type_right += got == type_
             confusion[(type_, got)] = confusion.get((type_, got), 0) + 1
+            if got != type_:
+                misses.append(f"  type    {art['id']} s{sent} [{preds[hit]['speaker']}] {got}, want {type_}")
         for k, p in enumerate(preds):
             if k not in used:
                 misses.append(f"  extra   {art['id']} s{p['sentence']} [{p['speaker']}] {p['cue']}: {p['content'][:30]}")
@@ -267,20 +271,23 @@ def _split(text: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--labels", type=Path, default=LABELS)
+    ap.add_argument("--labels", type=Path, nargs="+", default=[LABELS],
+                    help="label files, each scored on its own (dev: sourcing_dev_labels.json; held-out: "
+                         "sourcing_test_labels.json, sourcing_test2_labels.json)")
     ap.add_argument("--cctv", type=Path, default=CORPORA / "cctv_xinwenlianbo.jsonl.gz")
     ap.add_argument("--hkcnews", type=Path, default=CORPORA / "hkcnews_trad_sample.jsonl.gz")
     ap.add_argument("--reuse", action="store_true", help="also run the constructed reuse set")
     ap.add_argument("--details", action="store_true", help="list every miss and extra")
     args = ap.parse_args(argv)
-    labels = json.loads(args.labels.read_text(encoding="utf-8"))
-    with tempfile.TemporaryDirectory() as tmp:
-        normal = normalised(load_articles(labels, args.cctv, args.hkcnews), Path(tmp))
-    result = score(labels, normal)
-    details = result.pop("details")
-    print(json.dumps(result, ensure_ascii=False, indent=1))
-    if args.details:
-        print("\n".join(details))
+    for path in args.labels:
+        labels = json.loads(path.read_text(encoding="utf-8"))
+        with tempfile.TemporaryDirectory() as tmp:
+            normal = normalised(load_articles(labels, args.cctv, args.hkcnews), Path(tmp))
+        result = {"labels": path.name, **score(labels, normal)}
+        details = result.pop("details")
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        if args.details:
+            print("\n".join(details))
     if args.reuse:
         print(json.dumps(reuse_benchmark(args.cctv), ensure_ascii=False, indent=1))
     return 0

@@ -22,6 +22,7 @@ direct), ``top_speakers.csv`` (group, speaker, speaker_type, n), ``reuse_by_grou
 from __future__ import annotations
 
 import base64
+import binascii
 import csv
 import functools
 import io
@@ -63,7 +64,7 @@ class Verb:
     type: str | None          # the cue's own speaker type (报道称 -> media), or None
     needs_speaker: bool = True
     needs_type: str | None = None   # the speaker must be of this type (显示: a document)
-    needs_punct: bool = False       # only when punctuation or a quotation follows (说：)
+    needs_punct: bool | str = False  # only when punctuation or a quotation follows (说：); a string: one of these
     skip_recipient: bool = False    # 告诉本刊，…… : the content starts after the comma
 
 
@@ -71,6 +72,7 @@ class Verb:
 class Rules:
     quotes: tuple[tuple[str, str], ...]
     quote_re: re.Pattern         # one quotation, outermost, marks included
+    openers: str                 # the opening marks (a quotation may run on into the next sentence)
     frame: re.Pattern            # 据 <speaker> <verb>
     frame_types: Mapping[str, str | None]
     verbs: tuple[Verb, ...]      # longest first
@@ -88,6 +90,9 @@ class Rules:
     anonymous: re.Pattern
     social: re.Pattern
     type_res: tuple[tuple[str, re.Pattern], ...]
+    linking: re.Pattern          # 并, 又: a clause before a cue that is only these has no speaker
+    earlier_clause_verbs: frozenset[str]
+    neutral_roles: re.Pattern    # 负责人, 发言人 at the end of a speaker: the type of what they follow
     pronouns: frozenset[str]
     default_type: str
     number: re.Pattern
@@ -109,6 +114,8 @@ class Rules:
     num_perm: int
     threshold: float
     lsh_threshold: float
+    bands: int
+    rows: int
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -125,11 +132,12 @@ _CN_DIGITS = "零〇一二两三四五六七八九十百千万亿点几"
 def load_rules(path: Path = RULES_PATH) -> Rules:
     import yaml
 
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     frame_types = {v["verb"]: v.get("type") for v in data["frame_verbs"]}
     frame = re.compile(r"(?<![数证占收单票考论字數證])[据據](?P<speaker>[^，。；：,;:“”「」]{0,24}?)(?P<verb>" + _alternation(frame_types) + ")")
     verbs = tuple(sorted((Verb(v["verb"], v.get("type"), bool(v.get("needs_speaker", True)), v.get("needs_type"),
-                               bool(v.get("needs_punct")), bool(v.get("skip_recipient"))) for v in data["verbs"]),
+                               v["needs_punct"] if isinstance(v.get("needs_punct"), str) else bool(v.get("needs_punct")),
+                               bool(v.get("skip_recipient"))) for v in data["verbs"]),
                          key=lambda v: (-len(v.verb), v.verb)))
     units = {k: (v[0], v[1]) for k, v in data["units"].items()}
     before = {k: (v[0], v[1]) for k, v in data["qualifiers_before"].items()}
@@ -146,7 +154,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
                           + r"|百分之(?P<pct>[" + _CN_DIGITS + r"\d.]+))")
     subject_of = {alias: canon for canon, aliases in data["subjects"].items() for alias in aliases}
     return Rules(
-        quotes=tuple((q[0], q[1]) for q in data["quotes"]),
+        quotes=tuple((q[0], q[1]) for q in data["quotes"]), openers="".join(q[0] for q in data["quotes"] if q[0] != q[1]),
         quote_re=re.compile("|".join(f"{re.escape(q[0])}[^{re.escape(q[1])}]*{re.escape(q[1])}" for q in data["quotes"])),
         any_cue=re.compile("|".join([_alternation(v["verb"] for v in data["verbs"]), "[据據]"]
                                     + [re.escape(q[0]) for q in data["quotes"]])),
@@ -159,6 +167,9 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         max_speaker=int(data["max_speaker_chars"]), own_markers=tuple(data["own_outlet_markers"]),
         anonymous=_any(data["anonymous"]), social=_any(data["social"]),
         type_res=tuple((t, _any(p)) for t, p in data["speaker_types"].items()),
+        linking=re.compile("(?:" + _alternation(data["linking"]) + ")+"),
+        earlier_clause_verbs=frozenset(data["earlier_clause_verbs"]),
+        neutral_roles=re.compile("(?:" + _alternation(data["neutral_roles"]) + ")$"),
         pronouns=frozenset(data["pronouns"]), default_type=str(data["default_type"]),
         number=number, fraction=fraction, units=units, before=before,
         vague={k: (v[0], float(v[1]), v[2]) for k, v in data["vague"].items()},
@@ -172,6 +183,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         shingle=int(data["reuse"]["shingle"]), min_chars=int(data["reuse"]["min_chars"]),
         num_perm=int(data["reuse"]["num_perm"]), threshold=float(data["reuse"]["threshold"]),
         lsh_threshold=float(data["reuse"]["lsh_threshold"]),
+        bands=int(data["reuse"]["bands"]), rows=int(data["reuse"]["rows"]),
     )
 
 
@@ -202,7 +214,7 @@ def clean_speaker(raw: str, rules: Rules) -> tuple[str, int]:
 
 
 def speaker_type(speaker: str, cue_type: str | None, *, outlet: str | None, rules: Rules,
-                 previous: str | None = None) -> str:
+                 previous: str | None = None, context: str | None = None) -> str:
     """The type of a speaker, by the precedence documented in ``resources/sourcing.yaml``."""
     bare = speaker.replace("据", "", 1) if speaker.startswith("据") else speaker
     if not bare and cue_type in (None, "own_outlet"):
@@ -221,13 +233,56 @@ def speaker_type(speaker: str, cue_type: str | None, *, outlet: str | None, rule
         return cue_type
     if bare and _is_outlet(bare):  # a newsroom the shipped outlet table knows (pipeline/outlets.py)
         return "media"
-    for type_, pattern in rules.type_res:
-        if pattern.search(bare):
-            return type_
+    found = lexicon_type(bare, rules)
+    if found:
+        return found
+    if context and _NAME.fullmatch(bare):
+        found = titled_type(bare, context, rules)
+        if found:
+            return found
     return rules.default_type
 
 
+_NAME = re.compile(r"[\u4e00-\u9fff·]{2,8}")
+_TITLE_STOP = re.compile(r"[，。；：！？、,;:!?\s“”「」『』（）()《》]")
+
+
+def lexicon_type(speaker: str, rules: Rules) -> str | None:
+    """The type of the lexicon entry (``speaker_types``) that ends last in the speaker: the head of
+    a Chinese noun phrase is its end (也门胡塞武装运营的媒体 -> media, 统计局数据 -> document);
+    at the same end, the order of ``speaker_types``. A role that any body has (``neutral_roles``:
+    负责人, 发言人, 方面) takes the type of what it follows (国家发展改革委有关负责人 ->
+    government_regulator), its own only when nothing before it is typed. None when no entry is in it."""
+    role = rules.neutral_roles.search(speaker)
+    if role and role.start():
+        found = lexicon_type(speaker[:role.start()], rules)
+        if found:
+            return found
+    best, best_end = None, -1
+    for type_, pattern in rules.type_res:
+        end = max((m.end() for m in pattern.finditer(speaker)), default=-1)
+        if end > best_end:
+            best, best_end = type_, end
+    return best
+
+
+def titled_type(name: str, context: str, rules: Rules) -> str | None:
+    """The type a bare name (习近平, 诺沃亚) takes from a title written right before it elsewhere in
+    the article (国家主席习近平 -> government_regulator): the first mention right after a title the
+    lexicon types (an entry ending where the name starts), else None."""
+    at = context.find(name)
+    while at >= 0:  # str.find, not a regex per name (each distinct pattern is compiled once)
+        head = _TITLE_STOP.split(context[max(0, at - 16):at])[-1]
+        if head and any(t.end() == len(head) for _, pattern in rules.type_res for t in pattern.finditer(head)):
+            return lexicon_type(head, rules)  # a title that ends where the name starts
+        at = context.find(name, at + 1)
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
 def _is_outlet(name: str) -> bool:
+    """Whether the shipped outlet table knows the name (memoised: speakers repeat, and each
+    lookup converts the name's script)."""
     from . import outlets
 
     found = outlets.lookup(name)
@@ -238,8 +293,11 @@ def _inside(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(a <= pos < b for a, b in spans)
 
 
-def _content_span(text: str, start: int, quotes: Sequence[tuple[int, int]]) -> tuple[int, int, bool]:
-    """What a cue at ``start`` attributes: a quotation right after it, else the rest of the sentence."""
+def _content_span(text: str, start: int, quotes: Sequence[tuple[int, int]],
+                  openers: str = "") -> tuple[int, int, bool]:
+    """What a cue at ``start`` attributes: a quotation right after it, else the rest of the
+    sentence. A quotation that opens right after the cue and does not close in the sentence (it
+    runs on into the next) is direct too: its part in this sentence."""
     i = start
     while i < len(text) and text[i] in "：:，, 　":
         i += 1
@@ -249,6 +307,8 @@ def _content_span(text: str, start: int, quotes: Sequence[tuple[int, int]]) -> t
     end = len(text)
     while end > i and text[end - 1] in "。！？!?；; 　":
         end -= 1
+    if i < end and text[i] in openers and not _inside(i, quotes):
+        return i + 1, end, True
     return i, end, False
 
 
@@ -259,14 +319,17 @@ def _clause_start(text: str, pos: int) -> int:
     return i
 
 
-def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous: str | None = None) -> list[dict]:
+def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous: str | None = None,
+                 context: str | None = None) -> list[dict]:
     """Every attribution in one sentence, offsets into ``text``: speaker, speaker_type, cue,
-    content, direct, start, end (the content), speaker_start, speaker_end."""
+    content, direct, start, end (the content), speaker_start, speaker_end. ``context``: the
+    article's text, where a bare name's title is looked up (:func:`titled_type`)."""
     if not rules.any_cue.search(text):
         return []
     quotes = quote_spans(text, rules)
     out: list[dict] = []
     taken: list[tuple[int, int]] = []  # speaker+cue spans and direct quotations already attributed
+    said: list[tuple[int, int]] = []   # indirect contents already attributed
 
     def add(speaker: str, s_start: int, cue: str, cue_start: int, cue_end: int, cue_type: str | None,
             content: tuple[int, int, bool]) -> None:
@@ -274,7 +337,7 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
         c_start, c_end, direct = content
         if c_end <= c_start:
             return
-        type_ = speaker_type(speaker, cue_type, outlet=outlet, rules=rules, previous=previous)
+        type_ = speaker_type(speaker, cue_type, outlet=outlet, rules=rules, previous=previous, context=context)
         previous = type_
         out.append({"speaker": speaker or cue, "speaker_type": type_, "cue": cue, "content": text[c_start:c_end],
                     "direct": direct, "start": c_start, "end": c_end,
@@ -282,6 +345,8 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
         taken.append((min(s_start, cue_start), cue_end))
         if direct:
             taken.append((c_start - 1, c_end + 1))
+        else:
+            said.append((c_start, c_end))
 
     # 1. 据 <speaker> <verb>
     for m in rules.frame.finditer(text):
@@ -293,7 +358,7 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
             continue
         cue = f"据…{verb}" if speaker else f"据{verb}"
         add(speaker, m.start("speaker") + lead, cue, m.start(), m.end(), rules.frame_types.get(verb),
-            _content_span(text, m.end(), quotes))
+            _content_span(text, m.end(), quotes, rules.openers))
     # 2. “……”，<speaker> <verb>
     for a, b in quotes:
         if _inside(a, taken):
@@ -319,7 +384,8 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
                 any(after.startswith(w) for w in rules.not_after.get(verb, ())):
             continue
         rule = by_verb[verb]
-        if rule.needs_punct and not (after[:1] and after[0] in "：:，,“「‘『\""):
+        if rule.needs_punct and not (after[:1] and after[0] in (
+                rule.needs_punct if isinstance(rule.needs_punct, str) else "：:，,“「‘『\"")):
             continue
         content_from = m.end()
         if rule.skip_recipient:
@@ -327,20 +393,76 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
             if not comma:
                 continue
             content_from = m.end() + comma.end()
-        content = _content_span(text, content_from, quotes)
+        content = _content_span(text, content_from, quotes, rules.openers)
         if not rule.needs_speaker:
             add("", pos, verb, pos, m.end(), rule.type, content)
             continue
         start = _clause_start(text, pos)
+        start = max([start] + [b for a, b in taken if start <= b <= pos])  # after 引述, an earlier cue
         speaker, lead = clean_speaker(text[start:pos], rules)
+        if (not speaker or rules.linking.fullmatch(speaker)) and start and text[start - 1] in "，," \
+                and verb in rules.earlier_clause_verbs:  # 韩国政府……公布调查结果，称……
+            if any(a <= pos < b for a, b in said):
+                continue  # ……指出，A仍未获……，但又指……: the earlier speaker goes on
+            subject = sentence_subject(text, start - 1, rules)
+            if subject:
+                (speaker, start), lead = subject, 0
         if not speaker or len(speaker) > rules.max_speaker or re.search(r"[，。“”「」]", speaker) \
                 or rules.speaker_reject.search(speaker):
             continue
+        cue_type = rule.type
         if rule.needs_type and speaker_type(speaker, None, outlet=outlet, rules=rules) != rule.needs_type:
-            continue
-        add(speaker, start + lead, verb, pos, m.end(), rule.type, content)
+            if lexicon_type(text[start:pos], rules) != rule.needs_type:
+                continue
+            cue_type = None  # 统计局12月31日发布数据显示: the bureau speaks, through its data
+        s_start = start + lead
+        if any(a <= pos < b and not (a <= s_start and s_start + len(speaker) <= b) for a, b in said):
+            continue  # 对方表示……，称……: a cue inside what an earlier speaker said, its speaker outside it
+        add(speaker, s_start, verb, pos, m.end(), cue_type, content)
     out.sort(key=lambda a: (a["speaker_start"], a["start"]))
     return out
+
+
+_HEADER = re.compile(r"^[^，。]{0,16}消息(?:（[^）]*）)?$")
+_NOUNISH = ("n", "nr", "nrfg", "nrt", "ns", "nt", "nz", "ng")
+
+
+def sentence_subject(text: str, end: int, rules: Rules) -> tuple[str, int] | None:
+    """The subject of a cue that stands after a comma with no speaker of its own
+    (国家主席习近平和夫人彭丽媛向……回赠新年贺卡，致以新年祝福，表示……): walking back from ``end``
+    clause by clause (a dateline or a 消息 header skipped), the leading nouns (rjieba's
+    part-of-speech tags; 和/及/与 between them), or a pronoun, of the nearest clause that starts
+    with any. Only a pronoun, a phrase holding a person's name, an organisation's name, or a
+    phrase whose last word the type lexicon knows (公司股价 is not one) counts; (subject, offset)
+    or None."""
+    import rjieba
+
+    for clause in reversed(list(re.finditer(r"[^，,。；;：:！？!?]+", text[:end]))):
+        c, at = clause.group(), clause.start()
+        pm = rules.speaker_prefix.match(c)
+        if pm:
+            c, at = c[pm.end():], at + pm.end()
+        if not c.strip() or _HEADER.match(c):
+            continue
+        subject, named, last = "", False, ""
+        for word, tag in rjieba.tag(c):
+            if not subject and word in rules.pronouns:
+                return word, at
+            if tag in _NOUNISH or (tag == "x" and word in "《》·") or (subject and tag == "c" and word in "和及与"):
+                subject += word
+                named = named or tag in ("nr", "nrfg", "nrt")
+                last = tag if tag != "x" else last
+            else:
+                break
+        subject = subject.rstrip("和及与")
+        if not subject:
+            continue
+        head = subject.rstrip("》")
+        typed = last in ("nt", "nz") or any(m.end() == len(head) for _, p in rules.type_res for m in p.finditer(head))
+        if len(subject) >= 2 and (named or typed) and not rules.speaker_reject.search(subject):
+            return subject, at  # a name, an organisation, or a noun phrase whose head the lexicon types
+        return None
+    return None
 
 
 # ---------------------------------------------------------------- numeric claims
@@ -580,12 +702,97 @@ def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
+def _unique(values):
+    """The sorted distinct values of an integer array (``np.unique`` without an inverse takes a
+    hash-table path in numpy 2.4 that is a hundred times slower than sorting)."""
+    import numpy as np
+
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
+def jaccards(texts: Sequence[str], pairs: Sequence[tuple[int, int]], k: int) -> list[float]:
+    """:func:`jaccard` of the :func:`shingles` of ``texts[i]`` and ``texts[j]`` for every pair,
+    the same values, vectorised: each shingle of up to 3 characters is an exact 63-bit key (its
+    code points, 21 bits each), each text's distinct keys numbered, and a pair's intersection the
+    count of numbers the two texts share (both lists, tagged with the pair, sorted together, in
+    chunks). Longer shingles are compared as Python sets."""
+    import numpy as np
+
+    if not len(pairs):
+        return []
+    if k > 3:
+        sets = [shingles(t, k) for t in texts]
+        return [jaccard(sets[i], sets[j]) for i, j in pairs]
+
+    bares = [_NOT_TEXT.sub("", t) for t in texts]
+    lengths = np.fromiter((len(b) for b in bares), dtype=np.int64, count=len(bares))
+    points = np.frombuffer("".join(bares).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    full = lengths >= k
+    # every window of k points that lies inside one text, for the texts of at least k characters
+    n_win = np.where(full, lengths - k + 1, 0)
+    owner = np.repeat(np.arange(len(bares)), n_win)
+    first = np.repeat(starts, n_win) + (np.arange(n_win.sum()) - np.repeat(np.cumsum(n_win) - n_win, n_win))
+    keys = np.zeros(len(first), dtype=np.int64)
+    for j in range(k):
+        keys = (keys << 21) | points[first + j]
+    short = np.flatnonzero(~full & (lengths > 0))  # a text shorter than a shingle is one shingle
+    if len(short):
+        extra = np.zeros(len(short), dtype=np.int64)
+        for n, t in enumerate(short):
+            for ch in bares[t]:
+                extra[n] = (extra[n] << 21) | ord(ch)
+        keys, owner = np.concatenate([keys, extra]), np.concatenate([owner, short])
+    kid = np.searchsorted(_unique(keys), keys)
+    cells = _unique((owner.astype(np.int64) << 32) | kid)  # (text, shingle), sorted by text
+    rows, cols = cells >> 32, cells & 0xFFFFFFFF
+    size = np.bincount(rows, minlength=len(bares))
+    first_cell = np.concatenate(([0], np.cumsum(size)[:-1]))
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    inter = np.zeros(len(pairs), dtype=np.int64)
+    step = 20_000
+    for c in range(0, len(pairs), step):
+        chunk = pairs[c:c + step]
+        tagged = []
+        for side in (chunk[:, 0], chunk[:, 1]):  # each pair's shingles, tagged with the pair
+            lengths = size[side]
+            pair = np.repeat(np.arange(len(side), dtype=np.int64), lengths)
+            at = np.repeat(first_cell[side] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+            tagged.append((pair << 32) | cols[at])
+        both = np.sort(np.concatenate(tagged))
+        same = both[1:][both[1:] == both[:-1]]  # a shingle of both texts of a pair (each set has it once)
+        inter[c:c + step] = np.bincount(same >> 32, minlength=len(chunk))
+    union = size[pairs[:, 0]] + size[pairs[:, 1]] - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+    return out.tolist()
+
+
 @functools.lru_cache(maxsize=4)
 def _permutations(num_perm: int):
-    """datasketch's permutations for ``num_perm`` (seed 1), drawn once per process, not per passage."""
-    from datasketch import MinHash
+    """datasketch's affine32 permutations for ``num_perm`` and seed 1, drawn as its
+    ``MinHash._init_permutations`` draws them (numpy's RandomState), once per process. Written
+    here so that the map does not import datasketch (its package imports scipy.integrate: 1.3 s
+    per worker); the tests check that they equal datasketch's own."""
+    import numpy as np
 
-    return MinHash(num_perm=num_perm, seed=1, scheme=SCHEME).permutations
+    gen = np.random.RandomState(1)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.array([a, b])
+
+
+def _fmix32(hv):
+    """MurmurHash3's 32-bit finaliser on a uint32 array: datasketch's ``_fmix(hv, 32)`` pre-mix."""
+    import numpy as np
+
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
 
 
 _POLY = 0x01000193  # odd: the shingle hash is a polynomial in the code points, mod 2**32
@@ -636,24 +843,22 @@ def signature(text: str, rules: Rules) -> str:
     import numpy as np
     from datasketch import MinHash
 
-    mh = MinHash(num_perm=rules.num_perm, seed=1, scheme=SCHEME, hashfunc=shingle_hash,
-                 permutations=_permutations(rules.num_perm))
+    mh = MinHash(num_perm=rules.num_perm, seed=1, scheme=SCHEME, hashfunc=shingle_hash)
     mh.update_batch([s.encode("utf-8") for s in sorted(shingles(text, rules.shingle))])
     return base64.b64encode(np.asarray(mh.hashvalues, dtype="<u4").tobytes()).decode("ascii")
 
 
 def signatures(texts: Sequence[str], rules: Rules) -> list[str]:
     """:func:`signature` of every text, the same values, in one vectorised pass per article:
-    the shingles hashed with numpy, datasketch's own mixing (``_fmix``) and permutations applied
-    to all of them at once, the minimum taken per text (a ``MinHash`` per passage costs 0.25 ms)."""
+    the shingles hashed with numpy, datasketch's mixing and permutations applied to all of them
+    at once, the minimum taken per text (a ``MinHash`` per passage costs 0.25 ms)."""
     import numpy as np
-    from datasketch.minhash import _fmix
 
     if not texts:
         return []
     a, b = _permutations(rules.num_perm)
     hashes, starts = _shingle_hashes(texts, rules.shingle)
-    hv = _fmix(hashes.reshape(-1, 1), 32)
+    hv = _fmix32(hashes.reshape(-1, 1))
     mins = np.minimum.reduceat(hv * a + b, starts, axis=0)
     return [base64.b64encode(row.astype("<u4").tobytes()).decode("ascii") for row in mins]
 
@@ -666,9 +871,10 @@ def source_article(record: Mapping, rules: Rules) -> dict:
     outlet = record.get("outlet")
     found, numeric, passages, sentences = [], [], [], {}
     previous = None
+    context = "".join(s["text"] for s in record.get("sentences", ()))
     for sentence in record.get("sentences", ()):
         text, base, index = sentence["text"], sentence["start"], sentence["index"]
-        here = attributions(text, rules, outlet=outlet, previous=previous)
+        here = attributions(text, rules, outlet=outlet, previous=previous, context=context)
         if here:
             previous = here[-1]["speaker_type"]
         said = claims(text, rules, here)
@@ -717,19 +923,29 @@ def csv_safe(value: object) -> object:
 csv_text = records.csv_text
 
 
+_FORMULA_FIRST = frozenset(records._FORMULA_STARTS)
+
+
+def _safe_row(row: Sequence) -> list:
+    """:func:`csv_safe` of every cell, inline (a function call per cell was a third of the reduce
+    on the 19,589-article CCTV corpus)."""
+    return [("'" + v if v[:1] in _FORMULA_FIRST else v) if v.__class__ is str else v for v in row]
+
+
 def _csv_lines(rows: Iterable[Sequence]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerows([csv_safe(v) for v in row] for row in rows)
+    writer.writerows(_safe_row(row) for row in rows)
     return buf.getvalue()
 
 
 def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
     n = 0
     with records.atomic_open(path) as fh:
-        fh.write(_csv_lines([columns]))
+        writer = csv.writer(fh, lineterminator="\n")  # one writer for the table, not one per row
+        writer.writerow(_safe_row(columns))
         for row in rows:
-            fh.write(_csv_lines([row]))
+            writer.writerow(_safe_row(row))
             n += 1
     return n
 
@@ -814,18 +1030,16 @@ ESTIMATE_MARGIN = 0.2  # candidates whose MinHash estimate is this far under the
 
 def candidates(sigs: Sequence[tuple], rules: Rules) -> list[tuple[int, int]]:
     """Pairs (i < j, indices into ``sigs``) of passages of different articles that share an LSH
-    bucket in some band: no all-pairs comparison. The bands and rows are datasketch
-    ``MinHashLSH``'s optimum for the threshold; the bucketing is vectorised over the whole
-    corpus with numpy (datasketch's insert and query per passage took most of the reduce's time
-    on the 19,589-article CCTV corpus)."""
+    bucket in some band: no all-pairs comparison. The bands and rows (``sourcing.yaml``) are
+    datasketch ``MinHashLSH``'s optimum for the LSH threshold (a test checks); the bucketing is
+    vectorised over the whole corpus with numpy (datasketch's insert and query per passage took
+    most of the reduce's time on the 19,589-article CCTV corpus)."""
     import numpy as np
-    from datasketch import MinHashLSH
 
     if len(sigs) < 2:
         return []
-    params = MinHashLSH(threshold=rules.lsh_threshold, num_perm=rules.num_perm)
-    bands, rows = params.b, params.r
-    matrix = np.frombuffer(b"".join(base64.b64decode(s[3]) for s in sigs), dtype="<u4").reshape(len(sigs), -1)
+    bands, rows = rules.bands, rules.rows
+    matrix = np.frombuffer(b"".join(binascii.a2b_base64(s[3]) for s in sigs), dtype="<u4").reshape(len(sigs), -1)
     article = np.unique(np.asarray([s[0] for s in sigs]), return_inverse=True)[1]
     n = len(sigs)
     found = []
@@ -847,7 +1061,7 @@ def candidates(sigs: Sequence[tuple], rules: Rules) -> list[tuple[int, int]]:
             found.append(i[keep].astype(np.int64) * n + j[keep])
     if not found:
         return []
-    flat = np.unique(np.concatenate(found))
+    flat = _unique(np.concatenate(found))
     pairs = np.stack([flat // n, flat % n], axis=1)
     # The signatures' own estimate screens the candidates before the exact check: with 64
     # permutations its standard error at J = 0.5 is 0.06, so a pair estimated more than 0.2 under
@@ -861,18 +1075,14 @@ def reuse_pairs(sigs: Sequence[tuple], texts: Mapping[tuple[str, int], str], pai
     """The candidate pairs whose exact Jaccard similarity (of their shingles) reaches the threshold,
     by article pair: [(sentence in a, sentence in b, similarity), ...]."""
     found: dict[tuple[str, str], list[tuple[int, int, float]]] = defaultdict(list)
-    sets: dict[int, set[str]] = {}
-
-    def shingled(k: int) -> set[str]:
-        got = sets.get(k)
-        if got is None:
-            got = sets[k] = shingles(texts[(sigs[k][0], sigs[k][2])], rules.shingle)
-        return got
-
-    for i, j in pairs:
-        (id_a, _, sa, _), (id_b, _, sb, _) = sigs[i], sigs[j]
-        sim = jaccard(shingled(i), shingled(j))
+    pairs = list(pairs)
+    involved = sorted({k for pair in pairs for k in pair})
+    row = {k: n for n, k in enumerate(involved)}
+    sims = jaccards([texts[(sigs[k][0], sigs[k][2])] for k in involved],
+                    [(row[i], row[j]) for i, j in pairs], rules.shingle)
+    for (i, j), sim in zip(pairs, sims):
         if sim >= rules.threshold:
+            (id_a, _, sa, _), (id_b, _, sb, _) = sigs[i], sigs[j]
             found[(id_a, id_b)].append((sa, sb, sim))
     return found
 
@@ -940,20 +1150,22 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     reuse_rows = []
     shared_chars: Counter = Counter()
     shared_pairs: Counter = Counter()
-    for (id_a, id_b), matches in sorted(found.items()):
-        for run in _merge_runs(matches):
-            text_a = "".join(texts[(id_a, m[0])] for m in run)
-            text_b = "".join(texts[(id_b, m[1])] for m in run)
-            sim = round(jaccard(shingles(text_a, rules.shingle), shingles(text_b, rules.shingle)), 6)
-            pa, pb = published.get(id_a, ""), published.get(id_b, "")
-            origin = (id_a if pa < pb else id_b) if pa and pb and pa != pb else ""
-            ga, gb = group_of.get(id_a, ""), group_of.get(id_b, "")
-            chars = min(len(text_a), len(text_b))
-            reuse_rows.append([id_a, id_b, ga, gb, text_a, text_b, sim, origin,
-                               " ".join(str(m[0]) for m in run), " ".join(str(m[1]) for m in run), chars])
-            key = tuple(sorted((ga, gb)))
-            shared_chars[key] += chars
-            shared_pairs[key] += 1
+    runs = [(id_a, id_b, run) for (id_a, id_b), matches in sorted(found.items()) for run in _merge_runs(matches)]
+    joined = [t for id_a, id_b, run in runs for t in ("".join(texts[(id_a, m[0])] for m in run),
+                                                       "".join(texts[(id_b, m[1])] for m in run))]
+    sims = jaccards(joined, [(2 * n, 2 * n + 1) for n in range(len(runs))], rules.shingle)
+    for n, (id_a, id_b, run) in enumerate(runs):
+        text_a, text_b = joined[2 * n], joined[2 * n + 1]
+        sim = round(sims[n], 6)
+        pa, pb = published.get(id_a, ""), published.get(id_b, "")
+        origin = (id_a if pa < pb else id_b) if pa and pb and pa != pb else ""
+        ga, gb = group_of.get(id_a, ""), group_of.get(id_b, "")
+        chars = min(len(text_a), len(text_b))
+        reuse_rows.append([id_a, id_b, ga, gb, text_a, text_b, sim, origin,
+                           " ".join(str(m[0]) for m in run), " ".join(str(m[1]) for m in run), chars])
+        key = tuple(sorted((ga, gb)))
+        shared_chars[key] += chars
+        shared_pairs[key] += 1
     _write_csv(out_dir / REUSE, REUSE_COLUMNS, reuse_rows)
     _write_csv(out_dir / REUSE_BY_GROUP, REUSE_GROUP_COLUMNS,
                ([a, b, shared_pairs[(a, b)], shared_chars[(a, b)]] for a, b in sorted(shared_pairs)))
@@ -1042,7 +1254,7 @@ STAGE = ArticleStage(
     params={},
     resource_files=(RULES_PATH, RULES_PATH.with_name("outlets.tsv")),  # outlets.tsv: speakers that are media
     code_files=(Path(__file__), Path(__file__).with_name("outlets.py")),
-    libraries=("pyyaml", "cn2an", "proces", "datasketch", "numpy"),
+    libraries=("pyyaml", "cn2an", "proces", "datasketch", "numpy", "rjieba"),
 )
 TABLES = {
     "attributions": attributions_table,

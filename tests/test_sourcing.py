@@ -318,6 +318,19 @@ def test_vectorised_signatures_equal_datasketch_minhash():
     assert sourcing.signatures(texts, RULES) == [sourcing.signature(t, RULES) for t in texts]
 
 
+def test_permutations_mixing_and_bands_are_datasketchs():
+    import numpy as np
+    from datasketch import MinHash, MinHashLSH
+    from datasketch.minhash import _fmix
+
+    assert np.array_equal(sourcing._permutations(RULES.num_perm),
+                          MinHash(num_perm=RULES.num_perm, seed=1, scheme=sourcing.SCHEME).permutations)
+    hv = np.random.default_rng(0).integers(0, 1 << 32, 1000, dtype=np.uint64).astype(np.uint32)
+    assert np.array_equal(sourcing._fmix32(hv), _fmix(hv, 32))
+    lsh = MinHashLSH(threshold=RULES.lsh_threshold, num_perm=RULES.num_perm)
+    assert (RULES.bands, RULES.rows) == (lsh.b, lsh.r)
+
+
 def test_signatures_estimate_the_jaccard_similarity():
     import numpy as np
 
@@ -345,3 +358,92 @@ def test_any_sentence_gives_well_formed_attributions_and_claims(pieces):
     for c in sourcing.claims(sentence, RULES):
         assert sentence[c["start"]:c["end"]] == c["original"]
         assert c["approx"] in {"=", "≈", ">", "≥", "<", "≤"} and c["lo"] <= (c["hi"] if c["hi"] is not None else c["lo"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(alphabet="的一是在不了有和人这中大为，。“”ab 12", max_size=40), min_size=2, max_size=12),
+       st.integers(min_value=1, max_value=4))
+def test_vectorised_jaccard_equals_the_set_one(texts, k):
+    pairs = [(i, j) for i in range(len(texts)) for j in range(len(texts))]
+    assert sourcing.jaccards(texts, pairs, k) == [
+        sourcing.jaccard(sourcing.shingles(texts[i], k), sourcing.shingles(texts[j], k)) for i, j in pairs]
+
+
+# ---------------------------------------------------------------- session 8: cues, types, subjects
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # cue verbs of official news (预计, 重申, 证实, 提醒, 宣称 ...), only before punctuation where the word has other uses
+    ("气象部门预计，未来三天将有降雪。", [("气象部门", "government_regulator", "预计", "未来三天将有降雪", False)]),
+    ("外交部发言人重申，中方立场没有改变。", [("外交部发言人", "government_regulator", "重申", "中方立场没有改变", False)]),
+    ("警方证实，事故造成两人受伤。", [("警方", "government_regulator", "证实", "事故造成两人受伤", False)]),
+    ("交通运输部提醒，出行前查询路况。", [("交通运输部", "government_regulator", "提醒", "出行前查询路况", False)]),
+    ("该组织宣称对袭击负责。", [("该组织", "company_official", "宣称", "对袭击负责", False)]),
+    ("随着新产品的发布，收入将增长。", []),
+    ("市场预计的增速偏低。", []),
+    # 引述: the outlet cites, and the cited speaker is an attribution of its own inside it
+    ("《星岛日报》引述消息人士指，谈判仍在进行。",
+     [("《星岛日报》", "media", "引述", "消息人士指，谈判仍在进行", False),
+      ("消息人士", "anonymous", "指", "谈判仍在进行", False)]),
+    # a cue inside what an earlier speaker said belongs to that speaker
+    ("负责人表示暂时未能确认，会尽快提供资料。",
+     [("负责人", "company_official", "表示", "暂时未能确认，会尽快提供资料", False)]),
+    ("对方表示现在不太清楚，称咨询期为期六星期。",
+     [("对方", "company_official", "表示", "现在不太清楚，称咨询期为期六星期", False)]),
+    # the speaker in an earlier clause of the sentence (its subject, by part-of-speech tags)
+    ("1月1日，国家主席习近平和夫人彭丽媛向师生代表回赠新年贺卡，致以新年祝福，表示两国友谊源远流长。",
+     [("国家主席习近平和夫人彭丽媛", "government_regulator", "表示", "两国友谊源远流长", False)]),
+    ("韩国外交部31日公布调查结果，称已确认设备的安装情况。",
+     [("韩国外交部", "government_regulator", "称", "已确认设备的安装情况", False)]),
+    ("公司股价大涨，表示市场看好。", []),  # the head, 股价, is no speaker
+    # a setting cut from the speaker: 在谈到……时, 在……方面, an adverb
+    ("他在谈到成本时坦言：“首先是算力。”", [("他", "company_official", "坦言", "首先是算力。", True)]),
+    ("局方突然宣布，记者会延期。", [("局方", "government_regulator", "宣布", "记者会延期", False)]),
+    # 显示 after a body's data: the body speaks; data named as the speaker is a document
+    ("统计局12月31日发布数据显示，全年增长5%。", [("统计局", "government_regulator", "显示", "全年增长5%", False)]),
+    ("商务部公布的数据显示，进出口增长5%。", [("商务部公布的数据", "document", "显示", "进出口增长5%", False)]),
+    # a quotation that runs on into the next sentence is direct
+    ("张三表示：“首先是成本。", [("张三", "company_official", "表示", "首先是成本", True)]),
+    # traditional script
+    ("氣象部門預計，未來三天將有降雪。", [("氣象部門", "government_regulator", "預計", "未來三天將有降雪", False)]),
+])
+def test_attributions_session8(sentence, expected):
+    assert _said(sentence) == expected
+
+
+@pytest.mark.parametrize("speaker, expected", [
+    ("也门胡塞武装运营的媒体", "media"),            # the head of the phrase (its end) decides
+    ("统计局数据", "document"),
+    ("国家发展改革委有关负责人", "government_regulator"),  # a neutral role takes what it follows
+    ("某公司有关负责人", "company_official"),
+    ("外交部方面", "government_regulator"),
+    ("外交部发言人", "government_regulator"),
+    ("负责人", "company_official"),                 # alone: the role's own type
+    ("对方", "company_official"),                   # a pronoun, not 中方/美方
+    ("美方", "government_regulator"),
+])
+def test_speaker_types_by_head(speaker, expected):
+    assert sourcing.speaker_type(speaker, None, outlet=None, rules=RULES) == expected
+
+
+@pytest.mark.parametrize("name, context, expected", [
+    ("习近平", "国家主席习近平会见来宾。习近平指出，", "government_regulator"),
+    ("诺沃亚", "同厄瓜多尔总统诺沃亚举行会谈。", "government_regulator"),
+    ("李明", "清华大学教授李明说。", "expert_analyst"),
+    ("诺沃亚", "美国制裁诺沃亚。", "company_official"),  # no title right before the name: the default
+])
+def test_a_bare_name_takes_the_type_of_its_title_in_the_article(name, context, expected):
+    assert sourcing.speaker_type(name, None, outlet=None, rules=RULES, context=context) == expected
+
+
+def test_source_article_types_a_name_by_its_title_elsewhere():
+    record = {"id": "x", "source": "x", "outlet": "甲", "sentences": [
+        {"index": 0, "start": 0, "text": "国家主席习近平会见来宾。"},
+        {"index": 1, "start": 12, "text": "习近平指出，两国是好朋友。"}]}
+    (a,) = sourcing.source_article(record, RULES)["attributions"]
+    assert (a["speaker"], a["speaker_type"]) == ("习近平", "government_regulator")
+
+
+@pytest.mark.parametrize("row", [["=1+1", "+a", "-b", "@c", "\tx", "\rx", "'q", "ok", "", 3, 2.5, True, None, "中文"]])
+def test_the_inline_csv_guard_equals_csv_safe(row):
+    assert sourcing._safe_row(row) == [sourcing.csv_safe(v) for v in row]
