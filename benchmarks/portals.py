@@ -108,7 +108,7 @@ def same_date(pred: str, gold: str) -> bool:
 def pipeline_page(name: str, data: bytes, rules) -> tuple[dict, str]:
     """The ingest record and the stripped text of one page, by the stages' own code."""
     from pipeline import ingest, strip
-    from pipeline.stage import Skip
+    from pipeline.runner import Skip
 
     item = {"id": Path(name).stem, "source": name, "meta": {}, "notes": []}
     try:

@@ -18,7 +18,7 @@ from typing import Iterator
 
 from . import records
 from .config import MANIFEST, PACKAGE, ROOT
-from .stage import OWNED, StageError
+from .runner import OWNED, StageError
 
 LOCK = ".zh-framing.lock"
 RUN = "run.json"
