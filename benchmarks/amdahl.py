@@ -2,8 +2,8 @@
 
     python benchmarks/amdahl.py [CORPUS] [--limit N] [--repeat 3]
 
-Runs every stage alone in one process (no cache) and times, through the runner's serial
-executor, each task it hands out: the per-article ranges of each per-article stage and the
+Runs every stage alone in one process (no cache) and takes the CPU time (robust on a shared
+machine; waits for the disk are left out) of each task the runner's serial executor hands out: the per-article ranges of each per-article stage and the
 ranges of each reduce are the part that workers share; everything else is the parent's
 (listing ingest's inputs, appending the parts, the reduces' merges, plots, the report,
 manifests). Plots' parts count as serial: there are only a few of them. Prints each stage's
@@ -33,8 +33,9 @@ def efficiency(serial_fraction: float, workers: int) -> float:
     return 1 / (workers * serial_fraction + 1 - serial_fraction)
 
 
-def measure(corpus: Path, out: Path) -> dict[str, tuple[float, float]]:
-    """Per stage: (seconds in all, seconds in tasks workers could share)."""
+def measure(corpus: Path, out: Path) -> dict[str, tuple[float, float, float, float]]:
+    """Per stage, CPU seconds of this process: (per-article part in all, of it in tasks workers
+    could share, reduce or corpus stage in all, of it in shared tasks)."""
     from pipeline import stages
     from pipeline.run import run_ingest, run_stage
     from pipeline.runner import executors
@@ -44,23 +45,35 @@ def measure(corpus: Path, out: Path) -> dict[str, tuple[float, float]]:
 
     def timed_map(self, fn, state, tasks):
         for task in tasks:
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             result = fn(state, task)
             if getattr(fn, "__name__", "") not in SERIAL_TASKS:
-                shared[0] += time.perf_counter() - t0
+                shared[0] += time.process_time() - t0
             yield result
 
+    def timed(work):
+        shared[0] = 0.0
+        t0 = time.process_time()
+        result = work()
+        return result, time.process_time() - t0, shared[0]
+
+    quiet = lambda message: None  # noqa: E731
     executors.Serial.map = timed_map
     try:
         split = {}
         for name in stages.available():
-            shared[0] = 0.0
-            t0 = time.perf_counter()
             if name == "ingest":
-                run_ingest(corpus, out, jobs=1, use_cache=False, progress=False, warn=lambda m: None)
-            else:
-                run_stage(name, out, jobs=1, use_cache=False, progress=False, warn=lambda m: None)
-            split[name] = (time.perf_counter() - t0, shared[0])
+                complete, total, part = timed(lambda: run_ingest(corpus, out, jobs=1, use_cache=False, progress=False,
+                                                                 warn=quiet))
+                split[name] = (total, part, 0.0, 0.0)  # its reduce (recurring lines) is inside
+                continue
+            complete, total, part = timed(lambda: run_stage(name, out, jobs=1, use_cache=False, progress=False,
+                                                            warn=quiet, defer_finish=True))
+            if callable(complete):
+                _, reduce_total, reduce_part = timed(complete)
+                split[name] = (total, part, reduce_total, reduce_part)
+            else:  # a corpus stage
+                split[name] = (0.0, 0.0, total, part)
         return split
     finally:
         executors.Serial.map = real_map
@@ -77,18 +90,17 @@ def main(argv: list[str] | None = None) -> None:
         corpus = write_subset(read_rows(args.corpus, args.limit), Path(tmp))
         runs = [measure(corpus, Path(tmp) / f"out{i}") for i in range(args.repeat)]
     names = list(runs[0])
-    med = {n: (statistics.median(r[n][0] for r in runs), statistics.median(r[n][1] for r in runs)) for n in names}
-    print(f"{args.corpus.name}, {args.limit or 'all'} articles, one process, median of {args.repeat}")
-    print(f"{'stage':<10} {'total s':>8} {'shared s':>9} {'serial s':>9}")
-    for name, (total, shared) in med.items():
-        print(f"{name:<10} {total:8.2f} {shared:9.2f} {total - shared:9.2f}")
-    total = sum(t for t, _ in med.values())
-    serial = total - sum(s for _, s in med.values())
+    med = {n: [statistics.median(r[n][i] for r in runs) for i in range(4)] for n in names}
+    print(f"{args.corpus.name}, {args.limit or 'all'} articles, one process, CPU seconds, median of {args.repeat}")
+    print(f"{'stage':<10} {'map':>7} {'shared':>7} {'reduce':>7} {'shared':>7} {'serial':>7}")
+    for name, (m, ms, r, rs) in med.items():
+        print(f"{name:<10} {m:7.2f} {ms:7.2f} {r:7.2f} {rs:7.2f} {m - ms + r - rs:7.2f}")
+    total = sum(m + r for m, _, r, _ in med.values())
+    serial = total - sum(ms + rs for _, ms, _, rs in med.values())
     s = serial / total
-    print(f"{'all':<10} {total:8.2f} {total - serial:9.2f} {serial:9.2f}")
+    print(f"{'all':<10} {total:7.2f} s, of it serial {serial:.2f} s")
     print(f"serial fraction {s:.4f}; Amdahl efficiency: " +
           ", ".join(f"{n} workers {efficiency(s, n):.2f}" for n in (2, 16, 64)))
-
 
 if __name__ == "__main__":
     main()

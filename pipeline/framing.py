@@ -377,7 +377,7 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
         from . import discover
 
         extra["discovery"] = discover.write_suggested(Path(out_dir).parent, out_dir, groups,
-                                                      topics=int(params.get("_topics") or 0))
+                                                      topics=int(params.get("_topics") or 0), jobs=jobs)
     return {"totals": {"articles": n_articles, "outlets": len(totals.articles), "frames": len(lexicon.frames),
                        "hits": sum(sum(c.values()) for per in totals.terms.values() for c in per.values())},
             "group_by": groups.group_by, "frames_file": frames_path(params).name,
