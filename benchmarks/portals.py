@@ -113,7 +113,7 @@ def pipeline_page(name: str, data: bytes, rules, corpus: dict | None = None) -> 
     """The ingest record and the stripped text of one page, by the stages' own code; the record
     is also kept in ``corpus`` (name -> record) for the corpus pass."""
     from pipeline import ingest
-    from pipeline.stage import Skip
+    from pipeline.runner import Skip
 
     item = {"id": Path(name).stem, "source": name, "meta": {}, "notes": []}
     try:
@@ -127,7 +127,7 @@ def pipeline_page(name: str, data: bytes, rules, corpus: dict | None = None) -> 
 
 def strip_text(record: dict, rules) -> str:
     from pipeline import strip
-    from pipeline.stage import Skip
+    from pipeline.runner import Skip
 
     try:
         return strip.process_record(record, rules)["text"]
@@ -221,7 +221,7 @@ def run_corpus(corpus: dict, golds: dict, rules, *, details: bool) -> dict:
     import dataclasses
 
     from pipeline import recurring, strip
-    from pipeline.stage import Skip
+    from pipeline.runner import Skip
 
     found = recurring.recurring(corpus.values())
     with_rule = dataclasses.replace(rules, recurring={site: frozenset(lines) for site, lines in found.items()})

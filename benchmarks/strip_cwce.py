@@ -56,7 +56,7 @@ def decode_page(data: bytes) -> tuple[str, bool]:
     as GB18030) with replacement characters, so both methods still see the same page.
     """
     from pipeline.ingest import clean_text, decode
-    from pipeline.stage import Skip
+    from pipeline.runner import Skip
 
     try:
         text, _ = decode(data)

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 def main(argv: list[str] | None = None) -> int:
     from pipeline import normalize, strip
     from pipeline.config import SEEDS
-    from pipeline.stage import Skip
+    from pipeline.runner import Skip
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=50)

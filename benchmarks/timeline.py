@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
 
     from pipeline.run import run_pipeline
-    from pipeline.stage import default_jobs
+    from pipeline.runner import default_jobs
 
     jobs = args.jobs or default_jobs()
     with tempfile.TemporaryDirectory() as tmp:

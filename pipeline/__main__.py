@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import stages
 from .config import DEFAULT_INPUT, MAX_FILE_BYTES, OUTPUTS
-from .stage import StageError, default_jobs
+from .runner import StageError, default_jobs
 
 
 def _output(text: str) -> Path:
@@ -150,7 +150,7 @@ def _one_stage(args: argparse.Namespace, use_cache: bool) -> None:
     from . import outdir
     from . import story as stories
     from .run import run_ingest, run_stage, summary
-    from .stage import stale
+    from .runner import stale
 
     outdir.check(args.output, input_path=getattr(args, "input", None), force=args.force)
     if args.command == "ingest" and not args.input.exists():

@@ -40,7 +40,7 @@ def load(stage: str, output_dir: str | Path = OUTPUTS):
     if not (stage_dir / MANIFEST).exists():
         raise FileNotFoundError(f"{stage_dir} is missing or unfinished: run `make pipeline` "
                                 f"or `python -m pipeline run --output {output_dir}` first")
-    from .stage import stale
+    from .runner import stale
 
     if reason := stale(Path(output_dir), folder):
         raise StaleOutput(f"{stage_dir} is stale: {reason}; run the stages after it again "

@@ -80,21 +80,30 @@ def _fit(model, matrix):
         return model.fit_transform(matrix)
 
 
-def choose_topics(matrix, binary, n_docs: int) -> tuple[int, dict[int, float]]:
-    """(number of topics, coherence per candidate) by the criterion in the module docstring."""
+def choose_topics(matrix, binary, n_docs: int, *, jobs: int = 1) -> tuple[int, dict[int, float]]:
+    """(number of topics, coherence per candidate) by the criterion in the module docstring. The
+    candidates are fitted side by side in up to ``jobs`` processes (each fit is seeded: the same
+    scores wherever it runs)."""
+    from .runner import executors
+
     candidates = [k for k in CANDIDATES if k <= max(2, n_docs // 3)] or [2]
-    scores: dict[int, float] = {}
-    for k in candidates:
-        model = _nmf(k, 300)
-        _fit(model, matrix)
-        tops = [list(comp.argsort()[::-1][:10]) for comp in model.components_]
-        scores[k] = round(sum(umass(binary, t) for t in tops) / k, 6)
+    fitted = executors.local(min(jobs, len(candidates))).map(_coherence, (matrix, binary), candidates)
+    scores = dict(zip(candidates, fitted))
     best = max(candidates, key=lambda k: (scores[k], -k))
     return best, scores
 
 
+def _coherence(data: tuple, k: int) -> float:
+    """The mean UMass coherence of the top terms of ``k`` topics fitted to ``data``'s matrix."""
+    matrix, binary = data
+    model = _nmf(k, 300)
+    _fit(model, matrix)
+    tops = [list(comp.argsort()[::-1][:10]) for comp in model.components_]
+    return round(sum(umass(binary, t) for t in tops) / k, 6)
+
+
 def discover(ids: Sequence[str], docs: Sequence[Sequence[str]], groups: Mapping[str, str], *,
-             topics: int = 0) -> dict | None:
+             topics: int = 0, jobs: int = 1) -> dict | None:
     """Topics of the documents: {"topics": [...], "by_group": rows, "k": k, "coherence": {...}};
     None when there is too little text to factorise."""
     import numpy as np
@@ -120,7 +129,7 @@ def discover(ids: Sequence[str], docs: Sequence[Sequence[str]], groups: Mapping[
         rows = np.arange(n) if n <= SELECT_SAMPLE else np.random.default_rng(SEED).choice(n, SELECT_SAMPLE,
                                                                                            replace=False)
         rows.sort()
-        k, coherence = choose_topics(matrix[rows], binary[rows].tocsc(), len(rows))
+        k, coherence = choose_topics(matrix[rows], binary[rows].tocsc(), len(rows), jobs=jobs)
     model = _nmf(k, 400)
     weights = _fit(model, matrix)
     sums = weights.sum(axis=1, keepdims=True)
@@ -167,12 +176,12 @@ def suggested_yaml(result: Mapping) -> str:
     return header + body
 
 
-def write_suggested(out_root: Path, out_dir: Path, groups, *, topics: int = 0) -> dict:
+def write_suggested(out_root: Path, out_dir: Path, groups, *, topics: int = 0, jobs: int = 1) -> dict:
     """Discover topics from 04_segment and write them beside the framing tables."""
     ids, docs = _documents(Path(out_root) / "04_segment")
     by_id = ({id_: groups({"id": id_}) for id_ in ids} if groups.by_id is not None
              else _outlets(out_root, groups))
-    result = discover(ids, docs, by_id, topics=topics)
+    result = discover(ids, docs, by_id, topics=topics, jobs=jobs)
     if result is None:
         return {"topics": 0, "note": "too little text to discover topics"}
     records.write_text(Path(out_dir) / SUGGESTED, suggested_yaml(result))

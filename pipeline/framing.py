@@ -34,7 +34,7 @@ from .config import ARTICLES, RESOURCES
 # Articles whose outlet ingest could not tell form one group, honestly labelled; the label and the
 # grouping are pipeline.grouping's, so that frames and distinctive terms join on the same groups.
 from .keywords import UNKNOWN_OUTLET, by_count, outlet_group  # noqa: F401 - UNKNOWN_OUTLET re-exported for the report
-from .stage import ArticleStage, map_ranges, read_range
+from .runner import ArticleStage, map_ranges, read_range
 
 # The story-neutral default: the generic news frames (a story file names its own).
 FRAMES_PATH = RESOURCES / "frames" / "generic.yaml"
@@ -377,7 +377,7 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
         from . import discover
 
         extra["discovery"] = discover.write_suggested(Path(out_dir).parent, out_dir, groups,
-                                                      topics=int(params.get("_topics") or 0))
+                                                      topics=int(params.get("_topics") or 0), jobs=jobs)
     return {"totals": {"articles": n_articles, "outlets": len(totals.articles), "frames": len(lexicon.frames),
                        "hits": sum(sum(c.values()) for per in totals.terms.values() for c in per.values())},
             "group_by": groups.group_by, "frames_file": frames_path(params).name,

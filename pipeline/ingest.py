@@ -22,7 +22,7 @@ from typing import Iterable, Iterator, Mapping
 
 from . import records
 from .config import MAX_FILE_BYTES, METADATA_FILE, RESOURCES
-from .stage import ArticleStage, Skip, Skipped
+from .runner import ArticleStage, Skip, Skipped
 
 FIELDS = ("outlet", "author", "title", "published", "url", "site", "platform", "editor")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
@@ -969,12 +969,6 @@ def to_frame(stage_dir: Path):
     return pd.DataFrame(rows)
 
 
-def is_light(item: Mapping) -> bool:
-    """A CSV row of plain text: less work to ingest than to send to a worker process as a dict.
-    (JSON rows travel as their lines, which cost little to send.)"""
-    return item.get("kind") == "row" and "row" in item and not is_html(_first(item["row"], "text"))
-
-
 def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     """The reduce: the lines that recur across a site's articles (:mod:`pipeline.recurring`)."""
     from . import recurring
@@ -983,7 +977,7 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
 
 
 STAGE = ArticleStage(
-    name="ingest", folder="01_ingest", upstream=None, process=process_record, light=is_light,
+    name="ingest", folder="01_ingest", upstream=None, process=process_record,
     finish=finish,
     params={"max_bytes": MAX_FILE_BYTES},
     # the page metadata, outlet names and markup signals are part of what ingest writes

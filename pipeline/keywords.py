@@ -36,7 +36,7 @@ from . import grouping, records
 from .config import ARTICLES, RESOURCES
 from .grouping import UNKNOWN_OUTLET
 from .segment import content_words
-from .stage import ArticleStage, map_ranges, read_range
+from .runner import ArticleStage, map_ranges, read_range
 
 BACKGROUND_PATH = RESOURCES / "background_df.tsv.gz"
 IDF_MODES = ("corpus", "background")
@@ -312,7 +312,7 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
 
     Pass 1 sums document frequencies and counts per outlet; pass 2 scores each article's
     terms with the idf. Each pass reads the file in ranges, in ``jobs`` processes when it
-    is large (:func:`pipeline.stage.map_ranges`); results are merged in file order, so
+    is large (:func:`pipeline.runner.map_ranges`); results are merged in file order, so
     the output is the same whatever ``jobs``. Memory holds the vocabulary, never the articles.
     """
     p = {**DEFAULT_PARAMS, **params}

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from .config import RESOURCES
-from .stage import ArticleStage, Skip
+from .runner import ArticleStage, Skip
 
 RULES_PATH = RESOURCES / "normalize_rules.yaml"
 COMMON_CHARS_PATH = RESOURCES / "common_chars.txt"

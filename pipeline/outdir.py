@@ -1,6 +1,6 @@
 """The output folder: whose it is, who is writing it, and whether it is up to date.
 
-The pipeline empties only folders it made (each holds a mark, :data:`stage.OWNED`); it writes
+The pipeline empties only folders it made (each holds a mark, :data:`runner.OWNED`); it writes
 into a folder only when the folder is new, empty or its own, or, with ``--force``, beside what
 is there. One run at a time holds a folder (an ``flock`` on ``.zh-framing.lock``). ``run.json``
 keeps hashes of the input, the code and each stage's manifest: :func:`up_to_date` (``make pipeline``
@@ -18,7 +18,7 @@ from typing import Iterator
 
 from . import records
 from .config import MANIFEST, PACKAGE, ROOT
-from .stage import OWNED, StageError
+from .runner import OWNED, StageError
 
 LOCK = ".zh-framing.lock"
 RUN = "run.json"

@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 
 from . import records, stages
 from .config import MANIFEST
-from .stage import OWNED
+from .runner import OWNED
 
 FOLDER = "tables"
 # Tables that grow with the corpus: one row per sentence, match, attribution, claim, removed line,

@@ -994,9 +994,14 @@ def _write_part(inputs: Mapping[str, Path], out_dir: Path, p: Mapping, part: Seq
     return sorted(missing)
 
 
+def _draw_part(shared: tuple, part) -> list[str]:
+    inputs, out_dir, p = shared
+    return _write_part(inputs, out_dir, p, part)
+
+
 def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     """Every figure and table. With ``jobs`` > 1 and a large corpus, the parts (:func:`split`)
-    are drawn side by side: this process draws the first, forked processes the others.
+    are drawn side by side in worker processes (:mod:`pipeline.runner.executors`).
     The files are the same bytes either way (a test checks it)."""
     import sys
 
@@ -1004,21 +1009,13 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, job
     missing: set[str] = set()
     scores = Path(inputs[SENTIMENT]) / ARTICLES
     size = scores.stat().st_size if scores.exists() else 0
-    parts = split(jobs if size >= PARALLEL_MIN_BYTES and sys.platform.startswith("linux") else 1)
+    parts = split(jobs if size >= PARALLEL_MIN_BYTES else 1)
     if len(parts) > 1:
         import importlib
-        import os
 
-        from .stage import die_with_parent, fork_pool
-
-        importlib.import_module("matplotlib.figure")  # imported once, before the fork
-        with fork_pool(len(parts) - 1, die_with_parent, (os.getpid(),)) as pool:
-            others = [pool.apply_async(_write_part, (inputs, out_dir, p, part)) for part in parts[1:]]
-            missing.update(_write_part(inputs, out_dir, p, parts[0]))
-            for other in others:
-                missing.update(other.get())
-    else:
-        missing.update(_write_part(inputs, out_dir, p, parts[0]))
+        importlib.import_module("matplotlib.figure")  # imported once, before the workers fork
+    for found in executors.local(len(parts)).map(_draw_part, (inputs, out_dir, p), parts):
+        missing.update(found)
     for message in sorted(missing):
         print(f"warning: figures: {message}", file=sys.stderr)
     return {"figures": [f"{name}.{fmt}" for name in FIGURES for fmt in FORMATS],
@@ -1048,7 +1045,7 @@ def outlet_similarity_table(stage_dir: Path):
     return table
 
 
-from .stage import CorpusStage  # noqa: E402
+from .runner import CorpusStage, executors  # noqa: E402
 
 STAGE = CorpusStage(
     name="plots", folder="figures", upstreams=(KEYWORDS, SENTIMENT, FRAMING),

@@ -1101,7 +1101,7 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, prepar
                        "figures": len(data["figures"]), "bytes": len(page.encode("utf-8"))}}
 
 
-from .stage import CorpusStage  # noqa: E402
+from .runner import CorpusStage  # noqa: E402
 
 STAGE = CorpusStage(
     name="report", folder="09_report",

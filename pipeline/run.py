@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 from . import outdir, records, stages
 from . import story as stories
 from .config import MANIFEST, MAX_FILE_BYTES
-from .stage import (ArticleStage, CorpusStage, StageError, die_with_parent, prepare_corpus_stage, run_article_stage,
+from .runner import (ArticleStage, CorpusStage, StageError, die_with_parent, executors, prepare_corpus_stage, run_article_stage,
                     run_corpus_stage)
 
 # Below this size of 01_ingest's records (about 2,000 articles) the corpus stages run one after
@@ -139,7 +139,7 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     run_record = outdir.run_record(input_path, max_bytes)  # the input as this run reads it, by content
     pending = list(names)
     prepared: dict[str, object] = {}
-    forking = jobs > 1 and client is None and sys.platform.startswith("linux")
+    forking = jobs > 1 and client is None and executors.can_fork()
 
     def one(name: str) -> dict:
         return _run_one(name, input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,

@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from . import records
 from .config import RESOURCES
-from .stage import ArticleStage
+from .runner import ArticleStage
 
 USERDICT_PATH = RESOURCES / "userdict.txt"
 STOPWORDS_PATH = RESOURCES / "stopwords.txt"

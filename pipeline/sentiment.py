@@ -782,7 +782,7 @@ def sentences_frame(stage_dir: Path):
     return pd.DataFrame(rows, columns=list(cols))
 
 
-from .stage import ArticleStage, Skip  # noqa: E402
+from .runner import ArticleStage, Skip  # noqa: E402
 
 STAGE = ArticleStage(
     name="sentiment",

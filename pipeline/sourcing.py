@@ -36,7 +36,7 @@ from typing import Iterable, Mapping, Sequence
 
 from . import grouping, records
 from .config import ARTICLES, RESOURCES
-from .stage import ArticleStage, map_ranges, read_range
+from .runner import ArticleStage, map_ranges, read_range
 
 RULES_PATH = RESOURCES / "sourcing.yaml"
 UPSTREAM = "03_normalize"

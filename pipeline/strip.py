@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .config import RESOURCES
-from .stage import ArticleStage, Skip
+from .runner import ArticleStage, Skip
 
 RULES_PATH = RESOURCES / "strip_rules.yaml"
 WARN_SHARE = 0.5

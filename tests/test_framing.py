@@ -252,7 +252,7 @@ def test_match_tokens_agrees_with_the_reference():
 def test_the_reduce_in_ranges_and_processes_gives_the_serial_bytes(seed_outputs, tmp_path, monkeypatch):
     """finish over many small ranges (outlets split across them), in 2 forked processes, writes
     what one pass here writes."""
-    from pipeline import stage
+    from pipeline.runner import ranges
 
     folder = seed_outputs / framing.STAGE.folder
     serial, ranged = tmp_path / "serial", tmp_path / "ranged"
@@ -261,9 +261,9 @@ def test_the_reduce_in_ranges_and_processes_gives_the_serial_bytes(seed_outputs,
         (out / "articles.jsonl").write_bytes((folder / "articles.jsonl").read_bytes())
     params = {**framing.STAGE.params, "_frames": str(SEEDS / "frames.yaml")}
     expected = framing.finish(serial, params)
-    monkeypatch.setattr(stage, "REDUCE_RANGE_BYTES", 1000)
-    monkeypatch.setattr(stage, "REDUCE_SERIAL_BELOW", 0)
-    n_ranges = len(stage.byte_ranges(ranged / "articles.jsonl", 1000))
+    monkeypatch.setattr(ranges, "REDUCE_RANGE_BYTES", 1000)
+    monkeypatch.setattr(ranges, "REDUCE_SERIAL_BELOW", 0)
+    n_ranges = len(ranges.byte_ranges(ranged / "articles.jsonl", 1000))
     assert n_ranges >= 5  # one article a range at least
     assert framing.finish(ranged, params, jobs=2) == expected
     assert expected["totals"]["outlets"] >= 3

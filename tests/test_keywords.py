@@ -192,7 +192,7 @@ def test_term_counts_table_is_what_the_corpus_tables_are_reduced_from(seed_outpu
 
 def test_the_reduce_in_ranges_and_processes_gives_the_serial_bytes(seed_outputs, tmp_path, monkeypatch):
     """finish over many small ranges, in 2 forked processes, writes what one pass here writes."""
-    from pipeline import stage
+    from pipeline.runner import map_ranges, ranges
 
     folder = seed_outputs / keywords.STAGE.folder
     serial = tmp_path / "serial"
@@ -201,10 +201,10 @@ def test_the_reduce_in_ranges_and_processes_gives_the_serial_bytes(seed_outputs,
         out.mkdir()
         (out / "articles.jsonl").write_bytes((folder / "articles.jsonl").read_bytes())
     expected = keywords.finish(serial, keywords.STAGE.params)
-    monkeypatch.setattr(stage, "REDUCE_RANGE_BYTES", 2000)  # several ranges, some of one article
-    monkeypatch.setattr(stage, "REDUCE_SERIAL_BELOW", 0)
+    monkeypatch.setattr(ranges, "REDUCE_RANGE_BYTES", 2000)  # several ranges, some of one article
+    monkeypatch.setattr(ranges, "REDUCE_SERIAL_BELOW", 0)
     calls = []
-    real = stage.map_ranges
+    real = map_ranges
 
     def spy(fn, path, *, jobs=1, shared=None, **kwargs):
         results = list(real(fn, path, jobs=jobs, shared=shared, **kwargs))
@@ -222,32 +222,32 @@ def test_the_reduce_in_ranges_and_processes_gives_the_serial_bytes(seed_outputs,
 
 
 def test_fine_ranges_give_each_process_about_four_within_bounds():
-    from pipeline import stage
+    from pipeline.runner import ranges
 
     mb = 1 << 20
-    assert stage.reduce_range_bytes(64 * mb, 16) == mb  # 64 ranges for 16 processes
-    assert stage.reduce_range_bytes(64 * mb, 1) == stage.REDUCE_RANGE_BYTES  # never above the cap
-    assert stage.reduce_range_bytes(2 * mb, 16) == stage.REDUCE_MIN_RANGE_BYTES  # nor below the floor
-    assert stage.reduce_range_bytes(64 * mb + 1, 16) * 64 >= 64 * mb + 1  # rounded up: no 65th sliver
+    assert ranges.reduce_range_bytes(64 * mb, 16) == mb  # 64 ranges for 16 processes
+    assert ranges.reduce_range_bytes(64 * mb, 1) == ranges.REDUCE_RANGE_BYTES  # never above the cap
+    assert ranges.reduce_range_bytes(2 * mb, 16) == ranges.REDUCE_MIN_RANGE_BYTES  # nor below the floor
+    assert ranges.reduce_range_bytes(64 * mb + 1, 16) * 64 >= 64 * mb + 1  # rounded up: no 65th sliver
 
 
 def test_byte_ranges_cover_the_file_in_whole_lines(tmp_path):
-    from pipeline import stage
+    from pipeline.runner import byte_ranges, read_range
 
     path = tmp_path / "lines.jsonl"
     lines = [records.dumps({"n": i, "pad": "字" * (i % 7) * 40}) + "\n" for i in range(50)]
     path.write_text("".join(lines), encoding="utf-8")
     data = path.read_bytes()
     for size in (1, 100, 333, 10_000, 10**9):
-        ranges = stage.byte_ranges(path, size)
+        ranges = byte_ranges(path, size)
         assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
         assert all(a < b and b == c for (a, b), (c, _) in zip(ranges, ranges[1:]))
         assert all(data[b - 1:b] == b"\n" for _, b in ranges)  # every range ends a line
-        read = [r["n"] for a, b in ranges for r in stage.read_range(path, a, b)]
+        read = [r["n"] for a, b in ranges for r in read_range(path, a, b)]
         assert read == list(range(50))
     empty = tmp_path / "empty.jsonl"
     empty.touch()
-    assert stage.byte_ranges(empty, 10) == []
+    assert byte_ranges(empty, 10) == []
 
 
 def test_fightin_words_top_gives_the_full_rankings_first_rows():

@@ -1,7 +1,6 @@
 """The normalize stage: each step as a table, the offset map, properties, and the seeds."""
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
@@ -307,17 +306,6 @@ def test_warm_builds_every_lazy_resource_before_a_pool_forks():
     assert set(res.converters) == configs
     assert {"trad_only", "simp_only", "words"} <= set(vars(res))
     assert nz.STAGE.warm is nz.warm
-
-
-def test_the_runner_warms_once_before_forking(monkeypatch):
-    from pipeline import stage as stage_mod
-
-    calls = []
-    warmed = dataclasses.replace(nz.STAGE, warm=lambda res: calls.append(res))
-    monkeypatch.setattr(stage_mod, "_WORKER", {})
-    stage_mod._init_before_fork(warmed)
-    stage_mod._init_before_fork(warmed)
-    assert len(calls) == 1 and calls[0] is stage_mod._WORKER["resources"]
 
 
 def test_a_repair_hidden_by_a_full_width_digit_is_made_in_a_second_round(res):

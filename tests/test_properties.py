@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pipeline import ingest, segment, sentiment, strip
 from pipeline.config import SEEDS
-from pipeline.stage import Skip
+from pipeline.runner import Skip
 
 SEED_TEXT = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("[0-9]*.txt")))
 CJKISH = st.text(alphabet=st.one_of(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),

@@ -275,25 +275,16 @@ def test_killed_in_every_stage_then_rerun_gives_the_uninterrupted_output(corpus,
 def test_dask_local_cluster_gives_the_local_output(corpus, reference, tmp_path, monkeypatch, shared):
     """Workers that share the output folder's file system read ranges of the upstream records
     and write their parts themselves (no record travels through the scheduler); workers that do
-    not see it get the records shipped. The same bytes either way, and a second run takes every
-    article from the cache the first one filled."""
-    from pipeline import stage as stage_module
+    not see it get the records shipped, and the parent keeps their cache. The same bytes either
+    way, and a second run takes every article from the cache the first one filled."""
+    from pipeline.runner import executors
 
-    ranged = []
-    real = stage_module._range_results
-
-    def spy(stage, tasks, *, jobs, client):
-        ranged.append((stage.name, client is not None))
-        return real(stage, tasks, jobs=jobs, client=client)
-
-    monkeypatch.setattr(stage_module, "_range_results", spy)
     if not shared:
-        monkeypatch.setattr(stage_module, "workers_see", lambda client, path: False)
+        monkeypatch.setattr(executors.Dask, "sees", lambda self, path: False)
     out = tmp_path / "dask"
     run_pipeline(corpus, out, jobs=2, dask=True, progress=False, warn=quiet, log=quiet)
     assert tree_bytes(out) == reference
     per_article = ["strip", "normalize", "segment", "keywords", "sentiment", "framing", "sourcing"]
-    assert sorted(ranged) == (sorted((name, True) for name in per_article) if shared else [])
     manifests = run_pipeline(corpus, out, jobs=2, dask=True, progress=False, warn=quiet, log=quiet)
     assert tree_bytes(out) == reference
     for name in ["ingest", *per_article]:
@@ -336,75 +327,6 @@ def test_each_warning_is_reported_once_by_the_stage_that_raised_it(tmp_path):
     assert manifests["strip"]["counts"]["warnings"] == 0 and manifests["normalize"]["counts"]["warnings"] == 0
 
 
-def test_cache_keeps_results_exactly_and_a_damaged_entry_is_a_miss(tmp_path):
-    from pipeline.stage import Cache
-
-    cache = Cache(tmp_path / "stage.sqlite")
-    ok = ("ok", '{"id":"a","text":"第一行\\n第二行 \\"引号\\""}'.encode("utf-8"), "a", "a.txt", ["a warning"])
-    skipped = ("skip", "empty file", "b", "b.txt", [])
-    cache.put_many([("k1", ok), ("k2", skipped), (None, ok)])
-    assert cache.get_many(["k1", "k2", "k3"]) == {"k1": ok, "k2": skipped}
-    with cache.db:
-        cache.db.execute(f"UPDATE {Cache.TABLE} SET value = x'0001' WHERE key = 'k1'")
-    assert cache.get_many(["k1", "k2"]) == {"k2": skipped}
-    cache.close()
-
-
-def _double(record, resources):
-    return {"id": record["id"], "source": record["source"], "value": record["value"] * 2, "pid": os.getpid()}
-
-
-def test_light_items_stay_in_the_parent_and_the_order_is_kept(tmp_path):
-    """Items a stage calls light are processed in the parent, the others by the pool; the
-    results come back in input order either way."""
-    from pipeline.stage import ArticleStage, _Executor
-
-    stage = ArticleStage(name="double", folder="double", upstream=None, process=_double,
-                         light=lambda item: item["value"] % 3 == 0)
-    items = [{"id": f"a{i}", "source": f"a{i}.txt", "value": i} for i in range(300)]
-    executor = _Executor(stage, 2, tmp_path)
-    try:
-        results = list(executor.map(items))
-    finally:
-        executor.close()
-    out = [json.loads(payload) for _, payload, *_ in results]
-    assert [r["value"] for r in out] == [2 * i for i in range(300)]
-    in_parent = {r["value"] // 2 for r in out if r["pid"] == os.getpid()}
-    assert in_parent == {i for i in range(300) if i % 3 == 0}
-    assert not list(tmp_path.iterdir())  # the part files are gone
-
-
-def test_the_next_batch_is_handed_out_before_this_ones_results_are_collected(tmp_path, monkeypatch):
-    """While the workers work on one batch, the parent reads the next and hands it to them, so
-    they never wait while it reads; the output is still the serial run's, in input order."""
-    from pipeline import stage as stage_mod
-
-    corpus = make_corpus(tmp_path / "corpus.jsonl", 100)
-    run_ingest(corpus, tmp_path / "serial", jobs=1, use_cache=False, progress=False, warn=quiet)
-    monkeypatch.setattr(stage_mod, "BATCH", 16)
-    monkeypatch.setattr(stage_mod, "SERIAL_BELOW", 4)  # each batch goes to the pool
-    events: list[tuple[str, int]] = []
-    real_map = stage_mod._Executor.map
-
-    def spy_map(self, items):
-        n = sum(kind == "submit" for kind, _ in events)
-        events.append(("submit", n))
-        answers = real_map(self, items)
-        assert self.pool is not None
-
-        def watched():
-            events.append(("collect", n))
-            yield from answers
-        return watched()
-
-    monkeypatch.setattr(stage_mod._Executor, "map", spy_map)
-    run_ingest(corpus, tmp_path / "pooled", jobs=2, use_cache=False, progress=False, warn=quiet)
-    assert tree_bytes(tmp_path / "pooled") == tree_bytes(tmp_path / "serial")
-    n = -(-100 // 16)  # batches
-    assert events == [("submit", 0), *[e for k in range(1, n) for e in (("submit", k), ("collect", k - 1))],
-                      ("collect", n - 1)]
-
-
 def test_dumpb_is_dumps_in_bytes_that_hold_only_their_size():
     """The runner keeps a batch of output lines: each must hold its own length, not orjson's
     spare room (measured with tracemalloc, which counts every allocation)."""
@@ -424,26 +346,6 @@ def test_dumpb_is_dumps_in_bytes_that_hold_only_their_size():
     assert held < 2 * sum(map(len, lines)) + 200 * 64, (held, sum(map(len, lines)))
 
 
-def _unwritable(record, resources):
-    return {"id": record["id"], "source": record["source"], "text": record["text"], "big": 1 << 70}
-
-
-def test_an_output_record_that_cannot_be_written_skips_its_article(tmp_path):
-    """Serialising is part of the article's work: a lone surrogate (not UTF-8) skips that
-    article with the reason; an integer beyond 64 bits goes through the json fallback."""
-    from pipeline.stage import ArticleStage, _Executor
-
-    stage = ArticleStage(name="unwritable", folder="unwritable", upstream=None, process=_unwritable)
-    items = [{"id": "a", "source": "a.txt", "text": "好"}, {"id": "b", "source": "b.txt", "text": "坏\ud800"}]
-    executor = _Executor(stage, 1, tmp_path)
-    try:
-        (status_a, line, *_), (status_b, reason, *_) = executor.map(items)
-    finally:
-        executor.close()
-    assert status_a == "ok" and json.loads(line) == {"id": "a", "source": "a.txt", "text": "好", "big": 1 << 70}
-    assert status_b == "skip" and "UnicodeEncodeError" in reason
-
-
 def test_the_cache_keeps_one_version_of_each_stage(tmp_path):
     """A changed parameter (or lexicon, or code) makes a new version of a stage's results;
     once the stage has run, the old version's entries are gone, the new ones are reused."""
@@ -451,7 +353,7 @@ def test_the_cache_keeps_one_version_of_each_stage(tmp_path):
     import sqlite3
 
     from pipeline import strip
-    from pipeline.stage import Cache, run_article_stage
+    from pipeline.runner import Cache, run_article_stage
 
     corpus = make_corpus(tmp_path / "corpus.jsonl", 80)  # over SERIAL_BELOW: 2 jobs start a pool
     out = tmp_path / "out"
@@ -750,10 +652,10 @@ def test_8_a_damaged_cache_file_is_moved_aside_and_rebuilt(tmp_path):
 
 
 def test_8_a_truncated_cache_file_is_moved_aside(tmp_path):
-    from pipeline.stage import Cache
+    from pipeline.runner import Cache, Result
 
     cache = Cache(tmp_path / "s.sqlite")
-    cache.put_many([(f"k{i}", ("skip", "x" * 5000 + str(i), "a", "a", [])) for i in range(200)])
+    cache.put_many([(f"k{i}", Result("a", "a", reason="x" * 5000 + str(i))) for i in range(200)])
     cache.close()
     data = (tmp_path / "s.sqlite").read_bytes()
     (tmp_path / "s.sqlite").write_bytes(data[: len(data) // 3])
@@ -761,7 +663,7 @@ def test_8_a_truncated_cache_file_is_moved_aside(tmp_path):
     cache = Cache(tmp_path / "s.sqlite", warn=messages.append)
     assert cache.get_many([f"k{i}" for i in range(200)]) == {}
     assert len(messages) == 1 and "is damaged" in messages[0]
-    new = ("skip", "y", "b", "b", [])
+    new = Result("b", "b", reason="y")
     cache.put_many([("new", new)])
     assert cache.get_many(["new"]) == {"new": new}
     cache.close()
@@ -1031,7 +933,7 @@ def test_23_bad_jobs_are_rejected(tmp_path, capsys, jobs):
 
 def test_23_jobs_0_means_all_cores():
     from pipeline.__main__ import parser
-    from pipeline.stage import default_jobs
+    from pipeline.runner import default_jobs
 
     assert parser().parse_args(["ingest", "--jobs", "0"]).jobs == default_jobs()
 

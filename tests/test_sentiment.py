@@ -162,7 +162,7 @@ def test_extra_lexicon_overrides(tmp_path):
 
 def test_no_sentences_is_a_skip_not_a_null_score():
     """No score is not a score: the article is skipped with the reason (issue 18, item 3)."""
-    from pipeline.stage import Skip
+    from pipeline.runner import Skip
 
     with pytest.raises(Skip, match="no sentences to score"):
         sentiment.process_record(_record([]), sentiment.load_resources({}))

@@ -253,6 +253,24 @@ def test_discovery_suggests_frames_in_the_frames_format(tmp_path):
         assert sum(float(r["share"]) for r in rows if r["group"] == group) == pytest.approx(1.0, abs=1e-3)
 
 
+def test_the_number_of_topics_is_chosen_alike_in_one_process_or_several():
+    """The candidates' fits run side by side with jobs > 1 (the reduce's serial part shrinks);
+    each fit is seeded, so the choice, the scores and the topics are the same."""
+    import random
+
+    from pipeline import discover
+
+    rng = random.Random(7)
+    themes = [[f"词{t}{i}" for i in range(12)] for t in range(4)]
+    docs = [[rng.choice(themes[n % 4]) for _ in range(40)] + [rng.choice(themes[(n + 1) % 4]) for _ in range(5)]
+            for n in range(90)]
+    ids = [f"d{n}" for n in range(90)]
+    groups = {id_: "甲" if n % 2 else "乙" for n, id_ in enumerate(ids)}
+    one = discover.discover(ids, docs, groups, jobs=1)
+    assert len(one["coherence"]) > 2
+    assert discover.discover(ids, docs, groups, jobs=2) == one
+
+
 # ---------------------------------------------------------------- groups
 
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline import records, strip
-from pipeline.stage import Skip
+from pipeline.runner import Skip
 
 
 @pytest.fixture(scope="module")

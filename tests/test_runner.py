@@ -1,0 +1,191 @@
+"""The runner through its public interface: executors give the same bytes, the cache, skips,
+worker errors and the books of a stage run."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline import records
+from pipeline.runner import (ArticleStage, Cache, Result, Skip, Skipped, map_ranges, read_range, run_article_stage)
+
+
+def quiet(message: str) -> None:
+    pass
+
+
+# Stage functions live at module level: Dask pickles them.
+
+def _square(record: dict, resources) -> dict:
+    n = record["n"]
+    if n % 10 == 3:
+        raise Skip("ends in 3")
+    if n % 10 == 7:
+        raise ValueError(f"no sevens ({n})")
+    out = {"id": record["id"], "source": record["source"], "square": n * n, "pid": 0}
+    if n % 10 == 5:
+        out["warnings"] = [f"{n} ends in 5"]
+    return out
+
+
+def _plus_one(record: dict, resources) -> dict:
+    return {**record, "square": record["square"] + 1}
+
+
+LISTED = ArticleStage(name="listed", folder="01_listed", upstream=None, process=_square)
+FOLLOWING = ArticleStage(name="following", folder="02_following", upstream="01_listed", process=_plus_one)
+
+
+def items(n: int) -> list:
+    """``n`` inputs: every 50th one known bad before the stage sees it (as ingest's bad files)."""
+    return [Skipped(f"a{i:04d}", f"a{i}.txt", "unreadable") if i % 50 == 49 else
+            {"id": f"a{i:04d}", "source": f"a{i}.txt", "n": i, "_path": f"/somewhere/{i}"} for i in range(n)]
+
+
+def run_both(out: Path, n: int = 300, **kwargs) -> tuple[dict, dict]:
+    first = run_article_stage(LISTED, out, items=items(n), progress=False, warn=quiet, **kwargs)
+    return first, run_article_stage(FOLLOWING, out, progress=False, warn=quiet, **kwargs)
+
+
+def files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and ".cache" not in p.parts}
+
+
+def test_the_books_count_inputs_skips_warnings_and_worker_errors(tmp_path):
+    first, following = run_both(tmp_path, 300)
+    assert first["counts"] == {"input": 300, "done": 300 - 6 - 30 - 30, "skipped": 66, "warnings": 30}
+    reasons = {s["id"]: s["reason"] for s in first["skipped"]}
+    assert reasons["a0049"] == "unreadable"
+    assert reasons["a0013"] == "ends in 3"
+    assert reasons["a0017"] == "listed failed: ValueError: no sevens (17)"  # the run goes on
+    assert first["warnings"][0] == {"id": "a0005", "source": "a5.txt", "warning": "5 ends in 5"}
+    assert following["counts"] == {"input": 234, "done": 234, "skipped": 0, "warnings": 30}
+    lines = (tmp_path / "02_following" / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["square"] for line in lines[:4]] == [1, 2, 5, 17]  # input order
+    assert not [p for p in (tmp_path / "01_listed").iterdir() if p.name.startswith(".parts")]
+
+
+def test_serial_and_a_process_pool_write_the_same_bytes(tmp_path):
+    run_both(tmp_path / "serial", jobs=1)
+    run_both(tmp_path / "pool", jobs=2)
+    assert files(tmp_path / "pool") == files(tmp_path / "serial")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shared", [True, False])
+def test_dask_writes_the_serial_bytes_whether_or_not_workers_see_the_files(tmp_path, monkeypatch, shared):
+    from dask.distributed import Client, LocalCluster
+
+    from pipeline.runner import executors
+
+    if not shared:  # the records travel with the tasks; the parent keeps the cache
+        monkeypatch.setattr(executors.Dask, "sees", lambda self, path: False)
+    run_both(tmp_path / "serial", 300, jobs=1)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        run_both(tmp_path / "dask", 300, client=client)
+        assert files(tmp_path / "dask") == files(tmp_path / "serial")
+        again = run_both(tmp_path / "dask", 300, client=client)
+    assert [m["cache_hits"] for m in again] == [300 - 6, 234]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_cache_answers_what_it_has_seen_and_computes_the_rest(tmp_path, jobs):
+    first, _ = run_both(tmp_path, 200, jobs=jobs)
+    assert first["cache_hits"] == 0
+    again, following = run_both(tmp_path, 200, jobs=jobs)
+    assert again["cache_hits"] == 200 - 4  # every article but the ones known bad beforehand
+    assert following["cache_hits"] == following["counts"]["done"]
+    changed = items(200)
+    changed[0] = {**changed[0], "n": 1000}
+    changed[1] = {**changed[1], "_path": "/elsewhere/1"}  # a local path is not part of the key
+    manifest = run_article_stage(LISTED, tmp_path, items=changed, jobs=jobs, progress=False, warn=quiet)
+    assert manifest["cache_hits"] == 200 - 4 - 1
+    assert (tmp_path / "01_listed" / "articles.jsonl").read_text(encoding="utf-8").startswith(
+        '{"id":"a0000","source":"a0.txt","square":1000000')
+
+
+def test_without_the_cache_nothing_is_stored(tmp_path):
+    run_both(tmp_path, 100, use_cache=False)
+    assert not (tmp_path / ".cache").exists()
+    assert run_both(tmp_path, 100)[0]["cache_hits"] == 0
+
+
+def _unwritable(record, resources):
+    return {"id": record["id"], "source": record["source"], "text": record["text"], "big": 1 << 70}
+
+
+def test_an_output_record_that_cannot_be_written_skips_its_article(tmp_path):
+    """Serialising is part of the article's work: a lone surrogate (not UTF-8) skips that
+    article with the reason; an integer beyond 64 bits goes through the json fallback."""
+    stage = ArticleStage(name="unwritable", folder="unwritable", upstream=None, process=_unwritable)
+    given = [{"id": "a", "source": "a.txt", "text": "好"}, {"id": "b", "source": "b.txt", "text": "坏\ud800"}]
+    manifest = run_article_stage(stage, tmp_path, items=given, progress=False, warn=quiet)
+    assert [json.loads(line) for line in (tmp_path / "unwritable" / "articles.jsonl").read_text().splitlines()] == [
+        {"id": "a", "source": "a.txt", "text": "好", "big": 1 << 70}]
+    [skip] = manifest["skipped"]
+    assert skip["id"] == "b" and "UnicodeEncodeError" in skip["reason"]
+
+
+class _Tables:
+    warmed = False
+
+
+def _load_tables(params) -> _Tables:
+    return _Tables()
+
+
+WARMED: list = []
+
+
+def _warm(tables: _Tables) -> None:
+    WARMED.append(os.getpid())
+    tables.warmed = True
+
+
+def _report_warm(record, tables: _Tables) -> dict:
+    return {"id": record["id"], "source": record["source"], "warmed": tables.warmed}
+
+
+def test_resources_are_warmed_once_before_the_workers_start(tmp_path):
+    """``warm`` builds what resources would build lazily, once, in the parent: forked workers share it."""
+    stage = ArticleStage(name="warm", folder="warm", upstream=None, process=_report_warm,
+                         load_resources=_load_tables, warm=_warm)
+    given = [{"id": f"a{i}", "source": f"a{i}", "n": i} for i in range(200)]
+    WARMED.clear()
+    run_article_stage(stage, tmp_path, items=given, jobs=2, use_cache=False, progress=False, warn=quiet)
+    assert WARMED == [os.getpid()]
+    assert all(r["warmed"] for r in records.read_jsonl(tmp_path / "warm" / "articles.jsonl"))
+
+
+def _count_range(path: Path, start: int, end: int, shared: int) -> tuple[int, int]:
+    rows = list(read_range(path, start, end))
+    return len(rows), sum(r["n"] * shared for r in rows)
+
+
+def test_a_reduce_gets_its_ranges_results_in_file_order_serial_or_pooled(tmp_path, monkeypatch):
+    from pipeline.runner import ranges
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(records.dumps({"n": i, "pad": "字" * 50}) + "\n" for i in range(2000)), encoding="utf-8")
+    monkeypatch.setattr(ranges, "REDUCE_RANGE_BYTES", 10_000)
+    monkeypatch.setattr(ranges, "REDUCE_SERIAL_BELOW", 0)
+    serial = list(map_ranges(_count_range, path, jobs=1, shared=3))
+    pooled = list(map_ranges(_count_range, path, jobs=2, shared=3))
+    assert len(serial) > 10 and pooled == serial
+    assert sum(n for n, _ in serial) == 2000 and sum(t for _, t in serial) == 3 * sum(range(2000))
+
+
+def test_the_cache_keeps_results_exactly_and_a_damaged_entry_is_a_miss(tmp_path):
+    cache = Cache(tmp_path / "stage.sqlite")
+    ok = Result("a", "a.txt", warnings=("a warning",), line='{"id":"a","text":"第一行\\n第二行 \\"引号\\""}'.encode())
+    skipped = Result("b", "b.txt", reason="empty file")
+    cache.put_many([("k1", ok), ("k2", skipped)])
+    assert cache.get_many(["k1", "k2", "k3"]) == {"k1": ok, "k2": skipped}
+    with cache.db:
+        cache.db.execute(f"UPDATE {Cache.TABLE} SET value = x'0001' WHERE key = 'k1'")
+    assert cache.get_many(["k1", "k2"]) == {"k2": skipped}
+    cache.close()
