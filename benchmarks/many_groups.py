@@ -39,24 +39,36 @@ def build(source: Path, out: Path, n: int, chars: int) -> int:
     return written
 
 
-def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parser(description: str) -> argparse.ArgumentParser:
+    """The options every many-groups benchmark takes (CORPUS, --articles, --chars, --jobs)."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("corpus", nargs="?", type=Path, default=DEFAULT)
     ap.add_argument("--articles", type=int, default=10_000)
     ap.add_argument("--chars", type=int, default=600)
     ap.add_argument("--jobs", type=int, default=2)
-    args = ap.parse_args(argv)
+    return ap
+
+
+def build_and_run(args: argparse.Namespace, tmp: Path) -> tuple[int, Path, float, subprocess.CompletedProcess]:
+    """Build the corpus in ``tmp`` and run the whole pipeline on it in a subprocess:
+    (articles, output folder, wall seconds, the finished process)."""
+    corpus = tmp / "many_outlets.jsonl"
+    n = build(args.corpus, corpus, args.articles, args.chars)
+    out = tmp / "out"
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--input", str(corpus), "--output", str(out),
+                           "--jobs", str(args.jobs), "--no-progress"], cwd=ROOT, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    if done.returncode != 0:
+        print(done.stderr[-2000:], file=sys.stderr)
+    return n, out, time.perf_counter() - start, done
+
+
+def main(argv: list[str]) -> int:
+    args = parser(__doc__.splitlines()[0]).parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="many-groups-") as tmp:
-        corpus = Path(tmp) / "many_outlets.jsonl"
-        n = build(args.corpus, corpus, args.articles, args.chars)
-        out = Path(tmp) / "out"
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--input", str(corpus), "--output", str(out),
-                               "--jobs", str(args.jobs), "--no-progress"], cwd=ROOT, capture_output=True, text=True,
-                              env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
-        wall = time.perf_counter() - start
+        n, out, wall, done = build_and_run(args, Path(tmp))
         if done.returncode != 0:
-            print(done.stderr[-2000:], file=sys.stderr)
             return done.returncode
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"{n:,} articles, {n:,} outlets, {args.jobs} jobs: {wall:.1f} s, peak RSS of one process {peak:.0f} MB")

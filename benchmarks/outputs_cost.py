@@ -12,9 +12,7 @@ and prints the Parquet files' sizes and the page's size with and without the con
 """
 from __future__ import annotations
 
-import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,29 +33,18 @@ def _median_time(fn, repeat: int) -> tuple[float, object]:
 
 
 def main(argv: list[str]) -> int:
-    from many_groups import DEFAULT, build
+    from many_groups import build_and_run, parser
 
     from pipeline import api, parquet, report
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("corpus", nargs="?", type=Path, default=DEFAULT)
-    ap.add_argument("--articles", type=int, default=10_000)
-    ap.add_argument("--chars", type=int, default=600)
-    ap.add_argument("--jobs", type=int, default=2)
+    ap = parser(__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="outputs-cost-") as tmp:
-        corpus = Path(tmp) / "corpus.jsonl"
-        n = build(args.corpus, corpus, args.articles, args.chars)
-        out = Path(tmp) / "out"
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--input", str(corpus), "--output", str(out),
-                               "--jobs", str(args.jobs), "--no-progress"], cwd=ROOT, capture_output=True, text=True,
-                              env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+        n, out, wall, done = build_and_run(args, Path(tmp))
         if done.returncode != 0:
-            print(done.stderr[-2000:], file=sys.stderr)
             return done.returncode
-        print(f"{n} articles, one outlet each; whole run {time.perf_counter() - start:.1f} s ({args.jobs} jobs)")
+        print(f"{n} articles, one outlet each; whole run {wall:.1f} s ({args.jobs} jobs)")
         t_parquet, names = _median_time(lambda: parquet.write(out, api.load), args.repeat)
         sizes = {p.stem: p.stat().st_size for p in (out / parquet.FOLDER).glob("*.parquet")}
         print(f"parquet.write: median {t_parquet:.2f} s over {args.repeat}; {len(names)} tables, "
