@@ -8,6 +8,12 @@ many of its articles each short line occurs, and keeps those in at least
 from that site's articles with the reason ``recurring`` (listed like every removed line),
 except a paragraph of prose, which is never removed for recurring.
 
+Boilerplate sits at an article's edges (mastheads, bylines, standing notices, footers, share
+prompts), while a story's own recurring sentence, a statement that several articles of one
+site quote in a corpus about one story, sits in the body. So a line counts as recurring only
+where at least :data:`EDGE_SHARE` of its occurrences are in the first :data:`HEAD_LINES` or the
+last :data:`TAIL_LINES` non-blank lines of the article.
+
 A site is the record's ``site`` (the publishing site's brand), else the host of its ``url``;
 an article with neither (a plain-text file) is not compared with others.
 """
@@ -27,6 +33,9 @@ MIN_ARTICLES = 5
 MIN_SHARE = 0.3
 MIN_COUNT = 3
 MAX_CHARS = 200
+HEAD_LINES = 3
+TAIL_LINES = 8
+EDGE_SHARE = 0.5
 _SPACE = re.compile(r"\s+")
 
 
@@ -49,21 +58,26 @@ def line_key(line: str) -> str:
 def recurring(articles: Iterable[Mapping]) -> dict[str, dict[str, int]]:
     """site -> {line: articles it occurs in}, for the lines that recur (see the module docstring)."""
     per_site: dict[str, Counter] = {}
+    at_edges: dict[str, Counter] = {}
     sizes: Counter = Counter()
     for record in articles:
         site = site_key(record)
         if not site:
             continue
         sizes[site] += 1
-        lines = {line_key(ln) for ln in str(record.get("text") or "").split("\n")}
-        per_site.setdefault(site, Counter()).update(k for k in lines if 1 < len(k) <= MAX_CHARS)
+        lines = [k for k in (line_key(ln) for ln in str(record.get("text") or "").split("\n")) if k]
+        edges = {k for k in lines[:HEAD_LINES] + lines[-TAIL_LINES:] if 1 < len(k) <= MAX_CHARS}
+        per_site.setdefault(site, Counter()).update({k for k in lines if 1 < len(k) <= MAX_CHARS})
+        at_edges.setdefault(site, Counter()).update(edges)
     out = {}
     for site in sorted(per_site):
         n = sizes[site]
         if n < MIN_ARTICLES:
             continue
         floor = max(MIN_COUNT, MIN_SHARE * n)
-        found = {line: count for line, count in sorted(per_site[site].items()) if count >= floor}
+        edges = at_edges[site]
+        found = {line: count for line, count in sorted(per_site[site].items())
+                 if count >= floor and edges[line] >= EDGE_SHARE * count}
         if found:
             out[site] = found
     return out

@@ -282,6 +282,23 @@ def test_lines_recurring_across_a_sites_articles_are_found():
     assert recurring.recurring([{**p, "site": "", "url": ""} for p in pages]) == {}  # no site: not compared
 
 
+def test_a_statement_several_articles_quote_in_their_body_is_not_recurring():
+    """A corpus about one story: the same short statement quoted mid-body by most of a site's
+    articles is the story's, not the site's; the footer line at the end of each still recurs."""
+    from pipeline import recurring
+
+    statement = "公司方面回应称，此次调整属于正常的组织优化。"
+    pages = []
+    for i in range(6):
+        body = [f"第{i}篇第{j}段，讲述事件的第{j}个细节，各篇措辞不同。" for j in range(20)]
+        if i < 4:
+            body.insert(5, statement)
+        pages.append({"id": str(i), "site": "news.example.cn", "text": "\n".join([*body, "本网站所刊载信息，不代表本站观点。"])})
+    found = recurring.recurring(pages)["news.example.cn"]
+    assert statement not in found
+    assert set(found) == {"本网站所刊载信息，不代表本站观点。"}
+
+
 def test_strip_removes_recurring_lines_with_their_reason(tmp_path):
     from pipeline import recurring, strip
 
