@@ -661,8 +661,7 @@ def _outlet_sections(d: dict) -> str:
                          f" ({esc(round(100 * float(s['level'])))}% bootstrap interval {esc(fmt(s['ci_low'], 3, signed=True))} to "
                          f"{esc(fmt(s['ci_high'], 3, signed=True))}; {esc(int(s['sentences']))} sentences in "
                          f"{esc(int(s['articles']))} articles)."
-                         + (" <b>One article</b>: the interval is that article's spread of sentence scores, "
-                            "not an outlet's." if int(s["articles"]) == 1 else "") + "</p>")
+                         + small_group_note(int(s["articles"])) + "</p>")
         # Top frames.
         rows = d["frames"][d["frames"]["outlet"] == o]
         rows = rows.assign(order=rows["frame"].map({f: i for i, f in enumerate(frame_order)}))
@@ -854,6 +853,17 @@ def _story_section(d: dict) -> str:
         parts.append(f'<div class="warnings" id="warnings"><p><b>Settings that may not fit this corpus</b></p>'
                      f"<ul>{items}</ul></div>")
     return "\n".join(parts)
+
+
+def small_group_note(articles: int) -> str:
+    """The flag beside a group's sentiment interval when it rests on one or two articles."""
+    if articles == 1:
+        return (" <b>One article</b>: the interval is that article's spread of sentence scores, "
+                "not an outlet's.")
+    if articles == 2:
+        return (" <b>Two articles</b>: the interval resamples sentences of only two articles; "
+                "read it as these articles', not as the group's.")
+    return ""
 
 
 def _target_section(d: dict) -> str:

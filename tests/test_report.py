@@ -284,6 +284,17 @@ def test_the_page_embeds_the_glyphs_it_uses(seed_outputs):
     assert len(embedded) < len(base) / 3  # a subset, not the whole base font
 
 
+@pytest.mark.parametrize("articles, flag", [(1, "One article"), (2, "Two articles"), (3, ""), (40, "")])
+def test_groups_of_one_or_two_articles_are_flagged_beside_their_interval(articles, flag):
+    note = report.small_group_note(articles)
+    assert (flag in note) if flag else note == ""
+
+
+def test_seed_report_flags_its_one_article_outlets(seed_outputs):
+    page = (seed_outputs / "09_report" / report.REPORT).read_text(encoding="utf-8")
+    assert page.count("<b>One article</b>") >= 4   # every named outlet of the seeds has one article
+
+
 def test_target_section_links_the_sentences_behind_it():
     """Issue 19: the target table is followed by the most negative and most positive target
     sentences per group, each linked to its article in Appendix C."""
