@@ -2,8 +2,10 @@
 
 - :func:`sentence_lines` is the core (one segmented sentence, a lexicon -> one line a match);
   :func:`pipeline.explore.kwic` (``pipeline.kwic``) and the report use it;
-- :func:`sample` reads 04_segment once for many terms and keeps, per term, every occurrence's
-  count and a deterministic random sample of lines (reservoir sampling, seeded per term);
+- :func:`occurrences` finds many terms in segmented records; :func:`sample` keeps, per term,
+  every occurrence's count and a deterministic random sample of lines (reservoir sampling,
+  seeded per term; :func:`sampled` on what was found); :func:`collect` runs the first by
+  ranges of 04_segment, the second on their results in file order;
 - :func:`render` is the report's appendix: one table per term, the sample and its total,
   everything escaped, anchors from counters (``kwic1`` ...), never from the text.
 
@@ -12,10 +14,11 @@ term may span tokens, Latin letters case-insensitive, longest match first.
 """
 from __future__ import annotations
 
+import itertools
 import random
 import zlib
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from . import records
 
@@ -51,16 +54,10 @@ def lexicon_of(terms: Iterable[str]):
     return build_lexicon([Frame(id="kwic", label="kwic", label_en="kwic", description="", terms=unique)])
 
 
-def sample(segment_records: Iterable[Mapping], lexicons: Sequence, group: Callable[[Mapping], str], *,
-           per_term: int, seed: int, window: int = WINDOW) -> dict[str, dict]:
-    """term -> {"total", "articles", "lines"}: every occurrence counted, ``per_term`` lines kept
-    (a random sample seeded by ``seed`` and the term: the same on every run), in text order.
-
-    ``lexicons`` are matched separately (the frames' lexicon as framing matched it, the
-    distinctive terms' own), so a term of one never hides a term of the other."""
-    found: dict[str, dict] = {}
-    rngs: dict[str, random.Random] = {}
-    order = 0
+def occurrences(segment_records: Iterable[Mapping], lexicons: Sequence, group: Callable[[Mapping], str], *,
+                window: int = WINDOW) -> Iterator[tuple[str, dict]]:
+    """Every match of the ``lexicons`` in the records, in text order: (term, line), the line
+    with the article's ``id``, ``group`` and ``sentence`` before :func:`sentence_lines`' fields."""
     for record in segment_records:
         label = None
         for sentence in record.get("sentences", ()):
@@ -69,39 +66,72 @@ def sample(segment_records: Iterable[Mapping], lexicons: Sequence, group: Callab
                     if label is None:
                         label = group(record)
                     term = line.pop("term")
-                    entry = found.setdefault(term, {"total": 0, "articles": set(), "lines": []})
-                    entry["total"] += 1
-                    entry["articles"].add(record["id"])
-                    item = {"id": record["id"], "group": label, "sentence": sentence["index"], "order": order, **line}
-                    order += 1
-                    if len(entry["lines"]) < per_term:
-                        entry["lines"].append(item)
-                        continue
-                    rng = rngs.get(term)
-                    if rng is None:
-                        rng = rngs[term] = random.Random(seed ^ zlib.crc32(term.encode("utf-8", "surrogatepass")))
-                    j = rng.randrange(entry["total"])
-                    if j < per_term:
-                        entry["lines"][j] = item
+                    yield term, {"id": record["id"], "group": label, "sentence": sentence["index"], **line}
+
+
+def sample(segment_records: Iterable[Mapping], lexicons: Sequence, group: Callable[[Mapping], str], *,
+           per_term: int, seed: int, window: int = WINDOW) -> dict[str, dict]:
+    """term -> {"total", "articles", "lines"}: every occurrence counted, ``per_term`` lines kept
+    (a random sample seeded by ``seed`` and the term: the same on every run), in text order.
+
+    ``lexicons`` are matched separately (the frames' lexicon as framing matched it, the
+    distinctive terms' own), so a term of one never hides a term of the other."""
+    return sampled(occurrences(segment_records, lexicons, group, window=window), per_term=per_term, seed=seed)
+
+
+def sampled(found_in_order: Iterable[tuple[str, dict]], *, per_term: int, seed: int) -> dict[str, dict]:
+    """:func:`sample` of the :func:`occurrences` found (in text order)."""
+    found: dict[str, dict] = {}
+    rngs: dict[str, random.Random] = {}
+    for order, (term, line) in enumerate(found_in_order):
+        entry = found.setdefault(term, {"total": 0, "articles": set(), "lines": []})
+        entry["total"] += 1
+        entry["articles"].add(line["id"])
+        item = {"id": line["id"], "group": line["group"], "sentence": line["sentence"], "order": order, **line}
+        if len(entry["lines"]) < per_term:
+            entry["lines"].append(item)
+            continue
+        rng = rngs.get(term)
+        if rng is None:
+            rng = rngs[term] = random.Random(seed ^ zlib.crc32(term.encode("utf-8", "surrogatepass")))
+        j = rng.randrange(entry["total"])
+        if j < per_term:
+            entry["lines"][j] = item
     for entry in found.values():
         entry["lines"].sort(key=lambda item: item["order"])
         entry["articles"] = len(entry["articles"])
     return found
 
 
+def _range_occurrences(path: Path, start: int, end: int, shared: tuple) -> list[tuple[str, dict]]:
+    """:func:`occurrences` in one range of 04_segment (a task of :func:`collect`)."""
+    from .runner import read_range
+
+    lexicons, group, window = shared
+    return list(occurrences(read_range(path, start, end), lexicons, group, window=window))
+
+
 def collect(segment_dir: Path, frame_terms: Sequence[str], other_terms: Sequence[str],
-            group: Callable[[Mapping], str], *, per_term: int, seed: int, window: int = WINDOW) -> dict:
+            group: Callable[[Mapping], str], *, per_term: int, seed: int, window: int = WINDOW,
+            jobs: int = 1) -> dict:
     """The report's concordance: the terms in the order given (frame terms, then the others),
-    an anchor for each, and its :func:`sample` (terms never found are left out)."""
+    an anchor for each, and its :func:`sample` (terms never found are left out).
+
+    The matching runs by ranges
+    of 04_segment (:func:`pipeline.runner.map_ranges`, in ``jobs`` processes for a large
+    file; ``group`` must then be picklable where workers are spawned); here the ranges'
+    matches, in file order, are only counted and sampled."""
     from .framing import term_key
+    from .runner import map_ranges
 
     frame_keys = {term_key(t) for t in frame_terms}
     other_terms = [t for t in other_terms if term_key(t) not in frame_keys]  # a term is matched, and counted, once
     lexicons = [lex for lex in (lexicon_of(frame_terms), lexicon_of(other_terms)) if lex.entries]
     if not lexicons:
         return {"terms": [], "anchors": {}}
-    found = sample(records.read_jsonl(Path(segment_dir) / "articles.jsonl"), lexicons, group,
-                   per_term=per_term, seed=seed, window=window)
+    parts = map_ranges(_range_occurrences, Path(segment_dir) / "articles.jsonl", jobs=jobs,
+                       shared=(lexicons, group, window), fine=True)
+    found = sampled(itertools.chain.from_iterable(parts), per_term=per_term, seed=seed)
     terms = [t for t in dict.fromkeys([*frame_terms, *other_terms]) if t in found]
     return {"terms": [{"term": t, **found[t]} for t in terms],
             "anchors": {t: f"kwic{i}" for i, t in enumerate(terms, 1)}}

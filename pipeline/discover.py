@@ -38,9 +38,24 @@ SUGGESTED = "suggested_frames.yaml"
 BY_GROUP = "topics_by_group.csv"
 
 
-def _documents(segment_dir: Path) -> tuple[list[str], list[list[str]]]:
+def _documents(segment_dir: Path, *, jobs: int = 1) -> tuple[list[str], list[list[str]]]:
+    """Each article's id and content words, read by ranges of 04_segment (in ``jobs`` processes
+    for a large file; joined here in file order)."""
+    from .runner import map_ranges
+
+    ids: list[str] = []
+    docs: list[list[str]] = []
+    for range_ids, range_docs in map_ranges(_documents_range, Path(segment_dir) / ARTICLES, jobs=jobs, fine=True):
+        ids.extend(range_ids)
+        docs.extend(range_docs)
+    return ids, docs
+
+
+def _documents_range(path: Path, start: int, end: int, shared: None) -> tuple[list[str], list[list[str]]]:
+    from .runner import read_range
+
     ids, docs = [], []
-    for record in records.read_jsonl(Path(segment_dir) / ARTICLES):
+    for record in read_range(path, start, end):
         words = [w.casefold() if w.isascii() else w
                  for sentence in record.get("sentences") or () for w in content_words(sentence)]
         ids.append(record["id"])
@@ -178,7 +193,7 @@ def suggested_yaml(result: Mapping) -> str:
 
 def write_suggested(out_root: Path, out_dir: Path, groups, *, topics: int = 0, jobs: int = 1) -> dict:
     """Discover topics from 04_segment and write them beside the framing tables."""
-    ids, docs = _documents(Path(out_root) / "04_segment")
+    ids, docs = _documents(Path(out_root) / "04_segment", jobs=jobs)
     by_id = ({id_: groups({"id": id_}) for id_ in ids} if groups.by_id is not None
              else _outlets(out_root, groups))
     result = discover(ids, docs, by_id, topics=topics, jobs=jobs)

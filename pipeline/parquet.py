@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import records, stages
-from .config import MANIFEST
-from .runner import OWNED
+from .config import ARTICLES, MANIFEST
+from .runner import OWNED, executors
 
 FOLDER = "tables"
 # Tables that grow with the corpus: one row per sentence, match, attribution, claim, removed line,
@@ -26,6 +26,7 @@ FOLDER = "tables"
 # as Parquet every run would hold the whole token table in memory at its end.
 LARGE = ("articles", "sentences", "normalized_sentences", "removed", "keywords", "frames_by_article",
          "frame_matches", "attributions", "claims")
+PARALLEL_MIN_BYTES = 16 << 20  # of the stages' records (about 500 articles): smaller runs stay in one process
 WRITE_OPTIONS = {"compression": "zstd", "compression_level": 3, "use_dictionary": True,
                  "write_statistics": True, "row_group_size": 1 << 20}
 
@@ -55,11 +56,25 @@ def to_bytes(frame) -> bytes:
     return buf.getvalue()
 
 
+def _write_one(shared: tuple, name: str) -> tuple[str, int, str] | None:
+    """One table loaded and written (a task on the executors); None when it cannot be loaded."""
+    load, out_root, folder = shared
+    try:
+        frame = load(name, out_root)
+    except (KeyError, FileNotFoundError, RuntimeError):
+        return None  # a stage that did not run (a partial run), or stale: no copy of its table
+    data = to_bytes(frame)
+    records.write_bytes(folder / f"{name}.parquet", data)
+    return name, len(frame), records.sha256_bytes(data)
+
+
 def write(out_root: Path, load: Callable, *, names: Iterable[str] = LARGE,
-          warn: Callable[[str], None] = lambda m: None) -> list[str]:
+          warn: Callable[[str], None] = lambda m: None, jobs: int = 1) -> list[str]:
     """Write ``tables/<name>.parquet`` for each of ``names`` that ``load(name, out_root)`` can give;
     returns the names written. A ``tables`` folder the pipeline did not make is left alone
-    (with a warning); each file is written atomically, the manifest last."""
+    (with a warning); each file is written atomically, the manifest last. Each table is a task
+    on the executors: with ``jobs`` > 1, up to ``jobs`` tables are loaded and written at once
+    (``load`` must be a module-level function where workers are spawned)."""
     out_root = Path(out_root)
     folder = out_root / FOLDER
     if folder.exists() and not (folder / OWNED).is_file():
@@ -70,15 +85,13 @@ def write(out_root: Path, load: Callable, *, names: Iterable[str] = LARGE,
     (folder / OWNED).write_text("Written by the zh-framing pipeline: Parquet copies of the large tables, "
                                 "replaced on each run.\n", encoding="utf-8")
     key = _key(out_root)
+    names = list(names)
+    size = sum(path.stat().st_size for path in out_root.glob(f"*/{ARTICLES}"))
+    workers = min(jobs, len(names)) if size >= PARALLEL_MIN_BYTES else 1
     written = {}
-    for name in names:
-        try:
-            frame = load(name, out_root)
-        except (KeyError, FileNotFoundError, RuntimeError):
-            continue  # a stage that did not run (a partial run), or stale: no copy of its table
-        data = to_bytes(frame)
-        records.write_bytes(folder / f"{name}.parquet", data)
-        written[name] = (len(frame), records.sha256_bytes(data))
+    for done in executors.local(workers).map(_write_one, (load, out_root, folder), names):
+        if done is not None:
+            written[done[0]] = done[1:]
     for old in folder.glob("*.parquet"):
         if old.stem not in written:
             old.unlink()

@@ -775,13 +775,15 @@ def _colors(n: int) -> list:
 # ---------------------------------------------------------------- reading the upstream stages
 
 
-def sentence_scores(sentiment_dir: Path, group_by: str = "outlet"):
+def sentence_scores(sentiment_dir: Path, group_by: str = "outlet", *, jobs: int = 1):
     """id, outlet, index, score per sentence, streamed from 06_sentiment (outlets grouped as in keywords).
 
     Built column by column in typed arrays, with ``id`` and ``outlet`` categorical (their
     categories sorted, so sorting and grouping by them orders as the strings do): about 22
     bytes a sentence, where Python lists of objects took about 150 (measured on CCTV: the
-    figures' peak memory grew by 96 MB for 58,000 more articles).
+    figures' peak memory grew by 96 MB for 58,000 more articles). The records are read by
+    ranges (:func:`pipeline.runner.map_ranges`, in ``jobs`` processes for a large file); here
+    the ranges' columns are only joined.
     """
     from array import array
 
@@ -789,19 +791,19 @@ def sentence_scores(sentiment_dir: Path, group_by: str = "outlet"):
     import pandas as pd
 
     from . import grouping
+    from .runner import map_ranges
 
     groups = grouping.load(Path(sentiment_dir).parent, group_by)
     ids: list[str] = []       # per article
     outlets: list[str] = []   # per article
     lengths = array("q")      # sentences per article
     index, score = array("q"), array("d")  # per sentence
-    for record in records.read_jsonl(Path(sentiment_dir) / ARTICLES):
-        sentences = record.get("sentences", ())
-        ids.append(str(record["id"]))
-        outlets.append(groups(record))
-        lengths.append(len(sentences))
-        index.extend(int(s["index"]) for s in sentences)
-        score.extend(float(s["score"]) for s in sentences)
+    path = Path(sentiment_dir) / ARTICLES
+    for part in map_ranges(_sentence_range, path, jobs=jobs, shared=groups, fine=True) if path.exists() else ():
+        ids.extend(part[0])
+        outlets.extend(part[1])
+        for column, values in zip((lengths, index, score), part[2:]):
+            column.frombytes(values)
     per_sentence = np.repeat(np.arange(len(ids)), np.frombuffer(lengths, dtype=np.int64)) if ids else np.zeros(0, int)
 
     def categorical(values: list[str]):
@@ -813,6 +815,24 @@ def sentence_scores(sentiment_dir: Path, group_by: str = "outlet"):
     return pd.DataFrame({"id": categorical(ids), "outlet": categorical(outlets),
                          "index": np.frombuffer(index, dtype=np.int64),
                          "score": np.frombuffer(score, dtype=np.float64)})
+
+
+def _sentence_range(path: Path, start: int, end: int, groups) -> tuple:
+    """One range of 06_sentiment: ids and groups per article; sentences per article, and each
+    sentence's index and score, as the bytes of typed arrays."""
+    from array import array
+
+    from .runner import read_range
+
+    ids, outlets, lengths, index, score = [], [], array("q"), array("q"), array("d")
+    for record in read_range(path, start, end):
+        sentences = record.get("sentences", ())
+        ids.append(str(record["id"]))
+        outlets.append(groups(record))
+        lengths.append(len(sentences))
+        index.extend(int(s["index"]) for s in sentences)
+        score.extend(float(s["score"]) for s in sentences)
+    return ids, outlets, lengths.tobytes(), index.tobytes(), score.tobytes()
 
 
 def target_scores(sentiment_dir: Path, group_by: str = "outlet", time_bin: str = "month"):
@@ -839,8 +859,10 @@ def target_scores(sentiment_dir: Path, group_by: str = "outlet", time_bin: str =
 class _Tables:
     """The DataFrames the figures are drawn from, each read from its stage folder on first use."""
 
-    def __init__(self, inputs: Mapping[str, Path], params: Mapping):
+    def __init__(self, inputs: Mapping[str, Path], params: Mapping, *, sentences=None):
         self.inputs, self.p = inputs, params
+        if sentences is not None:  # read beforehand, once for every task that draws from it
+            self.__dict__["sentences"] = sentences
 
     @functools.cached_property
     def by_article(self):
@@ -958,27 +980,21 @@ def _csv(df, *, index: bool = False) -> str:
     return df.to_csv(index=index, lineterminator="\n", float_format="%.6f")
 
 
-# The work split into parts, each drawn by one process and writing its own files. The
-# first two read the sentence scores (the largest table), the others the keywords and
-# framing tables. With fewer than len(PARTS) processes the parts are grouped as GROUPED:
-# two processes then, neither reading the sentence scores twice.
-PARTS = (("sentiment_arcs",), ("sentiment_by_outlet", "sentiment_by_outlet.csv", "target_sentiment"),
-         ("frames_heatmap", "distinctive_terms", "frames_over_time", "frame_profile", "frame_cooccurrence"),
-         ("outlet_similarity", "outlet_similarity.csv", "keyness"))
-GROUPED = ((*PARTS[0], *PARTS[1]), (*PARTS[2], *PARTS[3]))
+# One task per figure (drawn once, then rendered as PNG, SVG and PDF), a table with the figure
+# drawn from the same numbers; the longest first, so that the last to start are short. The
+# sentence scores (read by two of them) are read once, beforehand, by ranges through the
+# executors, and reach forked workers as they are.
+TASKS = (("frame_profile",), ("keyness",), ("distinctive_terms",), ("frames_heatmap",), ("frame_cooccurrence",),
+         ("sentiment_by_outlet", "sentiment_by_outlet.csv"), ("outlet_similarity", "outlet_similarity.csv"),
+         ("sentiment_arcs",), ("frames_over_time",), ("target_sentiment",))
+SENTENCE_TASKS = {"sentiment_by_outlet", "sentiment_arcs"}
 PARALLEL_MIN_BYTES = 8 << 20  # of 06_sentiment records (about 1,000 articles): smaller runs stay in one process
 
 
-def split(jobs: int) -> tuple[tuple[str, ...], ...]:
-    """The parts drawn side by side by ``jobs`` processes."""
-    return PARTS if jobs >= len(PARTS) else GROUPED if jobs > 1 else ((*GROUPED[0], *GROUPED[1]),)
-
-
-def _write_part(inputs: Mapping[str, Path], out_dir: Path, p: Mapping, part: Sequence[str]) -> list[str]:
-    """Draw, render and write the figures and tables of ``part``; returns the missing-glyph warnings."""
-    t = _Tables(inputs, p)
+def _write_task(t: _Tables, out_dir: Path, task: Sequence[str]) -> list[str]:
+    """Draw, render and write the figures and tables of ``task``; returns the missing-glyph warnings."""
     missing: set[str] = set()
-    for name in part:
+    for name in task:
         if name == "sentiment_by_outlet.csv":
             records.write_text(out_dir / name, _csv(t.summary))
         elif name == "outlet_similarity.csv":
@@ -988,20 +1004,22 @@ def _write_part(inputs: Mapping[str, Path], out_dir: Path, p: Mapping, part: Seq
         else:
             fig = _figure(name, t)
             for fmt in FORMATS:
-                data, glyphs = render_checked(fig, fmt, dpi=p["dpi"])
+                data, glyphs = render_checked(fig, fmt, dpi=t.p["dpi"])
                 missing.update(glyphs)
                 records.write_bytes(out_dir / f"{name}.{fmt}", data)
     return sorted(missing)
 
 
-def _draw_part(shared: tuple, part) -> list[str]:
-    inputs, out_dir, p = shared
-    return _write_part(inputs, out_dir, p, part)
+def _draw_task(shared: tuple, task: Sequence[str]) -> list[str]:
+    inputs, out_dir, p, sentences = shared
+    return _write_task(_Tables(inputs, p, sentences=sentences if SENTENCE_TASKS.intersection(task) else None),
+                       out_dir, task)
 
 
 def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
-    """Every figure and table. With ``jobs`` > 1 and a large corpus, the parts (:func:`split`)
-    are drawn side by side in worker processes (:mod:`pipeline.runner.executors`).
+    """Every figure and table, each task of :data:`TASKS` on the executors: with ``jobs`` > 1 and
+    a large corpus in up to ``jobs`` worker processes (:mod:`pipeline.runner.executors`), this
+    process reading the sentence scores (by ranges, in as many) and collecting the warnings.
     The files are the same bytes either way (a test checks it)."""
     import sys
 
@@ -1009,12 +1027,13 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, job
     missing: set[str] = set()
     scores = Path(inputs[SENTIMENT]) / ARTICLES
     size = scores.stat().st_size if scores.exists() else 0
-    parts = split(jobs if size >= PARALLEL_MIN_BYTES else 1)
-    if len(parts) > 1:
+    workers = min(jobs, len(TASKS)) if size >= PARALLEL_MIN_BYTES else 1
+    sentences = sentence_scores(inputs[SENTIMENT], p.get("_group_by", "outlet"), jobs=workers)
+    if workers > 1:
         import importlib
 
         importlib.import_module("matplotlib.figure")  # imported once, before the workers fork
-    for found in executors.local(len(parts)).map(_draw_part, (inputs, out_dir, p), parts):
+    for found in executors.local(workers).map(_draw_task, (inputs, out_dir, p, sentences), TASKS):
         missing.update(found)
     for message in sorted(missing):
         print(f"warning: figures: {message}", file=sys.stderr)

@@ -17,6 +17,7 @@ gives a page a browser opens; each capped list says how much it leaves out.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import random
 import re
@@ -208,12 +209,12 @@ def _manifest(folder: Path) -> dict:
         return {}
 
 
-def collect(inputs: Mapping[str, Path], params: Mapping, prepared: dict | None = None) -> dict:
+def collect(inputs: Mapping[str, Path], params: Mapping, prepared: dict | None = None, *, jobs: int = 1) -> dict:
     """Everything the page shows, read from the stage folders (bounded memory: lists are capped):
     :func:`collect_articles` (or what it ``prepared`` before), then the figures."""
     from . import plots
 
-    data = dict(prepared if prepared is not None else collect_articles(inputs, params))
+    data = dict(prepared if prepared is not None else collect_articles(inputs, params, jobs=jobs))
     data["summary"] = plots.sentiment_ci_table(inputs[FIGURES])
     data["sourcing"] = collect_sourcing(inputs, data["params"])
     data["figures"] = figures = {}
@@ -232,9 +233,10 @@ def article_metadata(path: Path, ids: set[str]) -> dict[str, dict]:
             for r in records.read_records_with_ids(path, ids)}
 
 
-def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
+def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int = 1) -> dict:
     """What the page shows from the article stages (every upstream but the figures): the
-    stage's ``prepare``, which the runner may call while the figures are still drawn."""
+    stage's ``prepare``, which the runner may call while the figures are still drawn. The
+    concordance's matching runs by ranges of 04_segment, in ``jobs`` processes for a large file."""
     from . import framing, grouping, keywords
 
     p = {**DEFAULT_PARAMS, **params}
@@ -418,7 +420,7 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
             wanted_terms = needles()
 
     # Concordance: the frames' most used terms and the distinctive terms, in their sentences.
-    kwic = _concordance(inputs, p, frame_info, top_terms, shown_groups, group)
+    kwic = _concordance(inputs, p, frame_info, top_terms, shown_groups, groups, jobs=jobs)
 
     shown = {a["id"] for listed in sentiment_articles.values() for a in listed}
     shown.update(item[3] for kept in target_sentences.values() for item in kept)
@@ -454,7 +456,7 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping) -> dict:
 
 
 def _concordance(inputs: Mapping[str, Path], p: Mapping, frame_info: Sequence[dict],
-                 top_terms: Mapping[str, list[dict]], shown_groups: Sequence[str], group) -> dict:
+                 top_terms: Mapping[str, list[dict]], shown_groups: Sequence[str], groups, *, jobs: int = 1) -> dict:
     """The concordance of the frames' most used terms (``kwic_terms_per_frame`` each, by hits
     across the corpus) and of the shown groups' distinctive terms (``kwic_distinctive_terms``)."""
     from . import concordance, framing
@@ -468,9 +470,15 @@ def _concordance(inputs: Mapping[str, Path], p: Mapping, frame_info: Sequence[di
     frame_terms = [t for terms in by_frame.values() for t in terms]
     distinctive = list(dict.fromkeys(t["term"] for o in shown_groups for t in top_terms.get(o, ())))
     found = concordance.collect(inputs[SEGMENT], frame_terms, distinctive[: p["kwic_distinctive_terms"]],
-                                lambda r: group(r["id"], r.get("outlet")), per_term=p["kwic_per_term"],
-                                seed=p["seed"])
+                                functools.partial(_group_of, groups), per_term=p["kwic_per_term"],
+                                seed=p["seed"], jobs=jobs)
     return {**found, "by_frame": by_frame}
+
+
+def _group_of(groups, record: Mapping) -> str:
+    """An article's group, as :func:`collect_articles` gives it (a module-level function: it
+    travels to workers)."""
+    return groups({"id": record["id"], "outlet": record.get("outlet")})
 
 
 def _methods(inputs: Mapping[str, Path], dates: Sequence[str]) -> dict:
@@ -1103,8 +1111,9 @@ def font_face(text: str, font: Path = REPORT_FONT) -> str:
 # ---------------------------------------------------------------- the stage
 
 
-def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, prepared: dict | None = None) -> dict:
-    data = collect(inputs, params, prepared)
+def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, prepared: dict | None = None, *,
+              jobs: int = 1) -> dict:
+    data = collect(inputs, params, prepared, jobs=jobs)
     page = render_report(data)
     records.write_text(out_dir / REPORT, page)
     return {"counts": {"articles": data["n_articles"], "outlets": len(data["outlets"]),
@@ -1118,6 +1127,7 @@ STAGE = CorpusStage(
     upstreams=(INGEST, STRIP, NORMALIZE, SEGMENT, KEYWORDS, SENTIMENT, FRAMING, FIGURES, SOURCING),
     run=run_stage,
     prepare=collect_articles,
+    uses_jobs=True,
     prepare_upstreams=(INGEST, STRIP, NORMALIZE, SEGMENT, KEYWORDS, SENTIMENT, FRAMING),
     params=dict(DEFAULT_PARAMS),
     resource_files=(REPORT_FONT,),

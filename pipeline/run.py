@@ -153,7 +153,7 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
             # The wave (plots) runs in a child while this process prepares the next stage
             # (the report reads the article stages while the figures are drawn).
             child = _start_child(lambda: [one(n) for n in wave], daemon=False)
-            prepared[early] = prepare_corpus_stage(configured(early, story), out_root)
+            prepared[early] = prepare_corpus_stage(configured(early, story), out_root, jobs=jobs)
             manifests.update(_joined(child, wave, out_root))
         else:
             # Stages with a reduce first: with cores to spare, each reduce (keywords, framing)
@@ -190,7 +190,7 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
                                                "manifests": outdir.manifest_hashes(out_root, folders)})
     from . import api, parquet
 
-    parquet.write(out_root, api.load, warn=warn)  # after every stage: the copies are made from what is final
+    parquet.write(out_root, api.load, warn=warn, jobs=jobs if client is None else 1)  # after every stage: the copies are made from what is final
     return {n: manifests[n] for n in names}
 
 

@@ -36,7 +36,7 @@ from typing import Iterable, Mapping, Sequence
 
 from . import grouping, records
 from .config import ARTICLES, RESOURCES
-from .runner import ArticleStage, map_ranges, read_range
+from .runner import ArticleStage, executors, map_ranges, read_range
 
 RULES_PATH = RESOURCES / "sourcing.yaml"
 UPSTREAM = "03_normalize"
@@ -770,6 +770,27 @@ def jaccards(texts: Sequence[str], pairs: Sequence[tuple[int, int]], k: int) -> 
     return out.tolist()
 
 
+def jaccards_by_chunks(texts: Sequence[str], pairs: Sequence[tuple[int, int]], k: int, *,
+                       jobs: int = 1) -> list[float]:
+    """:func:`jaccards` in chunks of pairs that are tasks on the executors (in up to ``jobs``
+    processes for many pairs), each with only its own pairs' texts. A pair's value is a ratio of
+    two counts of its own texts' shingles, so the chunks change nothing."""
+    chunks = [(c, min(c + JACCARD_CHUNK, len(pairs))) for c in range(0, len(pairs), JACCARD_CHUNK)]
+    workers = min(jobs, len(chunks)) if len(pairs) >= PARALLEL_MIN_PAIRS else 1
+    return [sim for part in executors.local(workers).map(_jaccard_chunk, (texts, pairs, k), chunks) for sim in part]
+
+
+JACCARD_CHUNK = 20_000
+
+
+def _jaccard_chunk(shared: tuple, bounds: tuple[int, int]) -> list[float]:
+    texts, pairs, k = shared
+    chunk = pairs[bounds[0]:bounds[1]]
+    involved = sorted({i for pair in chunk for i in pair})
+    row = {i: n for n, i in enumerate(involved)}
+    return jaccards([texts[i] for i in involved], [(row[i], row[j]) for i, j in chunk], k)
+
+
 @functools.lru_cache(maxsize=4)
 def _permutations(num_perm: int):
     """datasketch's affine32 permutations for ``num_perm`` and seed 1, drawn as its
@@ -1025,40 +1046,28 @@ def _published(out_root: Path, ids: set[str]) -> dict[str, str]:
 
 BUCKET_CAP = 64  # a larger LSH bucket (a formula repeated all over a corpus) links each member to its next few only
 BUCKET_LINKS = 8
+PARALLEL_MIN_PASSAGES = 50_000  # fewer passages: the bands in this process (a pool costs more)
+PARALLEL_MIN_PAIRS = 20_000  # fewer pairs to check: in this process
 ESTIMATE_MARGIN = 0.2  # candidates whose MinHash estimate is this far under the threshold are dropped
 
 
-def candidates(sigs: Sequence[tuple], rules: Rules) -> list[tuple[int, int]]:
+def candidates(sigs: Sequence[tuple], rules: Rules, *, jobs: int = 1) -> list[tuple[int, int]]:
     """Pairs (i < j, indices into ``sigs``) of passages of different articles that share an LSH
     bucket in some band: no all-pairs comparison. The bands and rows (``sourcing.yaml``) are
     datasketch ``MinHashLSH``'s optimum for the LSH threshold (a test checks); the bucketing is
     vectorised over the whole corpus with numpy (datasketch's insert and query per passage took
-    most of the reduce's time on the 19,589-article CCTV corpus)."""
+    most of the reduce's time on the 19,589-article CCTV corpus). Each band is a task on the
+    executors (in up to ``jobs`` processes for many passages); their pairs are joined in band order."""
     import numpy as np
 
     if len(sigs) < 2:
         return []
-    bands, rows = rules.bands, rules.rows
     matrix = np.frombuffer(b"".join(binascii.a2b_base64(s[3]) for s in sigs), dtype="<u4").reshape(len(sigs), -1)
     article = np.unique(np.asarray([s[0] for s in sigs]), return_inverse=True)[1]
     n = len(sigs)
-    found = []
-    for band in range(bands):
-        keys = np.ascontiguousarray(matrix[:, band * rows:(band + 1) * rows]).view(f"V{4 * rows}").ravel()
-        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-        shared = np.flatnonzero(counts[inverse] > 1)
-        if not len(shared):
-            continue
-        order = shared[np.argsort(inverse[shared], kind="stable")]  # bucket by bucket, file order within
-        bucket = inverse[order]
-        small = counts[bucket] <= BUCKET_CAP
-        for step in range(1, BUCKET_CAP):  # each pair of a bucket lies `step` apart in `order` for one step
-            k = np.flatnonzero((bucket[:-step] == bucket[step:]) & (small[:-step] | (step <= BUCKET_LINKS)))
-            if not len(k):
-                break
-            i, j = order[k], order[k + step]
-            keep = article[i] != article[j]
-            found.append(i[keep].astype(np.int64) * n + j[keep])
+    workers = min(jobs, rules.bands) if n >= PARALLEL_MIN_PASSAGES else 1
+    found = [pairs for band in executors.local(workers).map(_band_pairs, (matrix, article, rules.rows),
+                                                            range(rules.bands)) for pairs in band]
     if not found:
         return []
     flat = _unique(np.concatenate(found))
@@ -1070,16 +1079,41 @@ def candidates(sigs: Sequence[tuple], rules: Rules) -> list[tuple[int, int]]:
     return [tuple(p) for p in pairs[estimate >= rules.threshold - ESTIMATE_MARGIN].tolist()]
 
 
+def _band_pairs(shared: tuple, band: int) -> list:
+    """One LSH band's candidate pairs (as ``i * n + j``), a task of :func:`candidates`."""
+    import numpy as np
+
+    matrix, article, rows = shared
+    n = len(matrix)
+    found = []
+    keys = np.ascontiguousarray(matrix[:, band * rows:(band + 1) * rows]).view(f"V{4 * rows}").ravel()
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    repeated = np.flatnonzero(counts[inverse] > 1)
+    if not len(repeated):
+        return []
+    order = repeated[np.argsort(inverse[repeated], kind="stable")]  # bucket by bucket, file order within
+    bucket = inverse[order]
+    small = counts[bucket] <= BUCKET_CAP
+    for step in range(1, BUCKET_CAP):  # each pair of a bucket lies `step` apart in `order` for one step
+        k = np.flatnonzero((bucket[:-step] == bucket[step:]) & (small[:-step] | (step <= BUCKET_LINKS)))
+        if not len(k):
+            break
+        i, j = order[k], order[k + step]
+        keep = article[i] != article[j]
+        found.append(i[keep].astype(np.int64) * n + j[keep])
+    return found
+
+
 def reuse_pairs(sigs: Sequence[tuple], texts: Mapping[tuple[str, int], str], pairs: Iterable[tuple[int, int]],
-                rules: Rules) -> dict[tuple[str, str], list[tuple[int, int, float]]]:
+                rules: Rules, *, jobs: int = 1) -> dict[tuple[str, str], list[tuple[int, int, float]]]:
     """The candidate pairs whose exact Jaccard similarity (of their shingles) reaches the threshold,
     by article pair: [(sentence in a, sentence in b, similarity), ...]."""
     found: dict[tuple[str, str], list[tuple[int, int, float]]] = defaultdict(list)
     pairs = list(pairs)
     involved = sorted({k for pair in pairs for k in pair})
     row = {k: n for n, k in enumerate(involved)}
-    sims = jaccards([texts[(sigs[k][0], sigs[k][2])] for k in involved],
-                    [(row[i], row[j]) for i, j in pairs], rules.shingle)
+    sims = jaccards_by_chunks([texts[(sigs[k][0], sigs[k][2])] for k in involved],
+                              [(row[i], row[j]) for i, j in pairs], rules.shingle, jobs=jobs)
     for (i, j), sim in zip(pairs, sims):
         if sim >= rules.threshold:
             (id_a, _, sa, _), (id_b, _, sb, _) = sigs[i], sigs[j]
@@ -1142,10 +1176,10 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     _write_csv(out_dir / CONFLICTS, CONFLICT_COLUMNS, ([r[c] for c in CONFLICT_COLUMNS] for r in conflict_rows))
 
     # text reuse: the passages' texts are read back only for LSH candidates' verification
-    pairs = candidates(sigs, rules)
+    pairs = candidates(sigs, rules, jobs=jobs)
     wanted = {(sigs[k][0], sigs[k][2]) for pair in pairs for k in pair}
     texts = _passage_texts(out_dir.parent / UPSTREAM / ARTICLES, wanted)
-    found = reuse_pairs(sigs, texts, pairs, rules)
+    found = reuse_pairs(sigs, texts, pairs, rules, jobs=jobs)
     published = _published(out_dir.parent, {i for pair in found for i in pair})
     reuse_rows = []
     shared_chars: Counter = Counter()
@@ -1153,7 +1187,7 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     runs = [(id_a, id_b, run) for (id_a, id_b), matches in sorted(found.items()) for run in _merge_runs(matches)]
     joined = [t for id_a, id_b, run in runs for t in ("".join(texts[(id_a, m[0])] for m in run),
                                                        "".join(texts[(id_b, m[1])] for m in run))]
-    sims = jaccards(joined, [(2 * n, 2 * n + 1) for n in range(len(runs))], rules.shingle)
+    sims = jaccards_by_chunks(joined, [(2 * n, 2 * n + 1) for n in range(len(runs))], rules.shingle, jobs=jobs)
     for n, (id_a, id_b, run) in enumerate(runs):
         text_a, text_b = joined[2 * n], joined[2 * n + 1]
         sim = round(sims[n], 6)

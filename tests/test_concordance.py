@@ -52,6 +52,28 @@ def test_a_term_in_both_lists_is_counted_once(tmp_path):
     assert found["anchors"] == {"裁员": "kwic1", "公司": "kwic2"}
 
 
+def _outlet(record):  # module-level: it reaches the workers whatever their start method
+    return record["outlet"]
+
+
+def test_matched_by_ranges_in_workers_is_the_sample_of_one_pass(tmp_path, monkeypatch):
+    """collect matching 04_segment in small ranges in two processes gives what one pass over the
+    records gives: the counts and the same random sample."""
+    from pipeline import records
+    from pipeline.runner import ranges
+
+    (tmp_path / "seg").mkdir()
+    records.write_jsonl(tmp_path / "seg" / "articles.jsonl", _records(40))
+    one_pass = concordance.sample(_records(40), [concordance.lexicon_of(["裁员", "公司"])], _outlet, per_term=5, seed=3)
+    monkeypatch.setattr(ranges, "REDUCE_SERIAL_BELOW", 0)
+    monkeypatch.setattr(ranges, "REDUCE_MIN_RANGE_BYTES", 1)
+    monkeypatch.setattr(ranges, "REDUCE_RANGE_BYTES", 1000)
+    assert len(ranges.byte_ranges(tmp_path / "seg" / "articles.jsonl", 1000)) > 4
+    found = concordance.collect(tmp_path / "seg", ["裁员", "公司"], [], _outlet, per_term=5, seed=3, jobs=2)
+    assert {e["term"]: {k: v for k, v in e.items() if k != "term"} for e in found["terms"]} == one_pass
+    assert found["terms"][0]["total"] == 80 and len(found["terms"][0]["lines"]) == 5
+
+
 def test_render_escapes_and_says_when_it_samples():
     entry = {"term": "<b>", "total": 9, "articles": 2,
              "lines": [{"id": "x", "group": "<i>", "sentence": 0, "left": "<script>", "match": "<b>", "right": "&"}]}

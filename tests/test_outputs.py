@@ -169,6 +169,33 @@ def test_parquet_files_are_the_same_bytes_on_a_rerun(seed_outputs, tmp_path):
     assert {p.name: p.read_bytes() for p in (again / parquet.FOLDER).glob("*.parquet")} == first
 
 
+def test_parquet_tables_written_side_by_side_are_the_same_files(seed_outputs, tmp_path, monkeypatch):
+    """With jobs, each table is loaded and written by a worker process: the same files and manifest."""
+    import os
+
+    from pipeline import api, parquet
+
+    tree = lambda folder: {p.name: p.read_bytes() for p in folder.iterdir()}  # noqa: E731
+    first = tree(seed_outputs / parquet.FOLDER)
+    again = tmp_path / "again"
+    shutil.copytree(seed_outputs, again)
+    shutil.rmtree(again / parquet.FOLDER)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    to_bytes = parquet.to_bytes
+
+    def spying_to_bytes(frame):  # looked up by _write_one in whichever process runs it
+        (pids / str(os.getpid())).touch()
+        return to_bytes(frame)
+
+    monkeypatch.setattr(parquet, "to_bytes", spying_to_bytes)
+    monkeypatch.setattr(parquet, "PARALLEL_MIN_BYTES", 0)
+    assert parquet.write(again, api.load, jobs=3) == sorted(parquet.LARGE)
+    assert tree(again / parquet.FOLDER) == first
+    used = {int(name) for name in os.listdir(pids)}
+    assert 1 < len(used) <= 3 and os.getpid() not in used
+
+
 def test_a_stale_parquet_copy_is_not_read(seed_outputs, tmp_path):
     """A stage run again alone since: load reads the stage's own output, not the old copy."""
     from pipeline import parquet

@@ -285,6 +285,18 @@ def test_sentence_table_is_compact_and_draws_what_plain_strings_draw(seed_output
         assert plots.render(draw(table), "svg") == plots.render(draw(plain), "svg")
 
 
+def test_sentence_table_read_by_ranges_in_workers_is_the_one_read_here(seed_outputs, monkeypatch):
+    """Read in small ranges by two processes, the sentence table is the one read here in one piece."""
+    from pipeline.runner import ranges
+
+    here = plots.sentence_scores(seed_outputs / "06_sentiment")
+    monkeypatch.setattr(ranges, "REDUCE_SERIAL_BELOW", 0)
+    monkeypatch.setattr(ranges, "REDUCE_MIN_RANGE_BYTES", 1)
+    monkeypatch.setattr(ranges, "REDUCE_RANGE_BYTES", 2000)
+    assert len(ranges.byte_ranges(seed_outputs / "06_sentiment" / "articles.jsonl", 2000)) > 2
+    pd.testing.assert_frame_equal(plots.sentence_scores(seed_outputs / "06_sentiment", jobs=2), here)
+
+
 def test_arcs_outlet_lines_are_the_binned_means_article_by_article():
     """The thick line of each outlet: mean score per position bin, summed article by article (ids
     sorted) exactly as a plain loop does; articles of unequal lengths, rows in any order."""

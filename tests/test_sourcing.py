@@ -212,6 +212,33 @@ def test_reuse_ignores_unrelated_text_and_the_same_article(tmp_path):
     assert list(csv.DictReader(open(out / sourcing.REUSE, encoding="utf-8-sig"))) == []
 
 
+def test_reduce_with_its_bands_and_checks_in_workers_gives_the_same_files(seed_outputs, tmp_path, monkeypatch):
+    """The LSH bands and the exact checks as tasks in two worker processes, the checks a pair
+    at a time: the reduce writes the same tables."""
+    import shutil
+
+    from pipeline import run, story
+
+    out = tmp_path / "out"
+    shutil.copytree(seed_outputs, out)
+    folder = out / "08_sourcing"
+    before = {p.name: p.read_bytes() for p in folder.glob("*.csv")}
+    monkeypatch.setattr(sourcing, "PARALLEL_MIN_PASSAGES", 0)
+    monkeypatch.setattr(sourcing, "PARALLEL_MIN_PAIRS", 0)
+    monkeypatch.setattr(sourcing, "JACCARD_CHUNK", 1)
+    stage = run.configured("sourcing", story.saved(out), out)
+    totals = sourcing.finish(folder, stage.params, jobs=2)
+    assert totals["totals"]["reuse_candidates"] > 1  # more than one chunk
+    assert {p.name: p.read_bytes() for p in folder.glob("*.csv")} == before
+
+
+def test_jaccards_by_chunks_are_the_jaccards(monkeypatch):
+    texts = [BASE, EDITED, OTHER, BASE + OTHER, "", "a"]
+    pairs = [(i, j) for i in range(len(texts)) for j in range(len(texts))]
+    monkeypatch.setattr(sourcing, "JACCARD_CHUNK", 5)
+    assert sourcing.jaccards_by_chunks(texts, pairs, 3) == sourcing.jaccards(texts, pairs, 3)
+
+
 # ---------------------------------------------------------------- the seeds
 
 

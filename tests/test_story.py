@@ -271,6 +271,21 @@ def test_the_number_of_topics_is_chosen_alike_in_one_process_or_several():
     assert discover.discover(ids, docs, groups, jobs=2) == one
 
 
+def test_the_documents_read_by_ranges_in_workers_are_the_ones_read_here(seed_outputs, monkeypatch):
+    """discover reads 04_segment's content words by ranges; in two processes, in small ranges,
+    the documents are the same, in the same order."""
+    from pipeline import discover
+    from pipeline.runner import ranges
+
+    here = discover._documents(seed_outputs / "04_segment")
+    monkeypatch.setattr(ranges, "REDUCE_SERIAL_BELOW", 0)
+    monkeypatch.setattr(ranges, "REDUCE_MIN_RANGE_BYTES", 1)
+    monkeypatch.setattr(ranges, "REDUCE_RANGE_BYTES", 5000)
+    assert len(ranges.byte_ranges(seed_outputs / "04_segment" / "articles.jsonl", 5000)) > 2
+    assert discover._documents(seed_outputs / "04_segment", jobs=2) == here
+    assert len(here[0]) == len(here[1]) >= 5 and all(here[1])
+
+
 # ---------------------------------------------------------------- groups
 
 

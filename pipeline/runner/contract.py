@@ -70,7 +70,7 @@ class CorpusStage:
     code_files: tuple[Path, ...] = ()
     libraries: tuple[str, ...] = ()
     uses_jobs: bool = False  # ``run`` takes ``jobs=N`` (it may use N processes, same bytes out)
-    # ``prepare(inputs, params) -> data``: the part of the work that reads only the upstreams in
+    # ``prepare(inputs, params[, jobs=N]) -> data``: the part of the work that reads only the upstreams in
     # ``prepare_upstreams``; the runner may call it early, while other upstreams are still written.
     prepare: Callable[[Mapping[str, Path], Mapping], object] | None = None
     prepare_upstreams: tuple[str, ...] = ()

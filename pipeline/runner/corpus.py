@@ -10,9 +10,10 @@ from .fingerprint import fingerprint
 from .folders import output_hashes, start_folder, upstream_input
 
 
-def prepare_corpus_stage(stage: CorpusStage, out_root: Path) -> object:
+def prepare_corpus_stage(stage: CorpusStage, out_root: Path, *, jobs: int = 1) -> object:
     """``stage.prepare`` on the stage's upstream folders (see :class:`CorpusStage`)."""
-    return stage.prepare({folder: Path(out_root) / folder for folder in stage.upstreams}, stage.params)
+    kwargs: dict = {"jobs": jobs} if stage.uses_jobs else {}
+    return stage.prepare({folder: Path(out_root) / folder for folder in stage.upstreams}, stage.params, **kwargs)
 
 
 _UNPREPARED = object()
@@ -25,7 +26,7 @@ def run_corpus_stage(stage: CorpusStage, out_root: Path, *, jobs: int = 1, prepa
     start_folder(out_dir)
     kwargs: dict = {"jobs": jobs} if stage.uses_jobs else {}
     if stage.prepare is not None:
-        kwargs["prepared"] = prepare_corpus_stage(stage, out_root) if prepared is _UNPREPARED else prepared
+        kwargs["prepared"] = prepare_corpus_stage(stage, out_root, jobs=jobs) if prepared is _UNPREPARED else prepared
     extra = stage.run({folder: out_root / folder for folder in stage.upstreams}, out_dir, stage.params,
                       **kwargs) or {}
     manifest = {"stage": stage.name, "folder": stage.folder, "input": inputs, **fingerprint(stage),
