@@ -821,8 +821,12 @@ def _shingle_hashes(texts: Sequence[str], k: int) -> tuple:
 
     bares = [_NOT_TEXT.sub("", text) for text in texts]
     points = np.frombuffer("".join(bares).encode("utf-32-le"), dtype=np.uint32)
-    if len(points) >= k:
-        windows = (np.lib.stride_tricks.sliding_window_view(points, k) * _powers(k)).sum(axis=1, dtype=np.uint32)
+    if len(points) >= k:  # sum over j of points[i + j] * power[j], k shifted slices (uint32 wraps)
+        m = len(points) - k + 1
+        powers = _powers(k)
+        windows = points[:m] * powers[0]
+        for j in range(1, k):
+            windows += points[j:j + m] * powers[j]
     else:
         windows = np.zeros(0, dtype=np.uint32)
     pieces, starts, at, n = [], [], 0, 0
