@@ -222,13 +222,14 @@ def count_terms(record: Mapping, resources: object = None) -> dict:
     ``terms`` is ordered by count, then term. Everything corpus-wide (document
     frequencies, TF-IDF, distinctive terms) is reduced from these records alone.
     """
-    counts: Counter = Counter()
+    counts = Counter(content_tokens(record))  # counted in C; only Latin tokens are keyed apart
     forms: dict[str, Counter] = {}
-    for token, n in Counter(content_tokens(record)).items():
+    latin = [(token, n) for token, n in counts.items() if token.isascii() and token.casefold() != token]
+    for token, n in latin:  # AI, Ai -> ai (a term_key that differs from the token)
         key = term_key(token)
+        del counts[token]
         counts[key] += n
-        if key != token:
-            forms.setdefault(key, Counter())[token] += n
+        forms.setdefault(key, Counter())[token] += n
     out = {"id": record["id"], "source": record["source"], "outlet": record.get("outlet"),
            "content_tokens": sum(counts.values()),
            "terms": dict(by_count(counts))}

@@ -32,7 +32,7 @@ import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from . import grouping, records
 from .config import ARTICLES, RESOURCES
@@ -78,7 +78,8 @@ class Rules:
     verbs: tuple[Verb, ...]      # longest first
     verb_re: re.Pattern
     by_verb: Mapping[str, Verb]
-    any_cue: re.Pattern          # a sentence without a match has no attribution
+    any_cue: re.Pattern          # a sentence without a match has no attribution (the reference)
+    cue_words: Any               # the same words as an Aho-Corasick automaton: what the map asks
     not_before: Mapping[str, tuple[str, ...]]
     not_after: Mapping[str, tuple[str, ...]]
     speaker_prefix: re.Pattern
@@ -122,6 +123,23 @@ def _alternation(words: Iterable[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
 
 
+def _automaton(words: Iterable[str]) -> Any:
+    """An Aho-Corasick automaton of ``words``: whether a text holds any of them, in one C pass
+    (a regex alternation of 100 words tries them at every character that starts one)."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for word in sorted(set(words)):
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
+
+
+def has_any(automaton: Any, text: str) -> bool:
+    """Whether ``text`` holds any word of ``automaton`` (``bool(alternation.search(text))``)."""
+    return next(automaton.iter(text), None) is not None
+
+
 def _any(patterns: Iterable[str]) -> re.Pattern:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
@@ -158,6 +176,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         quote_re=re.compile("|".join(f"{re.escape(q[0])}[^{re.escape(q[1])}]*{re.escape(q[1])}" for q in data["quotes"])),
         any_cue=re.compile("|".join([_alternation(v["verb"] for v in data["verbs"]), "[据據]"]
                                     + [re.escape(q[0]) for q in data["quotes"]])),
+        cue_words=_automaton([v["verb"] for v in data["verbs"]] + ["据", "據"] + [q[0] for q in data["quotes"]]),
         frame=frame, frame_types=frame_types, verbs=verbs,
         verb_re=re.compile(_alternation(v.verb for v in verbs)), by_verb={v.verb: v for v in verbs},
         not_before={k: tuple(v) for k, v in data["not_before"].items()},
@@ -324,7 +343,7 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
     """Every attribution in one sentence, offsets into ``text``: speaker, speaker_type, cue,
     content, direct, start, end (the content), speaker_start, speaker_end. ``context``: the
     article's text, where a bare name's title is looked up (:func:`titled_type`)."""
-    if not rules.any_cue.search(text):
+    if not has_any(rules.cue_words, text):  # rules.any_cue.search(text), faster
         return []
     quotes = quote_spans(text, rules)
     out: list[dict] = []
@@ -842,8 +861,12 @@ def _shingle_hashes(texts: Sequence[str], k: int) -> tuple:
 
     bares = [_NOT_TEXT.sub("", text) for text in texts]
     points = np.frombuffer("".join(bares).encode("utf-32-le"), dtype=np.uint32)
-    if len(points) >= k:
-        windows = (np.lib.stride_tricks.sliding_window_view(points, k) * _powers(k)).sum(axis=1, dtype=np.uint32)
+    if len(points) >= k:  # sum over j of points[i + j] * power[j], k shifted slices (uint32 wraps)
+        m = len(points) - k + 1
+        powers = _powers(k)
+        windows = points[:m] * powers[0]
+        for j in range(1, k):
+            windows += points[j:j + m] * powers[j]
     else:
         windows = np.zeros(0, dtype=np.uint32)
     pieces, starts, at, n = [], [], 0, 0
@@ -917,6 +940,8 @@ def source_article(record: Mapping, rules: Rules) -> dict:
 
 
 def _load(params: Mapping) -> Rules:
+    import cn2an  # noqa: F401 - 0.5 s to import: once here, where forked workers inherit it, not in each
+
     return load_rules(RULES_PATH)
 
 
@@ -1288,7 +1313,7 @@ STAGE = ArticleStage(
     params={},
     resource_files=(RULES_PATH, RULES_PATH.with_name("outlets.tsv")),  # outlets.tsv: speakers that are media
     code_files=(Path(__file__), Path(__file__).with_name("outlets.py")),
-    libraries=("pyyaml", "cn2an", "proces", "datasketch", "numpy", "rjieba"),
+    libraries=("pyyaml", "cn2an", "proces", "datasketch", "numpy", "rjieba", "pyahocorasick"),
 )
 TABLES = {
     "attributions": attributions_table,

@@ -474,3 +474,16 @@ def test_source_article_types_a_name_by_its_title_elsewhere():
 @pytest.mark.parametrize("row", [["=1+1", "+a", "-b", "@c", "\tx", "\rx", "'q", "ok", "", 3, 2.5, True, None, "中文"]])
 def test_the_inline_csv_guard_equals_csv_safe(row):
     assert sourcing._safe_row(row) == [sourcing.csv_safe(v) for v in row]
+
+
+CUE_PIECES = [v.verb for v in RULES.verbs] + ["据", "據"] + [q[0] for q in RULES.quotes] + [
+    "他", "的", "公司", "。", "，", " ", "a", "1", "发", "报", "表", "称说"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(CUE_PIECES), max_size=12), st.text(max_size=20))
+def test_cue_automaton_answers_as_the_cue_alternation(pieces, noise):
+    """The automaton the map asks (one C pass) finds a cue exactly where the regex does."""
+    for text in ("".join(pieces), noise + "".join(pieces), "".join(pieces[:1]) + noise):
+        assert sourcing.has_any(RULES.cue_words, text) == bool(RULES.any_cue.search(text))
+    assert not sourcing.has_any(RULES.cue_words, "")

@@ -70,7 +70,8 @@ _LOADED: dict = {}  # per process: the stage whose resources are loaded, and its
 
 def resources(stage: ArticleStage, *, warm: bool = False) -> Any:
     """The stage's resources, loaded once per process (a forked worker inherits its parent's)."""
-    if _LOADED.get("stage") != stage:
+    loaded = _LOADED.get("stage")
+    if loaded is not stage and loaded != stage:  # identity first: comparing the fields costs per article
         _LOADED.update(stage=stage, resources=stage.load_resources(stage.params), warm=False)
     if warm and stage.warm is not None and not _LOADED["warm"]:
         stage.warm(_LOADED["resources"])
