@@ -68,6 +68,14 @@ def normalised(articles: list[dict], folder: Path) -> dict[str, dict]:
     return {r["id"]: r for r in records.read_jsonl(folder / "out" / "03_normalize" / "articles.jsonl")}
 
 
+def _gold_span(article: str, sentence: dict, text: str, what: str) -> tuple[int, int]:
+    """Where a labelled ``text`` lies in the article (offsets of the stage's records)."""
+    at = sentence["text"].find(text)
+    if at < 0:
+        raise SystemExit(f"error: {article} sentence {sentence['index']}: {what} not in the sentence: {text}")
+    return sentence["start"] + at, sentence["start"] + at + len(text)
+
+
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
@@ -87,11 +95,7 @@ def score(labels: dict, normal: dict[str, dict]) -> dict:
         used: set[int] = set()
         for sent, speaker, type_, cue, content, direct in art["attributions"]:
             n_gold += 1
-            s = sentences[sent]
-            at = s["text"].find(content)
-            if at < 0:
-                raise SystemExit(f"error: {art['id']} sentence {sent}: label content not in the sentence: {content}")
-            gold = (s["start"] + at, s["start"] + at + len(content))
+            gold = _gold_span(art["id"], sentences[sent], content, "label content")
             hit = None
             for k, p in enumerate(preds):
                 if k in used or p["sentence"] != sent:
@@ -120,11 +124,7 @@ def score(labels: dict, normal: dict[str, dict]) -> dict:
         c_used: set[int] = set()
         for sent, original, number, approx, unit in art["claims"]:
             c_gold += 1
-            s = sentences[sent]
-            at = s["text"].find(original)
-            if at < 0:
-                raise SystemExit(f"error: {art['id']} sentence {sent}: claim text not in the sentence: {original}")
-            gold = (s["start"] + at, s["start"] + at + len(original))
+            gold = _gold_span(art["id"], sentences[sent], original, "claim text")
             hit = next((k for k, c in enumerate(claims) if k not in c_used and c["sentence"] == sent
                         and _overlap(gold, (c["start"], c["end"])) > 0), None)
             if hit is None:

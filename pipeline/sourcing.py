@@ -1266,7 +1266,8 @@ def _read_csv(path: Path):
                                      "subject", "value", "unit", "approx", "period", "original", "id_a", "id_b",
                                      "group_a", "group_b", "text_a", "text_b", "origin", "other_group",
                                      "other_value", "sentences_a", "sentences_b")}
-    frame = pd.read_csv(path, dtype=text_columns, keep_default_na=False, na_values=[])
+    frame = pd.read_csv(path, dtype=text_columns, keep_default_na=False, na_values=[],
+                        encoding=records.CSV_ENCODING)
     return records.csv_texts(frame, text_columns)
 
 
