@@ -5,7 +5,9 @@ import contextlib
 import dataclasses
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -101,9 +103,39 @@ def run_pipeline(input_path: Path, out_root: Path, *, jobs: int = 1, strict: boo
         log("no story file (story.toml in the input folder, or --story): story-neutral defaults "
             "(generic frames, no target); `python -m pipeline init DIR` writes a template")
     outdir.claim(out_root)
-    with outdir.locked(out_root), dask_client(dask=dask, scheduler=scheduler, workers=jobs) as client:
+    with outdir.locked(out_root), dask_client(dask=dask, scheduler=scheduler, workers=jobs) as client, \
+            interrupts() as interrupted:
         return _run_all(input_path, out_root, jobs=jobs, strict=strict, max_bytes=max_bytes, use_cache=use_cache,
-                        progress=progress, only=only, warn=warn, log=log, client=client, story=story)
+                        progress=progress, only=only, warn=warn, log=log, client=client, story=story,
+                        interrupted=interrupted)
+
+
+@contextlib.contextmanager
+def interrupts():
+    """A check that raises KeyboardInterrupt if Ctrl-C came during the run, even one that Python
+    had to drop: an exception cannot leave a finaliser (``__del__``, a weakref callback), so
+    Ctrl-C landing while one runs is only printed as "Exception ignored", and the run would go on
+    to finish. The run calls the check between stages. Only in the main thread, and only where
+    Ctrl-C has Python's default handler (not where the caller ignores it or handles it)."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield lambda: None
+        return
+    seen: list[int] = []
+
+    def handler(signum, frame):
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    def check() -> None:
+        if seen:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield check
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @contextlib.contextmanager
@@ -126,7 +158,7 @@ def dask_client(*, dask: bool, scheduler: str | None, workers: int):
 
 
 def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progress, only, warn, log, client,
-             story):
+             story, interrupted=lambda: None):
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
     stories.save(story, out_root)
@@ -181,10 +213,12 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
             log(f"{name}: {summary(manifest)}")
             if strict and manifest.get("counts", {}).get("skipped"):
                 raise NothingIngested(f"--strict: {name} skipped {manifest['counts']['skipped']} input(s)")
+        interrupted()
     fit = story_fit(out_root, story)
     for message in fit:
         warn(message)
     folders = [manifests[n]["folder"] for n in names]
+    interrupted()
     records.write_json(out_root / "run.json", {"stages": {n: manifests[n]["folder"] for n in names},
                                                "story": story.resolved(), "story_warnings": fit, **run_record,
                                                "manifests": outdir.manifest_hashes(out_root, folders)})
