@@ -4,7 +4,8 @@ reuse on a constructed set of edited copies.
     PYTHONPATH=. .venv/bin/python benchmarks/sourcing_eval.py                  # labels
     PYTHONPATH=. .venv/bin/python benchmarks/sourcing_eval.py --reuse          # and the reuse set
     PYTHONPATH=. .venv/bin/python benchmarks/sourcing_eval.py --labels benchmarks/data/sourcing_test_labels.json \
-        benchmarks/data/sourcing_test2_labels.json                              # the held-out sets
+        benchmarks/data/sourcing_test2_labels.json \
+        benchmarks/data/sourcing_test3_labels.json                              # the held-out sets
 
 The labelled articles are read from the corpora (paths are arguments), run through ingest,
 strip and normalize, and the sourcing map is applied to their sentences. Matching:
