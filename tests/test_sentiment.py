@@ -364,6 +364,22 @@ def test_model_prediction_does_not_depend_on_feature_order():
     assert first == second and abs(sum(first[0]) - 1) < 1e-12 and first[1]
 
 
+def test_model_sees_whether_a_sentence_evaluates():
+    """Neutral first, as the model's evidence: how many words the lexicon matched, the strongest, and
+    the cues of a factual report (a number, a reporting verb) or of a question."""
+    from pipeline import sentiment_model
+
+    lex = sentiment.load_lexicon()
+    plain, _ = sentiment_model.signals(["公司", "表示", "，", "营收", "为", "30", "亿元", "。"], lex)
+    assert plain["nw:0"] == 1.0 and plain["strength"] == 0.0 and plain["digit"] == plain["report"] == 1.0
+    assert "question" not in plain and "nw:1" not in plain
+    loaded, _ = sentiment_model.signals(["业绩", "大幅", "增长", "，", "前景", "堪忧", "？"], lex)
+    assert loaded["nw:2+"] == 1.0 and loaded["strength"] > 0 and loaded["question"] == 1.0
+    assert "digit" not in loaded and "report" not in loaded
+    model = sentiment_model.read_model()
+    assert {"nw:0", "nw:1", "nw:2+", "strength", "digit", "report", "question"} <= set(model.weights)
+
+
 @pytest.mark.parametrize("text, target, others, expected", [
     ("贵州茅台涨停，五粮液跌超5%", "五粮液", ("贵州茅台",), "neg"),
     ("贵州茅台涨停，五粮液跌超5%", "贵州茅台", ("五粮液",), "pos"),
@@ -416,8 +432,8 @@ def test_cantonese_hou_before_a_word_means_very():
 
 
 def test_combined_is_the_weighted_mean_of_model_and_lexicon():
-    """combined = model_weight x model + (1 - model_weight) x lexicon (default 0.6, chosen on dev data)."""
-    assert sentiment.DEFAULT_PARAMS["model_weight"] == 0.6
+    """combined = model_weight x model + (1 - model_weight) x lexicon (default 0.67, chosen on dev data)."""
+    assert sentiment.DEFAULT_PARAMS["model_weight"] == 0.67
     tokens = ["贵州茅台", "涨停", "，", "五粮液", "跌", "超", "5%"]
     found = sentiment.needles(["五粮液"])
     scores = {}
