@@ -56,8 +56,10 @@ DEFAULT_PARAMS = {
     "target_after": 0.5,   # ... and of one after it (its subject is often dropped)
     # lexicon | model | combined (a weighted mean of both, model_weight), for the sentence tone and toward the
     # target. Toward the target, combined is the best on development data (mean of CFSC target accuracy, BDCI pairwise rate and
-    # the seed tune half's target sentences); for the sentence tone the model is, but it scores several times
-    # slower and every sentence is scored, so the tone stays lexicon (README "Sentiment validation").
+    # the seed tune half's target sentences); for the sentence tone combined is (session 9: mean of the seed
+    # tune half's accuracy and Spearman and CFSC dev sentence accuracy 0.653 against the lexicon's 0.594), but
+    # every sentence is scored and the stage would fall from about 5,800 to 2,400 sentences per CPU second, under
+    # the 5,000 goal, so the tone stays lexicon (docs/benchmarks.md "Sentiment validation").
     "method": "lexicon",
     "target_method": "combined",
     # Neutral first, as a gate: with model or combined, a sentence in which the lexicon finds no evaluative
