@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/train_sentiment.py [DATA_DIR] [--out PATH]
 
 Deterministic: a fixed split (benchmarks/sentiment_data.py), sorted features, lbfgs from zero.
-Fitted on the ``train`` part of cfsc_absa_part.jsonl (targets, 3 classes),
+Fitted on the ``train`` part of cfsc_absa_part.jsonl (targets, 3 classes, and, without a target,
+the sentences whose targets agree: the whole sentence's tone, neutral included),
 fin_news_titles_7046.csv minus the titles of fin_news_2400.csv (pos / neg) and
 bdci2019_fin_entity_part.jsonl (an entity the text is negative about: neg; one it is not: neu,
 at half weight, since "not negative" mixes neutral and positive). The regularisation and the
@@ -59,10 +60,12 @@ def _source(name: str, part: str) -> dict[str, float]:
     return {f"src:{name}": 1.0} if part == "train" else {}
 
 
-def examples(featurize: Featurizer, part: str, root: Path, sources=("cfsc", "titles", "bdci")):
+def examples(featurize: Featurizer, part: str, root: Path, sources=("cfsc", "cfsc_sentences", "titles", "bdci")):
     """(features, class, weight, source) of one part of the training files."""
     out = []
     for r in data.cfsc(root):
+        if r["part"] == part and "cfsc_sentences" in sources and r["sentence_label"] is not None:
+            out.append((featurize(r["text"]), CLASS[r["sentence_label"]], 1.0, "cfsc_sentences"))
         if r["part"] == part:
             names = [t for t, _ in r["targets"]]
             for target, label in r["targets"]:
@@ -124,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data", nargs="?", type=Path, default=data.DEFAULT_DATA)
     ap.add_argument("--out", type=Path, default=sentiment_model.MODEL_PATH)
-    ap.add_argument("--sources", default="cfsc,titles,bdci", help="training files to fit on (comma-separated)")
+    ap.add_argument("--sources", default="cfsc,cfsc_sentences,titles,bdci",
+                    help="training sets to fit on (comma-separated; cfsc_sentences: CFSC's sentence-level labels)")
     args = ap.parse_args(argv)
     featurize = Featurizer()
     sources = tuple(args.sources.split(","))
@@ -146,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             if best is None or mean > best[0] + 1e-9:
                 best = (mean, c, band, model)
     mean, c, band, model = best
-    info = {"data": "cfsc_absa_part.jsonl, fin_news_titles_7046.csv (minus fin_news_2400.csv), "
+    info = {"data": "cfsc_absa_part.jsonl (targets and sentences), fin_news_titles_7046.csv (minus fin_news_2400.csv), "
                     "bdci2019_fin_entity_part.jsonl: train part of benchmarks/sentiment_data.py's split",
             "chosen": f"C={c}, neutral band {band} (mean dev accuracy {mean:.3f})",
             "features": f"{len(model.weights)}"}

@@ -12,6 +12,10 @@ time. Features of one sentence (toward a target when one is given):
   contrasted word carries its flipped, weighted value: the direction of change included);
 * ``negated``, ``contrast``, ``object``: a negator or contrast word in the sentence; the target
   is the object of a comparison;
+* whether the sentence evaluates anything (neutral first): ``nw:0`` / ``nw:1`` / ``nw:2+``, how many
+  words the lexicon matched toward the target, ``strength``, the largest of their contributions,
+  and the cues of a factual report or a question: ``digit``, ``report`` (a reporting verb: 表示,
+  称, 据 ...), ``question``;
 * ``c:<n-gram>``: character 1-3-grams of the clauses that name the target (the target written
   ``T``, other named parties ``O``), or of the whole sentence without a target.
 """
@@ -35,6 +39,8 @@ _first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
 
 _moved = itemgetter(5, 4)
 
+_DIGIT = re.compile(r"\d")
+_REPORTING = frozenset("表示 称 声称 透露 据 据悉 获悉 显示 报道 介绍 宣布 发布 公布 公告 披露".split())
 _CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?…\n\r]+")  # the clause ends of sentiment._CLAUSE_END
 
 
@@ -86,6 +92,15 @@ def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: 
         out["contrast"] = 1.0
     if getattr(toward, "role", "") == "object":
         out["object"] = 1.0
+    n = sum(1 for _, v in toward.matched if v)
+    out["nw:0" if n == 0 else "nw:1" if n == 1 else "nw:2+"] = 1.0
+    out["strength"] = max((abs(v) for _, v in toward.matched), default=0.0)
+    if _DIGIT.search(text := "".join(tokens)):
+        out["digit"] = 1.0
+    if not _REPORTING.isdisjoint(tokens):
+        out["report"] = 1.0
+    if text.rstrip().endswith(("？", "?")):
+        out["question"] = 1.0
     return out, char_ngrams(target_view(tokens, needles, others, sentiment._CLAUSE_END))
 
 
