@@ -284,6 +284,16 @@ def test_the_page_embeds_the_glyphs_it_uses(seed_outputs):
     assert len(embedded) < len(base) / 3  # a subset, not the whole base font
 
 
+def test_the_glyph_bounds_memo_changes_no_byte(monkeypatch):
+    """font_face lets each glyph compute its bounds once (the save asks three times): the same
+    bytes as fontTools' own save, on a text of some thousand glyphs and on a short one."""
+    text = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 1500)) + "智谱裁员 Framing 0123 ，。《》"
+    fast = [report.font_face(text), report.font_face("框架")]
+    monkeypatch.setattr(report, "_bounds_once", lambda face: None)
+    assert [report.font_face(text), report.font_face("框架")] == fast
+    assert len(fast[0]) > 100_000
+
+
 @pytest.mark.parametrize("articles, flag", [(1, "One article"), (2, "Two articles"), (3, ""), (40, "")])
 def test_groups_of_one_or_two_articles_are_flagged_beside_their_interval(articles, flag):
     note = report.small_group_note(articles)
