@@ -286,6 +286,35 @@ def test_the_documents_read_by_ranges_in_workers_are_the_ones_read_here(seed_out
     assert len(here[0]) == len(here[1]) >= 5 and all(here[1])
 
 
+
+@pytest.mark.parametrize("max_features, split", [(30, 7), (5000, 1), (5000, 13), (200, 50)])
+def test_tfidf_of_counts_by_ranges_is_scikit_learns(max_features, split):
+    """discover counts each range's terms where the range is read and builds the TF-IDF matrix
+    from the counts: the same matrix (values, their order, the terms) as TfidfVectorizer over all
+    the documents, with ties in term frequency at the max_features cut."""
+    import random
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from pipeline import discover
+
+    rng = random.Random(max_features + split)
+    words = [f"词{i}" for i in range(400)] + ["Ab", "ab", "中", "共同"]
+    docs = [[rng.choice(words[: rng.randrange(5, len(words))]) for _ in range(rng.randrange(0, 60))]
+            for _ in range(120)]
+    parts = [discover.count_terms(docs[i:i + split]) for i in range(0, len(docs), split)]
+    matrix, terms = discover.tfidf(parts, max_features=max_features)
+    vectorizer = TfidfVectorizer(analyzer=discover._identity, min_df=2, max_df=0.6, max_features=max_features,
+                                 sublinear_tf=True, norm="l2")
+    expected = vectorizer.fit_transform(docs)
+    assert type(matrix) is type(expected) and matrix.shape == expected.shape
+    for name in ("indptr", "indices", "data"):
+        assert getattr(matrix, name).tolist() == getattr(expected, name).tolist(), name
+    assert list(terms) == list(vectorizer.get_feature_names_out())
+    with pytest.raises(ValueError):
+        discover.tfidf([discover.count_terms([["独"], ["有"]])])
+
+
 # ---------------------------------------------------------------- groups
 
 
