@@ -286,7 +286,7 @@ def write_suggested(out_root: Path, out_dir: Path, groups, *, topics: int = 0, j
     """Discover topics from 04_segment and write them beside the framing tables."""
     ids, parts = _counted_documents(Path(out_root) / "04_segment", jobs=jobs)
     by_id = ({id_: groups({"id": id_}) for id_ in ids} if groups.by_id is not None
-             else _outlets(out_root, groups))
+             else _outlets(out_root, groups, jobs=jobs))
     result = discover_counted(ids, parts, by_id, topics=topics, jobs=jobs)
     if result is None:
         return {"topics": 0, "note": "too little text to discover topics"}
@@ -301,12 +301,22 @@ def write_suggested(out_root: Path, out_dir: Path, groups, *, topics: int = 0, j
             "files": [SUGGESTED, BY_GROUP]}
 
 
-def _outlets(out_root: Path, groups) -> dict[str, str]:
-    """id -> group when grouping by outlet (the framing records carry the normalised outlet)."""
-    out = {}
-    for record in records.read_jsonl(Path(out_root) / "07_framing" / ARTICLES):
-        out[record["id"]] = groups(record)
+def _outlets(out_root: Path, groups, *, jobs: int = 1) -> dict[str, str]:
+    """id -> group when grouping by outlet (the framing records carry the normalised outlet),
+    read by ranges."""
+    from .runner import map_ranges
+
+    out: dict[str, str] = {}
+    for part in map_ranges(_outlets_range, Path(out_root) / "07_framing" / ARTICLES, jobs=jobs, shared=groups,
+                           fine=True):
+        out.update(part)
     return out
+
+
+def _outlets_range(path: Path, start: int, end: int, groups) -> dict[str, str]:
+    from .runner import read_range
+
+    return {record["id"]: groups(record) for record in read_range(path, start, end)}
 
 
 def topics_table(stage_dir: Path):

@@ -286,6 +286,19 @@ def test_the_documents_read_by_ranges_in_workers_are_the_ones_read_here(seed_out
     assert len(here[0]) == len(here[1]) >= 5 and all(here[1])
 
 
+def test_the_groups_read_by_ranges_in_workers_are_the_ones_read_here(seed_outputs, monkeypatch):
+    from pipeline import discover, grouping
+    from pipeline.runner import ranges
+
+    groups = grouping.load(seed_outputs, "outlet")
+    here = discover._outlets(seed_outputs, groups)
+    monkeypatch.setattr(ranges, "REDUCE_SERIAL_BELOW", 0)
+    monkeypatch.setattr(ranges, "REDUCE_MIN_RANGE_BYTES", 1)
+    monkeypatch.setattr(ranges, "REDUCE_RANGE_BYTES", 1)
+    by_ranges = discover._outlets(seed_outputs, groups, jobs=2)
+    assert list(by_ranges.items()) == list(here.items()) and len(here) >= 5 and len(set(here.values())) >= 3
+
+
 
 @pytest.mark.parametrize("max_features, split", [(30, 7), (5000, 1), (5000, 13), (200, 50)])
 def test_tfidf_of_counts_by_ranges_is_scikit_learns(max_features, split):
