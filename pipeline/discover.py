@@ -175,10 +175,15 @@ def _nmf(k: int, max_iter: int):
 
 def _fit(model, matrix):
     """fit_transform, without scikit-learn's warning when the iterations run out (the topics
-    are a suggestion to read, and the same bytes come out either way)."""
+    are a suggestion to read, and the same bytes come out either way), on one BLAS thread: the
+    runner spreads work over processes, and BLAS threads on top of them fight for the same cores
+    (on a busy 2-core machine a candidate's fit took ten times the CPU with OpenBLAS's two
+    threads). The numbers are the same: OpenBLAS shares a product's output among its threads,
+    never the terms of one sum (a test compares)."""
     from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         return model.fit_transform(matrix)
 

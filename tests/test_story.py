@@ -6,6 +6,7 @@ tests about Hong Kong's MTR, in traditional script, grouped by a column of the c
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import shutil
@@ -269,6 +270,27 @@ def test_the_number_of_topics_is_chosen_alike_in_one_process_or_several():
     one = discover.discover(ids, docs, groups, jobs=1)
     assert len(one["coherence"]) > 2
     assert discover.discover(ids, docs, groups, jobs=2) == one
+
+
+def test_the_topics_are_the_same_on_one_blas_thread_as_on_many(monkeypatch):
+    """The topic fits run on one BLAS thread (threads on top of the runner's processes cost ten
+    times the CPU on a busy machine); the topics, shares and scores are those of BLAS's own
+    thread count."""
+    import random
+
+    import threadpoolctl
+
+    from pipeline import discover
+
+    rng = random.Random(11)
+    themes = [[f"词{t}{i}" for i in range(15)] for t in range(5)]
+    docs = [[rng.choice(themes[n % 5]) for _ in range(50)] + [rng.choice(themes[(n + 2) % 5]) for _ in range(9)]
+            for n in range(150)]
+    ids = [f"d{n}" for n in range(150)]
+    groups = {id_: "甲" if n % 3 else "乙" for n, id_ in enumerate(ids)}
+    one_thread = discover.discover(ids, docs, groups, jobs=1)
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", lambda **kw: contextlib.nullcontext())
+    assert discover.discover(ids, docs, groups, jobs=1) == one_thread
 
 
 def test_the_documents_read_by_ranges_in_workers_are_the_ones_read_here(seed_outputs, monkeypatch):
