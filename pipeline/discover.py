@@ -63,6 +63,94 @@ def _documents_range(path: Path, start: int, end: int, shared: None) -> tuple[li
     return ids, docs
 
 
+def _counted_documents(segment_dir: Path, *, jobs: int = 1) -> tuple[list[str], list[tuple]]:
+    """The articles' ids and, per range of 04_segment, their documents' term counts
+    (:func:`count_terms`): counted where the range is read, so the calling process only joins them."""
+    from .runner import map_ranges
+
+    ids: list[str] = []
+    parts: list[tuple] = []
+    for range_ids, counts in map_ranges(_counts_range, Path(segment_dir) / ARTICLES, jobs=jobs, fine=True):
+        ids.extend(range_ids)
+        parts.append(counts)
+    return ids, parts
+
+
+def _counts_range(path: Path, start: int, end: int, shared: None) -> tuple[list[str], tuple]:
+    ids, docs = _documents_range(path, start, end, shared)
+    return ids, count_terms(docs)
+
+
+def count_terms(docs: Sequence[Sequence[str]]) -> tuple[list[str], list[int], list[int], list[int]]:
+    """The documents' term counts as scikit-learn's ``CountVectorizer`` counts them: (the terms
+    in order of first appearance, row pointers, each count's term as an index into those terms,
+    the counts), each document's terms in their order of first appearance."""
+    from collections import Counter
+
+    vocabulary: dict[str, int] = {}
+    indptr, indices, values = [0], [], []
+    for doc in docs:
+        counts = Counter(doc)  # counted in C, keys in order of first appearance
+        indices.extend(vocabulary.setdefault(term, len(vocabulary)) for term in counts)
+        values.extend(counts.values())
+        indptr.append(len(indices))
+    return list(vocabulary), indptr, indices, values
+
+
+def tfidf(parts: Sequence[tuple], *, min_df: int = 2, max_df: float = 0.6, max_features: int = MAX_FEATURES):
+    """(TF-IDF matrix, its terms) of the documents whose counts ``parts`` hold in document order
+    (:func:`count_terms` of consecutive runs of documents): what ``TfidfVectorizer(analyzer=
+    identity, min_df, max_df, max_features, sublinear_tf=True, norm="l2").fit_transform`` makes of
+    the documents, the same numbers in the same order, without its loop over every token (a test
+    checks it). Raises ValueError where scikit-learn would (no terms left)."""
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    # The vocabulary in order of first appearance over all the documents, as one count makes it.
+    vocabulary: dict[str, int] = {}
+    j_indices, values, indptr, nnz = [], [], [np.zeros(1, dtype=np.int64)], 0
+    for terms, part_indptr, part_indices, part_values in parts:
+        to_global = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in terms), dtype=np.int64,
+                                count=len(terms))
+        j_indices.append(to_global[np.asarray(part_indices, dtype=np.int64)])
+        values.append(np.asarray(part_values, dtype=np.intc))
+        indptr.append(np.asarray(part_indptr[1:], dtype=np.int64) + nnz)
+        nnz += len(part_indices)
+    if not vocabulary:
+        raise ValueError("empty vocabulary")
+    index_type = np.int32 if nnz <= np.iinfo(np.int32).max else np.int64
+    pointers = np.concatenate(indptr).astype(index_type)
+    matrix = sp.csr_array((np.concatenate(values), np.concatenate(j_indices).astype(index_type), pointers),
+                          shape=(len(pointers) - 1, len(vocabulary)), dtype=np.float64)
+    matrix.sort_indices()
+    matrix = sp.csr_matrix(matrix)
+    # Terms sorted by name (the indices renumbered in place, as scikit-learn does) ...
+    by_name = sorted(vocabulary.items())
+    renumber = np.empty(len(by_name), dtype=matrix.indices.dtype)
+    for new, (term, old) in enumerate(by_name):
+        vocabulary[term] = new
+        renumber[old] = new
+    matrix.indices = renumber.take(matrix.indices, mode="clip")
+    # ... then the too rare and too common dropped, and of the rest the most frequent kept.
+    n_docs = matrix.shape[0]
+    dfs = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    mask = (dfs <= max_df * n_docs) & (dfs >= min_df)
+    if mask.sum() > max_features:
+        tfs = np.asarray(matrix.sum(axis=0)).ravel()
+        kept = (-tfs[mask]).argsort()[:max_features]
+        most = np.zeros(len(dfs), dtype=bool)
+        most[np.where(mask)[0][kept]] = True
+        mask = most
+    columns = np.where(mask)[0]
+    if len(columns) == 0:
+        raise ValueError("no terms left after min_df and max_df")
+    matrix = matrix[:, columns]
+    terms = np.asarray([term for term, _ in by_name], dtype=object)[columns]
+    transformer = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=True)
+    return transformer.fit(matrix).transform(matrix, copy=False), terms
+
+
 def _identity(doc):
     return doc
 
@@ -87,10 +175,15 @@ def _nmf(k: int, max_iter: int):
 
 def _fit(model, matrix):
     """fit_transform, without scikit-learn's warning when the iterations run out (the topics
-    are a suggestion to read, and the same bytes come out either way)."""
+    are a suggestion to read, and the same bytes come out either way), on one BLAS thread: the
+    runner spreads work over processes, and BLAS threads on top of them fight for the same cores
+    (on a busy 2-core machine a candidate's fit took ten times the CPU with OpenBLAS's two
+    threads). The numbers are the same: OpenBLAS shares a product's output among its threads,
+    never the terms of one sum (a test compares)."""
     from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         return model.fit_transform(matrix)
 
@@ -121,21 +214,24 @@ def discover(ids: Sequence[str], docs: Sequence[Sequence[str]], groups: Mapping[
              topics: int = 0, jobs: int = 1) -> dict | None:
     """Topics of the documents: {"topics": [...], "by_group": rows, "k": k, "coherence": {...}};
     None when there is too little text to factorise."""
-    import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    return discover_counted(ids, [count_terms(docs)], groups, topics=topics, jobs=jobs)
 
-    n = len(docs)
+
+def discover_counted(ids: Sequence[str], parts: Sequence[tuple], groups: Mapping[str, str], *,
+                     topics: int = 0, jobs: int = 1) -> dict | None:
+    """:func:`discover` of the documents whose term counts ``parts`` hold (:func:`count_terms`
+    of consecutive runs of them, in order)."""
+    import numpy as np
+
+    n = len(ids)
     if n < 4:
         return None
-    vectorizer = TfidfVectorizer(analyzer=_identity, min_df=2, max_df=0.6, max_features=MAX_FEATURES,
-                                 sublinear_tf=True, norm="l2")
     try:
-        matrix = vectorizer.fit_transform(docs)
+        matrix, terms = tfidf(parts)
     except ValueError:  # an empty vocabulary after min_df/max_df
         return None
     if matrix.shape[1] < 10:
         return None
-    terms = vectorizer.get_feature_names_out()
     binary = (matrix > 0).astype(np.float64).tocsc()
     coherence: dict[int, float] = {}
     if topics:
@@ -193,10 +289,10 @@ def suggested_yaml(result: Mapping) -> str:
 
 def write_suggested(out_root: Path, out_dir: Path, groups, *, topics: int = 0, jobs: int = 1) -> dict:
     """Discover topics from 04_segment and write them beside the framing tables."""
-    ids, docs = _documents(Path(out_root) / "04_segment", jobs=jobs)
+    ids, parts = _counted_documents(Path(out_root) / "04_segment", jobs=jobs)
     by_id = ({id_: groups({"id": id_}) for id_ in ids} if groups.by_id is not None
-             else _outlets(out_root, groups))
-    result = discover(ids, docs, by_id, topics=topics, jobs=jobs)
+             else _outlets(out_root, groups, jobs=jobs))
+    result = discover_counted(ids, parts, by_id, topics=topics, jobs=jobs)
     if result is None:
         return {"topics": 0, "note": "too little text to discover topics"}
     records.write_text(Path(out_dir) / SUGGESTED, suggested_yaml(result))
@@ -210,12 +306,22 @@ def write_suggested(out_root: Path, out_dir: Path, groups, *, topics: int = 0, j
             "files": [SUGGESTED, BY_GROUP]}
 
 
-def _outlets(out_root: Path, groups) -> dict[str, str]:
-    """id -> group when grouping by outlet (the framing records carry the normalised outlet)."""
-    out = {}
-    for record in records.read_jsonl(Path(out_root) / "07_framing" / ARTICLES):
-        out[record["id"]] = groups(record)
+def _outlets(out_root: Path, groups, *, jobs: int = 1) -> dict[str, str]:
+    """id -> group when grouping by outlet (the framing records carry the normalised outlet),
+    read by ranges."""
+    from .runner import map_ranges
+
+    out: dict[str, str] = {}
+    for part in map_ranges(_outlets_range, Path(out_root) / "07_framing" / ARTICLES, jobs=jobs, shared=groups,
+                           fine=True):
+        out.update(part)
     return out
+
+
+def _outlets_range(path: Path, start: int, end: int, groups) -> dict[str, str]:
+    from .runner import read_range
+
+    return {record["id"]: groups(record) for record in read_range(path, start, end)}
 
 
 def topics_table(stage_dir: Path):

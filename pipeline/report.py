@@ -235,16 +235,14 @@ def article_metadata(path: Path, ids: set[str]) -> dict[str, dict]:
 
 def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int = 1) -> dict:
     """What the page shows from the article stages (every upstream but the figures): the
-    stage's ``prepare``, which the runner may call while the figures are still drawn. The
-    concordance's matching runs by ranges of 04_segment, in ``jobs`` processes for a large file."""
+    stage's ``prepare``, which the runner may call while the figures are still drawn. Each
+    upstream is read by ranges (in ``jobs`` processes for a large file: :func:`map_ranges`),
+    whose small results are merged here in file order: the same page as one pass over each."""
     from . import framing, grouping, keywords
+    from .runner import map_ranges
 
     p = {**DEFAULT_PARAMS, **params}
     groups = grouping.load(Path(inputs[INGEST]).parent, p.get("_group_by", "outlet"))
-
-    def group(id_: str, outlet: str | None) -> str:
-        """The group of an article: by outlet its (normalised) outlet, else the group_by value."""
-        return groups({"id": id_, "outlet": outlet})
 
     # Frames: the outlet table and, per outlet and frame, the first matches as evidence.
     frames = framing.frames_table(inputs[FRAMING])
@@ -253,14 +251,15 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int =
     seen: Counter = Counter()  # matches per (group, frame): the sample is drawn from all of them
     samplers: dict[tuple[str, str], random.Random] = {}
     wanted: set[tuple[str, int]] = set()
-    for order, r in enumerate(records.read_jsonl(inputs[FRAMING] / ARTICLES)):
-        outlet = group(r["id"], r.get("outlet"))
-        for m in r.get("matches", ()):
+    before = 0  # records in the ranges before this one
+    for n_records, found in map_ranges(_frame_matches_range, inputs[FRAMING] / ARTICLES, jobs=jobs, shared=groups,
+                                       fine=True):
+        for index, id_, outlet, m in found:  # the reservoirs draw in file order, here
             for fid in m["frames"]:
                 key = (outlet, fid)
                 bucket = evidence[key]
                 seen[key] += 1
-                item = {"id": r["id"], "order": order, **m}
+                item = {"id": id_, "order": before + index, **m}
                 if len(bucket) < p["evidence_per_frame"]:
                     bucket.append(item)
                 else:  # reservoir sampling, seeded per bucket: the same sample on every run
@@ -271,7 +270,8 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int =
                     if j >= len(bucket):
                         continue
                     bucket[j] = item
-                wanted.add((r["id"], m["sentence"]))
+                wanted.add((id_, m["sentence"]))
+        before += n_records
     for bucket in evidence.values():  # in text order again
         bucket.sort(key=lambda e: (e["order"], e["sentence"], e["start"]))
 
@@ -285,22 +285,15 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int =
     repairs_listed: list[dict] = []
     n_repair_items = 0
     sentence_text: dict[tuple[str, int], tuple[str, int]] = {}
-    for r in records.read_jsonl(inputs[NORMALIZE] / ARTICLES):
-        canonical[r["id"]] = r["outlet"]
-        scripts[str(r.get("script", "?"))] += 1
-        regions[str(r.get("region", "?"))] += 1
-        if r.get("pinyin_removed"):
-            repairs_by_kind["pinyin annotation removed"] += int(r["pinyin_removed"])
-        for item in r.get("repairs", ()):
-            n_repair_items += 1
-            repairs_by_kind[repair_kind(item)] += repair_count(item)
-            if len(repairs_listed) < p["repairs_listed"]:
-                repairs_listed.append({"id": r["id"], "kind": repair_kind(item), "detail": item})
-        if wanted:
-            for s in r.get("sentences", ()):
-                key = (r["id"], s["index"])
-                if key in wanted:
-                    sentence_text[key] = (s["text"], s["start"])
+    for part in map_ranges(_normalize_range, inputs[NORMALIZE] / ARTICLES, jobs=jobs,
+                           shared=(wanted, p["repairs_listed"]), fine=True):
+        canonical.update(part["canonical"])
+        scripts.update(part["scripts"])
+        regions.update(part["regions"])
+        repairs_by_kind.update(part["repairs_by_kind"])
+        n_repair_items += part["n_repair_items"]
+        repairs_listed.extend(part["repairs_listed"][: p["repairs_listed"] - len(repairs_listed)])
+        sentence_text.update(part["sentence_text"])
 
     # Articles per outlet (ingest's outlet names for articles strip dropped). The metadata of
     # the articles the page shows is read at the end: memory holds those, not the corpus.
@@ -308,14 +301,14 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int =
     n_articles = 0
     first_date = last_date = None
     n_dated = 0
-    for r in records.read_jsonl(inputs[INGEST] / ARTICLES):
-        per_outlet[group(r["id"], canonical.get(r["id"], r.get("outlet")))] += 1
-        n_articles += 1
-        day = str(r.get("published") or "")[:10]
-        if day:
-            n_dated += 1
-            first_date = day if first_date is None or day < first_date else first_date
-            last_date = day if last_date is None or day > last_date else last_date
+    for counts, n, first, last, dated in map_ranges(_ingest_range, inputs[INGEST] / ARTICLES, jobs=jobs,
+                                                    shared=(groups, canonical), fine=True):
+        per_outlet.update(counts)
+        n_articles += n
+        n_dated += dated
+        if first is not None:
+            first_date = first if first_date is None or first < first_date else first_date
+            last_date = last if last_date is None or last > last_date else last_date
     outlets = [o for o, _ in sorted(per_outlet.items(), key=lambda kv: (-kv[1], kv[0]))]
     # With thousands of groups the page gives sections to the largest only (a page of 10,000
     # sections renders in no browser); every group stays in the tables.
@@ -334,14 +327,14 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int =
     removed_by_outlet: Counter = Counter()
     removed_listed: list[dict] = []
     share_sum, n_shares = 0.0, 0
-    for r in records.read_jsonl(inputs[STRIP] / ARTICLES):
-        share_sum += r.get("removed_share", 0.0)
-        n_shares += 1
-        for item in r.get("removed", ()):
-            removed_by_reason[item.get("reason", "?")] += 1
-            removed_by_outlet[group(r["id"], canonical.get(r["id"], r.get("outlet")))] += 1
-            if len(removed_listed) < p["removed_listed"]:
-                removed_listed.append({"id": r["id"], **item})
+    for shares, by_reason, by_outlet, listed in map_ranges(_strip_range, inputs[STRIP] / ARTICLES, jobs=jobs,
+                                                           shared=(groups, canonical, p["removed_listed"]), fine=True):
+        for share in shares:  # summed in file order: the same float as one pass
+            share_sum += share
+        n_shares += len(shares)
+        removed_by_reason.update(by_reason)
+        removed_by_outlet.update(by_outlet)
+        removed_listed.extend(listed[: p["removed_listed"] - len(removed_listed)])
     n_removed = sum(removed_by_reason.values())
 
     # Sentiment: every article's score; sentence scores of the listed articles.
@@ -353,21 +346,23 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int =
     n_sentences: Counter = Counter()
     target_scores: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
     target_sentences: dict[str, list[tuple]] = defaultdict(list)  # per group: the most negative / positive
-    for r in records.read_jsonl(inputs[SENTIMENT] / ARTICLES):
-        outlet = group(r["id"], r.get("outlet"))
-        if r.get("target_n_sentences"):
-            negative = sum(1 for s in r.get("sentences", ()) if s.get("mentions_target")
-                           and s.get("target_label", s.get("label")) == "neg")
-            target_scores[outlet].append((float(r["target_score"]), int(r["target_n_sentences"]), negative))
-            _keep_target_sentences(target_sentences[outlet], r, p.get("target_examples", 3))
-        n_sentences[outlet] += len(r.get("sentences", ()))
-        listed = sentiment_articles[outlet] if outlet in shown_set else None
-        if listed is not None and len(listed) < p["articles_per_outlet"]:
-            listed.append({"id": r["id"], "score": float(r.get("score", 0.0)), "n": len(r.get("sentences", ())),
-                           "target_score": r.get("target_score")})
-            sentences_of[r["id"]] = [{"index": s["index"], "text": s["text"], "score": float(s["score"])}
-                                     for s in r.get("sentences", ())]
-            anchors.article(r["id"])
+    k_examples = p.get("target_examples", 3)
+    for part in map_ranges(_sentiment_range, inputs[SENTIMENT] / ARTICLES, jobs=jobs,
+                           shared=(groups, shown_set, p["articles_per_outlet"], k_examples), fine=True):
+        for outlet, scores in part["target_scores"].items():
+            target_scores[outlet].extend(scores)
+        for outlet, kept in part["target_sentences"].items():
+            target_sentences[outlet].extend(kept)
+            _trim_target_sentences(target_sentences[outlet], k_examples)
+        n_sentences.update(part["n_sentences"])
+        for outlet in part["shown_seen"]:  # the groups' order of first appearance, as one pass makes it
+            sentiment_articles[outlet]
+        for outlet, entry, sentences in part["listed"]:
+            listed = sentiment_articles[outlet]
+            if len(listed) < p["articles_per_outlet"]:
+                listed.append(entry)
+                sentences_of[entry["id"]] = sentences
+                anchors.article(entry["id"])
     listed_total = {o: per_outlet[o] for o in shown_groups}
 
     # Distinctive terms, and sentences that use them (from the segmented tokens; read only
@@ -383,41 +378,23 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int =
         rows = rows.sort_values(["z", "term"], ascending=[False, True])
         top_terms[o] = rows.head(p["distinctive_top"]).to_dict("records")
     term_examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    # Buckets still open, and their terms as they appear in a JSON line: a record is parsed
-    # only when its line holds one of them, and the scan stops once every bucket is full.
-    open_buckets = {(o, t["term"]) for o in shown_groups for t in top_terms.get(o, ())}
-
-    def needles() -> list[str]:
-        return sorted({records.dumps(t)[1:-1] for _, t in open_buckets})
-
-    wanted_terms = needles()
-    for line in records.read_lines(inputs[SEGMENT] / ARTICLES) if open_buckets else ():
-        if not any(t in line for t in wanted_terms):
-            continue
-        r = records.loads(line)
-        outlet = group(r["id"], r.get("outlet"))
-        terms = {t["term"] for t in top_terms.get(outlet, ())}
-        if not terms:
-            continue
-        closed = False
-        for s in r.get("sentences", ()):
-            if terms.isdisjoint(s["tokens"]):  # most sentences: no wanted term at all
-                continue
-            spans_by_term: dict[str, list] = defaultdict(list)
-            for tok in sentence_tokens(s):
-                if tok[4] and tok[0] in terms:
-                    spans_by_term[tok[0]].append((tok[2] - s["start"], tok[3] - s["start"]))
-            for term, spans in sorted(spans_by_term.items()):
-                bucket = term_examples[(outlet, term)]
-                if len(bucket) < p["examples_per_term"]:
-                    bucket.append({"id": r["id"], "index": s["index"], "text": s["text"], "spans": spans})
-                    if len(bucket) == p["examples_per_term"]:
-                        open_buckets.discard((outlet, term))
-                        closed = True
-        if closed:
-            if not open_buckets:
-                break
-            wanted_terms = needles()
+    # The first examples of each (group, term) in file order, by ranges of 04_segment; the ranges
+    # are taken in order and no more are read once every bucket is full.
+    buckets = {(o, t["term"]) for o in shown_groups for t in top_terms.get(o, ())}
+    if buckets:
+        terms_of = {o: {t["term"] for t in top_terms.get(o, ())} for o in shown_groups}
+        shared = (groups, terms_of, p["examples_per_term"])
+        parts = map_ranges(_term_examples_range, inputs[SEGMENT] / ARTICLES, jobs=jobs, shared=shared, fine=True)
+        try:
+            for part in parts:
+                for key, examples in part.items():
+                    bucket = term_examples[key]
+                    bucket.extend(examples[: p["examples_per_term"] - len(bucket)])
+                if p["examples_per_term"] > 0 and all(len(term_examples.get(key, ())) >= p["examples_per_term"]
+                                                      for key in buckets):
+                    break
+        finally:
+            parts.close()  # the ranges still running are dropped
 
     # Concordance: the frames' most used terms and the distinctive terms, in their sentences.
     kwic = _concordance(inputs, p, frame_info, top_terms, shown_groups, groups, jobs=jobs)
@@ -481,6 +458,168 @@ def _group_of(groups, record: Mapping) -> str:
     return groups({"id": record["id"], "outlet": record.get("outlet")})
 
 
+# The article passes' per-range work (module-level: it travels to workers). Each returns what
+# its range adds, small beside the range; collect_articles merges the ranges in file order.
+
+def _frame_matches_range(path: Path, start: int, end: int, groups) -> tuple[int, list[tuple]]:
+    """07_framing: (records in the range, (index in the range, id, group, match) for each match
+    in file order); the reservoirs of the evidence draw from these in the calling process."""
+    from .runner import read_range
+
+    n, found = 0, []
+    for r in read_range(path, start, end):
+        if r.get("matches"):
+            outlet = groups({"id": r["id"], "outlet": r.get("outlet")})
+            found.extend((n, r["id"], outlet, m) for m in r["matches"])
+        n += 1
+    return n, found
+
+
+def _normalize_range(path: Path, start: int, end: int, shared: tuple) -> dict:
+    """03_normalize: outlet names as normalize wrote them (the form every later stage groups by),
+    what it repaired (the first ``limit`` repairs listed), the text of the ``wanted`` sentences."""
+    from .runner import read_range
+
+    wanted, limit = shared
+    canonical: dict[str, str] = {}
+    scripts: Counter = Counter()
+    regions: Counter = Counter()
+    repairs_by_kind: Counter = Counter()
+    repairs_listed: list[dict] = []
+    n_repair_items = 0
+    sentence_text: dict[tuple[str, int], tuple[str, int]] = {}
+    for r in read_range(path, start, end):
+        canonical[r["id"]] = r["outlet"]
+        scripts[str(r.get("script", "?"))] += 1
+        regions[str(r.get("region", "?"))] += 1
+        if r.get("pinyin_removed"):
+            repairs_by_kind["pinyin annotation removed"] += int(r["pinyin_removed"])
+        for item in r.get("repairs", ()):
+            n_repair_items += 1
+            repairs_by_kind[repair_kind(item)] += repair_count(item)
+            if len(repairs_listed) < limit:
+                repairs_listed.append({"id": r["id"], "kind": repair_kind(item), "detail": item})
+        if wanted:
+            for s in r.get("sentences", ()):
+                key = (r["id"], s["index"])
+                if key in wanted:
+                    sentence_text[key] = (s["text"], s["start"])
+    return {"canonical": canonical, "scripts": scripts, "regions": regions, "repairs_by_kind": repairs_by_kind,
+            "n_repair_items": n_repair_items, "repairs_listed": repairs_listed, "sentence_text": sentence_text}
+
+
+def _ingest_range(path: Path, start: int, end: int, shared: tuple) -> tuple[Counter, int, str | None, str | None, int]:
+    """01_ingest: (articles per group, articles, first and last day, articles dated)."""
+    from .runner import read_range
+
+    groups, canonical = shared
+    per_outlet: Counter = Counter()
+    n_articles = n_dated = 0
+    first_date = last_date = None
+    for r in read_range(path, start, end):
+        per_outlet[groups({"id": r["id"], "outlet": canonical.get(r["id"], r.get("outlet"))})] += 1
+        n_articles += 1
+        day = str(r.get("published") or "")[:10]
+        if day:
+            n_dated += 1
+            first_date = day if first_date is None or day < first_date else first_date
+            last_date = day if last_date is None or day > last_date else last_date
+    return per_outlet, n_articles, first_date, last_date, n_dated
+
+
+def _strip_range(path: Path, start: int, end: int, shared: tuple) -> tuple[list[float], Counter, Counter, list[dict]]:
+    """02_strip: (each article's removed share, removed lines by reason and by group, the first
+    ``limit`` removed lines)."""
+    from .runner import read_range
+
+    groups, canonical, limit = shared
+    shares: list[float] = []
+    by_reason: Counter = Counter()
+    by_outlet: Counter = Counter()
+    listed: list[dict] = []
+    for r in read_range(path, start, end):
+        shares.append(r.get("removed_share", 0.0))
+        for item in r.get("removed", ()):
+            by_reason[item.get("reason", "?")] += 1
+            by_outlet[groups({"id": r["id"], "outlet": canonical.get(r["id"], r.get("outlet"))})] += 1
+            if len(listed) < limit:
+                listed.append({"id": r["id"], **item})
+    return shares, by_reason, by_outlet, listed
+
+
+def _sentiment_range(path: Path, start: int, end: int, shared: tuple) -> dict:
+    """06_sentiment: target scores and the most negative and positive target sentences per
+    group, sentences per group, and the first ``per_group`` articles of each shown group with
+    their sentence scores (``shown_seen``: the shown groups in order of first appearance)."""
+    from .runner import read_range
+
+    groups, shown_set, per_group, k = shared
+    target_scores: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
+    target_sentences: dict[str, list[tuple]] = defaultdict(list)
+    n_sentences: Counter = Counter()
+    shown_seen: dict[str, int] = {}  # group -> articles listed
+    listed: list[tuple[str, dict, list[dict]]] = []
+    for r in read_range(path, start, end):
+        outlet = groups({"id": r["id"], "outlet": r.get("outlet")})
+        if r.get("target_n_sentences"):
+            negative = sum(1 for s in r.get("sentences", ()) if s.get("mentions_target")
+                           and s.get("target_label", s.get("label")) == "neg")
+            target_scores[outlet].append((float(r["target_score"]), int(r["target_n_sentences"]), negative))
+            _keep_target_sentences(target_sentences[outlet], r, k)
+        n_sentences[outlet] += len(r.get("sentences", ()))
+        if outlet in shown_set and shown_seen.setdefault(outlet, 0) < per_group:
+            shown_seen[outlet] += 1
+            listed.append((outlet, {"id": r["id"], "score": float(r.get("score", 0.0)),
+                                    "n": len(r.get("sentences", ())), "target_score": r.get("target_score")},
+                           [{"index": s["index"], "text": s["text"], "score": float(s["score"])}
+                            for s in r.get("sentences", ())]))
+    return {"target_scores": target_scores, "target_sentences": target_sentences, "n_sentences": n_sentences,
+            "shown_seen": list(shown_seen), "listed": listed}
+
+
+def _term_examples_range(path: Path, start: int, end: int, shared: tuple) -> dict[tuple[str, str], list[dict]]:
+    """04_segment: the first ``limit`` sentences of the range that use each (group, term) of
+    ``terms_of`` (a group's distinctive terms), with the terms' spans. A record is parsed only
+    when its line holds one of the terms as JSON writes it (an Aho-Corasick automaton of them:
+    one C pass over the line, where a search per term read the line once per term)."""
+    import ahocorasick
+
+    from .runner import ranges
+
+    groups, terms_of, limit = shared
+    needles = ahocorasick.Automaton()
+    for term in sorted({records.dumps(t)[1:-1] for terms in terms_of.values() for t in terms}):
+        needles.add_word(term, term)
+    needles.make_automaton()
+    examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    open_buckets = sum(len(terms) for terms in terms_of.values()) if limit > 0 else -1
+    for line in ranges.read_lines(path, start, end):
+        if not open_buckets:  # every bucket full: the rest of the range adds nothing
+            break
+        text = line.decode("utf-8")
+        if next(needles.iter(text), None) is None:
+            continue
+        r = records.loads(text)
+        outlet = groups({"id": r["id"], "outlet": r.get("outlet")})
+        terms = terms_of.get(outlet)
+        if not terms:
+            continue
+        for s in r.get("sentences", ()):
+            if terms.isdisjoint(s["tokens"]):  # most sentences: no wanted term at all
+                continue
+            spans_by_term: dict[str, list] = defaultdict(list)
+            for tok in sentence_tokens(s):
+                if tok[4] and tok[0] in terms:
+                    spans_by_term[tok[0]].append((tok[2] - s["start"], tok[3] - s["start"]))
+            for term, spans in sorted(spans_by_term.items()):
+                bucket = examples[(outlet, term)]
+                if len(bucket) < limit:
+                    bucket.append({"id": r["id"], "index": s["index"], "text": s["text"], "spans": spans})
+                    if len(bucket) == limit:
+                        open_buckets -= 1
+    return dict(examples)
+
+
 def _methods(inputs: Mapping[str, Path], dates: Sequence[str]) -> dict:
     """What a methods section needs, from the manifests: parameters and library versions per
     stage, the resolved story, the corpus's counts and its date range."""
@@ -522,6 +661,12 @@ def _keep_target_sentences(kept: list[tuple], record: dict, k: int) -> None:
         if s.get("mentions_target") and s.get("target_score") is not None:
             kept.append((float(s["target_score"]), s.get("target_label", s.get("label")), s["index"], record["id"],
                          s["text"]))
+    _trim_target_sentences(kept, k)
+
+
+def _trim_target_sentences(kept: list[tuple], k: int) -> None:
+    """Of more than ``2 k`` target sentences keep the ``k`` most negative and the ``k`` most
+    positive: the extremes of a range's extremes are the extremes of all (a merge in any order)."""
     if len(kept) > 2 * k:
         kept.sort(key=lambda t: (t[0], t[3], t[2]))
         kept[:] = kept[:k] + kept[-k:]
@@ -1100,12 +1245,28 @@ def font_face(text: str, font: Path = REPORT_FONT) -> str:
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(set(text) - set("\n\r\t"))))
     subsetter.subset(face)
+    _bounds_once(face)
     buf = io.BytesIO()
     face.flavor = "woff"
     face.save(buf)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return (f'@font-face{{font-family:"{FONT_FAMILY}";src:url(data:font/woff;base64,{data}) format("woff");'
             "font-display:block}\n")
+
+
+def _bounds_once(face) -> None:
+    """Make each glyph of ``face`` (a CFF font) compute its outline's bounds once. Saving
+    recalculates the CFF FontBBox, ``hhea`` and ``vhea`` from every glyph's bounds, each by
+    interpreting the glyph's charstring again: three times the same numbers, most of the
+    save's time. The memo is on the glyph objects of this ``face`` only; the bytes are the same."""
+    import functools
+
+    if "CFF " not in face:
+        return
+    charstrings = face["CFF "].cff.topDictIndex[0].CharStrings
+    for name in face.getGlyphOrder():
+        glyph = charstrings[name]
+        glyph.calcBounds = functools.lru_cache(maxsize=None)(glyph.calcBounds)
 
 
 # ---------------------------------------------------------------- the stage
@@ -1132,5 +1293,5 @@ STAGE = CorpusStage(
     params=dict(DEFAULT_PARAMS),
     resource_files=(REPORT_FONT,),
     code_files=(Path(__file__),),
-    libraries=("pandas", "fonttools"),
+    libraries=("pandas", "fonttools", "pyahocorasick"),
 )

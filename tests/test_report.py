@@ -284,6 +284,16 @@ def test_the_page_embeds_the_glyphs_it_uses(seed_outputs):
     assert len(embedded) < len(base) / 3  # a subset, not the whole base font
 
 
+def test_the_glyph_bounds_memo_changes_no_byte(monkeypatch):
+    """font_face lets each glyph compute its bounds once (the save asks three times): the same
+    bytes as fontTools' own save, on a text of some thousand glyphs and on a short one."""
+    text = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 1500)) + "智谱裁员 Framing 0123 ，。《》"
+    fast = [report.font_face(text), report.font_face("框架")]
+    monkeypatch.setattr(report, "_bounds_once", lambda face: None)
+    assert [report.font_face(text), report.font_face("框架")] == fast
+    assert len(fast[0]) > 100_000
+
+
 @pytest.mark.parametrize("articles, flag", [(1, "One article"), (2, "Two articles"), (3, ""), (40, "")])
 def test_groups_of_one_or_two_articles_are_flagged_beside_their_interval(articles, flag):
     note = report.small_group_note(articles)
@@ -313,3 +323,43 @@ def test_target_section_links_the_sentences_behind_it():
     html = report._target_section(d)
     assert html.index("句0") < html.index("句8")
     assert html.count('href="#a1"') == 4 and "sentence 1" in html
+
+
+def test_collected_by_ranges_in_workers_is_the_page_of_one_pass(seed_outputs, monkeypatch):
+    """collect_articles reads each upstream by ranges and merges the ranges' results in file
+    order: with a range per article in two processes, and caps small enough that each list fills
+    across ranges, the page is the same bytes as with one range per file."""
+    from pipeline.runner import ranges
+
+    inputs = {folder: seed_outputs / folder for folder in report.STAGE.upstreams}
+    params = {**report.STAGE.params, "evidence_per_frame": 2, "examples_per_term": 1, "articles_per_outlet": 1,
+              "repairs_listed": 2, "removed_listed": 3, "distinctive_top": 3}
+    one_pass = report.render_report(report.collect(inputs, params))
+    monkeypatch.setattr(ranges, "REDUCE_SERIAL_BELOW", 0)
+    monkeypatch.setattr(ranges, "REDUCE_MIN_RANGE_BYTES", 1)
+    monkeypatch.setattr(ranges, "REDUCE_RANGE_BYTES", 1)
+    assert len(ranges.byte_ranges(seed_outputs / "06_sentiment" / "articles.jsonl", 1)) == 5
+    assert report.render_report(report.collect(inputs, params, jobs=2)) == one_pass
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_target_sentences_kept_by_ranges_are_those_of_one_pass(k):
+    """The most negative and positive target sentences: merging each range's extremes keeps
+    what one pass keeps (after the final sort)."""
+    import random as random_
+
+    rng = random_.Random(k)
+    articles = [{"id": f"a{i}", "sentences": [
+        {"index": j, "text": "句", "mentions_target": True, "target_score": round(rng.uniform(-1, 1), 1),
+         "target_label": "neu"} for j in range(rng.randrange(4))]} for i in range(30)]
+    one_pass: list = []
+    for a in articles:
+        report._keep_target_sentences(one_pass, a, k)
+    merged: list = []
+    for start in range(0, 30, 7):
+        kept: list = []
+        for a in articles[start:start + 7]:
+            report._keep_target_sentences(kept, a, k)
+        merged.extend(kept)
+        report._trim_target_sentences(merged, k)
+    assert report._target_examples({"g": merged}) == report._target_examples({"g": one_pass})

@@ -6,6 +6,7 @@ tests about Hong Kong's MTR, in traditional script, grouped by a column of the c
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import shutil
@@ -271,6 +272,27 @@ def test_the_number_of_topics_is_chosen_alike_in_one_process_or_several():
     assert discover.discover(ids, docs, groups, jobs=2) == one
 
 
+def test_the_topics_are_the_same_on_one_blas_thread_as_on_many(monkeypatch):
+    """The topic fits run on one BLAS thread (threads on top of the runner's processes cost ten
+    times the CPU on a busy machine); the topics, shares and scores are those of BLAS's own
+    thread count."""
+    import random
+
+    import threadpoolctl
+
+    from pipeline import discover
+
+    rng = random.Random(11)
+    themes = [[f"词{t}{i}" for i in range(15)] for t in range(5)]
+    docs = [[rng.choice(themes[n % 5]) for _ in range(50)] + [rng.choice(themes[(n + 2) % 5]) for _ in range(9)]
+            for n in range(150)]
+    ids = [f"d{n}" for n in range(150)]
+    groups = {id_: "甲" if n % 3 else "乙" for n, id_ in enumerate(ids)}
+    one_thread = discover.discover(ids, docs, groups, jobs=1)
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", lambda **kw: contextlib.nullcontext())
+    assert discover.discover(ids, docs, groups, jobs=1) == one_thread
+
+
 def test_the_documents_read_by_ranges_in_workers_are_the_ones_read_here(seed_outputs, monkeypatch):
     """discover reads 04_segment's content words by ranges; in two processes, in small ranges,
     the documents are the same, in the same order."""
@@ -284,6 +306,48 @@ def test_the_documents_read_by_ranges_in_workers_are_the_ones_read_here(seed_out
     assert len(ranges.byte_ranges(seed_outputs / "04_segment" / "articles.jsonl", 5000)) > 2
     assert discover._documents(seed_outputs / "04_segment", jobs=2) == here
     assert len(here[0]) == len(here[1]) >= 5 and all(here[1])
+
+
+def test_the_groups_read_by_ranges_in_workers_are_the_ones_read_here(seed_outputs, monkeypatch):
+    from pipeline import discover, grouping
+    from pipeline.runner import ranges
+
+    groups = grouping.load(seed_outputs, "outlet")
+    here = discover._outlets(seed_outputs, groups)
+    monkeypatch.setattr(ranges, "REDUCE_SERIAL_BELOW", 0)
+    monkeypatch.setattr(ranges, "REDUCE_MIN_RANGE_BYTES", 1)
+    monkeypatch.setattr(ranges, "REDUCE_RANGE_BYTES", 1)
+    by_ranges = discover._outlets(seed_outputs, groups, jobs=2)
+    assert list(by_ranges.items()) == list(here.items()) and len(here) >= 5 and len(set(here.values())) >= 3
+
+
+
+@pytest.mark.parametrize("max_features, split", [(30, 7), (5000, 1), (5000, 13), (200, 50)])
+def test_tfidf_of_counts_by_ranges_is_scikit_learns(max_features, split):
+    """discover counts each range's terms where the range is read and builds the TF-IDF matrix
+    from the counts: the same matrix (values, their order, the terms) as TfidfVectorizer over all
+    the documents, with ties in term frequency at the max_features cut."""
+    import random
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from pipeline import discover
+
+    rng = random.Random(max_features + split)
+    words = [f"词{i}" for i in range(400)] + ["Ab", "ab", "中", "共同"]
+    docs = [[rng.choice(words[: rng.randrange(5, len(words))]) for _ in range(rng.randrange(0, 60))]
+            for _ in range(120)]
+    parts = [discover.count_terms(docs[i:i + split]) for i in range(0, len(docs), split)]
+    matrix, terms = discover.tfidf(parts, max_features=max_features)
+    vectorizer = TfidfVectorizer(analyzer=discover._identity, min_df=2, max_df=0.6, max_features=max_features,
+                                 sublinear_tf=True, norm="l2")
+    expected = vectorizer.fit_transform(docs)
+    assert type(matrix) is type(expected) and matrix.shape == expected.shape
+    for name in ("indptr", "indices", "data"):
+        assert getattr(matrix, name).tolist() == getattr(expected, name).tolist(), name
+    assert list(terms) == list(vectorizer.get_feature_names_out())
+    with pytest.raises(ValueError):
+        discover.tfidf([discover.count_terms([["独"], ["有"]])])
 
 
 # ---------------------------------------------------------------- groups
