@@ -580,7 +580,8 @@ def normalize_text(text: str, res: Resources) -> Normalized:
             offsets.add(edits)
         text, edits = fix_leftovers(text, res)
         offsets.add(edits)
-        text = quotes(chinese_punctuation(full_width_to_half(text)), res)
+        # quotes first: a comma after a closing quote is only known to be Chinese once the quote is
+        text = chinese_punctuation(quotes(full_width_to_half(text), res))
         text, edits_list = whitespace(text)
         for edits in edits_list:
             offsets.add(edits)
