@@ -15,6 +15,9 @@ How an article flows (every per-article stage; ingest first writes its inputs' l
 
 Run serially, or with workers that cannot see the output folder (a remote Dask cluster), the
 lines travel with the task and back instead of through files; the parent then does the cache.
+
+``pipeline run`` runs the stages from strip on as one fused pass (:mod:`.chain`): the same
+steps, each stage's input lines handed over in memory instead of read from its upstream's file.
 """
 from __future__ import annotations
 
