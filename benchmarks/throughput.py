@@ -18,6 +18,14 @@ articles in the same run:
    Dask cluster of N workers too.
 
 Prints medians over --repeats and the ratios. Not a test.
+
+``--cpu`` measures instead the CPU seconds (user + system, the process and its children) of one
+core's work, which a busy machine does not inflate as it does wall time: the usual way, bare
+``rjieba.tag``, and the pipeline as ``python -m pipeline run --jobs 1 --no-cache`` runs it, split
+into ingest, the per-article maps (strip to sourcing), each stage's reduce (ingest's recurring
+lines, keywords' idf, framing's topic discovery, sourcing's reuse) and the corpus stages (plots,
+report, the Parquet copies); with ``--before DIR``, the same for the pipeline checked out in DIR
+(another revision, e.g. ``git worktree add --detach /tmp/before main``), interleaved.
 """
 from __future__ import annotations
 
@@ -148,25 +156,81 @@ def run_staged(path: Path, out: Path, jobs: int, *, each: Callable[[str, float],
     return times
 
 
+def cpu() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def pipeline_parts(path: Path) -> dict:
+    """The pipeline on one core as the CLI runs it (``run_pipeline``, 1 job, no cache), its CPU
+    seconds split by part. Each stage's reduce is timed by wrapping its ``finish``; the parts
+    between are read off the CPU clock as the run logs each stage (a wave's stages together)."""
+    import dataclasses
+
+    from pipeline import stages
+    from pipeline.run import run_pipeline
+
+    spent: dict[str, float] = {}
+
+    def timed(name: str, finish: Callable) -> Callable:
+        def run(*args, **kwargs):
+            t0 = cpu()
+            try:
+                return finish(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + cpu() - t0
+        return run
+
+    for name in stages.available():
+        module = stages.module(name)
+        if getattr(module.STAGE, "finish", None) is not None:
+            module.STAGE = dataclasses.replace(module.STAGE, finish=timed(name, module.STAGE.finish))
+    out = Path(tempfile.mkdtemp(prefix="bench-"))
+    logged: dict[str, float] = {}
+    try:
+        t0 = cpu()
+        run_pipeline(path, out, jobs=1, use_cache=False, progress=False, warn=lambda m: None,
+                     log=lambda m: logged.setdefault(m.split(":")[0], cpu()))
+        end = cpu()
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    maps_end = max(logged[n] for n in ARTICLE_MAPS if n in logged)
+    reduces = {f"{n} reduce": spent.get(n, 0.0) for n in ("ingest", "keywords", "framing", "sourcing")}
+    parts = {"ingest": logged["ingest"] - t0 - reduces["ingest reduce"],
+             "maps": maps_end - logged["ingest"] - sum(v for k, v in reduces.items() if k != "ingest reduce"),
+             **reduces, "plots": logged["plots"] - maps_end, "report": logged["report"] - logged["plots"],
+             "tables": end - logged["report"]}
+    return {"stages": parts, "cpu": cpu(), "from": str(Path(stages.__file__).parents[1])}
+
+
+ARTICLE_MAPS = ("strip", "normalize", "segment", "keywords", "sentiment", "framing", "sourcing")
+
+
 def child(argv: list[str]) -> None:
     method, path = argv[0], Path(argv[1])
+    if method == "pipeline-parts":
+        print(json.dumps(pipeline_parts(path)))
+        return
     result = {"usual": lambda: usual(path, Path(argv[2])), "bare": lambda: bare(path),
               "pipeline": lambda: pipeline(path, int(argv[2])),
               "pipeline-cache": lambda: pipeline(path, int(argv[2]), use_cache=True),
               "pipeline-dask": lambda: pipeline(path, int(argv[2]), dask=True)}[method]()
-    print(json.dumps(result))
+    print(json.dumps({**result, "cpu": cpu()}))
 
 
 # ---------------------------------------------------------------- measuring (in the parent)
 
 
-def measure(args: list[str], script: str = __file__) -> dict:
+def measure(args: list[str], script: str = __file__, root: Path = ROOT) -> dict:
     """Run ``script --child ARGS`` in a fresh process: its result (a JSON line with "stages"),
-    its wall time and the process tree's peak RSS and PSS."""
+    its wall time and the process tree's peak RSS and PSS. ``root``: the pipeline it imports."""
     import psutil
 
     t0 = time.perf_counter()
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH")) if p)
     proc = subprocess.Popen([sys.executable, script, "--child", *args], stdout=subprocess.PIPE,
                             env={**os.environ, "PYTHONPATH": path, "PYTHONHASHSEED": "0"})
     peak = peak_pss = 0
@@ -239,6 +303,39 @@ def compare(args, subset: Path, mb: float) -> None:
               f"range {min(paired):.2f}-{max(paired):.2f}")
 
 
+def compare_cpu(args, subset: Path, n: int) -> None:
+    """CPU seconds on one core, side by side, interleaved over --repeats: medians."""
+    contenders = [("usual", ["usual", str(subset), str(args.hownet)], ROOT), ("bare", ["bare", str(subset)], ROOT)]
+    if args.skip_usual:
+        contenders.pop(0)
+    if args.before:
+        contenders.append(("pipeline before", ["pipeline-parts", str(subset)], args.before.resolve()))
+    contenders.append(("pipeline", ["pipeline-parts", str(subset)], ROOT))
+    results: dict[str, list[dict]] = {}
+    for _ in range(args.repeats):
+        for name, cargs, root in contenders:
+            results.setdefault(name, []).append(measure(cargs, root=root))
+            if "from" in results[name][-1] and len(results[name]) == 1:
+                print(f"  {name}: the pipeline in {results[name][-1]['from']}", file=sys.stderr)
+    med = {name: {"cpu": statistics.median(r["cpu"] for r in runs),
+                  "stages": {k: statistics.median(r["stages"][k] for r in runs) for k in runs[0]["stages"]}}
+           for name, runs in results.items()}
+    # the usual way's and bare's own parts are timed by the wall clock (as in the other table)
+    print(f"{'contender':<18}{'CPU s':>8}{'articles/CPU s':>16}  parts (CPU s; usual, bare: wall s)")
+    for name, m in med.items():
+        parts = ", ".join(f"{k} {v:.2f}" for k, v in m["stages"].items())
+        print(f"{name:<18}{m['cpu']:>8.2f}{n / m['cpu']:>16.0f}  {parts}")
+    for name in [c[0] for c in contenders if c[0].startswith("pipeline")]:
+        m = med[name]
+        per_article = m["stages"]["ingest"] + m["stages"]["maps"]
+        line = f"{name}: {m['cpu'] / med['bare']['cpu']:.2f}x bare rjieba.tag's CPU"
+        if "usual" in med:
+            line += f", {med['usual']['cpu'] / m['cpu']:.2f}x the usual way's throughput"
+        print(f"{line}; ingest + maps {per_article:.2f} s ({med['bare']['cpu'] and per_article / med['bare']['cpu']:.2f}x "
+              f"bare" + (f", {med['usual']['cpu'] / per_article:.2f}x the usual way's throughput" if "usual" in med else "")
+              + ")")
+
+
 def cpu_model() -> str:
     """The processor's name (Linux's /proc/cpuinfo), else what ``platform`` knows."""
     import platform
@@ -272,6 +369,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--skip-cache", action="store_true", help="leave out the cold-cache run")
     p.add_argument("--dask", action="store_true",
                    help="also run on a local Dask cluster of max(--jobs) workers (its start-up included)")
+    p.add_argument("--cpu", action="store_true",
+                   help="CPU seconds on one core instead: usual, bare and the pipeline split by part")
+    p.add_argument("--before", type=Path, default=None,
+                   help="with --cpu: also the pipeline checked out in this folder (another revision)")
     args = p.parse_args(argv)
     import platform
 
@@ -282,7 +383,9 @@ def main(argv: list[str] | None = None) -> None:
             subset = write_subset(rows, Path(tmp))
             mb = sum(len(r["text"].encode("utf-8")) for r in rows) / 1e6
             print(f"\n== {corpus.name}: {len(rows):,} articles, {mb:.1f} MB of text, median of {args.repeats}")
-            if not args.only_scales:
+            if args.cpu:
+                compare_cpu(args, subset, len(rows))
+            elif not args.only_scales:
                 compare(args, subset, mb)
             for k in args.scales:
                 scaled = write_subset(read_rows(corpus, args.limit, scale=k), Path(tmp))

@@ -14,8 +14,8 @@ from typing import Callable, Sequence
 from . import outdir, records, stages
 from . import story as stories
 from .config import MANIFEST, MAX_FILE_BYTES
-from .runner import (ArticleStage, CorpusStage, StageError, die_with_parent, executors, prepare_corpus_stage, run_article_stage,
-                    run_corpus_stage)
+from .runner import (ArticleStage, CorpusStage, StageError, chains, die_with_parent, executors, prepare_corpus_stage,
+                     run_article_stage, run_chain, run_corpus_stage)
 
 # Below this size of 01_ingest's records (about 2,000 articles) the corpus stages run one after
 # the other: a fork's cost would outweigh what the overlap saves.
@@ -169,7 +169,11 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     for path in [out_root / "run.json", out_root / "report.html", *(out_root / stages.module(n).STAGE.folder / MANIFEST for n in names)]:
         path.unlink(missing_ok=True)
     run_record = outdir.run_record(input_path, max_bytes)  # the input as this run reads it, by content
-    pending = list(names)
+    # What runs as one: each chain of per-article stages in one fused pass (pipeline.runner.chain:
+    # strip to sourcing when they all run), every other stage alone; on Dask, each stage alone.
+    pending = [tuple(s.name for s in group) for group in chains([stages.module(n).STAGE for n in names])]
+    if client is not None:
+        pending = [(name,) for group in pending for name in group]
     prepared: dict[str, object] = {}
     forking = jobs > 1 and client is None and executors.can_fork()
 
@@ -179,8 +183,10 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
 
     while pending:
         wave = _ready(pending)
-        pending = [n for n in pending if n not in wave]
-        early = _early_prepare(wave, pending, out_root) if forking else None
+        pending = [group for group in pending if group not in wave]
+        chained = [group for group in wave if len(group) > 1]
+        wave = [name for group in wave for name in group]
+        early = _early_prepare(wave, [n for group in pending for n in group], out_root) if forking else None
         if early is not None:
             # The wave (plots) runs in a child while this process prepares the next stage
             # (the report reads the article stages while the figures are drawn).
@@ -188,9 +194,14 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
             prepared[early] = prepare_corpus_stage(configured(early, story), out_root, jobs=jobs)
             manifests.update(_joined(child, wave, out_root))
         else:
+            for group in chained:
+                completions = run_chain([configured(n, story, out_root) for n in group], out_root, jobs=jobs,
+                                        use_cache=use_cache, progress=progress, warn=warn, defer_finish=True)
+                manifests.update(_completed(completions, out_root, forking=forking))
             # Stages with a reduce first: with cores to spare, each reduce (keywords, framing)
             # runs in a child beside the maps that follow it; each writes only its own folder.
-            in_order = sorted(wave, key=lambda n: getattr(stages.module(n).STAGE, "finish", None) is None)
+            alone = [n for n in wave if not any(n in group for group in chained)]
+            in_order = sorted(alone, key=lambda n: getattr(stages.module(n).STAGE, "finish", None) is None)
             children = []
             for i, name in enumerate(in_order):
                 stage = configured(name, story)
@@ -264,10 +275,34 @@ def _early_prepare(wave: list[str], pending: list[str], out_root: Path) -> str |
     return None
 
 
-def _ready(pending: list[str]) -> list[str]:
-    """The pending stages none of whose inputs another pending stage still has to write."""
-    folders = {stages.module(n).STAGE.folder for n in pending}
-    return [n for n in pending if not (_upstream_folders(n) & folders)]
+def _ready(pending: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The pending groups of stages (a chain, or one stage) none of whose inputs another
+    pending group still has to write."""
+    ready = []
+    for group in pending:
+        own = {stages.module(n).STAGE.folder for n in group}
+        needs = set().union(*(_upstream_folders(n) for n in group)) - own
+        others = {stages.module(n).STAGE.folder for other in pending if other != group for n in other}
+        if not needs & others:
+            ready.append(group)
+    return ready
+
+
+def _completed(completions: dict[str, Callable[[], dict]], out_root: Path, *, forking: bool) -> dict[str, dict]:
+    """A fused chain's completions (:func:`pipeline.runner.run_chain`), in stage order. Those of
+    the stages without a reduce only write a manifest; with cores to spare, each reduce but the
+    last runs in a child beside the others (a stage with a reduce ends its branch of the chain:
+    nothing in the chain waits for its manifest)."""
+    reduces = [n for n in completions if stages.module(n).STAGE.finish is not None]
+    manifests, children = {}, []
+    for name, complete in completions.items():
+        if forking and name in reduces[:-1]:
+            children.append((name, _start_child(complete, daemon=False), complete.cache_hits))  # may fork
+        else:
+            manifests[name] = complete()
+    for name, child, cache_hits in children:
+        manifests[name] = {**_joined(child, [name], out_root)[name], "cache_hits": cache_hits}
+    return {name: manifests[name] for name in completions}
 
 
 def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress, warn, client, story) -> dict:

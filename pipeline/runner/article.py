@@ -15,6 +15,9 @@ How an article flows (every per-article stage; ingest first writes its inputs' l
 
 Run serially, or with workers that cannot see the output folder (a remote Dask cluster), the
 lines travel with the task and back instead of through files; the parent then does the cache.
+
+``pipeline run`` runs the stages from strip on as one fused pass (:mod:`.chain`): the same
+steps, each stage's input lines handed over in memory instead of read from its upstream's file.
 """
 from __future__ import annotations
 
@@ -65,18 +68,27 @@ class Task:
 
 # ---------------------------------------------------------------- in a worker
 
-_LOADED: dict = {}  # per process: the stage whose resources are loaded, and its open cache
+_LOADED: dict = {}  # per process: {"resources": {stage name: Loaded}, "caches": {file: open cache}}
+
+
+@dataclass
+class Loaded:
+    stage: ArticleStage
+    resources: Any
+    warm: bool = False
 
 
 def resources(stage: ArticleStage, *, warm: bool = False) -> Any:
-    """The stage's resources, loaded once per process (a forked worker inherits its parent's)."""
-    loaded = _LOADED.get("stage")
-    if loaded is not stage and loaded != stage:  # identity first: comparing the fields costs per article
-        _LOADED.update(stage=stage, resources=stage.load_resources(stage.params), warm=False)
-    if warm and stage.warm is not None and not _LOADED["warm"]:
-        stage.warm(_LOADED["resources"])
-        _LOADED["warm"] = True
-    return _LOADED["resources"]
+    """The stage's resources, loaded once per process (a forked worker inherits its parent's).
+    One entry per stage name: a fused pass holds every stage of its chain at once."""
+    held = _LOADED.setdefault("resources", {})
+    loaded = held.get(stage.name)
+    if loaded is None or (loaded.stage is not stage and loaded.stage != stage):  # identity first: comparing the fields costs per article
+        loaded = held[stage.name] = Loaded(stage, stage.load_resources(stage.params))
+    if warm and stage.warm is not None and not loaded.warm:
+        stage.warm(loaded.resources)
+        loaded.warm = True
+    return loaded.resources
 
 
 def apply(stage: ArticleStage, line: bytes) -> Result:
@@ -117,22 +129,26 @@ def _cache(job: Job) -> caches.Cache | None:
     """This process's connection to the stage's cache (never one inherited through a fork)."""
     if job.cache is None:
         return None
-    if _LOADED.get("cache_of") != (job.cache, job.version, os.getpid()):
-        _close_cache()
-        _LOADED.update(cache_of=(job.cache, job.version, os.getpid()),
-                       cache=caches.Cache(Path(job.cache), create=False, version=job.version))
-    return _LOADED["cache"]
+    held = _LOADED.setdefault("caches", {})
+    opened = held.get(job.cache)
+    if opened is None or opened[0] != (job.version, os.getpid()):
+        if opened is not None and opened[0][1] == os.getpid():
+            opened[1].close()
+        opened = held[job.cache] = (job.version, os.getpid()), caches.Cache(Path(job.cache), create=False,
+                                                                             version=job.version)
+    return opened[1]
 
 
-def _close_cache() -> None:
-    if "cache" in _LOADED:
-        _LOADED.pop("cache_of")
-        _LOADED.pop("cache").close()
+def close_caches() -> None:
+    """Close this process's connections (a run's own: the files may be gone before the next run)."""
+    for (_, pid), cache in _LOADED.pop("caches", {}).values():
+        if pid == os.getpid():
+            cache.close()
 
 
-def run_range(job: Job, task: Task) -> tuple[int, list[tuple[Result, bool]]]:
-    """A task: one range of input lines, start to finish; returns (index, [(result, from cache)])."""
-    lines = task.lines if task.lines is not None else ranges.read_lines(job.source, task.start, task.end)
+def run_lines(job: Job, lines: list[bytes]) -> list[tuple[Result, bool]]:
+    """One stage over some of its input lines: each line's cached result, or ``process`` run on
+    it (and stored); returns [(result, from cache)] in line order."""
     cache = _cache(job)
     keys = [cache_key(job, line) for line in lines] if cache else [None] * len(lines)
     hits = cache.get_many([k for k in keys if k is not None]) if cache else {}
@@ -144,11 +160,22 @@ def run_range(job: Job, task: Task) -> tuple[int, list[tuple[Result, bool]]]:
         answers.append((result, key in hits))
     if cache:
         cache.put_many(fresh)
-    if job.parts is not None:
-        with open(os.path.join(job.parts, f"{task.index:08d}"), "wb") as part:
-            part.writelines(r.line + b"\n" for r, _ in answers if r.line is not None)
-        answers = [(r.books(), cached) for r, cached in answers]
-    return task.index, answers
+    return answers
+
+
+def write_part(job: Job, index: int, answers: list[tuple[Result, bool]]) -> list[tuple[Result, bool]]:
+    """With ``job.parts``: the output lines to the range's part file, and the books alone back."""
+    if job.parts is None:
+        return answers
+    with open(os.path.join(job.parts, f"{index:08d}"), "wb") as part:
+        part.writelines(r.line + b"\n" for r, _ in answers if r.line is not None)
+    return [(r.books(), cached) for r, cached in answers]
+
+
+def run_range(job: Job, task: Task) -> tuple[int, list[tuple[Result, bool]]]:
+    """A task: one range of input lines, start to finish; returns (index, [(result, from cache)])."""
+    lines = task.lines if task.lines is not None else ranges.read_lines(job.source, task.start, task.end)
+    return task.index, write_part(job, task.index, run_lines(job, lines))
 
 
 # ---------------------------------------------------------------- in the parent
@@ -190,7 +217,7 @@ def _with_parent_cache(job: Job, cache: caches.Cache, tasks: Iterable[Task],
         yield index, merged
 
 
-def _fewer_lines(path: Path, n: int) -> bool:
+def fewer_lines(path: Path, n: int) -> bool:
     with open(path, "rb") as fh:
         return sum(1 for _ in itertools.islice(fh, n)) < n
 
@@ -217,7 +244,7 @@ def run_article_stage(stage: ArticleStage, out_root: Path, *, items: Iterable[di
     try:
         if items is None:
             source = (out_root / stage.upstream / ARTICLES).resolve()
-            small = _fewer_lines(source, ranges.ARTICLE_LINES)
+            small = fewer_lines(source, ranges.ARTICLE_LINES)
         else:
             source = scratch / "inputs.jsonl"
             items = iter(items)
@@ -254,23 +281,31 @@ def run_article_stage(stage: ArticleStage, out_root: Path, *, items: Iterable[di
         cache.prune()  # all done: older versions' results can go
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        _close_cache()  # a serial run's own connection: the file may be gone before the next run
+        close_caches()  # a serial run's own connections: the files may be gone before the next run
         cache.close()
         books.close()
 
     def complete() -> dict:
-        extra = dict(stage.finish(out_dir, stage.params, jobs=jobs) or {}) if stage.finish is not None else {}
-        manifest = {"stage": stage.name, "folder": stage.folder, "input": inputs or {}, **fp,
-                    **({"story": stage.story} if stage.story else {}), **books.manifest(), **extra,
-                    # finish writes beside articles.jsonl, never to it
-                    "outputs": output_hashes(out_dir, {ARTICLES: digest.hexdigest()})}
-        records.write_json(out_dir / MANIFEST, manifest)
-        return {**manifest, "cache_hits": books.cached}
+        return finish_stage(stage, out_dir, inputs=inputs or {}, fp=fp, books=books, digest=digest.hexdigest(),
+                            jobs=jobs)
 
     if not defer_finish:
         return complete()
     complete.cache_hits = books.cached  # type: ignore[attr-defined]
     return complete
+
+
+def finish_stage(stage: ArticleStage, out_dir: Path, *, inputs: Mapping, fp: dict, books: Books, digest: str,
+                 jobs: int) -> dict:
+    """After the articles: the stage's reduce, then its manifest (last: a folder without one is
+    unfinished); returns the manifest with the run's cache hits."""
+    extra = dict(stage.finish(out_dir, stage.params, jobs=jobs) or {}) if stage.finish is not None else {}
+    manifest = {"stage": stage.name, "folder": stage.folder, "input": inputs, **fp,
+                **({"story": stage.story} if stage.story else {}), **books.manifest(), **extra,
+                # finish writes beside articles.jsonl, never to it
+                "outputs": output_hashes(out_dir, {ARTICLES: digest})}
+    records.write_json(out_dir / MANIFEST, manifest)
+    return {**manifest, "cache_hits": books.cached}
 
 
 def map_ranges(fn: Callable[[Path, int, int, Any], Any], path: Path, *, jobs: int = 1, shared: Any = None,
