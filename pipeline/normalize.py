@@ -576,8 +576,14 @@ def normalize_text(text: str, res: Resources) -> Normalized:
                 region = detect_region(text, res)
         if n_trad:
             config = config or res.rules["region"]["configs"].get(region, res.rules["region"]["default"])
-            text, edits = convert_script(text, config, res)
-            offsets.add(edits)
+            for _again in range(3):
+                # OpenCC's tables chain (薴 → 苧 → 苎): convert again while a character that
+                # t2s changes survives and the text still changes, so that one pass is final
+                before = text
+                text, edits = convert_script(text, config, res)
+                offsets.add(edits)
+                if text == before or not res.trad_only.search(text):
+                    break
         text, edits = fix_leftovers(text, res)
         offsets.add(edits)
         # quotes first: a comma after a closing quote is only known to be Chinese once the quote is

@@ -199,7 +199,7 @@ def test_normalize_is_idempotent_on_gbk_text(res, text):
     assert nz.normalize(once, res) == once
 
 
-@pytest.mark.parametrize("text", ['"":一', '他说"好",走', "\ud800智譜", "㐀(a\xa0ǎ)", "㐀,\x1e0", "㐀, ", "(" * 5000 + "ā", "?" * 3000 + "е"])
+@pytest.mark.parametrize("text", ['"":一', "薴", "這是薴麻", '他说"好",走', "\ud800智譜", "㐀(a\xa0ǎ)", "㐀,\x1e0", "㐀, ", "(" * 5000 + "ā", "?" * 3000 + "е"])
 def test_normalize_edge_cases(text, res):
     once = nz.normalize(text, res)
     assert nz.normalize(once, res) == once
