@@ -638,3 +638,39 @@ def test_a_pronoun_does_not_refer_back_to_a_document():
 ])
 def test_claims_session9(sentence, expected):
     assert _claim(sentence) == expected
+
+
+# ---------------------------------------------------------------- the claims path, faster and the same
+
+NUMBER_PIECES = (list(RULES.before) + list(RULES.after) + list(RULES.units) + list(RULES.fractions) + list(RULES.vague)
+                 + list("零〇一二两三四五六七八九十百千万亿点几数半成分之余多第-._/,%％+ ") + ["1", "24", "0.5", "1,200", "分之", "以上",
+                                                                                      "估值", "亏损", "a", "B", "的", "，", "。", "（套）"])
+
+
+def _spans(matches) -> list[tuple]:
+    return [(m.span(), m.groupdict()) for m in matches]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(NUMBER_PIECES), max_size=25), st.text(alphabet="一二十百万亿点数第年人个%.,-1234567890", max_size=12))
+def test_number_and_fraction_matches_are_the_full_scans(pieces, noise):
+    """The jumping scan and the screened one find exactly what finditer over the whole text finds."""
+    for text in ("".join(pieces), noise + "".join(pieces), "".join(pieces) + noise, noise):
+        assert _spans(sourcing.number_matches(text, RULES)) == _spans(RULES.number.finditer(text))
+        assert _spans(sourcing.fraction_matches(text, RULES)) == _spans(RULES.fraction.finditer(text))
+
+
+@pytest.mark.parametrize("text", [
+    "第十二届全国人大", "近600万用户，超过一半，不少于3成", "GLM-4.5于9月30日发布", "1,200.5亿元（约合170亿美元）以上",
+    "数以千计的人，数十人，十余人，两成半", "百分之五十点五，三分之一", "", "没有数字的句子",
+])
+def test_number_matches_on_hand_picked_texts(text):
+    assert _spans(sourcing.number_matches(text, RULES)) == _spans(RULES.number.finditer(text))
+    assert _spans(sourcing.fraction_matches(text, RULES)) == _spans(RULES.fraction.finditer(text))
+
+
+def test_cn_number_is_memoised_and_still_raises_on_bad_numerals():
+    assert sourcing.cn_number("二十四点六六") == sourcing.cn_number("二十四点六六") == pytest.approx(24.66)
+    for _ in range(2):
+        with pytest.raises((ValueError, KeyError, TypeError)):
+            sourcing.cn_number("点点")
