@@ -101,6 +101,7 @@ class Rules:
     earlier_clause_verbs: frozenset[str]
     setting_verbs: frozenset[str]   # 谈到……时: a setting, not a cue, when what follows ends in 时
     setting: re.Pattern             # what follows a setting verb: ……时 before a comma or a cue
+    not_objects: Mapping[str, re.Pattern]  # a clause after the cue that makes it no statement (否认……罪)
     deferring_verbs: frozenset[str]
     next_cue: re.Pattern            # a comma, linking words and an earlier_clause_verbs cue
     objects: re.Pattern             # what a skip_object verb publishes (数据, 报告)
@@ -223,6 +224,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         setting_verbs=frozenset(data["setting_verbs"]),
         setting=re.compile(r"[^，。；！？,;!?：:“”「」]{0,24}?(?:时|時|之际|之際)(?:[，,]|(?:" + _alternation(v.verb for v in verbs) + "))"),
         deferring_verbs=frozenset(data["deferring_verbs"]),
+        not_objects={k: re.compile(v) for k, v in data["not_objects"].items()},
         next_cue=re.compile("[，,](?:" + _alternation(data["linking"]) + ")*(?:" + "|".join(
             re.escape(v) + (f"(?!{_alternation(data['not_after'][v])})" if data["not_after"].get(v) else "")
             for v in sorted(set(data["earlier_clause_verbs"]), key=lambda v: (-len(v), v))) + ")"), objects=re.compile("(?:" + _alternation(data["objects"]) + ")$"),
@@ -496,6 +498,8 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
         published = rule.skip_object and clause_end and len(clause) <= 20 and rules.objects.search(clause)
         if bare and not rule.named_only and not published:
             continue
+        if verb in rules.not_objects and rules.not_objects[verb].search(clause):
+            continue  # 她否认普通袭击罪: a plea, not a statement
         if verb in rules.setting_verbs and rules.setting.match(text, m.end()):
             continue  # 他谈到成本时表示: the setting of the next cue
         if (verb in rules.deferring_verbs or (bare and rule.named_only)) and clause_end \

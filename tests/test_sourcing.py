@@ -557,6 +557,10 @@ def test_cue_automaton_answers_as_the_cue_alternation(pieces, noise):
     ("翻查过往报道，澳门在2007年曾出现类似讨论。", []),
     ("福建素有“八山一水一分田”之称，人均耕地很少。", []),
     ("三人均承认一项暴动罪。", []),
+    ("她否认普通袭击罪，案件今日裁决。", []),                         # a plea in court
+    ("他早前承认向儿童作出猥亵行为等8罪。", []),
+    ("梁振英与李慧琼作呼吁，相信并非巧合。", []),
+    ("他否认曾经收受利益。", [("他", "company_official", "否认", "曾经收受利益", False)]),
 ])
 def test_attributions_session9(sentence, expected):
     assert _said(sentence) == expected
