@@ -8,12 +8,17 @@ ingest, strip and normalize once; then the sourcing stage (map and reduce, one p
 runs --repeats times for each contender, alternating, each time in a fresh process (imports
 count, as in a run; wall and CPU time of that process, the CPU time being the steadier figure on
 a shared machine): the code at git revision --baseline (its sourcing.py and sourcing.yaml) and
-the working tree. Prints the medians and their ratio; with --whole-run, every stage of the
-pipeline once more (current code, one process) and sourcing's share of the total. Not a test.
+the working tree. Prints the medians and their ratio; in the same processes, after the stage,
+the map alone (``source_article`` over every record, warm) and the numeric claims alone
+(``claims`` over every sentence), CPU time; and whether both wrote the same tables
+(a SHA-256 of 08_sourcing's articles.jsonl and CSV files, compared run by run: a faster path
+must not change a byte); with --whole-run, every stage of the pipeline once more (current code,
+one process) and sourcing's share of the total. Not a test.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import subprocess
@@ -46,7 +51,33 @@ def child(out: Path, baseline: Path | None) -> None:
 
     t0, c0 = time.perf_counter(), time.process_time()
     run_stage("sourcing", out, jobs=1, use_cache=False, progress=False, warn=lambda m: None)
-    print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0}))
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    # the map alone, warm (imports and rules loaded), and the numeric claims alone, in this process
+    from pipeline import records
+
+    sourcing = sys.modules["pipeline.sourcing"]  # the contender this process runs
+
+    articles = list(records.read_jsonl(out / "03_normalize" / "articles.jsonl"))
+    rules = sourcing.load_rules()
+    c0 = time.process_time()
+    for record in articles:
+        sourcing.source_article(record, rules)
+    map_cpu = time.process_time() - c0
+    c0 = time.process_time()
+    for record in articles:
+        for sentence in record.get("sentences", ()):
+            sourcing.claims(sentence["text"], rules)
+    claims_cpu = time.process_time() - c0
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "map_cpu": map_cpu, "claims_cpu": claims_cpu,
+                      "digest": digest(out / "08_sourcing")}))
+
+
+def digest(folder: Path) -> str:
+    """SHA-256 over the stage's tables (not its manifest, which records times and versions)."""
+    h = hashlib.sha256()
+    for path in sorted(folder.glob("*.csv")) + [folder / "articles.jsonl"]:
+        h.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             run_stage(name, out, jobs=1, use_cache=False, progress=False, warn=lambda m: None)
         times: dict[str, list[float]] = {"baseline": [], "current": []}
         cpu: dict[str, list[float]] = {"baseline": [], "current": []}
+        digests: dict[str, set[str]] = {"baseline": set(), "current": set()}
+        parts: dict[str, dict[str, list[float]]] = {"baseline": {"map_cpu": [], "claims_cpu": []},
+                                                    "current": {"map_cpu": [], "claims_cpu": []}}
         for _ in range(args.repeats):
             for who, where in (("baseline", str(base)), ("current", "-")):
                 got = subprocess.run([sys.executable, __file__, "--child", str(out), where], check=True,
@@ -87,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
                 line = json.loads(got.stdout.splitlines()[-1])
                 times[who].append(line["seconds"])
                 cpu[who].append(line["cpu"])
-                print(f"  {who}: {times[who][-1]:.2f} s wall, {cpu[who][-1]:.2f} s CPU", file=sys.stderr, flush=True)
+                digests[who].add(line["digest"])
+                for part in ("map_cpu", "claims_cpu"):
+                    parts[who][part].append(line[part])
+                print(f"  {who}: {times[who][-1]:.2f} s wall, {cpu[who][-1]:.2f} s CPU (map {line['map_cpu']:.2f} s, "
+                      f"claims {line['claims_cpu']:.2f} s, warm)", file=sys.stderr, flush=True)
         med = {k: statistics.median(v) for k, v in times.items()}
         med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
         # CPU time of the one process: on a shared machine it moves far less with the load than wall time
@@ -95,7 +133,11 @@ def main(argv: list[str] | None = None) -> int:
                   "sourcing_seconds_median": {k: round(v, 2) for k, v in med.items()},
                   "sourcing_cpu_seconds_median": {k: round(v, 2) for k, v in med_cpu.items()},
                   "current_over_baseline": round(med["current"] / med["baseline"], 3),
-                  "current_over_baseline_cpu": round(med_cpu["current"] / med_cpu["baseline"], 3)}
+                  "current_over_baseline_cpu": round(med_cpu["current"] / med_cpu["baseline"], 3),
+                  "map_cpu_seconds_median_warm": {k: round(statistics.median(v["map_cpu"]), 2) for k, v in parts.items()},
+                  "claims_cpu_seconds_median_warm": {k: round(statistics.median(v["claims_cpu"]), 2)
+                                                     for k, v in parts.items()},
+                  "same_tables": len(digests["baseline"] | digests["current"]) == 1}
         if args.whole_run:
             stages = run_staged(path, tmp / "whole", 1)
             total = sum(stages.values())

@@ -32,7 +32,7 @@ import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from . import grouping, records
 from .config import ARTICLES, RESOURCES
@@ -63,9 +63,14 @@ class Verb:
     verb: str
     type: str | None          # the cue's own speaker type (报道称 -> media), or None
     needs_speaker: bool = True
-    needs_type: str | None = None   # the speaker must be of this type (显示: a document)
+    needs_type: tuple[str, ...] = ()  # the speaker must be of one of these types (显示: a document)
     needs_punct: bool | str = False  # only when punctuation or a quotation follows (说：); a string: one of these
     skip_recipient: bool = False    # 告诉本刊，…… : the content starts after the comma
+    named_only: bool = False        # without the punctuation, still a cue when the speaker is a known actor
+    skip_object: bool = False       # 发布数据，……: the content starts after the comma when a document was named
+    person_types: tuple[str, ...] = ()  # of needs_type, those where the speaker must be a person (丁薛祥要求)
+    persons_only: bool = False      # the speaker must be a person or an expert (陈文敏分析：)
+    typed_only: bool = False        # the lexicon or the outlet table must know the speaker (国家航天局发布消息)
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ class Rules:
     openers: str                 # the opening marks (a quotation may run on into the next sentence)
     frame: re.Pattern            # 据 <speaker> <verb>
     frame_types: Mapping[str, str | None]
+    compiled_verbs: frozenset[str]  # the frame verbs that 综合 (a compilation of sources) also opens
     verbs: tuple[Verb, ...]      # longest first
     verb_re: re.Pattern
     by_verb: Mapping[str, Verb]
@@ -93,11 +99,23 @@ class Rules:
     type_res: tuple[tuple[str, re.Pattern], ...]
     linking: re.Pattern          # 并, 又: a clause before a cue that is only these has no speaker
     earlier_clause_verbs: frozenset[str]
+    setting_verbs: frozenset[str]   # 谈到……时: a setting, not a cue, when what follows ends in 时
+    setting: re.Pattern             # what follows a setting verb: ……时 before a comma or a cue
+    not_objects: Mapping[str, re.Pattern]  # a clause after the cue that makes it no statement (否认……罪)
+    deferring_verbs: frozenset[str]
+    next_cue: re.Pattern            # a comma, linking words and an earlier_clause_verbs cue
+    objects: re.Pattern             # what a skip_object verb publishes (数据, 报告)
+    former: re.Pattern              # 前, 原 before a government title: a former official
+    former_type: str
     neutral_roles: re.Pattern    # 负责人, 发言人 at the end of a speaker: the type of what they follow
     pronouns: frozenset[str]
+    not_antecedents: frozenset[str]  # types a later pronoun does not refer to (a document is no 他)
     default_type: str
     number: re.Pattern
+    number_start: re.Pattern     # a character a number can start with (the scan jumps to the next one)
+    qualifier_chars: int         # the longest qualifier written before a number (超过, 不少于)
     fraction: re.Pattern
+    fraction_screen: re.Pattern  # a text without a match has no fraction (each holds one of these)
     units: Mapping[str, tuple[str, str]]
     before: Mapping[str, tuple[str, str]]
     before_re: re.Pattern        # a qualifier ending where a fraction starts
@@ -145,6 +163,7 @@ def _any(patterns: Iterable[str]) -> re.Pattern:
 
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万亿点几"
+_TENTH = "[一二两三四五六七八九十半]"  # the tenths of 三成, 两成半
 
 
 def load_rules(path: Path = RULES_PATH) -> Rules:
@@ -152,11 +171,21 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
 
     data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     frame_types = {v["verb"]: v.get("type") for v in data["frame_verbs"]}
-    frame = re.compile(r"(?<![数证占收单票考论字數證])[据據](?P<speaker>[^，。；：,;:“”「」]{0,24}?)(?P<verb>" + _alternation(frame_types) + ")")
-    verbs = tuple(sorted((Verb(v["verb"], v.get("type"), bool(v.get("needs_speaker", True)), v.get("needs_type"),
+    frame_verbs = sorted(data["frame_verbs"], key=lambda v: (-len(v["verb"]), v["verb"]))
+    frame = re.compile(r"(?<![数证占收单票考论字數證])(?P<lead>[据據]|" + _alternation(data["compiled_leads"])
+                       + r")(?P<speaker>[^，。；：,;:“”「」]{0,24}?)(?P<verb>" + "|".join(
+                           re.escape(v["verb"]) + (f"(?=[{re.escape(v['then'])}])" if v.get("then") else "")
+                           + (f"(?!{_alternation(v['not_then'])})" if v.get("not_then") else "")
+                           for v in frame_verbs) + ")")
+    verbs = tuple(sorted((Verb(v["verb"], v.get("type"), bool(v.get("needs_speaker", True)),
+                               tuple([v["needs_type"]] if isinstance(v.get("needs_type"), str) else v.get("needs_type") or ()),
                                v["needs_punct"] if isinstance(v.get("needs_punct"), str) else bool(v.get("needs_punct")),
-                               bool(v.get("skip_recipient"))) for v in data["verbs"]),
+                               bool(v.get("skip_recipient")), bool(v.get("named_only")), bool(v.get("skip_object")),
+                               tuple(v.get("person_types") or ()), bool(v.get("persons_only")),
+                               bool(v.get("typed_only")))
+                          for v in data["verbs"]),
                          key=lambda v: (-len(v.verb), v.verb)))
+    leads = ["据", "據"] + list(data["compiled_leads"])
     units = {k: (v[0], v[1]) for k, v in data["units"].items()}
     before = {k: (v[0], v[1]) for k, v in data["qualifiers_before"].items()}
     after = {k: (v[0], v[1]) for k, v in data["qualifiers_after"].items()}
@@ -164,20 +193,24 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
     number = re.compile(
         r"(?<![A-Za-z0-9\-._/第])(?P<pre>" + _alternation(before) + r")?(?P<num>" + num + r")"
         r"(?P<some>余|多|几)? ?(?P<mag>万亿|亿|万|千)?(?P<some2>余|多)?(?P<plus>\+)? ?"
-        r"(?P<unit>" + _alternation(units) + r")?(?P<post>以上|以下|以内|之多|左右|上下)?")
+        r"(?P<unit>" + _alternation(units) + r")?(?:[（(][^）)]{1,3}[）)](?=以上|以下|以内|之多|左右|上下))?"  # 400万台（套）以上
+        r"(?P<post>以上|以下|以内|之多|左右|上下)?")
     fractions = {k: (v[0], float(v[1]), v[2]) for k, v in data["fractions"].items()}
     fraction = re.compile(r"(?P<frac>" + _alternation(fractions) + r"|(?P<den>[一二三四五六七八九十百\d]+)分之(?P<numr>["
-                          + _CN_DIGITS + r"\d.]+)|(?P<tenth>[一二两三四五六七八九十半])成(?:(?P<tenth2>[一二三四五六七八九半])(?![个位人名家]))?"
+                          + _CN_DIGITS + r"\d.]+)|(?P<tenth>" + _TENTH + ")成(?:(?P<tenth2>[一二三四五六七八九半])(?![个位人名家]))?"
                           + r"(?![为立功本长员交型立果绩熟效就])|(?P<vague>" + _alternation(data["vague"]) + r")"
                           + r"|百分之(?P<pct>[" + _CN_DIGITS + r"\d.]+))")
+    # every fraction holds one of these: its word, 分之 (三分之一, 百分之五), a tenth before 成 (三成)
+    fraction_screen = re.compile(_alternation(list(fractions) + list(data["vague"]) + ["分之"]) + "|" + _TENTH + "成")
     subject_of = {alias: canon for canon, aliases in data["subjects"].items() for alias in aliases}
     return Rules(
         quotes=tuple((q[0], q[1]) for q in data["quotes"]), openers="".join(q[0] for q in data["quotes"] if q[0] != q[1]),
         quote_re=re.compile("|".join(f"{re.escape(q[0])}[^{re.escape(q[1])}]*{re.escape(q[1])}" for q in data["quotes"])),
-        any_cue=re.compile("|".join([_alternation(v["verb"] for v in data["verbs"]), "[据據]"]
+        any_cue=re.compile("|".join([_alternation(v["verb"] for v in data["verbs"]), _alternation(leads)]
                                     + [re.escape(q[0]) for q in data["quotes"]])),
-        cue_words=_automaton([v["verb"] for v in data["verbs"]] + ["据", "據"] + [q[0] for q in data["quotes"]]),
+        cue_words=_automaton([v["verb"] for v in data["verbs"]] + leads + [q[0] for q in data["quotes"]]),
         frame=frame, frame_types=frame_types, verbs=verbs,
+        compiled_verbs=frozenset(v["verb"] for v in data["frame_verbs"] if v.get("compiled")),
         verb_re=re.compile(_alternation(v.verb for v in verbs)), by_verb={v.verb: v for v in verbs},
         not_before={k: tuple(v) for k, v in data["not_before"].items()},
         not_after={k: tuple(v) for k, v in data["not_after"].items()},
@@ -188,9 +221,18 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         type_res=tuple((t, _any(p)) for t, p in data["speaker_types"].items()),
         linking=re.compile("(?:" + _alternation(data["linking"]) + ")+"),
         earlier_clause_verbs=frozenset(data["earlier_clause_verbs"]),
+        setting_verbs=frozenset(data["setting_verbs"]),
+        setting=re.compile(r"[^，。；！？,;!?：:“”「」]{0,24}?(?:时|時|之际|之際)(?:[，,]|(?:" + _alternation(v.verb for v in verbs) + "))"),
+        deferring_verbs=frozenset(data["deferring_verbs"]),
+        not_objects={k: re.compile(v) for k, v in data["not_objects"].items()},
+        next_cue=re.compile("[，,](?:" + _alternation(data["linking"]) + ")*(?:" + "|".join(
+            re.escape(v) + (f"(?!{_alternation(data['not_after'][v])})" if data["not_after"].get(v) else "")
+            for v in sorted(set(data["earlier_clause_verbs"]), key=lambda v: (-len(v), v))) + ")"), objects=re.compile("(?:" + _alternation(data["objects"]) + ")$"),
+        former=re.compile(data["former"]["before"]), former_type=str(data["former"]["type"]),
         neutral_roles=re.compile("(?:" + _alternation(data["neutral_roles"]) + ")$"),
-        pronouns=frozenset(data["pronouns"]), default_type=str(data["default_type"]),
-        number=number, fraction=fraction, units=units, before=before,
+        pronouns=frozenset(data["pronouns"]), not_antecedents=frozenset(data["not_antecedents"]), default_type=str(data["default_type"]),
+        number=number, number_start=re.compile(r"[\d数" + _CN_DIGITS + "]"), qualifier_chars=max(map(len, before), default=0),
+        fraction=fraction, fraction_screen=fraction_screen, units=units, before=before,
         vague={k: (v[0], float(v[1]), v[2]) for k, v in data["vague"].items()},
         before_re=re.compile("(?:" + _alternation(before) + ")$"), after=after, fractions=fractions,
         subject_re=re.compile(_alternation(subject_of)), subject_of=subject_of,
@@ -271,17 +313,23 @@ def lexicon_type(speaker: str, rules: Rules) -> str | None:
     a Chinese noun phrase is its end (也门胡塞武装运营的媒体 -> media, 统计局数据 -> document);
     at the same end, the order of ``speaker_types``. A role that any body has (``neutral_roles``:
     负责人, 发言人, 方面) takes the type of what it follows (国家发展改革委有关负责人 ->
-    government_regulator), its own only when nothing before it is typed. None when no entry is in it."""
+    government_regulator), its own only when nothing before it is typed. A government title after
+    a ``former`` marker (前议员, 前财政司司长) is a former official, who speaks for themselves
+    (``former_type``). None when no entry is in it."""
     role = rules.neutral_roles.search(speaker)
     if role and role.start():
         found = lexicon_type(speaker[:role.start()], rules)
+        if found == "government_regulator" and rules.former.search(speaker, 0, role.start()):
+            return rules.former_type  # 考评局前秘书长
         if found:
             return found
-    best, best_end = None, -1
+    best, best_end, best_start = None, -1, 0
     for type_, pattern in rules.type_res:
-        end = max((m.end() for m in pattern.finditer(speaker)), default=-1)
-        if end > best_end:
-            best, best_end = type_, end
+        for m in pattern.finditer(speaker):
+            if m.end() > best_end:
+                best, best_end, best_start = type_, m.end(), m.start()
+    if best == "government_regulator" and rules.former.search(speaker, 0, best_start):
+        return rules.former_type
     return best
 
 
@@ -292,8 +340,9 @@ def titled_type(name: str, context: str, rules: Rules) -> str | None:
     at = context.find(name)
     while at >= 0:  # str.find, not a regex per name (each distinct pattern is compiled once)
         head = _TITLE_STOP.split(context[max(0, at - 16):at])[-1]
-        if head and any(t.end() == len(head) for _, pattern in rules.type_res for t in pattern.finditer(head)):
-            return lexicon_type(head, rules)  # a title that ends where the name starts
+        if head and any(t.end() == len(head) for type_, pattern in rules.type_res if type_ != "document"
+                        for t in pattern.finditer(head)):
+            return lexicon_type(head, rules)  # a title that ends where the name starts (显示 is none)
         at = context.find(name, at + 1)
     return None
 
@@ -338,11 +387,40 @@ def _clause_start(text: str, pos: int) -> int:
     return i
 
 
+def is_person(speaker: str, rules: Rules, *, context: str | None = None) -> bool:
+    """Whether a speaker is a person: a pronoun, a name with a title in the article, or a phrase
+    that ends in a person's name (rjieba's tags). A ``named_only`` cue without its punctuation
+    counts only after one (唐英年说胡……; not 只是说, 公司越发强调……)."""
+    if speaker in rules.pronouns:
+        return True
+    if context and _NAME.fullmatch(speaker) and titled_type(speaker, context, rules):
+        return True
+    import rjieba
+
+    tags = rjieba.tag(speaker)
+    return bool(tags) and tags[-1][1] in ("nr", "nrfg", "nrt")
+
+
+def _quoted_name(text: str, start: int, cue: int, quotes: Sequence[tuple[int, int]]) -> int | None:
+    """Where a speaker starts when its clause start, ``start``, falls right after a short quotation
+    that continues a noun phrase (社会团体“环境运动联合”呼吁, 保安“强哥”称): the start of that
+    phrase; else None. Nothing but name characters may stand between the quotation and the cue."""
+    if not start or text[start - 1] not in "”」’』\"" or re.search(r"[\s、，,（）()\[\]]", text[start:cue]):
+        return None
+    for a, b in quotes:
+        if b == start and b - a - 2 <= 12 and a and text[a - 1] not in _BOUNDARY \
+                and not re.search(r"[，。,；;！？!?]", text[a:b]):
+            return _clause_start(text, a)
+    return None
+
+
 def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous: str | None = None,
-                 context: str | None = None) -> list[dict]:
+                 context: str | None = None, prior: str | None = None) -> list[dict]:
     """Every attribution in one sentence, offsets into ``text``: speaker, speaker_type, cue,
     content, direct, start, end (the content), speaker_start, speaker_end. ``context``: the
-    article's text, where a bare name's title is looked up (:func:`titled_type`)."""
+    article's text, where a bare name's title is looked up (:func:`titled_type`); ``prior``:
+    the sentence before, whose subject a pronoun refers to when no attribution came before it
+    (国务院副总理丁薛祥……。他强调，……)."""
     if not has_any(rules.cue_words, text):  # rules.any_cue.search(text), faster
         return []
     quotes = quote_spans(text, rules)
@@ -356,8 +434,13 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
         c_start, c_end, direct = content
         if c_end <= c_start:
             return
+        if previous is None and prior and speaker in rules.pronouns:
+            subject = sentence_subject(prior, len(prior), rules)
+            if subject and subject[0] not in rules.pronouns:
+                previous = speaker_type(subject[0], None, outlet=outlet, rules=rules, context=context)
         type_ = speaker_type(speaker, cue_type, outlet=outlet, rules=rules, previous=previous, context=context)
-        previous = type_
+        if type_ not in rules.not_antecedents:
+            previous = type_
         out.append({"speaker": speaker or cue, "speaker_type": type_, "cue": cue, "content": text[c_start:c_end],
                     "direct": direct, "start": c_start, "end": c_end,
                     "speaker_start": s_start, "speaker_end": s_start + len(speaker) if speaker else cue_end})
@@ -372,10 +455,15 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
         if _inside(m.start(), taken) or _inside(m.start(), quotes):
             continue
         speaker, lead = clean_speaker(m.group("speaker"), rules)
-        verb = m.group("verb")
+        verb, opener = m.group("verb"), m.group("lead")
         if verb == "悉" and speaker:
             continue
-        cue = f"据…{verb}" if speaker else f"据{verb}"
+        if opener not in "据據":  # 综合外媒报道, 综合与会者消息: a compilation of sources
+            if verb not in rules.compiled_verbs:
+                continue
+            cue = f"{opener}…{verb}" if speaker else f"{opener}{verb}"
+        else:
+            cue = f"据…{verb}" if speaker else f"据{verb}"
         add(speaker, m.start("speaker") + lead, cue, m.start(), m.end(), rules.frame_types.get(verb),
             _content_span(text, m.end(), quotes, rules.openers))
     # 2. “……”，<speaker> <verb>
@@ -403,20 +491,37 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
                 any(after.startswith(w) for w in rules.not_after.get(verb, ())):
             continue
         rule = by_verb[verb]
-        if rule.needs_punct and not (after[:1] and after[0] in (
-                rule.needs_punct if isinstance(rule.needs_punct, str) else "：:，,“「‘『\"")):
+        bare = bool(rule.needs_punct) and not (after[:1] and after[0] in (
+            rule.needs_punct if isinstance(rule.needs_punct, str) else "：:，,“「‘『\""))
+        clause_end = _CLAUSE.search(text, m.end())
+        clause = text[m.end():clause_end.start() if clause_end else len(text)]
+        published = rule.skip_object and clause_end and len(clause) <= 20 and rules.objects.search(clause)
+        if bare and not rule.named_only and not published:
             continue
+        if verb in rules.not_objects and rules.not_objects[verb].search(clause):
+            continue  # 她否认普通袭击罪: a plea, not a statement
+        if verb in rules.setting_verbs and rules.setting.match(text, m.end()):
+            continue  # 他谈到成本时表示: the setting of the next cue
+        if (verb in rules.deferring_verbs or (bare and rule.named_only)) and clause_end \
+                and rules.next_cue.match(text, clause_end.start()):
+            continue  # 当局否认村民的讲法，指……: the next cue says what they said
         content_from = m.end()
         if rule.skip_recipient:
             comma = re.search(r"[，,：:]", text[m.end():])
             if not comma:
                 continue
             content_from = m.end() + comma.end()
+        elif published:
+            content_from = clause_end.end()  # 全国少工委发布统计数据，截至……
+            bare = False
         content = _content_span(text, content_from, quotes, rules.openers)
         if not rule.needs_speaker:
             add("", pos, verb, pos, m.end(), rule.type, content)
             continue
         start = _clause_start(text, pos)
+        named = _quoted_name(text, start, pos, quotes)
+        if named is not None:  # 韩国社会团体“环境运动联合”呼吁: a quoted name inside the speaker
+            start = named
         start = max([start] + [b for a, b in taken if start <= b <= pos])  # after 引述, an earlier cue
         speaker, lead = clean_speaker(text[start:pos], rules)
         if (not speaker or rules.linking.fullmatch(speaker)) and start and text[start - 1] in "，," \
@@ -424,16 +529,28 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
             if any(a <= pos < b for a, b in said):
                 continue  # ……指出，A仍未获……，但又指……: the earlier speaker goes on
             subject = sentence_subject(text, start - 1, rules)
-            if subject:
-                (speaker, start), lead = subject, 0
-        if not speaker or len(speaker) > rules.max_speaker or re.search(r"[，。“”「」]", speaker) \
-                or rules.speaker_reject.search(speaker):
+            if subject:  # its setting cut as a speaker's is (梁锦松会见传媒时 -> 梁锦松)
+                start = subject[1]
+                speaker, lead = clean_speaker(subject[0], rules)
+        if not speaker or len(speaker) > rules.max_speaker or re.search(r"[，。]" if named is not None else r"[，。“”「」]",
+                                                                        speaker) or rules.speaker_reject.search(speaker):
+            continue
+        if bare and (_inside(pos, said) or not is_person(speaker, rules, context=context)):
+            continue  # 只是说, 可以说: no one speaks; 据悉，林郑也提及……: what the source said she said
+        if rule.persons_only and not (is_person(speaker, rules, context=context)
+                                      or lexicon_type(speaker, rules) == "expert_analyst"):
+            continue
+        if rule.typed_only and not (lexicon_type(speaker, rules) or _is_outlet(speaker)):
             continue
         cue_type = rule.type
-        if rule.needs_type and speaker_type(speaker, None, outlet=outlet, rules=rules) != rule.needs_type:
-            if lexicon_type(text[start:pos], rules) != rule.needs_type:
-                continue
-            cue_type = None  # 统计局12月31日发布数据显示: the bureau speaks, through its data
+        if rule.needs_type:
+            type_ = speaker_type(speaker, None, outlet=outlet, rules=rules, context=context)
+            if type_ not in rule.needs_type:
+                if "document" not in rule.needs_type or lexicon_type(text[start:pos], rules) != "document":
+                    continue
+                cue_type = None  # 统计局12月31日发布数据显示: the bureau speaks, through its data
+            elif type_ in rule.person_types and not is_person(speaker, rules, context=context):
+                continue  # 西非两国总统要求……: a demand, not a statement
         s_start = start + lead
         if any(a <= pos < b and not (a <= s_start and s_start + len(speaker) <= b) for a, b in said):
             continue  # 对方表示……，称……: a cue inside what an earlier speaker said, its speaker outside it
@@ -443,7 +560,7 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
 
 
 _HEADER = re.compile(r"^[^，。]{0,16}消息(?:（[^）]*）)?$")
-_NOUNISH = ("n", "nr", "nrfg", "nrt", "ns", "nt", "nz", "ng")
+_NOUNISH = ("n", "nr", "nrfg", "nrt", "ns", "nt", "nz", "ng", "j")
 
 
 def sentence_subject(text: str, end: int, rules: Rules) -> tuple[str, int] | None:
@@ -487,8 +604,10 @@ def sentence_subject(text: str, end: int, rules: Rules) -> tuple[str, int] | Non
 # ---------------------------------------------------------------- numeric claims
 
 
+@functools.lru_cache(maxsize=8192)
 def cn_number(text: str) -> float:
-    """``"二十四点六六"`` -> 24.66, ``"1,200"`` -> 1200.0 (cn2an for Chinese numerals)."""
+    """``"二十四点六六"`` -> 24.66, ``"1,200"`` -> 1200.0 (cn2an for Chinese numerals). Memoised:
+    the same few numerals recur (cn2an validates its input with a dozen regexes per call)."""
     if re.fullmatch(r"[\d,]+(?:\.\d+)?", text):
         return float(text.replace(",", ""))
     import cn2an
@@ -534,13 +653,37 @@ def _fmt_number(x: float) -> str:
     return f"{x:.6g}" if abs(x) < 1 else f"{round(x, 6):g}" if abs(x) < 1e15 else f"{x:.6g}"
 
 
+def number_matches(text: str, rules: Rules) -> Iterator[re.Match]:
+    """``rules.number.finditer(text)``, the same matches, faster: a match starts at most
+    ``qualifier_chars`` before a character that can start a number, so the scan jumps from one
+    such character (a C search for a character class) to the next instead of trying the whole
+    pattern at every position of the text in between."""
+    number, start, back = rules.number, rules.number_start, rules.qualifier_chars
+    pos = 0
+    while True:
+        first = start.search(text, pos)  # no match starts before first - back: no number is nearer
+        if first is None:
+            return
+        m = number.search(text, max(pos, first.start() - back))
+        if m is None:
+            return
+        yield m
+        pos = m.end()  # a match is never empty (it holds a number)
+
+
+def fraction_matches(text: str, rules: Rules) -> Iterator[re.Match]:
+    """``rules.fraction.finditer(text)``, the same matches: none without one of the words that
+    every fraction holds (``fraction_screen``, one C search), so most sentences skip the scan."""
+    return rules.fraction.finditer(text) if rules.fraction_screen.search(text) else iter(())
+
+
 def numbers(text: str, rules: Rules) -> list[dict]:
     """Numbers with a unit in one sentence: original, number, unit, kind, approx, shape, start, end, step."""
     if not _NUMERAL.search(text):
         return []
     out: list[dict] = []
     used: list[tuple[int, int]] = []
-    for m in rules.fraction.finditer(text):
+    for m in fraction_matches(text, rules):
         if m.group("den"):
             try:
                 value = cn_number(m.group("numr")) / cn_number(m.group("den"))
@@ -576,7 +719,7 @@ def numbers(text: str, rules: Rules) -> list[dict]:
         out.append({"original": text[begin:m.end()], "number": value, "unit": "share", "kind": "share",
                     "approx": approx, "shape": shape, "start": begin, "end": m.end(), "step": 0.01})
         used.append((m.start(), m.end()))
-    for m in rules.number.finditer(text):
+    for m in number_matches(text, rules):
         num = m.group("num")
         if not (m.group("unit") or m.group("mag")) or not num or _inside(m.start("num"), used):
             continue
@@ -915,12 +1058,14 @@ def source_article(record: Mapping, rules: Rules) -> dict:
     outlet = record.get("outlet")
     found, numeric, passages, sentences = [], [], [], {}
     previous = None
+    prior = None
     context = "".join(s["text"] for s in record.get("sentences", ()))
     for sentence in record.get("sentences", ()):
         text, base, index = sentence["text"], sentence["start"], sentence["index"]
-        here = attributions(text, rules, outlet=outlet, previous=previous, context=context)
-        if here:
-            previous = here[-1]["speaker_type"]
+        here = attributions(text, rules, outlet=outlet, previous=previous, context=context, prior=prior)
+        prior = text
+        previous = next((a["speaker_type"] for a in reversed(here) if a["speaker_type"] not in rules.not_antecedents),
+                        previous)
         said = claims(text, rules, here)
         for a in here:
             found.append({"sentence": index, **a, "start": base + a["start"], "end": base + a["end"],

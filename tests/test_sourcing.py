@@ -487,3 +487,194 @@ def test_cue_automaton_answers_as_the_cue_alternation(pieces, noise):
     for text in ("".join(pieces), noise + "".join(pieces), "".join(pieces[:1]) + noise):
         assert sourcing.has_any(RULES.cue_words, text) == bool(RULES.any_cue.search(text))
     assert not sourcing.has_any(RULES.cue_words, "")
+
+
+# ---------------------------------------------------------------- session 9: reporting verbs, bodies and titles
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # reporting verbs of any domain (呼吁, 谈及, 形容, 列明, 发现, 解释 …), both scripts
+    ("联合国儿童基金会呼吁加沙地带立即停火。",
+     [("联合国儿童基金会", "government_regulator", "呼吁", "加沙地带立即停火", False)]),
+    ("聯合國兒童基金會呼籲加沙地帶立即停火。",
+     [("聯合國兒童基金會", "government_regulator", "呼籲", "加沙地帶立即停火", False)]),
+    ("胡国兴在演说中谈及自己的愿景，希望下届特首可以一人一票选出。",
+     [("胡国兴", "company_official", "谈及", "自己的愿景，希望下届特首可以一人一票选出", False)]),
+    ("唐英年形容2012年是“负面教材”。", [("唐英年", "company_official", "形容", "2012年是“负面教材”", False)]),
+    ("香港《基本法》第46条只列明：“行政长官任期五年，可连任一次。”",
+     [("香港《基本法》第46条", "document", "列明", "行政长官任期五年，可连任一次。", True)]),
+    ("记者在正阳县采访时发现，机收损失率可以降低到0.6%。",
+     [("记者", "own_outlet", "发现", "机收损失率可以降低到0.6%", False)]),
+    ("記者在正陽縣採訪時發現，損失率可以降低。", [("記者", "own_outlet", "發現", "損失率可以降低", False)]),
+    ("调查发现，多数受访者支持新措施。", [("调查", "document", "发现", "多数受访者支持新措施", False)]),
+    ("他发现钱包不见了。", []),                                   # 发现: only the outlet or a document
+    ("消息人士解释，李嘉诚退休时已表明只继续公益事业。",
+     [("消息人士", "anonymous", "解释", "李嘉诚退休时已表明只继续公益事业", False)]),
+    ("“十五五”规划纲要提出，深入推进数字中国建设。",
+     [("规划纲要", "document", "提出", "深入推进数字中国建设", False)]),
+    # 综合…消息/报道: a compilation of sources
+    ("综合与会者消息，两人会上并无触及具体政策措施。",
+     [("与会者", "anonymous", "综合…消息", "两人会上并无触及具体政策措施", False)]),
+    ("综合外媒报道，停火协议已经生效。", [("外媒", "media", "综合…报道", "停火协议已经生效", False)]),
+    # 据……数据/报告/资料 before a comma: a document
+    ("据国家统计局数据，全年增长5%。", [("国家统计局", "document", "据…数据", "全年增长5%", False)]),
+    # a named_only cue without its punctuation: only after a person
+    ("至于胡国兴，唐英年说胡一直担任法官多年。", [("唐英年", "company_official", "说", "胡一直担任法官多年", False)]),
+    ("梁锦松重申希望新政府团结所有香港人。", [("梁锦松", "company_official", "重申", "希望新政府团结所有香港人", False)]),
+    ("梁锦松会见传媒时没有表态，只是说教育非常重要。", [("梁锦松", "company_official", "说", "教育非常重要", False)]),
+    ("可以说，这是一个好消息。", []),
+    ("公司越发强调大模型的功能性。", []),
+    # 要求: a document's, or a person's in government; a body's demand is no statement
+    ("西非两国总统要求法国撤军。", []),
+    # a quoted name inside the speaker
+    ("韩国社会团体“环境运动联合”呼吁政府立即解散考察团。",
+     [("韩国社会团体“环境运动联合”", "company_official", "呼吁", "政府立即解散考察团", False)]),
+    # 发布/公布: what follows a published document, or a typed body's announcement
+    ("全国少工委发布统计数据，截至2023年底，全国共有少先队员1亿名。",
+     [("全国少工委", "government_regulator", "发布", "截至2023年底，全国共有少先队员1亿名", False)]),
+    ("国家航天局发布消息，火箭已运抵发射场。", [("国家航天局", "government_regulator", "发布", "火箭已运抵发射场", False)]),
+    ("1958年11月婚讯公布，报纸以头条报道。", []),
+    # a cue followed by a clause that opens with a cue: the later one speaks
+    ("当局否认村民的讲法，指早于1977年已签订协议。",
+     [("当局", "government_regulator", "指", "早于1977年已签订协议", False)]),
+    ("林郑提及记者，表示一直维护新闻自由。", [("林郑", "company_official", "表示", "一直维护新闻自由", False)]),
+    # a setting (谈到……时, 出席……时, 在倡议中) is cut from the speaker, and is no cue of its own
+    ("资深法医马宣立曾谈及陈彦霖案时表示：“所有市民都有权知道。”",
+     [("资深法医马宣立", "company_official", "表示", "所有市民都有权知道。", True)]),
+    ("胡国兴出席外国记者会时提及，他多数提名来自民主派选委。",
+     [("胡国兴", "company_official", "提及", "他多数提名来自民主派选委", False)]),
+    ("彭丽媛在倡议中表示，中国是非洲永远的朋友。", [("彭丽媛", "company_official", "表示", "中国是非洲永远的朋友", False)]),
+    # a speaker named inside what a citing cue attributes, with a setting and a year cut
+    ("当时有报道引述北京大学法学院教授饶戈平2007年出席研讨会时称，香港也是一样。",
+     [("有报道", "media", "引述", "北京大学法学院教授饶戈平2007年出席研讨会时称，香港也是一样", False),
+      ("北京大学法学院教授饶戈平", "expert_analyst", "称", "香港也是一样", False)]),
+    # not attributions: courtesies, negated cues, a setting or a topic as the speaker, a noun
+    ("党中央和国务院向你们表示热烈祝贺和亲切慰问！", []),
+    ("李克强与工作人员交流，对外汇储备实现好的经营收益表示肯定。", []),
+    ("《基本法》没有提及特首卸任后可否再参选。", []),
+    ("西九管理局开始咨询，并在中环展城馆召开记者会公布，惟记者会延期。", []),
+    ("台下的编辑问胡国兴，是否认为选举是公平的。", []),
+    ("翻查过往报道，澳门在2007年曾出现类似讨论。", []),
+    ("福建素有“八山一水一分田”之称，人均耕地很少。", []),
+    ("三人均承认一项暴动罪。", []),
+    ("她否认普通袭击罪，案件今日裁决。", []),                         # a plea in court
+    ("他早前承认向儿童作出猥亵行为等8罪。", []),
+    ("梁振英与李慧琼作呼吁，相信并非巧合。", []),
+    ("他否认曾经收受利益。", [("他", "company_official", "否认", "曾经收受利益", False)]),
+])
+def test_attributions_session9(sentence, expected):
+    assert _said(sentence) == expected
+
+
+def test_a_demand_counts_when_a_person_in_government_makes_it():
+    context = "国务院副总理丁薛祥到北京检查高考准备工作。丁薛祥要求各级党委政府做好服务保障工作。"
+    (a,) = sourcing.attributions("丁薛祥要求各级党委政府做好服务保障工作。", RULES, context=context)
+    assert (a["speaker"], a["speaker_type"], a["cue"], a["content"]) == (
+        "丁薛祥", "government_regulator", "要求", "各级党委政府做好服务保障工作")
+
+
+@pytest.mark.parametrize("speaker, expected", [
+    # offices, parliaments, armed forces, intergovernmental bodies (both scripts)
+    ("以色列国防军", "government_regulator"),
+    ("联合国儿童基金会", "government_regulator"),
+    ("俄总统新闻秘书佩斯科夫", "government_regulator"),   # not media (新闻)
+    ("全国人大常委会委员长赵乐际", "government_regulator"),
+    ("阿根廷众议长莫雷阿乌", "government_regulator"),
+    ("行政长官", "government_regulator"),
+    ("行政長官", "government_regulator"),
+    ("立法會議員", "government_regulator"),
+    ("全国政协常委唐英年", "government_regulator"),
+    ("巴勒斯坦武装组织", "government_regulator"),
+    ("国家主席习近平夫人彭丽媛", "government_regulator"),
+    ("台湾农委会", "government_regulator"),
+    ("立法院", "government_regulator"),
+    ("警方", "government_regulator"),
+    # candidates and former officials speak for themselves
+    ("特首参选人胡国兴", "company_official"),
+    ("建筑及测量界选委兼前议员谢伟铨", "company_official"),
+    ("前财政司司长梁锦松", "company_official"),
+    ("美国前总统特朗普", "company_official"),
+    ("考评局前秘书长唐创时", "company_official"),
+    # organisations speaking for themselves, and titles that are no office
+    ("支联会", "company_official"),
+    ("董事会主席", "company_official"),
+    ("奥运冠军", "company_official"),
+    # unnamed people, media, documents
+    ("与会嘉宾", "anonymous"),
+    ("与会的教育界选委甘秀云", "company_official"),
+    ("消费者", "anonymous"),
+    ("有报道", "media"),
+    ("文章", "media"),
+    ("外媒", "media"),
+    ("香港《基本法》第46条", "document"),
+])
+def test_speaker_types_session9(speaker, expected):
+    assert sourcing.speaker_type(speaker, None, outlet=None, rules=RULES) == expected
+
+
+def test_an_anonymity_word_inside_a_name_does_not_make_it_anonymous():
+    assert sourcing.speaker_type("美国消费者新闻与商业频道", "media", outlet=None, rules=RULES) == "media"
+
+
+def _record(*texts: str) -> dict:
+    sentences, at = [], 0
+    for i, t in enumerate(texts):
+        sentences.append({"index": i, "start": at, "text": t})
+        at += len(t)
+    return {"id": "x", "source": "x", "outlet": "甲", "sentences": sentences}
+
+
+def test_a_pronoun_with_no_attribution_before_takes_the_previous_sentences_subject():
+    record = _record("央视网消息：国务院副总理丁薛祥2日到北京检查高考准备工作。", "他强调，高考关系千家万户。")
+    (a,) = sourcing.source_article(record, RULES)["attributions"]
+    assert (a["speaker"], a["speaker_type"]) == ("他", "government_regulator")
+
+
+def test_a_pronoun_does_not_refer_back_to_a_document():
+    record = _record("港大副教授陈凯欣表示，调查有新发现。", "同一调查亦发现，多数人支持。", "她认为这反映了策略。")
+    said = [(a["speaker"], a["speaker_type"]) for a in sourcing.source_article(record, RULES)["attributions"]]
+    assert said == [("港大副教授陈凯欣", "expert_analyst"), ("同一调查", "document"), ("她", "expert_analyst")]
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("今年全国8省小麦进入收割。", [("", "8", "省", "8省", "今年")]),
+    ("年产400万台（套）以上。", [("", ">4000000", "台", "400万台（套）以上", "")]),  # a bracketed measure word
+])
+def test_claims_session9(sentence, expected):
+    assert _claim(sentence) == expected
+
+
+# ---------------------------------------------------------------- the claims path, faster and the same
+
+NUMBER_PIECES = (list(RULES.before) + list(RULES.after) + list(RULES.units) + list(RULES.fractions) + list(RULES.vague)
+                 + list("零〇一二两三四五六七八九十百千万亿点几数半成分之余多第-._/,%％+ ") + ["1", "24", "0.5", "1,200", "分之", "以上",
+                                                                                      "估值", "亏损", "a", "B", "的", "，", "。", "（套）"])
+
+
+def _spans(matches) -> list[tuple]:
+    return [(m.span(), m.groupdict()) for m in matches]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(NUMBER_PIECES), max_size=25), st.text(alphabet="一二十百万亿点数第年人个%.,-1234567890", max_size=12))
+def test_number_and_fraction_matches_are_the_full_scans(pieces, noise):
+    """The jumping scan and the screened one find exactly what finditer over the whole text finds."""
+    for text in ("".join(pieces), noise + "".join(pieces), "".join(pieces) + noise, noise):
+        assert _spans(sourcing.number_matches(text, RULES)) == _spans(RULES.number.finditer(text))
+        assert _spans(sourcing.fraction_matches(text, RULES)) == _spans(RULES.fraction.finditer(text))
+
+
+@pytest.mark.parametrize("text", [
+    "第十二届全国人大", "近600万用户，超过一半，不少于3成", "GLM-4.5于9月30日发布", "1,200.5亿元（约合170亿美元）以上",
+    "数以千计的人，数十人，十余人，两成半", "百分之五十点五，三分之一", "", "没有数字的句子",
+])
+def test_number_matches_on_hand_picked_texts(text):
+    assert _spans(sourcing.number_matches(text, RULES)) == _spans(RULES.number.finditer(text))
+    assert _spans(sourcing.fraction_matches(text, RULES)) == _spans(RULES.fraction.finditer(text))
+
+
+def test_cn_number_is_memoised_and_still_raises_on_bad_numerals():
+    assert sourcing.cn_number("二十四点六六") == sourcing.cn_number("二十四点六六") == pytest.approx(24.66)
+    for _ in range(2):
+        with pytest.raises((ValueError, KeyError, TypeError)):
+            sourcing.cn_number("点点")
