@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--labels", type=Path, nargs="+", default=[LABELS],
                     help="label files, each scored on its own (dev: sourcing_dev_labels.json; held-out: "
-                         "sourcing_test_labels.json, sourcing_test2_labels.json)")
+                         "sourcing_test_labels.json, sourcing_test2_labels.json, sourcing_test3_labels.json)")
     ap.add_argument("--cctv", type=Path, default=CORPORA / "cctv_xinwenlianbo.jsonl.gz")
     ap.add_argument("--hkcnews", type=Path, default=CORPORA / "hkcnews_trad_sample.jsonl.gz")
     ap.add_argument("--reuse", action="store_true", help="also run the constructed reuse set")
