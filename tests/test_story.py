@@ -254,19 +254,25 @@ def test_discovery_suggests_frames_in_the_frames_format(tmp_path):
         assert sum(float(r["share"]) for r in rows if r["group"] == group) == pytest.approx(1.0, abs=1e-3)
 
 
+def _themed_corpus(*, seed, themes, words, articles, main, other, step, every):
+    """Token lists drawn from ``themes`` word lists: each article ``main`` words of its theme and
+    ``other`` of the theme ``step`` further on; two groups (every ``every``-th article in 乙)."""
+    import random
+
+    rng = random.Random(seed)
+    vocab = [[f"词{t}{i}" for i in range(words)] for t in range(themes)]
+    docs = [[rng.choice(vocab[n % themes]) for _ in range(main)]
+            + [rng.choice(vocab[(n + step) % themes]) for _ in range(other)] for n in range(articles)]
+    ids = [f"d{n}" for n in range(articles)]
+    return ids, docs, {id_: "甲" if n % every else "乙" for n, id_ in enumerate(ids)}
+
+
 def test_the_number_of_topics_is_chosen_alike_in_one_process_or_several():
     """The candidates' fits run side by side with jobs > 1 (the reduce's serial part shrinks);
     each fit is seeded, so the choice, the scores and the topics are the same."""
-    import random
-
     from pipeline import discover
 
-    rng = random.Random(7)
-    themes = [[f"词{t}{i}" for i in range(12)] for t in range(4)]
-    docs = [[rng.choice(themes[n % 4]) for _ in range(40)] + [rng.choice(themes[(n + 1) % 4]) for _ in range(5)]
-            for n in range(90)]
-    ids = [f"d{n}" for n in range(90)]
-    groups = {id_: "甲" if n % 2 else "乙" for n, id_ in enumerate(ids)}
+    ids, docs, groups = _themed_corpus(seed=7, themes=4, words=12, articles=90, main=40, other=5, step=1, every=2)
     one = discover.discover(ids, docs, groups, jobs=1)
     assert len(one["coherence"]) > 2
     assert discover.discover(ids, docs, groups, jobs=2) == one
@@ -276,18 +282,11 @@ def test_the_topics_are_the_same_on_one_blas_thread_as_on_many(monkeypatch):
     """The topic fits run on one BLAS thread (threads on top of the runner's processes cost ten
     times the CPU on a busy machine); the topics, shares and scores are those of BLAS's own
     thread count."""
-    import random
-
     import threadpoolctl
 
     from pipeline import discover
 
-    rng = random.Random(11)
-    themes = [[f"词{t}{i}" for i in range(15)] for t in range(5)]
-    docs = [[rng.choice(themes[n % 5]) for _ in range(50)] + [rng.choice(themes[(n + 2) % 5]) for _ in range(9)]
-            for n in range(150)]
-    ids = [f"d{n}" for n in range(150)]
-    groups = {id_: "甲" if n % 3 else "乙" for n, id_ in enumerate(ids)}
+    ids, docs, groups = _themed_corpus(seed=11, themes=5, words=15, articles=150, main=50, other=9, step=2, every=3)
     one_thread = discover.discover(ids, docs, groups, jobs=1)
     monkeypatch.setattr(threadpoolctl, "threadpool_limits", lambda **kw: contextlib.nullcontext())
     assert discover.discover(ids, docs, groups, jobs=1) == one_thread
