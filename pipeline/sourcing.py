@@ -358,7 +358,10 @@ def _is_outlet(name: str) -> bool:
 
 
 def _inside(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
-    return any(a <= pos < b for a, b in spans)
+    for a, b in spans:  # a loop, not any() over a generator: called per cue and per number
+        if a <= pos < b:
+            return True
+    return False
 
 
 def _content_span(text: str, start: int, quotes: Sequence[tuple[int, int]],
@@ -401,17 +404,26 @@ def is_person(speaker: str, rules: Rules, *, context: str | None = None) -> bool
     return bool(tags) and tags[-1][1] in ("nr", "nrfg", "nrt")
 
 
+_NAME_BREAK = re.compile(r"[\s、，,（）()\[\]]")
+_SENTENCE_BREAK = re.compile(r"[，。,；;！？!?]")
+
+
 def _quoted_name(text: str, start: int, cue: int, quotes: Sequence[tuple[int, int]]) -> int | None:
     """Where a speaker starts when its clause start, ``start``, falls right after a short quotation
     that continues a noun phrase (社会团体“环境运动联合”呼吁, 保安“强哥”称): the start of that
     phrase; else None. Nothing but name characters may stand between the quotation and the cue."""
-    if not start or text[start - 1] not in "”」’』\"" or re.search(r"[\s、，,（）()\[\]]", text[start:cue]):
+    if not start or text[start - 1] not in "”」’』\"" or _NAME_BREAK.search(text, start, cue):
         return None
     for a, b in quotes:
         if b == start and b - a - 2 <= 12 and a and text[a - 1] not in _BOUNDARY \
-                and not re.search(r"[，。,；;！？!?]", text[a:b]):
+                and not _SENTENCE_BREAK.search(text, a, b):
             return _clause_start(text, a)
     return None
+
+
+_RECIPIENT_END = re.compile(r"[，,：:]")
+_CLAUSE_MARK = re.compile(r"[，。]")
+_CLAUSE_OR_QUOTE = re.compile(r"[，。“”「」]")
 
 
 def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous: str | None = None,
@@ -487,8 +499,8 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
         if _inside(pos, taken) or _inside(pos, quotes):
             continue
         before, after = text[max(0, pos - 2):pos], text[m.end():m.end() + 2]
-        if any(before.endswith(w) for w in rules.not_before.get(verb, ())) or \
-                any(after.startswith(w) for w in rules.not_after.get(verb, ())):
+        # str.endswith/startswith of the tuple: any word of it, in C (an empty tuple matches none)
+        if before.endswith(rules.not_before.get(verb, ())) or after.startswith(rules.not_after.get(verb, ())):
             continue
         rule = by_verb[verb]
         bare = bool(rule.needs_punct) and not (after[:1] and after[0] in (
@@ -507,10 +519,10 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
             continue  # 当局否认村民的讲法，指……: the next cue says what they said
         content_from = m.end()
         if rule.skip_recipient:
-            comma = re.search(r"[，,：:]", text[m.end():])
+            comma = _RECIPIENT_END.search(text, m.end())
             if not comma:
                 continue
-            content_from = m.end() + comma.end()
+            content_from = comma.end()
         elif published:
             content_from = clause_end.end()  # 全国少工委发布统计数据，截至……
             bare = False
@@ -532,8 +544,8 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
             if subject:  # its setting cut as a speaker's is (梁锦松会见传媒时 -> 梁锦松)
                 start = subject[1]
                 speaker, lead = clean_speaker(subject[0], rules)
-        if not speaker or len(speaker) > rules.max_speaker or re.search(r"[，。]" if named is not None else r"[，。“”「」]",
-                                                                        speaker) or rules.speaker_reject.search(speaker):
+        if not speaker or len(speaker) > rules.max_speaker or (_CLAUSE_MARK if named is not None else _CLAUSE_OR_QUOTE).search(
+                speaker) or rules.speaker_reject.search(speaker):
             continue
         if bare and (_inside(pos, said) or not is_person(speaker, rules, context=context)):
             continue  # 只是说, 可以说: no one speaks; 据悉，林郑也提及……: what the source said she said
@@ -616,6 +628,8 @@ def cn_number(text: str) -> float:
 
 
 _NUMERAL = re.compile(r"\d|[二两三四五六七八九十百千万亿半]|一[成半]|数以")  # a sentence without one has no number
+_DIGIT = re.compile(r"\d")
+_NOT_FIGURE = frozenset("点几零〇")  # numerals that alone are no figure
 _MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3, "": 1.0}
 
 
@@ -726,7 +740,7 @@ def numbers(text: str, rules: Rules) -> list[dict]:
         vague = num.startswith("数")
         if vague:
             num = "一" + num[1:]
-        if not re.search(r"\d", num) and (len(num) == 1 and num in "一几点零〇" or set(num) <= set("点几零〇")):
+        if not _DIGIT.search(num) and (len(num) == 1 and num in "一几点零〇" or set(num) <= _NOT_FIGURE):
             continue  # 一个, 几个: not a figure
         unit_written = m.group("unit") or ""
         try:
@@ -829,7 +843,7 @@ def claims(text: str, rules: Rules, sentence_attributions: Sequence[dict] = ()) 
             if subject in rules.money_subjects:
                 unit = "元"
         if not subject and n["kind"] in ("count", "people") and n["number"] < 10 \
-                and not re.search(r"\d", n["original"]):
+                and not _DIGIT.search(n["original"]):
             continue  # 两条, 三个 in words: no figure anyone reports (1个, 8艘 in digits are kept)
         period = periods.get(n["start"]) or _period(text, n["start"], rules)
         lo, hi = interval(n["number"], n["shape"], n["step"])
