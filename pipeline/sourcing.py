@@ -1011,12 +1011,12 @@ def _powers(k: int):
     return np.asarray([pow(_POLY, k - 1 - j, 1 << 32) for j in range(k)], dtype=np.uint32)
 
 
-def _shingle_hashes(texts: Sequence[str], k: int) -> tuple:
-    """(hashes, starts): :func:`shingle_hash` of every shingle of every text, vectorised over
-    the texts at once (numpy, uint32 wrap-around), and where each text's hashes start."""
+def _shingle_hashes(bares: Sequence[str], k: int) -> tuple:
+    """(hashes, starts): :func:`shingle_hash` of every shingle of every text, given without
+    punctuation and spaces (``_NOT_TEXT`` removed), vectorised over the texts at once (numpy,
+    uint32 wrap-around), and where each text's hashes start."""
     import numpy as np
 
-    bares = [_NOT_TEXT.sub("", text) for text in texts]
     points = np.frombuffer("".join(bares).encode("utf-32-le"), dtype=np.uint32)
     if len(points) >= k:  # sum over j of points[i + j] * power[j], k shifted slices (uint32 wraps)
         m = len(points) - k + 1
@@ -1053,12 +1053,18 @@ def signatures(texts: Sequence[str], rules: Rules) -> list[str]:
     """:func:`signature` of every text, the same values, in one vectorised pass per article:
     the shingles hashed with numpy, datasketch's mixing and permutations applied to all of them
     at once, the minimum taken per text (a ``MinHash`` per passage costs 0.25 ms)."""
+    return _bare_signatures([_NOT_TEXT.sub("", text) for text in texts], rules)
+
+
+def _bare_signatures(bares: Sequence[str], rules: Rules) -> list[str]:
+    """:func:`signatures` of texts already without punctuation and spaces (the map has them:
+    it measures each passage's length without them)."""
     import numpy as np
 
-    if not texts:
+    if not bares:
         return []
     a, b = _permutations(rules.num_perm)
-    hashes, starts = _shingle_hashes(texts, rules.shingle)
+    hashes, starts = _shingle_hashes(bares, rules.shingle)
     hv = _fmix32(hashes.reshape(-1, 1))
     mins = np.minimum.reduceat(hv * a + b, starts, axis=0)
     return [base64.b64encode(row.astype("<u4").tobytes()).decode("ascii") for row in mins]
@@ -1070,7 +1076,7 @@ def signatures(texts: Sequence[str], rules: Rules) -> list[str]:
 def source_article(record: Mapping, rules: Rules) -> dict:
     """One 03_normalize record -> its attributions, claims and passages (an 08_sourcing record)."""
     outlet = record.get("outlet")
-    found, numeric, passages, sentences = [], [], [], {}
+    found, numeric, passages, bares, sentences = [], [], [], [], {}
     previous = None
     prior = None
     context = "".join(s["text"] for s in record.get("sentences", ()))
@@ -1088,9 +1094,11 @@ def source_article(record: Mapping, rules: Rules) -> dict:
             numeric.append({"sentence": index, **c, "start": base + c["start"], "end": base + c["end"]})
         if here or said:
             sentences[index] = text
-        if len(_NOT_TEXT.sub("", text)) >= rules.min_chars:
-            passages.append({"sentence": index, "text": text})
-    for passage, sig in zip(passages, signatures([p.pop("text") for p in passages], rules)):
+        bare = _NOT_TEXT.sub("", text)
+        if len(bare) >= rules.min_chars:
+            passages.append({"sentence": index})
+            bares.append(bare)
+    for passage, sig in zip(passages, _bare_signatures(bares, rules)):
         passage["minhash"] = sig  # the text stays in 03_normalize: the reduce reads the candidates' back
     return {"id": record["id"], "source": record["source"], "outlet": outlet, "title": record.get("title"),
             "attributions": found, "claims": numeric,
