@@ -1079,7 +1079,8 @@ def _bare_signatures(bares: Sequence[str], rules: Rules) -> list[str]:
     hashes, starts = _shingle_hashes(bares, rules.shingle)
     hv = _fmix32(hashes.reshape(-1, 1))
     mins = np.minimum.reduceat(hv * a + b, starts, axis=0)
-    return [base64.b64encode(row.astype("<u4").tobytes()).decode("ascii") for row in mins]
+    data, width = mins.astype("<u4").tobytes(), 4 * mins.shape[1]  # one buffer, each text's row a slice of it
+    return [base64.b64encode(data[i:i + width]).decode("ascii") for i in range(0, len(data), width)]
 
 
 # ---------------------------------------------------------------- the map
@@ -1106,7 +1107,8 @@ def source_article(record: Mapping, rules: Rules) -> dict:
             numeric.append({"sentence": index, **c, "start": base + c["start"], "end": base + c["end"]})
         if here or said:
             sentences[index] = text
-        bare = _NOT_TEXT.sub("", text)
+        # removing punctuation only shortens a text: one already too short is no passage
+        bare = _NOT_TEXT.sub("", text) if len(text) >= rules.min_chars else ""
         if len(bare) >= rules.min_chars:
             passages.append({"sentence": index})
             bares.append(bare)
