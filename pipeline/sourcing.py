@@ -746,20 +746,20 @@ def numbers(text: str, rules: Rules) -> list[dict]:
                     "approx": approx, "shape": shape, "start": begin, "end": m.end(), "step": 0.01})
         used.append((m.start(), m.end()))
     for m in number_matches(text, rules):
-        num = m.group("num")
-        if not (m.group("unit") or m.group("mag")) or not num or _inside(m.start("num"), used):
+        num, unit_written, mag_text = m.group("num", "unit", "mag")  # one call: most matches stop here
+        if not (unit_written or mag_text) or not num or _inside(m.start("num"), used):
             continue
         vague = num.startswith("数")
         if vague:
             num = "一" + num[1:]
         if not _DIGIT.search(num) and (len(num) == 1 and num in "一几点零〇" or set(num) <= _NOT_FIGURE):
             continue  # 一个, 几个: not a figure
-        unit_written = m.group("unit") or ""
+        unit_written = unit_written or ""
         try:
             value = cn_number(num)
         except (ValueError, KeyError, TypeError):
             continue
-        mag_text = m.group("mag") or ""
+        mag_text = mag_text or ""
         magnitude = _MAGNITUDE[mag_text]
         for prefix, factor in (("万亿", 1e12), ("亿", 1e8), ("万", 1e4)):
             if unit_written.startswith(prefix):
