@@ -53,6 +53,15 @@ REUSE_BY_GROUP = "reuse_by_group.csv"
 
 _BOUNDARY = "，。；：！？,;:!?\n"
 _CLAUSE = re.compile(r"[，。；！？,;!?]")
+_LAST_CLAUSE = re.compile(r".*[，。；！？,;!?]", re.S)  # up to the last clause mark (_CLAUSE's class)
+
+
+def _clause_begin(text: str, pos: int) -> int:
+    """Where the clause that holds ``pos`` begins: right after the last clause mark before
+    ``pos``, else 0 (``max((m.end() for m in _CLAUSE.finditer(text, 0, pos)), default=0)``,
+    one C match backwards from ``pos`` instead of a Python step per mark)."""
+    m = _LAST_CLAUSE.match(text, 0, pos)
+    return m.end() if m else 0
 
 
 # ---------------------------------------------------------------- rules
@@ -358,7 +367,10 @@ def _is_outlet(name: str) -> bool:
 
 
 def _inside(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
-    return any(a <= pos < b for a, b in spans)
+    for a, b in spans:  # a loop, not any() over a generator: called per cue and per number
+        if a <= pos < b:
+            return True
+    return False
 
 
 def _content_span(text: str, start: int, quotes: Sequence[tuple[int, int]],
@@ -401,17 +413,26 @@ def is_person(speaker: str, rules: Rules, *, context: str | None = None) -> bool
     return bool(tags) and tags[-1][1] in ("nr", "nrfg", "nrt")
 
 
+_NAME_BREAK = re.compile(r"[\s、，,（）()\[\]]")
+_SENTENCE_BREAK = re.compile(r"[，。,；;！？!?]")
+
+
 def _quoted_name(text: str, start: int, cue: int, quotes: Sequence[tuple[int, int]]) -> int | None:
     """Where a speaker starts when its clause start, ``start``, falls right after a short quotation
     that continues a noun phrase (社会团体“环境运动联合”呼吁, 保安“强哥”称): the start of that
     phrase; else None. Nothing but name characters may stand between the quotation and the cue."""
-    if not start or text[start - 1] not in "”」’』\"" or re.search(r"[\s、，,（）()\[\]]", text[start:cue]):
+    if not start or text[start - 1] not in "”」’』\"" or _NAME_BREAK.search(text, start, cue):
         return None
     for a, b in quotes:
         if b == start and b - a - 2 <= 12 and a and text[a - 1] not in _BOUNDARY \
-                and not re.search(r"[，。,；;！？!?]", text[a:b]):
+                and not _SENTENCE_BREAK.search(text, a, b):
             return _clause_start(text, a)
     return None
+
+
+_RECIPIENT_END = re.compile(r"[，,：:]")
+_CLAUSE_MARK = re.compile(r"[，。]")
+_CLAUSE_OR_QUOTE = re.compile(r"[，。“”「」]")
 
 
 def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous: str | None = None,
@@ -487,8 +508,8 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
         if _inside(pos, taken) or _inside(pos, quotes):
             continue
         before, after = text[max(0, pos - 2):pos], text[m.end():m.end() + 2]
-        if any(before.endswith(w) for w in rules.not_before.get(verb, ())) or \
-                any(after.startswith(w) for w in rules.not_after.get(verb, ())):
+        # str.endswith/startswith of the tuple: any word of it, in C (an empty tuple matches none)
+        if before.endswith(rules.not_before.get(verb, ())) or after.startswith(rules.not_after.get(verb, ())):
             continue
         rule = by_verb[verb]
         bare = bool(rule.needs_punct) and not (after[:1] and after[0] in (
@@ -507,10 +528,10 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
             continue  # 当局否认村民的讲法，指……: the next cue says what they said
         content_from = m.end()
         if rule.skip_recipient:
-            comma = re.search(r"[，,：:]", text[m.end():])
+            comma = _RECIPIENT_END.search(text, m.end())
             if not comma:
                 continue
-            content_from = m.end() + comma.end()
+            content_from = comma.end()
         elif published:
             content_from = clause_end.end()  # 全国少工委发布统计数据，截至……
             bare = False
@@ -532,8 +553,8 @@ def attributions(text: str, rules: Rules, *, outlet: str | None = None, previous
             if subject:  # its setting cut as a speaker's is (梁锦松会见传媒时 -> 梁锦松)
                 start = subject[1]
                 speaker, lead = clean_speaker(subject[0], rules)
-        if not speaker or len(speaker) > rules.max_speaker or re.search(r"[，。]" if named is not None else r"[，。“”「」]",
-                                                                        speaker) or rules.speaker_reject.search(speaker):
+        if not speaker or len(speaker) > rules.max_speaker or (_CLAUSE_MARK if named is not None else _CLAUSE_OR_QUOTE).search(
+                speaker) or rules.speaker_reject.search(speaker):
             continue
         if bare and (_inside(pos, said) or not is_person(speaker, rules, context=context)):
             continue  # 只是说, 可以说: no one speaks; 据悉，林郑也提及……: what the source said she said
@@ -604,11 +625,14 @@ def sentence_subject(text: str, end: int, rules: Rules) -> tuple[str, int] | Non
 # ---------------------------------------------------------------- numeric claims
 
 
+_PLAIN_NUMBER = re.compile(r"[\d,]+(?:\.\d+)?")  # a number in digits: 1,200 or 24.66
+
+
 @functools.lru_cache(maxsize=8192)
 def cn_number(text: str) -> float:
     """``"二十四点六六"`` -> 24.66, ``"1,200"`` -> 1200.0 (cn2an for Chinese numerals). Memoised:
     the same few numerals recur (cn2an validates its input with a dozen regexes per call)."""
-    if re.fullmatch(r"[\d,]+(?:\.\d+)?", text):
+    if _PLAIN_NUMBER.fullmatch(text):
         return float(text.replace(",", ""))
     import cn2an
 
@@ -616,12 +640,14 @@ def cn_number(text: str) -> float:
 
 
 _NUMERAL = re.compile(r"\d|[二两三四五六七八九十百千万亿半]|一[成半]|数以")  # a sentence without one has no number
+_DIGIT = re.compile(r"\d")
+_NOT_FIGURE = frozenset("点几零〇")  # numerals that alone are no figure
 _MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3, "": 1.0}
 
 
 def _step(num: str, magnitude: float) -> float:
     """The rounding step of a number as written: 24.66亿 -> 1e6, 20亿 -> 1e8."""
-    if re.fullmatch(r"[\d,]+(?:\.\d+)?", num):
+    if _PLAIN_NUMBER.fullmatch(num):
         decimals = len(num.split(".", 1)[1]) if "." in num else 0
         return magnitude * 10 ** -decimals
     return magnitude
@@ -720,20 +746,20 @@ def numbers(text: str, rules: Rules) -> list[dict]:
                     "approx": approx, "shape": shape, "start": begin, "end": m.end(), "step": 0.01})
         used.append((m.start(), m.end()))
     for m in number_matches(text, rules):
-        num = m.group("num")
-        if not (m.group("unit") or m.group("mag")) or not num or _inside(m.start("num"), used):
+        num, unit_written, mag_text = m.group("num", "unit", "mag")  # one call: most matches stop here
+        if not (unit_written or mag_text) or not num or _inside(m.start("num"), used):
             continue
         vague = num.startswith("数")
         if vague:
             num = "一" + num[1:]
-        if not re.search(r"\d", num) and (len(num) == 1 and num in "一几点零〇" or set(num) <= set("点几零〇")):
+        if not _DIGIT.search(num) and (len(num) == 1 and num in "一几点零〇" or set(num) <= _NOT_FIGURE):
             continue  # 一个, 几个: not a figure
-        unit_written = m.group("unit") or ""
+        unit_written = unit_written or ""
         try:
             value = cn_number(num)
         except (ValueError, KeyError, TypeError):
             continue
-        mag_text = m.group("mag") or ""
+        mag_text = mag_text or ""
         magnitude = _MAGNITUDE[mag_text]
         for prefix, factor in (("万亿", 1e12), ("亿", 1e8), ("万", 1e4)):
             if unit_written.startswith(prefix):
@@ -761,7 +787,7 @@ def _subject(text: str, start: int, end: int, rules: Rules, kind: str = "") -> s
     """The nearest subject alias before the number in its clause, else after it in the clause
     (a weak subject such as 员工 only when no other is there), else before it in the sentence,
     else after it."""
-    clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
+    clause_start = _clause_begin(text, start)
     m_end = _CLAUSE.search(text, end)
     clause_end = m_end.start() if m_end else len(text)
     before = [rules.subject_of[m.group()] for m in rules.subject_re.finditer(text, clause_start, start)]
@@ -781,7 +807,7 @@ def _subject(text: str, start: int, end: int, rules: Rules, kind: str = "") -> s
 
 
 def _period(text: str, start: int, rules: Rules) -> str:
-    clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
+    clause_start = _clause_begin(text, start)
     found = [m.group() for m in rules.period.finditer(text, clause_start, start)]
     if not found:
         found = [m.group() for m in rules.period.finditer(text, 0, start)]
@@ -829,7 +855,7 @@ def claims(text: str, rules: Rules, sentence_attributions: Sequence[dict] = ()) 
             if subject in rules.money_subjects:
                 unit = "元"
         if not subject and n["kind"] in ("count", "people") and n["number"] < 10 \
-                and not re.search(r"\d", n["original"]):
+                and not _DIGIT.search(n["original"]):
             continue  # 两条, 三个 in words: no figure anyone reports (1个, 8艘 in digits are kept)
         period = periods.get(n["start"]) or _period(text, n["start"], rules)
         lo, hi = interval(n["number"], n["shape"], n["step"])
@@ -997,12 +1023,12 @@ def _powers(k: int):
     return np.asarray([pow(_POLY, k - 1 - j, 1 << 32) for j in range(k)], dtype=np.uint32)
 
 
-def _shingle_hashes(texts: Sequence[str], k: int) -> tuple:
-    """(hashes, starts): :func:`shingle_hash` of every shingle of every text, vectorised over
-    the texts at once (numpy, uint32 wrap-around), and where each text's hashes start."""
+def _shingle_hashes(bares: Sequence[str], k: int) -> tuple:
+    """(hashes, starts): :func:`shingle_hash` of every shingle of every text, given without
+    punctuation and spaces (``_NOT_TEXT`` removed), vectorised over the texts at once (numpy,
+    uint32 wrap-around), and where each text's hashes start."""
     import numpy as np
 
-    bares = [_NOT_TEXT.sub("", text) for text in texts]
     points = np.frombuffer("".join(bares).encode("utf-32-le"), dtype=np.uint32)
     if len(points) >= k:  # sum over j of points[i + j] * power[j], k shifted slices (uint32 wraps)
         m = len(points) - k + 1
@@ -1039,15 +1065,22 @@ def signatures(texts: Sequence[str], rules: Rules) -> list[str]:
     """:func:`signature` of every text, the same values, in one vectorised pass per article:
     the shingles hashed with numpy, datasketch's mixing and permutations applied to all of them
     at once, the minimum taken per text (a ``MinHash`` per passage costs 0.25 ms)."""
+    return _bare_signatures([_NOT_TEXT.sub("", text) for text in texts], rules)
+
+
+def _bare_signatures(bares: Sequence[str], rules: Rules) -> list[str]:
+    """:func:`signatures` of texts already without punctuation and spaces (the map has them:
+    it measures each passage's length without them)."""
     import numpy as np
 
-    if not texts:
+    if not bares:
         return []
     a, b = _permutations(rules.num_perm)
-    hashes, starts = _shingle_hashes(texts, rules.shingle)
+    hashes, starts = _shingle_hashes(bares, rules.shingle)
     hv = _fmix32(hashes.reshape(-1, 1))
     mins = np.minimum.reduceat(hv * a + b, starts, axis=0)
-    return [base64.b64encode(row.astype("<u4").tobytes()).decode("ascii") for row in mins]
+    data, width = mins.astype("<u4").tobytes(), 4 * mins.shape[1]  # one buffer, each text's row a slice of it
+    return [base64.b64encode(data[i:i + width]).decode("ascii") for i in range(0, len(data), width)]
 
 
 # ---------------------------------------------------------------- the map
@@ -1056,7 +1089,7 @@ def signatures(texts: Sequence[str], rules: Rules) -> list[str]:
 def source_article(record: Mapping, rules: Rules) -> dict:
     """One 03_normalize record -> its attributions, claims and passages (an 08_sourcing record)."""
     outlet = record.get("outlet")
-    found, numeric, passages, sentences = [], [], [], {}
+    found, numeric, passages, bares, sentences = [], [], [], [], {}
     previous = None
     prior = None
     context = "".join(s["text"] for s in record.get("sentences", ()))
@@ -1074,9 +1107,12 @@ def source_article(record: Mapping, rules: Rules) -> dict:
             numeric.append({"sentence": index, **c, "start": base + c["start"], "end": base + c["end"]})
         if here or said:
             sentences[index] = text
-        if len(_NOT_TEXT.sub("", text)) >= rules.min_chars:
-            passages.append({"sentence": index, "text": text})
-    for passage, sig in zip(passages, signatures([p.pop("text") for p in passages], rules)):
+        # removing punctuation only shortens a text: one already too short is no passage
+        bare = _NOT_TEXT.sub("", text) if len(text) >= rules.min_chars else ""
+        if len(bare) >= rules.min_chars:
+            passages.append({"sentence": index})
+            bares.append(bare)
+    for passage, sig in zip(passages, _bare_signatures(bares, rules)):
         passage["minhash"] = sig  # the text stays in 03_normalize: the reduce reads the candidates' back
     return {"id": record["id"], "source": record["source"], "outlet": outlet, "title": record.get("title"),
             "attributions": found, "claims": numeric,

@@ -678,3 +678,47 @@ def test_cn_number_is_memoised_and_still_raises_on_bad_numerals():
     for _ in range(2):
         with pytest.raises((ValueError, KeyError, TypeError)):
             sourcing.cn_number("点点")
+
+
+# ---------------------------------------------------------------- session 9: the map's shortcuts agree with the full path
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="，。；！？,;!?：:、的一是a1 \n", max_size=30))
+def test_clause_begin_is_the_end_of_the_last_clause_mark_before(text):
+    for pos in range(len(text) + 1):
+        assert sourcing._clause_begin(text, pos) == max(
+            (m.end() for m in sourcing._CLAUSE.finditer(text, 0, pos)), default=0)
+
+
+def test_clause_begin_on_the_seed_sentences(seed_outputs):
+    for record in records.read_jsonl(seed_outputs / "03_normalize" / "articles.jsonl"):
+        for sentence in record.get("sentences", ()):
+            text = sentence["text"]
+            assert [sourcing._clause_begin(text, p) for p in range(len(text) + 1)] == [
+                max((m.end() for m in sourcing._CLAUSE.finditer(text, 0, p)), default=0) for p in range(len(text) + 1)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CUE_PIECES + PIECES), max_size=12))
+def test_the_not_before_and_not_after_tuples_screen_as_the_word_loops(pieces):
+    """A cue's guard words are asked as one str.endswith/startswith of the tuple: the answer of
+    the loop over the words."""
+    text = "".join(pieces)
+    for verb in set(RULES.not_before) | set(RULES.not_after):
+        for pos in range(len(text) + 1):
+            before, after = text[max(0, pos - 2):pos], text[pos:pos + 2]
+            assert before.endswith(RULES.not_before.get(verb, ())) == any(
+                before.endswith(w) for w in RULES.not_before.get(verb, ()))
+            assert after.startswith(RULES.not_after.get(verb, ())) == any(
+                after.startswith(w) for w in RULES.not_after.get(verb, ()))
+
+
+def test_the_maps_passage_signatures_are_signatures(seed_outputs):
+    """source_article reuses each passage's text without punctuation for its MinHash: the same
+    signatures as signatures() of the sentences' texts."""
+    for record in records.read_jsonl(seed_outputs / "03_normalize" / "articles.jsonl"):
+        texts = {s["index"]: s["text"] for s in record.get("sentences", ())}
+        passages = sourcing.source_article(record, RULES)["passages"]
+        assert passages and [p["minhash"] for p in passages] == sourcing.signatures(
+            [texts[p["sentence"]] for p in passages], RULES)
