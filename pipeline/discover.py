@@ -38,19 +38,6 @@ SUGGESTED = "suggested_frames.yaml"
 BY_GROUP = "topics_by_group.csv"
 
 
-def _documents(segment_dir: Path, *, jobs: int = 1) -> tuple[list[str], list[list[str]]]:
-    """Each article's id and content words, read by ranges of 04_segment (in ``jobs`` processes
-    for a large file; joined here in file order)."""
-    from .runner import map_ranges
-
-    ids: list[str] = []
-    docs: list[list[str]] = []
-    for range_ids, range_docs in map_ranges(_documents_range, Path(segment_dir) / ARTICLES, jobs=jobs, fine=True):
-        ids.extend(range_ids)
-        docs.extend(range_docs)
-    return ids, docs
-
-
 def _documents_range(path: Path, start: int, end: int, shared: None) -> tuple[list[str], list[list[str]]]:
     from .runner import read_range
 

@@ -278,22 +278,14 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int =
     # One pass over normalize: outlet names as normalize wrote them (the form every later
     # stage groups by), what it repaired, and the text of the evidence sentences (segment
     # copies each sentence's index, text and start from here unchanged).
-    canonical: dict[str, str] = {}
-    repairs_by_kind: Counter = Counter()
-    scripts: Counter = Counter()
-    regions: Counter = Counter()
-    repairs_listed: list[dict] = []
-    n_repair_items = 0
-    sentence_text: dict[tuple[str, int], tuple[str, int]] = {}
+    norm = _normalize_totals()
     for part in map_ranges(_normalize_range, inputs[NORMALIZE] / ARTICLES, jobs=jobs,
                            shared=(wanted, p["repairs_listed"]), fine=True):
-        canonical.update(part["canonical"])
-        scripts.update(part["scripts"])
-        regions.update(part["regions"])
-        repairs_by_kind.update(part["repairs_by_kind"])
-        n_repair_items += part["n_repair_items"]
-        repairs_listed.extend(part["repairs_listed"][: p["repairs_listed"] - len(repairs_listed)])
-        sentence_text.update(part["sentence_text"])
+        for key in ("canonical", "scripts", "regions", "repairs_by_kind", "sentence_text"):
+            norm[key].update(part[key])  # dicts: the range's entries; Counters: added
+        norm["n_repair_items"] += part["n_repair_items"]
+        norm["repairs_listed"].extend(part["repairs_listed"][: p["repairs_listed"] - len(norm["repairs_listed"])])
+    canonical, repairs_listed = norm["canonical"], norm["repairs_listed"]
 
     # Articles per outlet (ingest's outlet names for articles strip dropped). The metadata of
     # the articles the page shows is read at the end: memory holds those, not the corpus.
@@ -423,11 +415,11 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int =
         "anchors": anchors, "stages": stages, "n_removed": n_removed, "removed_by_reason": removed_by_reason,
         "removed_by_outlet": removed_by_outlet, "removed_listed": removed_listed,
         "mean_removed_share": share_sum / n_shares if n_shares else 0.0,
-        "repairs_by_kind": repairs_by_kind, "repairs_listed": repairs_listed,
-        "n_repair_items": n_repair_items, "scripts": scripts, "regions": regions,
+        **{key: norm[key] for key in ("repairs_by_kind", "repairs_listed", "n_repair_items", "scripts", "regions",
+                                      "sentence_text")},
         "sentiment_articles": sentiment_articles, "sentences_of": sentences_of, "n_sentences": n_sentences,
         "listed_total": listed_total, "frames": frames, "frame_info": frame_info, "evidence": evidence,
-        "sentence_text": sentence_text, "top_terms": top_terms, "term_examples": term_examples,
+        "top_terms": top_terms, "term_examples": term_examples,
         "kwic": kwic,
     }
 
@@ -481,21 +473,16 @@ def _normalize_range(path: Path, start: int, end: int, shared: tuple) -> dict:
     from .runner import read_range
 
     wanted, limit = shared
-    canonical: dict[str, str] = {}
-    scripts: Counter = Counter()
-    regions: Counter = Counter()
-    repairs_by_kind: Counter = Counter()
-    repairs_listed: list[dict] = []
-    n_repair_items = 0
-    sentence_text: dict[tuple[str, int], tuple[str, int]] = {}
+    totals = _normalize_totals()
+    repairs_by_kind, repairs_listed = totals["repairs_by_kind"], totals["repairs_listed"]
     for r in read_range(path, start, end):
-        canonical[r["id"]] = r["outlet"]
-        scripts[str(r.get("script", "?"))] += 1
-        regions[str(r.get("region", "?"))] += 1
+        totals["canonical"][r["id"]] = r["outlet"]
+        totals["scripts"][str(r.get("script", "?"))] += 1
+        totals["regions"][str(r.get("region", "?"))] += 1
         if r.get("pinyin_removed"):
             repairs_by_kind["pinyin annotation removed"] += int(r["pinyin_removed"])
         for item in r.get("repairs", ()):
-            n_repair_items += 1
+            totals["n_repair_items"] += 1
             repairs_by_kind[repair_kind(item)] += repair_count(item)
             if len(repairs_listed) < limit:
                 repairs_listed.append({"id": r["id"], "kind": repair_kind(item), "detail": item})
@@ -503,9 +490,15 @@ def _normalize_range(path: Path, start: int, end: int, shared: tuple) -> dict:
             for s in r.get("sentences", ()):
                 key = (r["id"], s["index"])
                 if key in wanted:
-                    sentence_text[key] = (s["text"], s["start"])
-    return {"canonical": canonical, "scripts": scripts, "regions": regions, "repairs_by_kind": repairs_by_kind,
-            "n_repair_items": n_repair_items, "repairs_listed": repairs_listed, "sentence_text": sentence_text}
+                    totals["sentence_text"][key] = (s["text"], s["start"])
+    return totals
+
+
+def _normalize_totals() -> dict:
+    """What the report keeps of 03_normalize, empty: one range's (:func:`_normalize_range`) or
+    every range's joined in file order."""
+    return {"canonical": {}, "scripts": Counter(), "regions": Counter(), "repairs_by_kind": Counter(),
+            "n_repair_items": 0, "repairs_listed": [], "sentence_text": {}}
 
 
 def _ingest_range(path: Path, start: int, end: int, shared: tuple) -> tuple[Counter, int, str | None, str | None, int]:
