@@ -19,6 +19,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "sentiment"
 DEFAULT_DEV = ROOT / "tests" / "fixtures" / "sentiment_dev.tsv"
+DEFAULT_COMMENTARY = ROOT / "benchmarks" / "data" / "commentary_labels.tsv"
 _WS = re.compile(r"\s+")
 LABELS = {-1: "neg", 0: "neu", 1: "pos"}
 
@@ -77,3 +78,12 @@ def titles(data: Path = DEFAULT_DATA) -> pd.DataFrame:
 
 def seed_dev(path: Path = DEFAULT_DEV) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+
+
+def commentary(path: Path = DEFAULT_COMMENTARY) -> pd.DataFrame:
+    """The commentary and news sentences drawn by commentary_sample.py and labelled by reading
+    (benchmarks/data/commentary_labels.tsv): columns id, source, text, label (the readers' majority)
+    and part (the same SHA-1 split as the other files)."""
+    frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=3)
+    frame["part"] = [part(t) for t in frame["text"]]
+    return frame

@@ -108,8 +108,10 @@ def pairwise(groups) -> float:
     return wins / total if total else float("nan")
 
 
-def evaluate(m: Methods, root: Path, dev_path: Path, part: str, methods=None) -> dict[str, dict[str, float]]:
+def evaluate(m: Methods, root: Path, dev_path: Path, part: str, methods=None,
+             commentary_path: Path = data.DEFAULT_COMMENTARY) -> dict[str, dict[str, float]]:
     cfsc = [r for r in data.cfsc(root) if r["part"] == part]
+    commentary = data.commentary(commentary_path) if commentary_path.exists() else None
     bdci = [r for r in data.bdci(root) if r["part"] == part]
     fin = data.fin2400(root)
     seed = data.seed_dev(dev_path)
@@ -153,6 +155,16 @@ def evaluate(m: Methods, root: Path, dev_path: Path, part: str, methods=None) ->
             b = np.array(bodies)
             row["fin2400 bodies acc"] = float(((b > 0).astype(int) == fin["正负面"]).mean())
             row["fin2400 bodies AUC"] = float(roc_auc_score(fin["正负面"], b))
+        if commentary is not None:
+            d = commentary[commentary["part"] == part]
+            out = [m.sentence(method, t) for t in d["text"]]
+            for k, v in three_class([s for s, _ in out], [lab for _, lab in out], list(d["label"])).items():
+                row[f"commentary {k}"] = v
+            for source in ("portals_dev", "cwce", "hkcnews"):
+                e = d[d["source"].str.startswith(source)]
+                out = [m.sentence(method, t) for t in e["text"]]
+                row[f"commentary {source} acc3"] = three_class([s for s, _ in out], [lab for _, lab in out],
+                                                               list(e["label"]))["acc3"]
         for split in ("tune", "report", "all") if part == "test" else ("tune",):  # dev: never the report half
             d = seed if split == "all" else seed[seed["split"] == split]
             out = [m.sentence(method, t) for t in d["text"]]
@@ -253,9 +265,11 @@ NEUTRAL_GATES = {
 }
 
 
-def neutral_study(m: Methods, root: Path, dev_path: Path, part: str) -> pd.DataFrame:
-    """3-class accuracy of each of NEUTRAL_GATES on the CFSC sentences and targets of ``part`` and the
-    seed dev set's tune half (the report half is never used here), from the lexicon's scores."""
+def neutral_study(m: Methods, root: Path, dev_path: Path, part: str,
+                  commentary_path: Path = data.DEFAULT_COMMENTARY) -> pd.DataFrame:
+    """3-class accuracy of each of NEUTRAL_GATES on the CFSC sentences and targets and the commentary
+    sentences of ``part`` and the seed dev set's tune half (the report half is never used here), from
+    the lexicon's scores."""
     import jieba
     import jieba.posseg
 
@@ -264,7 +278,11 @@ def neutral_study(m: Methods, root: Path, dev_path: Path, part: str) -> pd.DataF
     seed = data.seed_dev(dev_path)
     seed = seed[seed["split"] == "tune"]
     res = m.res["lexicon"]
-    sets: dict[str, list] = {"seed tune half": [], "CFSC sentences": [], "CFSC targets": []}
+    sets: dict[str, list] = {"seed tune half": [], "commentary": [], "CFSC sentences": [], "CFSC targets": []}
+    if commentary_path.exists():
+        com = data.commentary(commentary_path)
+        for text, label in zip(com["text"][com["part"] == part], com["label"][com["part"] == part]):
+            sets["commentary"].append((sentiment.score_sentence(m.tokens(text), res), text, label))
     for text, label in zip(seed["text"], seed["label"]):
         sets["seed tune half"].append((sentiment.score_sentence(m.tokens(text), res), text, label))
     for r in cfsc:
@@ -326,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data", nargs="?", type=Path, default=data.DEFAULT_DATA)
     ap.add_argument("--dev", type=Path, default=data.DEFAULT_DEV)
+    ap.add_argument("--commentary", type=Path, default=data.DEFAULT_COMMENTARY,
+                    help="the commentary sentences labelled by reading (benchmarks/commentary_sample.py)")
     ap.add_argument("--part", choices=("test", "dev"), default="test")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--speed-only", action="store_true", help="only the speed part")
@@ -337,9 +357,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="also the target criteria of combined for each model weight (choose on --part dev)")
     args = ap.parse_args(argv)
     m = Methods()
-    frame = pd.DataFrame() if args.speed_only else pd.DataFrame(evaluate(m, args.data, args.dev, args.part)).T
+    frame = pd.DataFrame() if args.speed_only else pd.DataFrame(evaluate(m, args.data, args.dev, args.part,
+                                                                             commentary_path=args.commentary)).T
     groups = {"CFSC sentences": "cfsc sentences", "CFSC targets": "cfsc targets", "BDCI entities": "bdci",
-              "fin_news_2400.csv": "fin2400", "seed dev, tune half": "seed tune",
+              "fin_news_2400.csv": "fin2400",
+              f"commentary sentences ({args.part} part; by source: 3-class accuracy)": "commentary",
+              "seed dev, tune half": "seed tune",
               "seed dev, report half": "seed report", "seed dev, all": "seed all",
               "seed dev sentences naming 智谱, toward 智谱, tune half": "seed targets tune",
               "... report half": "seed targets report", "... all": "seed targets all"}
@@ -355,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         with pd.option_context("display.width", 250, "display.max_columns", 10,
                                "display.float_format", "{:.3f}".format):
             print(f"\nneutral first, lexicon, 3-class accuracy (CFSC: {args.part} part; seed: tune half):")
-            print(neutral_study(m, args.data, args.dev, args.part))
+            print(neutral_study(m, args.data, args.dev, args.part, args.commentary))
     if args.blend:
         with pd.option_context("display.width", 250, "display.max_columns", 10,
                                "display.float_format", "{:.3f}".format):

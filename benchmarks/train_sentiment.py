@@ -7,9 +7,12 @@ Fitted on the ``train`` part of cfsc_absa_part.jsonl (targets, 3 classes, and, w
 the sentences whose targets agree: the whole sentence's tone, neutral included),
 fin_news_titles_7046.csv minus the titles of fin_news_2400.csv (pos / neg) and
 bdci2019_fin_entity_part.jsonl (an entity the text is negative about: neg; one it is not: neu,
-at half weight, since "not negative" mixes neutral and positive). The regularisation and the
-neutral band are chosen on the ``dev`` parts and the seed dev set's tune half; nothing is chosen
-on a ``test`` part, on fin_news_2400.csv or on the seed dev set's report half.
+at half weight, since "not negative" mixes neutral and positive) and the commentary and news
+sentences labelled by reading (benchmarks/data/commentary_labels.tsv, drawn by
+commentary_sample.py; their weight is chosen on dev, 0 leaves them out). The regularisation, the
+neutral band and that weight are chosen on the ``dev`` parts and the seed dev set's tune half (the
+best mean of their accuracies); nothing is chosen on a ``test`` part, on fin_news_2400.csv or on
+the seed dev set's report half.
 """
 from __future__ import annotations
 
@@ -60,9 +63,16 @@ def _source(name: str, part: str) -> dict[str, float]:
     return {f"src:{name}": 1.0} if part == "train" else {}
 
 
-def examples(featurize: Featurizer, part: str, root: Path, sources=("cfsc", "cfsc_sentences", "titles", "bdci")):
+def examples(featurize: Featurizer, part: str, root: Path,
+             sources=("cfsc", "cfsc_sentences", "titles", "bdci", "commentary"), commentary_weight: float = 1.0,
+             commentary_path: Path = data.DEFAULT_COMMENTARY):
     """(features, class, weight, source) of one part of the training files."""
     out = []
+    if "commentary" in sources and commentary_path.exists():
+        frame = data.commentary(commentary_path)
+        frame = frame[frame["part"] == part]
+        for text, label in zip(frame["text"], frame["label"]):
+            out.append((featurize(text), CLASS[label], commentary_weight, "commentary"))
     for r in data.cfsc(root):
         if r["part"] == part and "cfsc_sentences" in sources and r["sentence_label"] is not None:
             out.append((featurize(r["text"]), CLASS[r["sentence_label"]], 1.0, "cfsc_sentences"))
@@ -106,7 +116,7 @@ def fit(train, c: float):
 def dev_accuracy(model, dev) -> dict[str, float]:
     """3-class accuracy on the dev examples by source (bdci: neg vs not)."""
     out = {}
-    for source in ("cfsc", "titles", "bdci", "seed"):
+    for source in ("cfsc", "titles", "bdci", "seed", "commentary"):
         rows = [(f, c) for f, c, _, s in dev if s == source]
         if not rows:
             continue
@@ -127,8 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data", nargs="?", type=Path, default=data.DEFAULT_DATA)
     ap.add_argument("--out", type=Path, default=sentiment_model.MODEL_PATH)
-    ap.add_argument("--sources", default="cfsc,cfsc_sentences,titles,bdci",
+    ap.add_argument("--sources", default="cfsc,cfsc_sentences,titles,bdci,commentary",
                     help="training sets to fit on (comma-separated; cfsc_sentences: CFSC's sentence-level labels)")
+    ap.add_argument("--commentary-weights", default="0,1,2,4",
+                    help="weights of the commentary sentences' train part to try (0: left out), chosen on dev")
     args = ap.parse_args(argv)
     featurize = Featurizer()
     sources = tuple(args.sources.split(","))
@@ -139,20 +151,23 @@ def main(argv: list[str] | None = None) -> int:
     dev += [(featurize(t), CLASS[lab], 1.0, "seed") for t, lab in zip(seed["text"], seed["label"])]
     print(f"train {len(train)} examples, dev {len(dev)}", file=sys.stderr)
     best = None
-    for c in CS:
-        model = fit(train, c)
-        for band in BANDS:
-            m = sentiment_model.Model(model.intercept, model.weights, band)
-            acc = dev_accuracy(m, dev)
-            mean = float(np.mean(list(acc.values())))
-            print(f"C={c} band={band}: " + ", ".join(f"{k} {v:.3f}" for k, v in acc.items()) + f"; mean {mean:.3f}",
-                  file=sys.stderr)
-            if best is None or mean > best[0] + 1e-9:
-                best = (mean, c, band, model)
-    mean, c, band, model = best
+    for cw in (float(w) for w in args.commentary_weights.split(",")):
+        weighted = [(f, c_, cw if s == "commentary" else w, s) for f, c_, w, s in train if s != "commentary" or cw]
+        for c in CS:
+            model = fit(weighted, c)
+            for band in BANDS:
+                m = sentiment_model.Model(model.intercept, model.weights, band)
+                acc = dev_accuracy(m, dev)
+                mean = float(np.mean(list(acc.values())))
+                print(f"commentary weight {cw} C={c} band={band}: " + ", ".join(f"{k} {v:.3f}" for k, v in acc.items())
+                      + f"; mean {mean:.3f}", file=sys.stderr)
+                if best is None or mean > best[0] + 1e-9:
+                    best = (mean, c, band, model, cw)
+    mean, c, band, model, cw = best
     info = {"data": "cfsc_absa_part.jsonl (targets and sentences), fin_news_titles_7046.csv (minus fin_news_2400.csv), "
-                    "bdci2019_fin_entity_part.jsonl: train part of benchmarks/sentiment_data.py's split",
-            "chosen": f"C={c}, neutral band {band} (mean dev accuracy {mean:.3f})",
+                    "bdci2019_fin_entity_part.jsonl, benchmarks/data/commentary_labels.tsv: "
+                    "train part of benchmarks/sentiment_data.py's split",
+            "chosen": f"C={c}, neutral band {band}, commentary weight {cw} (mean dev accuracy {mean:.3f})",
             "features": f"{len(model.weights)}"}
     model = sentiment_model.Model(model.intercept, model.weights, band, info)
     sentiment_model.write_model(args.out, model)

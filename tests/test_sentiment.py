@@ -432,8 +432,8 @@ def test_cantonese_hou_before_a_word_means_very():
 
 
 def test_combined_is_the_weighted_mean_of_model_and_lexicon():
-    """combined = model_weight x model + (1 - model_weight) x lexicon (default 0.67, chosen on dev data)."""
-    assert sentiment.DEFAULT_PARAMS["model_weight"] == 0.67
+    """combined = model_weight x model + (1 - model_weight) x lexicon (default 0.75, chosen on dev data)."""
+    assert sentiment.DEFAULT_PARAMS["model_weight"] == 0.75
     tokens = ["贵州茅台", "涨停", "，", "五粮液", "跌", "超", "5%"]
     found = sentiment.needles(["五粮液"])
     scores = {}
@@ -488,3 +488,28 @@ def test_training_uses_cfsc_sentence_labels(tmp_path):
     assert len(by_source["cfsc"]) == 2 and all("c:Ｔ" in f for f, _ in by_source["cfsc"])
     (feats, label), = by_source["cfsc_sentences"]  # the sentence without a label is left out
     assert label == train.CLASS["neu"] and "c:Ｔ" not in feats and feats["digit"] == feats["report"] == 1.0
+
+
+def test_commentary_labels_are_the_readers_majority():
+    """benchmarks/data/commentary_labels.tsv: every label is the majority of the readings (the third
+    reading only where the first two differ), ids are unique, and the split is the shared SHA-1 rule."""
+    import csv
+    import hashlib
+    import re
+    from collections import Counter
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "commentary_labels.tsv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert len(rows) == 1020 and len({r["id"] for r in rows}) == len(rows)
+    for r in rows:
+        a, b, c = r["reader_a"], r["reader_b"], r["reader_c"]
+        assert {a, b, r["label"]} <= {"neg", "neu", "pos"}
+        assert (c == "") == (a == b)
+        votes = Counter(x for x in (a, b, c) if x)
+        assert r["label"] == votes.most_common(1)[0][0] and votes[r["label"]] >= 2
+        assert r["id"] == hashlib.sha1(r["text"].encode("utf-8")).hexdigest()[:12]
+    buckets = Counter(int(hashlib.sha1(re.sub(r"\s+", "", r["text"]).encode("utf-8")).hexdigest()[:8], 16) % 10 < 6
+                      for r in rows)
+    assert 0.5 < buckets[True] / len(rows) < 0.7

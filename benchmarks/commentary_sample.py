@@ -1,0 +1,107 @@
+"""Draw the commentary sentences to be labelled for the sentiment evaluation (issue 19).
+
+    .venv/bin/python benchmarks/commentary_sample.py [EVAL_DIR] [--out PATH] [--per-article 4]
+
+The seed dev set (tests/fixtures/sentiment_dev.tsv) is 100 sentences of five articles about one
+story: too few, and too alike, to tune on and report on. This draws a larger set of commentary
+and news sentences from the real pages and corpora in ../shared/eval (none of them the seeds),
+by a filter fixed before any sentence was read:
+
+* sources: the main text of every page in ``html/portals_dev/`` (84 pages, 46 sites: business
+  and tech commentary, portal news, Taiwan and Hong Kong papers), of ``html/readability_zh/``
+  (4 pages), the cleaned text of ``html/cwce/`` (69 pages), and 120 articles of the Citizen
+  News sample (``corpora/hkcnews_trad_sample.jsonl.gz``, the first 120 whose text is at least
+  300 characters; Hong Kong news and opinion). Pages go through the pipeline's own ingest and
+  strip; every text through normalize (simplified script), as the sentiment stage sees it;
+* sentences of 15 to 150 characters with at least 60 % CJK characters;
+* at most ``--per-article`` sentences per article, chosen by the SHA-1 of the sentence text
+  (the lowest hashes), so that the choice does not depend on reading them.
+
+Writes a TSV (id, source, text). The labels are added by readers who do not see the scorer,
+its rules or its output (``benchmarks/data/commentary_labels.tsv``).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+EVAL = ROOT.parent / "shared" / "eval"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _texts(eval_dir: Path):
+    from pipeline import strip
+    from portals import pipeline_page
+
+    rules = strip.load_rules()
+    portals = eval_dir / "html" / "portals_dev"
+    for row in (json.loads(line) for line in (portals / "gold.jsonl").open(encoding="utf-8")):
+        path = portals / "pages" / row["file"]
+        if path.exists():
+            yield f"portals_dev/{row['file']}", pipeline_page(row["file"], path.read_bytes(), rules)[1]
+    for page in sorted((eval_dir / "html" / "readability_zh").glob("*/source.html")):
+        yield f"readability_zh/{page.parent.name}", pipeline_page("source.html", page.read_bytes(), rules)[1]
+    for page in sorted((eval_dir / "html" / "cwce" / "cleaned").glob("*.txt")):
+        text = page.read_text(encoding="utf-8", errors="replace")
+        yield f"cwce/{page.name}", re.sub(r"\n\s*\n", "", text)
+    with gzip.open(eval_dir / "corpora" / "hkcnews_trad_sample.jsonl.gz", "rt", encoding="utf-8") as fh:
+        taken = 0
+        for line in fh:
+            row = json.loads(line)
+            text = row.get("text") or ""
+            if len(text) < 300:
+                continue
+            yield f"hkcnews/{row.get('id', taken)}", text
+            taken += 1
+            if taken >= 120:
+                break
+
+
+def sample(eval_dir: Path, per_article: int) -> list[dict]:
+    from pipeline import normalize
+
+    res = normalize.load_rules()
+    out, seen = [], set()
+    for source, raw in _texts(eval_dir):
+        if not raw:
+            continue
+        text = normalize.normalize(raw, res)
+        picked = []
+        for sentence in normalize.split_sentences(text):
+            s = sentence["text"]
+            if not 15 <= len(s) <= 150 or len(CJK.findall(s)) < 0.6 * len(s) or s in seen:
+                continue
+            seen.add(s)
+            picked.append((hashlib.sha1(s.encode("utf-8")).hexdigest(), s))
+        for digest, s in sorted(picked)[:per_article]:
+            out.append({"id": digest[:12], "source": source, "text": s})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("eval_dir", nargs="?", type=Path, default=EVAL)
+    ap.add_argument("--out", type=Path, default=Path("commentary_sentences.tsv"))
+    ap.add_argument("--per-article", type=int, default=4)
+    args = ap.parse_args(argv)
+    rows = sample(args.eval_dir, args.per_article)
+    with args.out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, ["id", "source", "text"], delimiter="\t", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{len(rows)} sentences -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
