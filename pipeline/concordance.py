@@ -28,21 +28,24 @@ WINDOW = 20  # characters of context either side, within the sentence
 def sentence_lines(sentence: Mapping, lexicon, *, window: int = WINDOW) -> list[dict]:
     """The lexicon's matches in one segmented sentence (``index``, ``text``, ``start``,
     ``tokens``): term (as the lexicon writes it), left, match, right, start, end (in the article)."""
+    return [{"term": term, "left": left, "match": match, "right": right, "start": start, "end": end}
+            for term, left, match, right, start, end in _sentence_matches(sentence, lexicon, window)]
+
+
+def _sentence_matches(sentence: Mapping, lexicon, window: int) -> list[tuple]:
+    """:func:`sentence_lines` as tuples (term, left, match, right, start, end)."""
     from .framing import match_tokens
 
     tokens = sentence["tokens"]
     matches = match_tokens(tokens, lexicon)
     if not matches:
         return []
-    text = sentence["text"]
-    offsets = [0]
-    for token in tokens:
-        offsets.append(offsets[-1] + len(token))
+    text, base = sentence["text"], sentence["start"]
+    offsets = [0, *itertools.accumulate(map(len, tokens))]
     out = []
     for m in matches:
         a, b = offsets[m.first], offsets[m.last + 1]
-        out.append({"term": m.term, "left": text[max(0, a - window):a], "match": text[a:b],
-                    "right": text[b:b + window], "start": sentence["start"] + a, "end": sentence["start"] + b})
+        out.append((m.term, text[max(0, a - window):a], text[a:b], text[b:b + window], base + a, base + b))
     return out
 
 
@@ -62,11 +65,11 @@ def occurrences(segment_records: Iterable[Mapping], lexicons: Sequence, group: C
         label = None
         for sentence in record.get("sentences", ()):
             for lexicon in lexicons:
-                for line in sentence_lines(sentence, lexicon, window=window):
+                for term, left, match, right, start, end in _sentence_matches(sentence, lexicon, window):
                     if label is None:
                         label = group(record)
-                    term = line.pop("term")
-                    yield term, {"id": record["id"], "group": label, "sentence": sentence["index"], **line}
+                    yield term, {"id": record["id"], "group": label, "sentence": sentence["index"], "left": left,
+                                 "match": match, "right": right, "start": start, "end": end}
 
 
 def sample(segment_records: Iterable[Mapping], lexicons: Sequence, group: Callable[[Mapping], str], *,
@@ -87,16 +90,18 @@ def sampled(found_in_order: Iterable[tuple[str, dict]], *, per_term: int, seed: 
         entry = found.setdefault(term, {"total": 0, "articles": set(), "lines": []})
         entry["total"] += 1
         entry["articles"].add(line["id"])
-        item = {"id": line["id"], "group": line["group"], "sentence": line["sentence"], "order": order, **line}
         if len(entry["lines"]) < per_term:
-            entry["lines"].append(item)
-            continue
-        rng = rngs.get(term)
-        if rng is None:
-            rng = rngs[term] = random.Random(seed ^ zlib.crc32(term.encode("utf-8", "surrogatepass")))
-        j = rng.randrange(entry["total"])
-        if j < per_term:
-            entry["lines"][j] = item
+            j = len(entry["lines"])
+            entry["lines"].append(None)
+        else:
+            rng = rngs.get(term)
+            if rng is None:
+                rng = rngs[term] = random.Random(seed ^ zlib.crc32(term.encode("utf-8", "surrogatepass")))
+            j = rng.randrange(entry["total"])
+            if j >= per_term:
+                continue  # not kept: its line is never built
+        entry["lines"][j] = {"id": line["id"], "group": line["group"], "sentence": line["sentence"], "order": order,
+                             **line}
     for entry in found.values():
         entry["lines"].sort(key=lambda item: item["order"])
         entry["articles"] = len(entry["articles"])

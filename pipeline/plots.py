@@ -115,9 +115,16 @@ def finish(fig):
     """
     import matplotlib
 
-    with plotting(), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=MISSING_GLYPH.pattern)
-        fig.draw_without_rendering()
+    engine = fig.get_layout_engine()
+    if engine is not None and fig.axes:
+        # The layout alone, as Figure.draw runs it first: the drawing that draw_without_rendering
+        # adds after it changes no position (each render draws again) and cost a render's time.
+        with plotting(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=MISSING_GLYPH.pattern)
+            try:
+                engine.execute(fig)
+            except ValueError:  # as Figure.draw: a layout that cannot be made leaves the positions
+                pass
     # No layout engine at all, rather than "none" (a placeholder engine): with any engine set,
     # every savefig first draws the whole figure once more, in vain, to lay it out.
     with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
@@ -983,11 +990,10 @@ def _csv(df, *, index: bool = False) -> str:
 # One task per figure (drawn once, then rendered as PNG, SVG and PDF), a table with the figure
 # drawn from the same numbers; the longest first, so that the last to start are short. The
 # sentence scores (read by two of them) are read once, beforehand, by ranges through the
-# executors, and reach forked workers as they are.
+# executors, and reach forked workers as they are; the other tables are read where first used.
 TASKS = (("frame_profile",), ("keyness",), ("distinctive_terms",), ("frames_heatmap",), ("frame_cooccurrence",),
          ("sentiment_by_outlet", "sentiment_by_outlet.csv"), ("outlet_similarity", "outlet_similarity.csv"),
          ("sentiment_arcs",), ("frames_over_time",), ("target_sentiment",))
-SENTENCE_TASKS = {"sentiment_by_outlet", "sentiment_arcs"}
 PARALLEL_MIN_BYTES = 8 << 20  # of 06_sentiment records (about 1,000 articles): smaller runs stay in one process
 
 
@@ -1011,9 +1017,8 @@ def _write_task(t: _Tables, out_dir: Path, task: Sequence[str]) -> list[str]:
 
 
 def _draw_task(shared: tuple, task: Sequence[str]) -> list[str]:
-    inputs, out_dir, p, sentences = shared
-    return _write_task(_Tables(inputs, p, sentences=sentences if SENTENCE_TASKS.intersection(task) else None),
-                       out_dir, task)
+    tables, out_dir = shared
+    return _write_task(tables, out_dir, task)
 
 
 def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
@@ -1033,7 +1038,10 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, job
         import importlib
 
         importlib.import_module("matplotlib.figure")  # imported once, before the workers fork
-    for found in executors.local(workers).map(_draw_task, (inputs, out_dir, p, sentences), TASKS):
+    # One set of tables for every task: each is read on first use and then kept, so tasks drawn in
+    # one process (all of them, serially) read a table once, not once per figure that uses it.
+    tables = _Tables(inputs, p, sentences=sentences)
+    for found in executors.local(workers).map(_draw_task, (tables, out_dir), TASKS):
         missing.update(found)
     for message in sorted(missing):
         print(f"warning: figures: {message}", file=sys.stderr)
