@@ -320,6 +320,14 @@ def _empty(ax, message: str) -> None:
     ax.set_axis_off()
 
 
+def _first_seen(column) -> list:
+    """The distinct values of a column in order of first appearance (``dict.fromkeys`` in C: a
+    frames_by_article column has a row per article and frame)."""
+    import pandas as pd
+
+    return list(pd.unique(column)) if len(column) else []
+
+
 def _shown(outlets: Sequence[str], total: int) -> str:
     return "" if len(outlets) == total else f" ({len(outlets)} of {total} outlets, most articles first)"
 
@@ -460,7 +468,7 @@ def frames_over_time(by_article, dates: Mapping[str, str], *, bin_: str = "month
     from . import grouping
 
     labels = labels or {}
-    frame_ids = list(dict.fromkeys(by_article["frame"])) if len(by_article) else []
+    frame_ids = _first_seen(by_article["frame"])
     periods = {id_: grouping.period(str(d), bin_) for id_, d in dates.items()}
     dated = by_article[by_article["id"].map(lambda i: bool(periods.get(i)))] if len(by_article) else by_article
     ncols = min(3, max(1, len(frame_ids)))
@@ -507,15 +515,16 @@ def frame_profile(by_article, *, labels: Mapping[str, str] | None = None, max_ar
     articles grouped by outlet (the largest first), at most ``max_articles``."""
     labels = labels or {}
     with plotting():
-        frame_ids = list(dict.fromkeys(by_article["frame"])) if len(by_article) else []
-        ids = list(dict.fromkeys(by_article["id"])) if len(by_article) else []
+        frame_ids = _first_seen(by_article["frame"])
+        ids = _first_seen(by_article["id"])
         height = 1.4 + 0.22 * min(len(ids), max_articles)
         fig = new_figure(max(6.0, 2.6 + 0.7 * len(frame_ids)), height)
         ax = fig.add_subplot()
         if not ids or not frame_ids:
             _empty(ax, "no frames counted")
             return finish(fig)
-        outlet_of = dict(zip(by_article["id"], by_article["outlet"]))
+        last = by_article.drop_duplicates("id", keep="last")  # an article's outlet, as a dict of every row keeps it
+        outlet_of = dict(zip(last["id"], last["outlet"]))
         sizes: Counter = Counter(outlet_of.values())
         rank = {o: i for i, (o, _) in enumerate(sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])))}
         ids = sorted(ids, key=lambda i: (rank[outlet_of[i]], i))[:max_articles]
@@ -528,7 +537,7 @@ def frame_profile(by_article, *, labels: Mapping[str, str] | None = None, max_ar
         ax.set_yticks(range(len(ids)), [f"{label(outlet_of[i], max_len=10)} · {label(i, max_len=14)}" for i in ids],
                       fontsize=6)
         fig.colorbar(image, ax=ax, label="per 1,000 content tokens", shrink=0.8)
-        total = len(dict.fromkeys(by_article["id"]))
+        total = by_article["id"].nunique()
         ax.set_title("Frame profile of each article" + ("" if total <= max_articles else
                                                          f" ({max_articles} of {total} articles)"), fontsize=10)
     return finish(fig)
@@ -541,7 +550,7 @@ def frame_cooccurrence(by_article, *, labels: Mapping[str, str] | None = None):
 
     labels = labels or {}
     with plotting():
-        frame_ids = list(dict.fromkeys(by_article["frame"])) if len(by_article) else []
+        frame_ids = _first_seen(by_article["frame"])
         fig = new_figure(max(5.0, 1.8 + 0.75 * len(frame_ids)), max(4.0, 1.4 + 0.6 * len(frame_ids)))
         ax = fig.add_subplot()
         if not frame_ids:
