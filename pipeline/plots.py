@@ -598,7 +598,7 @@ def keyness(counts: Mapping[str, Mapping[str, int]], distinctive, *, pair: Seque
         floor = 0.5  # per 10,000: where a term a group never uses is placed
         x = np.array([max(counts[a].get(t, 0) * 1e4 / na, floor) for t in terms])
         y = np.array([max(counts[b].get(t, 0) * 1e4 / nb, floor) for t in terms])
-        ax.scatter(x, y, s=6, alpha=0.3, color="0.5", linewidths=0)
+        ax.scatter(x, y, s=6, alpha=0.3, color="0.5", linewidths=0, rasterized=True)
         ax.set_xscale("log")
         ax.set_yscale("log")
         lim = (floor * 0.8, max(float(x.max()), float(y.max()), 1.0) * 1.5) if terms else (0.4, 10)
