@@ -116,6 +116,27 @@ def _range_occurrences(path: Path, start: int, end: int, shared: tuple) -> list[
     return list(occurrences(read_range(path, start, end), lexicons, group, window=window))
 
 
+def lexicons(frame_terms: Sequence[str], other_terms: Sequence[str]) -> tuple[list, list[str]]:
+    """(the lexicons :func:`collect` matches, the other terms it keeps): the frame terms' lexicon
+    and the other terms' (those not among the frame terms: a term is matched, and counted,
+    once), each left out when empty."""
+    from .framing import term_key
+
+    frame_keys = {term_key(t) for t in frame_terms}
+    other_terms = [t for t in other_terms if term_key(t) not in frame_keys]
+    return [lex for lex in (lexicon_of(frame_terms), lexicon_of(other_terms)) if lex.entries], other_terms
+
+
+def summary(found_in_order: Iterable[tuple[str, dict]], frame_terms: Sequence[str], other_terms: Sequence[str], *,
+            per_term: int, seed: int) -> dict:
+    """:func:`collect`'s result from the :func:`occurrences` found in file order (``other_terms``
+    as :func:`lexicons` keeps them)."""
+    found = sampled(found_in_order, per_term=per_term, seed=seed)
+    terms = [t for t in dict.fromkeys([*frame_terms, *other_terms]) if t in found]
+    return {"terms": [{"term": t, **found[t]} for t in terms],
+            "anchors": {t: f"kwic{i}" for i, t in enumerate(terms, 1)}}
+
+
 def collect(segment_dir: Path, frame_terms: Sequence[str], other_terms: Sequence[str],
             group: Callable[[Mapping], str], *, per_term: int, seed: int, window: int = WINDOW,
             jobs: int = 1) -> dict:
@@ -126,20 +147,14 @@ def collect(segment_dir: Path, frame_terms: Sequence[str], other_terms: Sequence
     of 04_segment (:func:`pipeline.runner.map_ranges`, in ``jobs`` processes for a large
     file; ``group`` must then be picklable where workers are spawned); here the ranges'
     matches, in file order, are only counted and sampled."""
-    from .framing import term_key
     from .runner import map_ranges
 
-    frame_keys = {term_key(t) for t in frame_terms}
-    other_terms = [t for t in other_terms if term_key(t) not in frame_keys]  # a term is matched, and counted, once
-    lexicons = [lex for lex in (lexicon_of(frame_terms), lexicon_of(other_terms)) if lex.entries]
-    if not lexicons:
+    matched, other_terms = lexicons(frame_terms, other_terms)
+    if not matched:
         return {"terms": [], "anchors": {}}
     parts = map_ranges(_range_occurrences, Path(segment_dir) / "articles.jsonl", jobs=jobs,
-                       shared=(lexicons, group, window), fine=True)
-    found = sampled(itertools.chain.from_iterable(parts), per_term=per_term, seed=seed)
-    terms = [t for t in dict.fromkeys([*frame_terms, *other_terms]) if t in found]
-    return {"terms": [{"term": t, **found[t]} for t in terms],
-            "anchors": {t: f"kwic{i}" for i, t in enumerate(terms, 1)}}
+                       shared=(matched, group, window), fine=True)
+    return summary(itertools.chain.from_iterable(parts), frame_terms, other_terms, per_term=per_term, seed=seed)
 
 
 def render(concordance: Mapping, *, esc: Callable[[object], str], article_ref: Callable[[str, int], str],

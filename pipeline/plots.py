@@ -801,6 +801,12 @@ def sentence_scores(sentiment_dir: Path, group_by: str = "outlet", *, jobs: int 
     ranges (:func:`pipeline.runner.map_ranges`, in ``jobs`` processes for a large file); here
     the ranges' columns are only joined.
     """
+    return _sentiment_tables(sentiment_dir, group_by, None, jobs=jobs)[0]
+
+
+def _sentiment_tables(sentiment_dir: Path, group_by: str, time_bin: str | None, *, jobs: int = 1) -> tuple:
+    """(:func:`sentence_scores`, and with a ``time_bin`` :func:`target_scores`, else None): one
+    pass over 06_sentiment for both."""
     from array import array
 
     import numpy as np
@@ -809,17 +815,22 @@ def sentence_scores(sentiment_dir: Path, group_by: str = "outlet", *, jobs: int 
     from . import grouping
     from .runner import map_ranges
 
-    groups = grouping.load(Path(sentiment_dir).parent, group_by)
+    root = Path(sentiment_dir).parent
+    groups = grouping.load(root, group_by)
+    periods = grouping.load(root, time_bin) if time_bin in grouping.TIME_BINS else None
     ids: list[str] = []       # per article
     outlets: list[str] = []   # per article
     lengths = array("q")      # sentences per article
     index, score = array("q"), array("d")  # per sentence
+    targets: list[list] = []  # per article with a target score
     path = Path(sentiment_dir) / ARTICLES
-    for part in map_ranges(_sentence_range, path, jobs=jobs, shared=groups, fine=True) if path.exists() else ():
+    shared = (groups, periods, time_bin is not None)
+    for part in map_ranges(_sentence_range, path, jobs=jobs, shared=shared, fine=True) if path.exists() else ():
         ids.extend(part[0])
         outlets.extend(part[1])
-        for column, values in zip((lengths, index, score), part[2:]):
+        for column, values in zip((lengths, index, score), part[2:5]):
             column.frombytes(values)
+        targets.extend(part[5])
     per_sentence = np.repeat(np.arange(len(ids)), np.frombuffer(lengths, dtype=np.int64)) if ids else np.zeros(0, int)
 
     def categorical(values: list[str]):
@@ -828,19 +839,25 @@ def sentence_scores(sentiment_dir: Path, group_by: str = "outlet", *, jobs: int 
         codes = np.fromiter(map(code.__getitem__, values), dtype=np.int32, count=len(values))
         return pd.Categorical.from_codes(codes[per_sentence], categories=categories)
 
-    return pd.DataFrame({"id": categorical(ids), "outlet": categorical(outlets),
-                         "index": np.frombuffer(index, dtype=np.int64),
-                         "score": np.frombuffer(score, dtype=np.float64)})
+    sentences = pd.DataFrame({"id": categorical(ids), "outlet": categorical(outlets),
+                              "index": np.frombuffer(index, dtype=np.int64),
+                              "score": np.frombuffer(score, dtype=np.float64)})
+    if time_bin is None:
+        return sentences, None
+    return sentences, pd.DataFrame(targets, columns=["id", "group", "period", "target_score"])
 
 
-def _sentence_range(path: Path, start: int, end: int, groups) -> tuple:
+def _sentence_range(path: Path, start: int, end: int, shared: tuple) -> tuple:
     """One range of 06_sentiment: ids and groups per article; sentences per article, and each
-    sentence's index and score, as the bytes of typed arrays."""
+    sentence's index and score, as the bytes of typed arrays; with ``targets``, the rows of
+    :func:`target_scores` of the range."""
     from array import array
 
     from .runner import read_range
 
+    groups, periods, with_targets = shared
     ids, outlets, lengths, index, score = [], [], array("q"), array("q"), array("d")
+    targets = []
     for record in read_range(path, start, end):
         sentences = record.get("sentences", ())
         ids.append(str(record["id"]))
@@ -848,7 +865,16 @@ def _sentence_range(path: Path, start: int, end: int, groups) -> tuple:
         lengths.append(len(sentences))
         index.extend(int(s["index"]) for s in sentences)
         score.extend(float(s["score"]) for s in sentences)
-    return ids, outlets, lengths.tobytes(), index.tobytes(), score.tobytes()
+        if with_targets and record.get("target_score") is not None:
+            targets.append(_target_row(record, groups, periods))
+    return ids, outlets, lengths.tobytes(), index.tobytes(), score.tobytes(), targets
+
+
+def _target_row(record: Mapping, groups, periods) -> list:
+    """id, group, period ("" without a date or a time bin), target_score of an article with a target score."""
+    period = periods(record) if periods is not None else ""
+    return [str(record["id"]), groups(record), "" if periods is None or period == periods.missing else period,
+            float(record["target_score"])]
 
 
 def target_scores(sentiment_dir: Path, group_by: str = "outlet", time_bin: str = "month"):
@@ -860,12 +886,8 @@ def target_scores(sentiment_dir: Path, group_by: str = "outlet", time_bin: str =
     root = Path(sentiment_dir).parent
     groups = grouping.load(root, group_by)
     periods = grouping.load(root, time_bin) if time_bin in grouping.TIME_BINS else None
-    rows = []
-    for record in records.read_jsonl(Path(sentiment_dir) / ARTICLES):
-        if record.get("target_score") is not None:
-            period = periods(record) if periods is not None else ""
-            rows.append([str(record["id"]), groups(record), "" if period == periods.missing else period,
-                         float(record["target_score"])])
+    rows = [_target_row(record, groups, periods) for record in records.read_jsonl(Path(sentiment_dir) / ARTICLES)
+            if record.get("target_score") is not None]
     return pd.DataFrame(rows, columns=["id", "group", "period", "target_score"])
 
 
@@ -875,10 +897,12 @@ def target_scores(sentiment_dir: Path, group_by: str = "outlet", time_bin: str =
 class _Tables:
     """The DataFrames the figures are drawn from, each read from its stage folder on first use."""
 
-    def __init__(self, inputs: Mapping[str, Path], params: Mapping, *, sentences=None):
+    def __init__(self, inputs: Mapping[str, Path], params: Mapping, *, sentences=None, targets=None):
         self.inputs, self.p = inputs, params
         if sentences is not None:  # read beforehand, once for every task that draws from it
             self.__dict__["sentences"] = sentences
+        if targets is not None:  # read in the same pass over 06_sentiment
+            self.__dict__["targets"] = targets
 
     @functools.cached_property
     def by_article(self):
@@ -1042,14 +1066,15 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, job
     scores = Path(inputs[SENTIMENT]) / ARTICLES
     size = scores.stat().st_size if scores.exists() else 0
     workers = min(jobs, len(TASKS)) if size >= PARALLEL_MIN_BYTES else 1
-    sentences = sentence_scores(inputs[SENTIMENT], p.get("_group_by", "outlet"), jobs=workers)
+    sentences, targets = _sentiment_tables(inputs[SENTIMENT], p.get("_group_by", "outlet"),
+                                           p.get("_time_bin", "month"), jobs=workers)
     if workers > 1:
         import importlib
 
         importlib.import_module("matplotlib.figure")  # imported once, before the workers fork
     # One set of tables for every task: each is read on first use and then kept, so tasks drawn in
     # one process (all of them, serially) read a table once, not once per figure that uses it.
-    tables = _Tables(inputs, p, sentences=sentences)
+    tables = _Tables(inputs, p, sentences=sentences, targets=targets)
     for found in executors.local(workers).map(_draw_task, (tables, out_dir), TASKS):
         missing.update(found)
     for message in sorted(missing):
