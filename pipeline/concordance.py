@@ -28,21 +28,24 @@ WINDOW = 20  # characters of context either side, within the sentence
 def sentence_lines(sentence: Mapping, lexicon, *, window: int = WINDOW) -> list[dict]:
     """The lexicon's matches in one segmented sentence (``index``, ``text``, ``start``,
     ``tokens``): term (as the lexicon writes it), left, match, right, start, end (in the article)."""
+    return [{"term": term, "left": left, "match": match, "right": right, "start": start, "end": end}
+            for term, left, match, right, start, end in _sentence_matches(sentence, lexicon, window)]
+
+
+def _sentence_matches(sentence: Mapping, lexicon, window: int) -> list[tuple]:
+    """:func:`sentence_lines` as tuples (term, left, match, right, start, end)."""
     from .framing import match_tokens
 
     tokens = sentence["tokens"]
     matches = match_tokens(tokens, lexicon)
     if not matches:
         return []
-    text = sentence["text"]
-    offsets = [0]
-    for token in tokens:
-        offsets.append(offsets[-1] + len(token))
+    text, base = sentence["text"], sentence["start"]
+    offsets = [0, *itertools.accumulate(map(len, tokens))]
     out = []
     for m in matches:
         a, b = offsets[m.first], offsets[m.last + 1]
-        out.append({"term": m.term, "left": text[max(0, a - window):a], "match": text[a:b],
-                    "right": text[b:b + window], "start": sentence["start"] + a, "end": sentence["start"] + b})
+        out.append((m.term, text[max(0, a - window):a], text[a:b], text[b:b + window], base + a, base + b))
     return out
 
 
@@ -62,11 +65,11 @@ def occurrences(segment_records: Iterable[Mapping], lexicons: Sequence, group: C
         label = None
         for sentence in record.get("sentences", ()):
             for lexicon in lexicons:
-                for line in sentence_lines(sentence, lexicon, window=window):
+                for term, left, match, right, start, end in _sentence_matches(sentence, lexicon, window):
                     if label is None:
                         label = group(record)
-                    term = line.pop("term")
-                    yield term, {"id": record["id"], "group": label, "sentence": sentence["index"], **line}
+                    yield term, {"id": record["id"], "group": label, "sentence": sentence["index"], "left": left,
+                                 "match": match, "right": right, "start": start, "end": end}
 
 
 def sample(segment_records: Iterable[Mapping], lexicons: Sequence, group: Callable[[Mapping], str], *,
@@ -87,16 +90,18 @@ def sampled(found_in_order: Iterable[tuple[str, dict]], *, per_term: int, seed: 
         entry = found.setdefault(term, {"total": 0, "articles": set(), "lines": []})
         entry["total"] += 1
         entry["articles"].add(line["id"])
-        item = {"id": line["id"], "group": line["group"], "sentence": line["sentence"], "order": order, **line}
         if len(entry["lines"]) < per_term:
-            entry["lines"].append(item)
-            continue
-        rng = rngs.get(term)
-        if rng is None:
-            rng = rngs[term] = random.Random(seed ^ zlib.crc32(term.encode("utf-8", "surrogatepass")))
-        j = rng.randrange(entry["total"])
-        if j < per_term:
-            entry["lines"][j] = item
+            j = len(entry["lines"])
+            entry["lines"].append(None)
+        else:
+            rng = rngs.get(term)
+            if rng is None:
+                rng = rngs[term] = random.Random(seed ^ zlib.crc32(term.encode("utf-8", "surrogatepass")))
+            j = rng.randrange(entry["total"])
+            if j >= per_term:
+                continue  # not kept: its line is never built
+        entry["lines"][j] = {"id": line["id"], "group": line["group"], "sentence": line["sentence"], "order": order,
+                             **line}
     for entry in found.values():
         entry["lines"].sort(key=lambda item: item["order"])
         entry["articles"] = len(entry["articles"])
@@ -111,6 +116,27 @@ def _range_occurrences(path: Path, start: int, end: int, shared: tuple) -> list[
     return list(occurrences(read_range(path, start, end), lexicons, group, window=window))
 
 
+def lexicons(frame_terms: Sequence[str], other_terms: Sequence[str]) -> tuple[list, list[str]]:
+    """(the lexicons :func:`collect` matches, the other terms it keeps): the frame terms' lexicon
+    and the other terms' (those not among the frame terms: a term is matched, and counted,
+    once), each left out when empty."""
+    from .framing import term_key
+
+    frame_keys = {term_key(t) for t in frame_terms}
+    other_terms = [t for t in other_terms if term_key(t) not in frame_keys]
+    return [lex for lex in (lexicon_of(frame_terms), lexicon_of(other_terms)) if lex.entries], other_terms
+
+
+def summary(found_in_order: Iterable[tuple[str, dict]], frame_terms: Sequence[str], other_terms: Sequence[str], *,
+            per_term: int, seed: int) -> dict:
+    """:func:`collect`'s result from the :func:`occurrences` found in file order (``other_terms``
+    as :func:`lexicons` keeps them)."""
+    found = sampled(found_in_order, per_term=per_term, seed=seed)
+    terms = [t for t in dict.fromkeys([*frame_terms, *other_terms]) if t in found]
+    return {"terms": [{"term": t, **found[t]} for t in terms],
+            "anchors": {t: f"kwic{i}" for i, t in enumerate(terms, 1)}}
+
+
 def collect(segment_dir: Path, frame_terms: Sequence[str], other_terms: Sequence[str],
             group: Callable[[Mapping], str], *, per_term: int, seed: int, window: int = WINDOW,
             jobs: int = 1) -> dict:
@@ -121,20 +147,14 @@ def collect(segment_dir: Path, frame_terms: Sequence[str], other_terms: Sequence
     of 04_segment (:func:`pipeline.runner.map_ranges`, in ``jobs`` processes for a large
     file; ``group`` must then be picklable where workers are spawned); here the ranges'
     matches, in file order, are only counted and sampled."""
-    from .framing import term_key
     from .runner import map_ranges
 
-    frame_keys = {term_key(t) for t in frame_terms}
-    other_terms = [t for t in other_terms if term_key(t) not in frame_keys]  # a term is matched, and counted, once
-    lexicons = [lex for lex in (lexicon_of(frame_terms), lexicon_of(other_terms)) if lex.entries]
-    if not lexicons:
+    matched, other_terms = lexicons(frame_terms, other_terms)
+    if not matched:
         return {"terms": [], "anchors": {}}
     parts = map_ranges(_range_occurrences, Path(segment_dir) / "articles.jsonl", jobs=jobs,
-                       shared=(lexicons, group, window), fine=True)
-    found = sampled(itertools.chain.from_iterable(parts), per_term=per_term, seed=seed)
-    terms = [t for t in dict.fromkeys([*frame_terms, *other_terms]) if t in found]
-    return {"terms": [{"term": t, **found[t]} for t in terms],
-            "anchors": {t: f"kwic{i}" for i, t in enumerate(terms, 1)}}
+                       shared=(matched, group, window), fine=True)
+    return summary(itertools.chain.from_iterable(parts), frame_terms, other_terms, per_term=per_term, seed=seed)
 
 
 def render(concordance: Mapping, *, esc: Callable[[object], str], article_ref: Callable[[str, int], str],

@@ -115,9 +115,16 @@ def finish(fig):
     """
     import matplotlib
 
-    with plotting(), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=MISSING_GLYPH.pattern)
-        fig.draw_without_rendering()
+    engine = fig.get_layout_engine()
+    if engine is not None and fig.axes:
+        # The layout alone, as Figure.draw runs it first: the drawing that draw_without_rendering
+        # adds after it changes no position (each render draws again) and cost a render's time.
+        with plotting(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=MISSING_GLYPH.pattern)
+            try:
+                engine.execute(fig)
+            except ValueError:  # as Figure.draw: a layout that cannot be made leaves the positions
+                pass
     # No layout engine at all, rather than "none" (a placeholder engine): with any engine set,
     # every savefig first draws the whole figure once more, in vain, to lay it out.
     with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
@@ -313,6 +320,14 @@ def _empty(ax, message: str) -> None:
     ax.set_axis_off()
 
 
+def _first_seen(column) -> list:
+    """The distinct values of a column in order of first appearance (``dict.fromkeys`` in C: a
+    frames_by_article column has a row per article and frame)."""
+    import pandas as pd
+
+    return list(pd.unique(column)) if len(column) else []
+
+
 def _shown(outlets: Sequence[str], total: int) -> str:
     return "" if len(outlets) == total else f" ({len(outlets)} of {total} outlets, most articles first)"
 
@@ -453,7 +468,7 @@ def frames_over_time(by_article, dates: Mapping[str, str], *, bin_: str = "month
     from . import grouping
 
     labels = labels or {}
-    frame_ids = list(dict.fromkeys(by_article["frame"])) if len(by_article) else []
+    frame_ids = _first_seen(by_article["frame"])
     periods = {id_: grouping.period(str(d), bin_) for id_, d in dates.items()}
     dated = by_article[by_article["id"].map(lambda i: bool(periods.get(i)))] if len(by_article) else by_article
     ncols = min(3, max(1, len(frame_ids)))
@@ -500,15 +515,16 @@ def frame_profile(by_article, *, labels: Mapping[str, str] | None = None, max_ar
     articles grouped by outlet (the largest first), at most ``max_articles``."""
     labels = labels or {}
     with plotting():
-        frame_ids = list(dict.fromkeys(by_article["frame"])) if len(by_article) else []
-        ids = list(dict.fromkeys(by_article["id"])) if len(by_article) else []
+        frame_ids = _first_seen(by_article["frame"])
+        ids = _first_seen(by_article["id"])
         height = 1.4 + 0.22 * min(len(ids), max_articles)
         fig = new_figure(max(6.0, 2.6 + 0.7 * len(frame_ids)), height)
         ax = fig.add_subplot()
         if not ids or not frame_ids:
             _empty(ax, "no frames counted")
             return finish(fig)
-        outlet_of = dict(zip(by_article["id"], by_article["outlet"]))
+        last = by_article.drop_duplicates("id", keep="last")  # an article's outlet, as a dict of every row keeps it
+        outlet_of = dict(zip(last["id"], last["outlet"]))
         sizes: Counter = Counter(outlet_of.values())
         rank = {o: i for i, (o, _) in enumerate(sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])))}
         ids = sorted(ids, key=lambda i: (rank[outlet_of[i]], i))[:max_articles]
@@ -521,7 +537,7 @@ def frame_profile(by_article, *, labels: Mapping[str, str] | None = None, max_ar
         ax.set_yticks(range(len(ids)), [f"{label(outlet_of[i], max_len=10)} · {label(i, max_len=14)}" for i in ids],
                       fontsize=6)
         fig.colorbar(image, ax=ax, label="per 1,000 content tokens", shrink=0.8)
-        total = len(dict.fromkeys(by_article["id"]))
+        total = by_article["id"].nunique()
         ax.set_title("Frame profile of each article" + ("" if total <= max_articles else
                                                          f" ({max_articles} of {total} articles)"), fontsize=10)
     return finish(fig)
@@ -534,7 +550,7 @@ def frame_cooccurrence(by_article, *, labels: Mapping[str, str] | None = None):
 
     labels = labels or {}
     with plotting():
-        frame_ids = list(dict.fromkeys(by_article["frame"])) if len(by_article) else []
+        frame_ids = _first_seen(by_article["frame"])
         fig = new_figure(max(5.0, 1.8 + 0.75 * len(frame_ids)), max(4.0, 1.4 + 0.6 * len(frame_ids)))
         ax = fig.add_subplot()
         if not frame_ids:
@@ -582,7 +598,7 @@ def keyness(counts: Mapping[str, Mapping[str, int]], distinctive, *, pair: Seque
         floor = 0.5  # per 10,000: where a term a group never uses is placed
         x = np.array([max(counts[a].get(t, 0) * 1e4 / na, floor) for t in terms])
         y = np.array([max(counts[b].get(t, 0) * 1e4 / nb, floor) for t in terms])
-        ax.scatter(x, y, s=6, alpha=0.3, color="0.5", linewidths=0)
+        ax.scatter(x, y, s=6, alpha=0.3, color="0.5", linewidths=0, rasterized=True)
         ax.set_xscale("log")
         ax.set_yscale("log")
         lim = (floor * 0.8, max(float(x.max()), float(y.max()), 1.0) * 1.5) if terms else (0.4, 10)
@@ -785,6 +801,12 @@ def sentence_scores(sentiment_dir: Path, group_by: str = "outlet", *, jobs: int 
     ranges (:func:`pipeline.runner.map_ranges`, in ``jobs`` processes for a large file); here
     the ranges' columns are only joined.
     """
+    return _sentiment_tables(sentiment_dir, group_by, None, jobs=jobs)[0]
+
+
+def _sentiment_tables(sentiment_dir: Path, group_by: str, time_bin: str | None, *, jobs: int = 1) -> tuple:
+    """(:func:`sentence_scores`, and with a ``time_bin`` :func:`target_scores`, else None): one
+    pass over 06_sentiment for both."""
     from array import array
 
     import numpy as np
@@ -793,17 +815,22 @@ def sentence_scores(sentiment_dir: Path, group_by: str = "outlet", *, jobs: int 
     from . import grouping
     from .runner import map_ranges
 
-    groups = grouping.load(Path(sentiment_dir).parent, group_by)
+    root = Path(sentiment_dir).parent
+    groups = grouping.load(root, group_by)
+    periods = grouping.load(root, time_bin) if time_bin in grouping.TIME_BINS else None
     ids: list[str] = []       # per article
     outlets: list[str] = []   # per article
     lengths = array("q")      # sentences per article
     index, score = array("q"), array("d")  # per sentence
+    targets: list[list] = []  # per article with a target score
     path = Path(sentiment_dir) / ARTICLES
-    for part in map_ranges(_sentence_range, path, jobs=jobs, shared=groups, fine=True) if path.exists() else ():
+    shared = (groups, periods, time_bin is not None)
+    for part in map_ranges(_sentence_range, path, jobs=jobs, shared=shared, fine=True) if path.exists() else ():
         ids.extend(part[0])
         outlets.extend(part[1])
-        for column, values in zip((lengths, index, score), part[2:]):
+        for column, values in zip((lengths, index, score), part[2:5]):
             column.frombytes(values)
+        targets.extend(part[5])
     per_sentence = np.repeat(np.arange(len(ids)), np.frombuffer(lengths, dtype=np.int64)) if ids else np.zeros(0, int)
 
     def categorical(values: list[str]):
@@ -812,19 +839,25 @@ def sentence_scores(sentiment_dir: Path, group_by: str = "outlet", *, jobs: int 
         codes = np.fromiter(map(code.__getitem__, values), dtype=np.int32, count=len(values))
         return pd.Categorical.from_codes(codes[per_sentence], categories=categories)
 
-    return pd.DataFrame({"id": categorical(ids), "outlet": categorical(outlets),
-                         "index": np.frombuffer(index, dtype=np.int64),
-                         "score": np.frombuffer(score, dtype=np.float64)})
+    sentences = pd.DataFrame({"id": categorical(ids), "outlet": categorical(outlets),
+                              "index": np.frombuffer(index, dtype=np.int64),
+                              "score": np.frombuffer(score, dtype=np.float64)})
+    if time_bin is None:
+        return sentences, None
+    return sentences, pd.DataFrame(targets, columns=["id", "group", "period", "target_score"])
 
 
-def _sentence_range(path: Path, start: int, end: int, groups) -> tuple:
+def _sentence_range(path: Path, start: int, end: int, shared: tuple) -> tuple:
     """One range of 06_sentiment: ids and groups per article; sentences per article, and each
-    sentence's index and score, as the bytes of typed arrays."""
+    sentence's index and score, as the bytes of typed arrays; with ``targets``, the rows of
+    :func:`target_scores` of the range."""
     from array import array
 
     from .runner import read_range
 
+    groups, periods, with_targets = shared
     ids, outlets, lengths, index, score = [], [], array("q"), array("q"), array("d")
+    targets = []
     for record in read_range(path, start, end):
         sentences = record.get("sentences", ())
         ids.append(str(record["id"]))
@@ -832,7 +865,16 @@ def _sentence_range(path: Path, start: int, end: int, groups) -> tuple:
         lengths.append(len(sentences))
         index.extend(int(s["index"]) for s in sentences)
         score.extend(float(s["score"]) for s in sentences)
-    return ids, outlets, lengths.tobytes(), index.tobytes(), score.tobytes()
+        if with_targets and record.get("target_score") is not None:
+            targets.append(_target_row(record, groups, periods))
+    return ids, outlets, lengths.tobytes(), index.tobytes(), score.tobytes(), targets
+
+
+def _target_row(record: Mapping, groups, periods) -> list:
+    """id, group, period ("" without a date or a time bin), target_score of an article with a target score."""
+    period = periods(record) if periods is not None else ""
+    return [str(record["id"]), groups(record), "" if periods is None or period == periods.missing else period,
+            float(record["target_score"])]
 
 
 def target_scores(sentiment_dir: Path, group_by: str = "outlet", time_bin: str = "month"):
@@ -844,12 +886,8 @@ def target_scores(sentiment_dir: Path, group_by: str = "outlet", time_bin: str =
     root = Path(sentiment_dir).parent
     groups = grouping.load(root, group_by)
     periods = grouping.load(root, time_bin) if time_bin in grouping.TIME_BINS else None
-    rows = []
-    for record in records.read_jsonl(Path(sentiment_dir) / ARTICLES):
-        if record.get("target_score") is not None:
-            period = periods(record) if periods is not None else ""
-            rows.append([str(record["id"]), groups(record), "" if period == periods.missing else period,
-                         float(record["target_score"])])
+    rows = [_target_row(record, groups, periods) for record in records.read_jsonl(Path(sentiment_dir) / ARTICLES)
+            if record.get("target_score") is not None]
     return pd.DataFrame(rows, columns=["id", "group", "period", "target_score"])
 
 
@@ -859,10 +897,12 @@ def target_scores(sentiment_dir: Path, group_by: str = "outlet", time_bin: str =
 class _Tables:
     """The DataFrames the figures are drawn from, each read from its stage folder on first use."""
 
-    def __init__(self, inputs: Mapping[str, Path], params: Mapping, *, sentences=None):
+    def __init__(self, inputs: Mapping[str, Path], params: Mapping, *, sentences=None, targets=None):
         self.inputs, self.p = inputs, params
         if sentences is not None:  # read beforehand, once for every task that draws from it
             self.__dict__["sentences"] = sentences
+        if targets is not None:  # read in the same pass over 06_sentiment
+            self.__dict__["targets"] = targets
 
     @functools.cached_property
     def by_article(self):
@@ -983,11 +1023,10 @@ def _csv(df, *, index: bool = False) -> str:
 # One task per figure (drawn once, then rendered as PNG, SVG and PDF), a table with the figure
 # drawn from the same numbers; the longest first, so that the last to start are short. The
 # sentence scores (read by two of them) are read once, beforehand, by ranges through the
-# executors, and reach forked workers as they are.
+# executors, and reach forked workers as they are; the other tables are read where first used.
 TASKS = (("frame_profile",), ("keyness",), ("distinctive_terms",), ("frames_heatmap",), ("frame_cooccurrence",),
          ("sentiment_by_outlet", "sentiment_by_outlet.csv"), ("outlet_similarity", "outlet_similarity.csv"),
          ("sentiment_arcs",), ("frames_over_time",), ("target_sentiment",))
-SENTENCE_TASKS = {"sentiment_by_outlet", "sentiment_arcs"}
 PARALLEL_MIN_BYTES = 8 << 20  # of 06_sentiment records (about 1,000 articles): smaller runs stay in one process
 
 
@@ -1011,9 +1050,8 @@ def _write_task(t: _Tables, out_dir: Path, task: Sequence[str]) -> list[str]:
 
 
 def _draw_task(shared: tuple, task: Sequence[str]) -> list[str]:
-    inputs, out_dir, p, sentences = shared
-    return _write_task(_Tables(inputs, p, sentences=sentences if SENTENCE_TASKS.intersection(task) else None),
-                       out_dir, task)
+    tables, out_dir = shared
+    return _write_task(tables, out_dir, task)
 
 
 def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
@@ -1028,12 +1066,16 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, job
     scores = Path(inputs[SENTIMENT]) / ARTICLES
     size = scores.stat().st_size if scores.exists() else 0
     workers = min(jobs, len(TASKS)) if size >= PARALLEL_MIN_BYTES else 1
-    sentences = sentence_scores(inputs[SENTIMENT], p.get("_group_by", "outlet"), jobs=workers)
+    sentences, targets = _sentiment_tables(inputs[SENTIMENT], p.get("_group_by", "outlet"),
+                                           p.get("_time_bin", "month"), jobs=workers)
     if workers > 1:
         import importlib
 
         importlib.import_module("matplotlib.figure")  # imported once, before the workers fork
-    for found in executors.local(workers).map(_draw_task, (inputs, out_dir, p, sentences), TASKS):
+    # One set of tables for every task: each is read on first use and then kept, so tasks drawn in
+    # one process (all of them, serially) read a table once, not once per figure that uses it.
+    tables = _Tables(inputs, p, sentences=sentences, targets=targets)
+    for found in executors.local(workers).map(_draw_task, (tables, out_dir), TASKS):
         missing.update(found)
     for message in sorted(missing):
         print(f"warning: figures: {message}", file=sys.stderr)

@@ -369,27 +369,9 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int =
             rows = distinctive.iloc[0:0]
         rows = rows.sort_values(["z", "term"], ascending=[False, True])
         top_terms[o] = rows.head(p["distinctive_top"]).to_dict("records")
-    term_examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    # The first examples of each (group, term) in file order, by ranges of 04_segment; the ranges
-    # are taken in order and no more are read once every bucket is full.
-    buckets = {(o, t["term"]) for o in shown_groups for t in top_terms.get(o, ())}
-    if buckets:
-        terms_of = {o: {t["term"] for t in top_terms.get(o, ())} for o in shown_groups}
-        shared = (groups, terms_of, p["examples_per_term"])
-        parts = map_ranges(_term_examples_range, inputs[SEGMENT] / ARTICLES, jobs=jobs, shared=shared, fine=True)
-        try:
-            for part in parts:
-                for key, examples in part.items():
-                    bucket = term_examples[key]
-                    bucket.extend(examples[: p["examples_per_term"] - len(bucket)])
-                if p["examples_per_term"] > 0 and all(len(term_examples.get(key, ())) >= p["examples_per_term"]
-                                                      for key in buckets):
-                    break
-        finally:
-            parts.close()  # the ranges still running are dropped
-
-    # Concordance: the frames' most used terms and the distinctive terms, in their sentences.
-    kwic = _concordance(inputs, p, frame_info, top_terms, shown_groups, groups, jobs=jobs)
+    # Sentences that use them, and the concordance of the frames' most used terms and the
+    # distinctive terms: one pass over 04_segment.
+    term_examples, kwic = _segment_pass(inputs, p, frame_info, top_terms, shown_groups, groups, jobs=jobs)
 
     shown = {a["id"] for listed in sentiment_articles.values() for a in listed}
     shown.update(item[3] for kept in target_sentences.values() for item in kept)
@@ -424,11 +406,19 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int =
     }
 
 
-def _concordance(inputs: Mapping[str, Path], p: Mapping, frame_info: Sequence[dict],
-                 top_terms: Mapping[str, list[dict]], shown_groups: Sequence[str], groups, *, jobs: int = 1) -> dict:
-    """The concordance of the frames' most used terms (``kwic_terms_per_frame`` each, by hits
-    across the corpus) and of the shown groups' distinctive terms (``kwic_distinctive_terms``)."""
-    from . import concordance, framing
+def _segment_pass(inputs: Mapping[str, Path], p: Mapping, frame_info: Sequence[dict],
+                  top_terms: Mapping[str, list[dict]], shown_groups: Sequence[str], groups, *,
+                  jobs: int = 1) -> tuple[dict, dict]:
+    """(term examples, concordance) from one pass over 04_segment, each record parsed once for both.
+
+    Term examples: the first ``examples_per_term`` sentences in file order that use each
+    (shown group, distinctive term), with the terms' spans. The concordance: the frames' most
+    used terms (``kwic_terms_per_frame`` each, by hits across the corpus) and the shown groups'
+    distinctive terms (``kwic_distinctive_terms``), every occurrence counted and a sample kept
+    (:mod:`pipeline.concordance`). Ranges are merged in file order; without a concordance to
+    make, no more ranges are read once every bucket of examples is full."""
+    from . import framing
+    from .runner import map_ranges
 
     hits = framing.frame_terms_table(inputs[FRAMING]).groupby(["frame", "term"])["hits"].sum()
     by_frame: dict[str, list[str]] = {}
@@ -438,10 +428,36 @@ def _concordance(inputs: Mapping[str, Path], p: Mapping, frame_info: Sequence[di
             by_frame[f["id"]] = [t for t in ranked["term"] if t][: p["kwic_terms_per_frame"]]
     frame_terms = [t for terms in by_frame.values() for t in terms]
     distinctive = list(dict.fromkeys(t["term"] for o in shown_groups for t in top_terms.get(o, ())))
-    found = concordance.collect(inputs[SEGMENT], frame_terms, distinctive[: p["kwic_distinctive_terms"]],
-                                functools.partial(_group_of, groups), per_term=p["kwic_per_term"],
-                                seed=p["seed"], jobs=jobs)
-    return {**found, "by_frame": by_frame}
+    lexicons, other_terms = concordance.lexicons(frame_terms, distinctive[: p["kwic_distinctive_terms"]])
+
+    limit = p["examples_per_term"]
+    buckets = {(o, t["term"]) for o in shown_groups for t in top_terms.get(o, ())}
+    terms_of = {o: {t["term"] for t in top_terms.get(o, ())} for o in shown_groups} if buckets else {}
+    term_examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    kwic: dict = {"terms": [], "anchors": {}}
+    if (buckets and limit > 0) or lexicons:
+        parts = map_ranges(_segment_range, inputs[SEGMENT] / ARTICLES, jobs=jobs,
+                           shared=(groups, terms_of, limit, lexicons), fine=True)
+
+        def occurrences_in_order():
+            for examples, found in parts:
+                for key, items in examples.items():
+                    bucket = term_examples[key]
+                    bucket.extend(items[: limit - len(bucket)])
+                yield from found
+                if not lexicons and limit > 0 and all(len(term_examples.get(key, ())) >= limit for key in buckets):
+                    return  # every bucket full and nothing to count: the ranges still running are dropped
+
+        try:
+            if lexicons:
+                kwic = concordance.summary(occurrences_in_order(), frame_terms, other_terms,
+                                           per_term=p["kwic_per_term"], seed=p["seed"])
+            else:
+                for _ in occurrences_in_order():
+                    pass
+        finally:
+            parts.close()
+    return term_examples, {**kwic, "by_frame": by_frame}
 
 
 def _group_of(groups, record: Mapping) -> str:
@@ -570,47 +586,66 @@ def _sentiment_range(path: Path, start: int, end: int, shared: tuple) -> dict:
             "shown_seen": list(shown_seen), "listed": listed}
 
 
-def _term_examples_range(path: Path, start: int, end: int, shared: tuple) -> dict[tuple[str, str], list[dict]]:
-    """04_segment: the first ``limit`` sentences of the range that use each (group, term) of
-    ``terms_of`` (a group's distinctive terms), with the terms' spans. A record is parsed only
-    when its line holds one of the terms as JSON writes it (an Aho-Corasick automaton of them:
-    one C pass over the line, where a search per term read the line once per term)."""
+def _segment_range(path: Path, start: int, end: int, shared: tuple) -> tuple[dict, list]:
+    """04_segment, for :func:`_segment_pass`: (the first ``limit`` sentences of the range that use
+    each (group, term) of ``terms_of`` (a group's distinctive terms), with the terms' spans; the
+    concordance's occurrences of the ``lexicons`` in file order). Without lexicons a record is
+    parsed only when its line holds one of the terms as JSON writes it (an Aho-Corasick
+    automaton of them: one C pass over the line)."""
     import ahocorasick
 
     from .runner import ranges
 
-    groups, terms_of, limit = shared
-    needles = ahocorasick.Automaton()
-    for term in sorted({records.dumps(t)[1:-1] for terms in terms_of.values() for t in terms}):
-        needles.add_word(term, term)
-    needles.make_automaton()
+    groups, terms_of, limit, lexicons = shared
+    needles = None
+    if not lexicons and terms_of:
+        needles = ahocorasick.Automaton()
+        for term in sorted({records.dumps(t)[1:-1] for terms in terms_of.values() for t in terms}):
+            needles.add_word(term, term)
+        needles.make_automaton()
+    group = functools.partial(_group_of, groups)
     examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    open_buckets = sum(len(terms) for terms in terms_of.values()) if limit > 0 else -1
+    found: list[tuple[str, dict]] = []
+    open_buckets = sum(len(terms) for terms in terms_of.values()) if limit > 0 else 0
     for line in ranges.read_lines(path, start, end):
-        if not open_buckets:  # every bucket full: the rest of the range adds nothing
+        if not lexicons and not open_buckets:  # every bucket full: the rest of the range adds nothing
             break
-        text = line.decode("utf-8")
-        if next(needles.iter(text), None) is None:
-            continue
-        r = records.loads(text)
-        outlet = groups({"id": r["id"], "outlet": r.get("outlet")})
-        terms = terms_of.get(outlet)
-        if not terms:
-            continue
-        for s in r.get("sentences", ()):
-            if terms.isdisjoint(s["tokens"]):  # most sentences: no wanted term at all
+        if needles is not None:
+            text = line.decode("utf-8")
+            if next(needles.iter(text), None) is None:
                 continue
-            spans_by_term: dict[str, list] = defaultdict(list)
-            for tok in sentence_tokens(s):
-                if tok[4] and tok[0] in terms:
-                    spans_by_term[tok[0]].append((tok[2] - s["start"], tok[3] - s["start"]))
-            for term, spans in sorted(spans_by_term.items()):
-                bucket = examples[(outlet, term)]
-                if len(bucket) < limit:
-                    bucket.append({"id": r["id"], "index": s["index"], "text": s["text"], "spans": spans})
-                    if len(bucket) == limit:
-                        open_buckets -= 1
-    return dict(examples)
+            line = text
+        r = records.loads(line)
+        if lexicons:
+            found.extend(concordance.occurrences((r,), lexicons, group))
+        if open_buckets:
+            open_buckets -= _add_term_examples(r, groups, terms_of, limit, examples)
+    return dict(examples), found
+
+
+def _add_term_examples(r: Mapping, groups, terms_of: Mapping[str, set], limit: int,
+                       examples: dict[tuple[str, str], list[dict]]) -> int:
+    """Add the record's sentences that use its group's terms to the ``examples`` buckets not yet
+    full (``limit`` each); returns how many buckets it filled."""
+    outlet = groups({"id": r["id"], "outlet": r.get("outlet")})
+    terms = terms_of.get(outlet)
+    if not terms:
+        return 0
+    filled = 0
+    for s in r.get("sentences", ()):
+        if terms.isdisjoint(s["tokens"]):  # most sentences: no wanted term at all
+            continue
+        spans_by_term: dict[str, list] = defaultdict(list)
+        for tok in sentence_tokens(s):
+            if tok[4] and tok[0] in terms:
+                spans_by_term[tok[0]].append((tok[2] - s["start"], tok[3] - s["start"]))
+        for term, spans in sorted(spans_by_term.items()):
+            bucket = examples[(outlet, term)]
+            if len(bucket) < limit:
+                bucket.append({"id": r["id"], "index": s["index"], "text": s["text"], "spans": spans})
+                if len(bucket) == limit:
+                    filled += 1
+    return filled
 
 
 def _methods(inputs: Mapping[str, Path], dates: Sequence[str]) -> dict:

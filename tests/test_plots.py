@@ -297,6 +297,24 @@ def test_sentence_table_read_by_ranges_in_workers_is_the_one_read_here(seed_outp
     pd.testing.assert_frame_equal(plots.sentence_scores(seed_outputs / "06_sentiment", jobs=2), here)
 
 
+def test_the_stage_reads_sentences_and_target_scores_in_one_pass(seed_outputs, monkeypatch):
+    """The stage takes the target scores from its one pass over 06_sentiment (by ranges, in two
+    processes too): the tables sentence_scores and target_scores read on their own."""
+    from pipeline.runner import ranges
+
+    folder = seed_outputs / "06_sentiment"
+    targets = plots.target_scores(folder, "outlet", "month")
+    assert len(targets)  # the seeds' story has a target
+    for jobs in (1, 2):
+        sentences, found = plots._sentiment_tables(folder, "outlet", "month", jobs=jobs)
+        pd.testing.assert_frame_equal(sentences, plots.sentence_scores(folder))
+        pd.testing.assert_frame_equal(found, targets)
+        monkeypatch.setattr(ranges, "REDUCE_SERIAL_BELOW", 0)
+        monkeypatch.setattr(ranges, "REDUCE_MIN_RANGE_BYTES", 1)
+        monkeypatch.setattr(ranges, "REDUCE_RANGE_BYTES", 2000)
+    assert plots._sentiment_tables(folder, "outlet", None)[1] is None
+
+
 def test_arcs_outlet_lines_are_the_binned_means_article_by_article():
     """The thick line of each outlet: mean score per position bin, summed article by article (ids
     sorted) exactly as a plain loop does; articles of unequal lengths, rows in any order."""
