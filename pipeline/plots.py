@@ -601,6 +601,13 @@ def keyness(counts: Mapping[str, Mapping[str, int]], distinctive, *, pair: Seque
         ax.scatter(x, y, s=6, alpha=0.3, color="0.5", linewidths=0, rasterized=True)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        # Plain numbers on the log axes: the default formatter writes math ("$\mathdefault{10^{3}}$"),
+        # which text.parse_math = False (untrusted labels) would print as it is.
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,g}"))
+            axis.set_minor_formatter(NullFormatter())
         lim = (floor * 0.8, max(float(x.max()), float(y.max()), 1.0) * 1.5) if terms else (0.4, 10)
         ax.set_xlim(*lim)
         ax.set_ylim(*lim)

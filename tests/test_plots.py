@@ -439,3 +439,15 @@ def test_frame_figures_from_tables():
     assert "no dated articles" in undated.axes[0].texts[0].get_text()
     profile = plots.frame_profile(by_article)
     assert [t.get_text().split(" · ")[1] for t in profile.axes[0].get_yticklabels()] == ["a", "b", "c"]
+
+
+def test_keyness_log_axes_read_as_plain_numbers():
+    """Math text is off (untrusted labels), so the log axes' ticks must not be written as math:
+    before, they read "$\\mathdefault{10^{1}}$" on the figure."""
+    fig = plots.keyness(_term_counts(), _distinctive(), top=5, min_count=1)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    labels = [t.get_text() for t in (*ax.get_xticklabels(), *ax.get_yticklabels()) if t.get_text()]
+    assert labels, "no tick labels"
+    assert all("$" not in t and "mathdefault" not in t for t in labels), labels
+    assert any(t.replace(",", "").replace(".", "").isdigit() for t in labels)
