@@ -18,7 +18,17 @@ by a filter fixed before any sentence was read:
   (the lowest hashes), so that the choice does not depend on reading them.
 
 Writes a TSV (id, source, text). The labels are added by readers who do not see the scorer,
-its rules or its output (``benchmarks/data/commentary_labels.tsv``).
+its rules or its output (``benchmarks/data/commentary_labels.tsv``). That file holds two draws:
+
+1. the default command above (1,020 sentences, all three parts of the split), each read twice
+   and a third time where the two readings differ;
+2. more training sentences, read once, appended after them: the same pages' further sentences
+   and 480 more Citizen News articles, train part only, the first draw left out (3,028):
+
+       commentary_sample.py --per-article 12 --per-hk 4 --hk-articles 120 600 \
+           --exclude benchmarks/data/commentary_labels.tsv --part train
+
+   (run on the file as it was before they were appended: the first draw's 1,020 rows).
 """
 from __future__ import annotations
 
@@ -39,7 +49,7 @@ EVAL = ROOT.parent / "shared" / "eval"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _texts(eval_dir: Path):
+def _texts(eval_dir: Path, hk_articles: tuple[int, int] = (0, 120)):
     from pipeline import strip
     from portals import pipeline_page
 
@@ -61,18 +71,21 @@ def _texts(eval_dir: Path):
             text = row.get("text") or ""
             if len(text) < 300:
                 continue
-            yield f"hkcnews/{row.get('id', taken)}", text
+            if taken >= hk_articles[0]:
+                yield f"hkcnews/{row.get('id', taken)}", text
             taken += 1
-            if taken >= 120:
+            if taken >= hk_articles[1]:
                 break
 
 
-def sample(eval_dir: Path, per_article: int) -> list[dict]:
+def sample(eval_dir: Path, per_article: int, *, hk_articles: tuple[int, int] = (0, 120), per_hk: int | None = None,
+           exclude: frozenset[str] = frozenset(), part: str | None = None) -> list[dict]:
     from pipeline import normalize
+    from sentiment_data import part as part_of
 
     res = normalize.load_rules()
-    out, seen = [], set()
-    for source, raw in _texts(eval_dir):
+    out, seen = [], set(exclude)
+    for source, raw in _texts(eval_dir, hk_articles):
         if not raw:
             continue
         text = normalize.normalize(raw, res)
@@ -82,8 +95,10 @@ def sample(eval_dir: Path, per_article: int) -> list[dict]:
             if not 15 <= len(s) <= 150 or len(CJK.findall(s)) < 0.6 * len(s) or s in seen:
                 continue
             seen.add(s)
-            picked.append((hashlib.sha1(s.encode("utf-8")).hexdigest(), s))
-        for digest, s in sorted(picked)[:per_article]:
+            if part is None or part_of(s) == part:
+                picked.append((hashlib.sha1(s.encode("utf-8")).hexdigest(), s))
+        limit = per_hk if per_hk is not None and source.startswith("hkcnews/") else per_article
+        for digest, s in sorted(picked)[:limit]:
             out.append({"id": digest[:12], "source": source, "text": s})
     return out
 
@@ -93,8 +108,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("eval_dir", nargs="?", type=Path, default=EVAL)
     ap.add_argument("--out", type=Path, default=Path("commentary_sentences.tsv"))
     ap.add_argument("--per-article", type=int, default=4)
+    ap.add_argument("--per-hk", type=int, help="at most this many per Citizen News article (default: --per-article)")
+    ap.add_argument("--hk-articles", type=int, nargs=2, default=(0, 120), metavar=("FROM", "TO"),
+                    help="the Citizen News articles taken (of those with at least 300 characters, in file order)")
+    ap.add_argument("--exclude", type=Path, action="append", default=[],
+                    help="a TSV with a text column whose sentences are left out (those already drawn)")
+    ap.add_argument("--part", choices=("train", "dev", "test"),
+                    help="keep only sentences of this part of sentiment_data's split")
     args = ap.parse_args(argv)
-    rows = sample(args.eval_dir, args.per_article)
+    exclude = set()
+    for path in args.exclude:
+        with path.open(encoding="utf-8", newline="") as fh:
+            exclude.update(r["text"] for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    rows = sample(args.eval_dir, args.per_article, hk_articles=tuple(args.hk_articles), per_hk=args.per_hk,
+                  exclude=frozenset(exclude), part=args.part)
     with args.out.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, ["id", "source", "text"], delimiter="\t", lineterminator="\n")
         writer.writeheader()

@@ -568,8 +568,8 @@ stopwords = []
 domain_lexicon = true   # the shipped business-news domain lexicon
 # extra_lexicon = "my_lexicon.tsv"   # term<TAB>weight lines, weight in [-2, 2]; 0 silences a word
 # method = "model"   # lexicon, model (learned from labelled news) or combined (their weighted mean), for
-#                   # sentences and toward the targets (default: lexicon for sentences, combined toward the targets)
-# model_weight = 0.75  # combined = model_weight x model + (1 - model_weight) x lexicon, between 0 and 1
+#                   # sentences and toward the targets (default: lexicon for sentences, the model toward the targets)
+# model_weight = 0.9   # combined = model_weight x model + (1 - model_weight) x lexicon, between 0 and 1
 
 [keywords]
 idf = "background"      # or "corpus"
