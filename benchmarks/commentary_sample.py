@@ -18,7 +18,7 @@ by a filter fixed before any sentence was read:
   (the lowest hashes), so that the choice does not depend on reading them.
 
 Writes a TSV (id, source, text). The labels are added by readers who do not see the scorer,
-its rules or its output (``benchmarks/data/commentary_labels.tsv``). That file holds two draws:
+its rules or its output (``benchmarks/data/commentary_labels.tsv``). That file holds the first two draws:
 
 1. the default command above (1,020 sentences, all three parts of the split), each read twice
    and a third time where the two readings differ;
@@ -28,7 +28,16 @@ its rules or its output (``benchmarks/data/commentary_labels.tsv``). That file h
        commentary_sample.py --per-article 12 --per-hk 4 --hk-articles 120 600 \
            --exclude benchmarks/data/commentary_labels.tsv --part train
 
-   (run on the file as it was before they were appended: the first draw's 1,020 rows).
+   (run on the file as it was before they were appended: the first draw's 1,020 rows);
+3. ``benchmarks/data/commentary_labels_draw3.tsv`` (same columns; tried, not adopted: see
+   docs/benchmarks.md "Session 10"): more training sentences again, read once (3,959): every
+   further sentence of the pages and 700 more Citizen News articles, 4 each, train part only,
+   the first two draws left out:
+
+       commentary_sample.py --per-article 30 --per-hk 4 --hk-articles 600 1300 \
+           --exclude benchmarks/data/commentary_labels.tsv --part train
+
+   (run on commentary_labels.tsv as it is).
 """
 from __future__ import annotations
 

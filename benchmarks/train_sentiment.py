@@ -68,8 +68,10 @@ def examples(featurize: Featurizer, part: str, root: Path,
              commentary_path: Path = data.DEFAULT_COMMENTARY):
     """(features, class, weight, source) of one part of the training files."""
     out = []
-    if "commentary" in sources and commentary_path.exists():
-        frame = data.commentary(commentary_path)
+    for path in ([commentary_path] if isinstance(commentary_path, Path) else commentary_path):
+        if "commentary" not in sources or not path.exists():
+            continue
+        frame = data.commentary(path)
         frame = frame[frame["part"] == part]
         for text, label in zip(frame["text"], frame["label"]):
             out.append((featurize(text), CLASS[label], commentary_weight, "commentary"))
@@ -141,10 +143,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="training sets to fit on (comma-separated; cfsc_sentences: CFSC's sentence-level labels)")
     ap.add_argument("--commentary-weights", default="0,1,2,4",
                     help="weights of the commentary sentences' train part to try (0: left out), chosen on dev")
+    ap.add_argument("--extra-commentary", type=Path, action="append", default=[],
+                    help="more labelled commentary files to train on (their train part), e.g. "
+                         "benchmarks/data/commentary_labels_draw3.tsv (tried in session 10, not adopted)")
     args = ap.parse_args(argv)
     featurize = Featurizer()
     sources = tuple(args.sources.split(","))
-    train = examples(featurize, "train", args.data, sources)
+    train = examples(featurize, "train", args.data, sources,
+                     commentary_path=[data.DEFAULT_COMMENTARY, *args.extra_commentary])
     dev = examples(featurize, "dev", args.data)
     seed = data.seed_dev()
     seed = seed[seed["split"] == "tune"]

@@ -522,3 +522,8 @@ def test_commentary_labels_are_the_readers_majority():
         votes = Counter(x for x in (a, b, c) if x)
         assert r["label"] == votes.most_common(1)[0][0] and votes[r["label"]] >= 2
     assert parts == {"train": 3630, "dev": 219, "test": 199}
+    # the third draw (tried, not adopted): train part only, read once, none of the sentences above
+    with path.with_name("commentary_labels_draw3.tsv").open(encoding="utf-8", newline="") as fh:
+        extra = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert len(extra) == 3959 and not {r["text"] for r in extra} & {r["text"] for r in rows}
+    assert all(part(r["text"]) == "train" and r["label"] == r["reader_a"] and not r["reader_b"] for r in extra)
