@@ -231,7 +231,8 @@ def id_prefixes(ids: Iterable[str]) -> frozenset[bytes]:
     return frozenset(map(id_prefix, ids))
 
 
-def records_with_ids(lines: Iterable[bytes], ids: Container, prefixes: Container[bytes] | None = None) -> Iterator[dict]:
+def records_with_ids(lines: Iterable[bytes], ids: Container,
+                     prefixes: Container[bytes] | None = None) -> Iterator[dict]:
     """:func:`read_records_with_ids` over some lines of such a file; ``prefixes``:
     :func:`id_prefixes` of ``ids``, if already made."""
     wanted = id_prefixes(ids) if prefixes is None else prefixes

@@ -1302,8 +1302,8 @@ def candidates(matrix, article, rules: Rules, *, jobs: int = 1):
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
     workers = min(jobs, rules.bands) if n >= PARALLEL_MIN_PASSAGES else 1
-    found = [pairs for pairs in executors.local(workers).map(
-        _band_pairs, (matrix, article, rules.rows, rules.threshold - ESTIMATE_MARGIN), range(rules.bands)) if len(pairs)]
+    shared = matrix, article, rules.rows, rules.threshold - ESTIMATE_MARGIN
+    found = [pairs for pairs in executors.local(workers).map(_band_pairs, shared, range(rules.bands)) if len(pairs)]
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     flat = _unique(np.concatenate(found))
@@ -1451,7 +1451,8 @@ class _Lines(list):
 
 
 def reuse(passages: Passages, pairs, texts: Mapping[int, str], group_of: Mapping[str, str],
-          published: Mapping[str, str], rules: Rules, *, jobs: int = 1) -> tuple[list[tuple[str, str, str]], Counter, Counter]:
+          published: Mapping[str, str], rules: Rules, *,
+          jobs: int = 1) -> tuple[list[tuple[str, str, str]], Counter, Counter]:
     """The candidate ``pairs`` checked exactly, as :func:`_reuse_chunk` returns them for all
     chunks (about :data:`JACCARD_CHUNK` pairs each, in up to ``jobs`` processes for many pairs),
     the article pairs sorted by their ids."""
