@@ -973,7 +973,7 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     """The reduce: the lines that recur across a site's articles (:mod:`pipeline.recurring`)."""
     from . import recurring
 
-    return recurring.write(out_dir)
+    return recurring.write(out_dir, jobs=jobs)
 
 
 STAGE = ArticleStage(

@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Container, Iterable, Iterator
 
 import orjson
 
@@ -218,15 +218,31 @@ def read_records_with_ids(path: Path, ids: set) -> Iterator[dict]:
     """The records of a JSON Lines file whose ``id`` is in ``ids``, in file order. A line is
     parsed only when it starts with one of those ids (the stages write the id first, and an
     id with no character that JSON escapes is written as it is); any other line, in full."""
-    wanted = {dumps(i).encode("utf-8")[1:-1] for i in ids}
     with open(path, "rb") as fh:
-        for line in fh:
-            if line.startswith(_ID_PREFIX):
-                end = line.find(b'"', len(_ID_PREFIX))
-                if line[len(_ID_PREFIX):end] not in wanted and b"\\" not in line[:end]:
-                    continue
-            elif not line.strip():
+        yield from records_with_ids(fh, ids)
+
+
+def id_prefix(id_: str) -> bytes:
+    """The id as a record's line starts with it (:func:`records_with_ids` takes a set of them)."""
+    return dumps(id_).encode("utf-8")[1:-1]
+
+
+def id_prefixes(ids: Iterable[str]) -> frozenset[bytes]:
+    return frozenset(map(id_prefix, ids))
+
+
+def records_with_ids(lines: Iterable[bytes], ids: Container,
+                     prefixes: Container[bytes] | None = None) -> Iterator[dict]:
+    """:func:`read_records_with_ids` over some lines of such a file; ``prefixes``:
+    :func:`id_prefixes` of ``ids``, if already made."""
+    wanted = id_prefixes(ids) if prefixes is None else prefixes
+    for line in lines:
+        if line.startswith(_ID_PREFIX):
+            end = line.find(b'"', len(_ID_PREFIX))
+            if line[len(_ID_PREFIX):end] not in wanted and b"\\" not in line[:end]:
                 continue
-            record = loads(line)
-            if record.get("id") in ids:
-                yield record
+        elif not line.strip():
+            continue
+        record = loads(line)
+        if record.get("id") in ids:
+            yield record

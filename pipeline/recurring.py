@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from . import records
 from .config import ARTICLES
+from .runner import map_ranges, read_range
 
 FILE = "recurring_lines.json"
 MIN_ARTICLES = 5
@@ -57,8 +58,18 @@ def line_key(line: str) -> str:
 
 def recurring(articles: Iterable[Mapping]) -> dict[str, dict[str, int]]:
     """site -> {line: articles it occurs in}, for the lines that recur (see the module docstring)."""
-    per_site: dict[str, Counter] = {}
-    at_edges: dict[str, Counter] = {}
+    return select(*merge([occurrences(articles)]))
+
+
+Part = tuple[Counter, dict[str, list[str]], dict[str, list[str]]]
+
+
+def occurrences(articles: Iterable[Mapping]) -> Part:
+    """(articles per site, per site each article's distinct short lines one after the other, of
+    them those at the article's edges): what :func:`merge` counts. Lists, not counts: most lines
+    occur once, and a list travels from a worker and is counted (in C) faster than a dict."""
+    per_site: dict[str, list[str]] = {}
+    at_edges: dict[str, list[str]] = {}
     sizes: Counter = Counter()
     for record in articles:
         site = site_key(record)
@@ -66,9 +77,28 @@ def recurring(articles: Iterable[Mapping]) -> dict[str, dict[str, int]]:
             continue
         sizes[site] += 1
         lines = [k for k in (line_key(ln) for ln in str(record.get("text") or "").split("\n")) if k]
-        edges = {k for k in lines[:HEAD_LINES] + lines[-TAIL_LINES:] if 1 < len(k) <= MAX_CHARS}
-        per_site.setdefault(site, Counter()).update({k for k in lines if 1 < len(k) <= MAX_CHARS})
-        at_edges.setdefault(site, Counter()).update(edges)
+        per_site.setdefault(site, []).extend({k for k in lines if 1 < len(k) <= MAX_CHARS})
+        at_edges.setdefault(site, []).extend({k for k in lines[:HEAD_LINES] + lines[-TAIL_LINES:]
+                                              if 1 < len(k) <= MAX_CHARS})
+    return sizes, per_site, at_edges
+
+
+def merge(parts: Iterable[Part]) -> tuple[Counter, dict[str, Counter], dict[str, Counter]]:
+    """The parts' articles per site, and per site in how many articles each line occurs, of them
+    at the edges (the order of the parts changes nothing: :func:`select` sorts)."""
+    sizes: Counter = Counter()
+    per_site: dict[str, Counter] = {}
+    at_edges: dict[str, Counter] = {}
+    for part_sizes, part_lines, part_edges in parts:
+        sizes.update(part_sizes)
+        for into, part in ((per_site, part_lines), (at_edges, part_edges)):
+            for site, lines in part.items():
+                into.setdefault(site, Counter()).update(lines)
+    return sizes, per_site, at_edges
+
+
+def select(sizes: Counter, per_site: Mapping[str, Counter], at_edges: Mapping[str, Counter]) -> dict[str, dict[str, int]]:
+    """The recurring lines of each site with enough articles, from :func:`merge`'s counts."""
     out = {}
     for site in sorted(per_site):
         n = sizes[site]
@@ -76,16 +106,22 @@ def recurring(articles: Iterable[Mapping]) -> dict[str, dict[str, int]]:
             continue
         floor = max(MIN_COUNT, MIN_SHARE * n)
         edges = at_edges[site]
-        found = {line: count for line, count in sorted(per_site[site].items())
-                 if count >= floor and edges[line] >= EDGE_SHARE * count}
+        found = dict(sorted((line, count) for line, count in per_site[site].items()
+                            if count >= floor and edges[line] >= EDGE_SHARE * count))
         if found:
             out[site] = found
     return out
 
 
-def write(out_dir: Path) -> dict:
-    """Ingest's reduce: ``recurring_lines.json`` beside its records; a summary for the manifest."""
-    found = recurring(records.read_jsonl(Path(out_dir) / ARTICLES))
+def _range_occurrences(path: Path, start: int, end: int, shared: None) -> Part:
+    return occurrences(read_range(path, start, end))
+
+
+def write(out_dir: Path, *, jobs: int = 1) -> dict:
+    """Ingest's reduce: ``recurring_lines.json`` beside its records; a summary for the manifest.
+    The lines are listed by ranges (in ``jobs`` processes for a large file: the runner's
+    :func:`~pipeline.runner.map_ranges`); the parent counts them and selects."""
+    found = select(*merge(map_ranges(_range_occurrences, Path(out_dir) / ARTICLES, jobs=jobs, fine=True)))
     records.write_json(Path(out_dir) / FILE, found)
     return {"recurring_lines": {site: len(lines) for site, lines in found.items()}}
 

@@ -36,7 +36,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from . import grouping, records
 from .config import ARTICLES, RESOURCES
-from .runner import ArticleStage, executors, map_ranges, read_range
+from .runner import ArticleStage, executors, map_ranges, ranges, read_range
 
 RULES_PATH = RESOURCES / "sourcing.yaml"
 UPSTREAM = "03_normalize"
@@ -958,27 +958,6 @@ def jaccards(texts: Sequence[str], pairs: Sequence[tuple[int, int]], k: int) -> 
     return out.tolist()
 
 
-def jaccards_by_chunks(texts: Sequence[str], pairs: Sequence[tuple[int, int]], k: int, *,
-                       jobs: int = 1) -> list[float]:
-    """:func:`jaccards` in chunks of pairs that are tasks on the executors (in up to ``jobs``
-    processes for many pairs), each with only its own pairs' texts. A pair's value is a ratio of
-    two counts of its own texts' shingles, so the chunks change nothing."""
-    chunks = [(c, min(c + JACCARD_CHUNK, len(pairs))) for c in range(0, len(pairs), JACCARD_CHUNK)]
-    workers = min(jobs, len(chunks)) if len(pairs) >= PARALLEL_MIN_PAIRS else 1
-    return [sim for part in executors.local(workers).map(_jaccard_chunk, (texts, pairs, k), chunks) for sim in part]
-
-
-JACCARD_CHUNK = 20_000
-
-
-def _jaccard_chunk(shared: tuple, bounds: tuple[int, int]) -> list[float]:
-    texts, pairs, k = shared
-    chunk = pairs[bounds[0]:bounds[1]]
-    involved = sorted({i for pair in chunk for i in pair})
-    row = {i: n for n, i in enumerate(involved)}
-    return jaccards([texts[i] for i in involved], [(row[i], row[j]) for i, j in chunk], k)
-
-
 @functools.lru_cache(maxsize=4)
 def _permutations(num_perm: int):
     """datasketch's affine32 permutations for ``num_perm`` and seed 1, drawn as its
@@ -1178,17 +1157,25 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence]) -> 
 
 
 def _range_pass(path: Path, start: int, end: int, shared) -> dict:
-    """One range of records: their table lines, profile counts, claims to compare and signatures."""
+    """One range of records: their table lines, profile counts and claims to compare, and their
+    passages: the signatures decoded into a matrix (a row a passage), with each passage's article
+    (an index into ``order``) and sentence."""
+    import numpy as np
+
     groups, shared_rules = shared
     att_lines, claim_lines = [], []
     profile: Counter = Counter()
     speakers: Counter = Counter()
     compare: list[tuple] = []
-    sigs: list[tuple] = []
     order: list[tuple[str, str]] = []
+    prefixes: list[bytes] = []
+    passage_article: list[int] = []
+    passage_sentence: list[int] = []
+    minhashes: list[bytes] = []
     for r in read_range(path, start, end):
         group = groups(r)
         order.append((r["id"], group))
+        prefixes.append(records.id_prefix(r["id"]))
         text_of = {s["index"]: s["text"] for s in r["sentences"]}
         for a in r["attributions"]:
             att_lines.append([r["id"], r["source"], group, a["sentence"], a["speaker"], a["speaker_type"], a["cue"],
@@ -1203,10 +1190,44 @@ def _range_pass(path: Path, start: int, end: int, shared) -> dict:
                 compare.append((c["subject"], c["unit"], c["period"], group, c["value"], c["number"], r["id"],
                                 c["sentence"], c["original"], c["lo"], c["hi"], text_of.get(c["sentence"], "")))
         for p in r["passages"]:
-            sigs.append((r["id"], group, p["sentence"], p["minhash"]))
+            passage_article.append(len(order) - 1)
+            passage_sentence.append(p["sentence"])
+            minhashes.append(binascii.a2b_base64(p["minhash"]))
+    matrix = (np.frombuffer(b"".join(minhashes), dtype="<u4").reshape(len(minhashes), -1) if minhashes
+              else np.zeros((0, shared_rules.num_perm), dtype="<u4"))
     return {"attributions": _csv_lines(att_lines), "claims": _csv_lines(claim_lines), "profile": profile,
             "n_attributions": len(att_lines), "n_claims": len(claim_lines),
-            "speakers": speakers, "compare": compare, "sigs": sigs, "order": order}
+            "speakers": speakers, "compare": compare, "order": order, "prefixes": prefixes, "matrix": matrix,
+            "passage_article": np.asarray(passage_article, dtype=np.int64),
+            "passage_sentence": np.asarray(passage_sentence, dtype=np.int64)}
+
+
+@dataclass(frozen=True)
+class Passages:
+    """Every passage of the corpus, in file order: its signature (a row of ``matrix``), its
+    article (``article``: an index into ``ids``, one per distinct article id) and sentence;
+    ``prefixes``: each id as its records' lines start (:func:`records.id_prefix`)."""
+
+    matrix: Any
+    article: Any
+    sentence: Any
+    ids: Sequence[str]
+    prefixes: Sequence[bytes]
+
+    @classmethod
+    def of(cls, sigs: Sequence[tuple]) -> "Passages":
+        """From (article id, group, sentence, base64 signature) tuples, in order."""
+        import numpy as np
+
+        label: dict[str, int] = {}
+        article = np.asarray([label.setdefault(s[0], len(label)) for s in sigs], dtype=np.int64)
+        matrix = np.frombuffer(b"".join(binascii.a2b_base64(s[3]) for s in sigs), dtype="<u4").reshape(len(sigs), -1)
+        return cls(matrix, article, np.asarray([s[2] for s in sigs], dtype=np.int64), list(label),
+                   [records.id_prefix(i) for i in label])
+
+    def keys(self, rows) -> Any:
+        """One integer per passage of ``rows`` for (article, sentence): how its text is found."""
+        return (self.article[rows] << 32) | self.sentence[rows]
 
 
 def conflicts(compare: Sequence[tuple]) -> list[dict]:
@@ -1239,15 +1260,23 @@ def conflicts(compare: Sequence[tuple]) -> list[dict]:
     return rows
 
 
-def _published(out_root: Path, ids: set[str]) -> dict[str, str]:
+def _published(out_root: Path, passages: Passages, articles: Sequence[int], *, jobs: int = 1) -> dict[str, str]:
+    """The publication dates of the ``articles`` (indices into ``passages.ids``) in 01_ingest,
+    read by ranges."""
     path = Path(out_root) / INGEST / ARTICLES
     out: dict[str, str] = {}
-    if not ids or not path.exists():
+    if not len(articles) or not path.exists():
         return out
-    for r in records.read_jsonl(path):
-        if r.get("id") in ids:
-            out[r["id"]] = str(r.get("published") or "")
+    shared = frozenset(passages.ids[a] for a in articles), frozenset(passages.prefixes[a] for a in articles)
+    for part in map_ranges(_published_range, path, jobs=jobs, shared=shared, fine=True):
+        out.update(part)
     return out
+
+
+def _published_range(path: Path, start: int, end: int, shared: tuple) -> dict[str, str]:
+    ids, prefixes = shared
+    return {r["id"]: str(r.get("published") or "")
+            for r in records.records_with_ids(ranges.read_lines(path, start, end), ids, prefixes)}
 
 
 BUCKET_CAP = 64  # a larger LSH bucket (a formula repeated all over a corpus) links each member to its next few only
@@ -1255,48 +1284,47 @@ BUCKET_LINKS = 8
 PARALLEL_MIN_PASSAGES = 50_000  # fewer passages: the bands in this process (a pool costs more)
 PARALLEL_MIN_PAIRS = 20_000  # fewer pairs to check: in this process
 ESTIMATE_MARGIN = 0.2  # candidates whose MinHash estimate is this far under the threshold are dropped
+JACCARD_CHUNK = 20_000  # candidate pairs a task of the exact checks takes, about (whole articles)
 
 
-def candidates(sigs: Sequence[tuple], rules: Rules, *, jobs: int = 1) -> list[tuple[int, int]]:
-    """Pairs (i < j, indices into ``sigs``) of passages of different articles that share an LSH
-    bucket in some band: no all-pairs comparison. The bands and rows (``sourcing.yaml``) are
-    datasketch ``MinHashLSH``'s optimum for the LSH threshold (a test checks); the bucketing is
-    vectorised over the whole corpus with numpy (datasketch's insert and query per passage took
-    most of the reduce's time on the 19,589-article CCTV corpus). Each band is a task on the
-    executors (in up to ``jobs`` processes for many passages); their pairs are joined in band order."""
+def candidates(matrix, article, rules: Rules, *, jobs: int = 1):
+    """Pairs (i < j, rows of the signature ``matrix``, as an array of two columns, sorted) of
+    passages of different articles (``article``: one label per article) that share an LSH bucket
+    in some band: no all-pairs comparison. The bands and rows (``sourcing.yaml``) are datasketch
+    ``MinHashLSH``'s optimum for the LSH threshold (a test checks); the bucketing is vectorised
+    over the whole corpus with numpy (datasketch's insert and query per passage took most of the
+    reduce's time on the 19,589-article CCTV corpus). Each band is a task on the executors (in
+    up to ``jobs`` processes for many passages) that screens its own pairs; the parent only
+    joins them."""
     import numpy as np
 
-    if len(sigs) < 2:
-        return []
-    matrix = np.frombuffer(b"".join(binascii.a2b_base64(s[3]) for s in sigs), dtype="<u4").reshape(len(sigs), -1)
-    article = np.unique(np.asarray([s[0] for s in sigs]), return_inverse=True)[1]
-    n = len(sigs)
+    n = len(matrix)
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
     workers = min(jobs, rules.bands) if n >= PARALLEL_MIN_PASSAGES else 1
-    found = [pairs for band in executors.local(workers).map(_band_pairs, (matrix, article, rules.rows),
-                                                            range(rules.bands)) for pairs in band]
+    shared = matrix, article, rules.rows, rules.threshold - ESTIMATE_MARGIN
+    found = [pairs for pairs in executors.local(workers).map(_band_pairs, shared, range(rules.bands)) if len(pairs)]
     if not found:
-        return []
+        return np.zeros((0, 2), dtype=np.int64)
     flat = _unique(np.concatenate(found))
-    pairs = np.stack([flat // n, flat % n], axis=1)
-    # The signatures' own estimate screens the candidates before the exact check: with 64
-    # permutations its standard error at J = 0.5 is 0.06, so a pair estimated more than 0.2 under
-    # the threshold is (3 standard errors) not a near-duplicate.
-    estimate = (matrix[pairs[:, 0]] == matrix[pairs[:, 1]]).mean(axis=1)
-    return [tuple(p) for p in pairs[estimate >= rules.threshold - ESTIMATE_MARGIN].tolist()]
+    return np.stack([flat // n, flat % n], axis=1)
 
 
-def _band_pairs(shared: tuple, band: int) -> list:
-    """One LSH band's candidate pairs (as ``i * n + j``), a task of :func:`candidates`."""
+def _band_pairs(shared: tuple, band: int):
+    """One LSH band's candidate pairs (as ``i * n + j``, sorted, distinct), a task of
+    :func:`candidates`. The signatures' own estimate screens them before the exact check: with
+    64 permutations its standard error at J = 0.5 is 0.06, so a pair estimated more than
+    :data:`ESTIMATE_MARGIN` under the threshold is (3 standard errors) not a near-duplicate."""
     import numpy as np
 
-    matrix, article, rows = shared
+    matrix, article, rows, floor = shared
     n = len(matrix)
     found = []
     keys = np.ascontiguousarray(matrix[:, band * rows:(band + 1) * rows]).view(f"V{4 * rows}").ravel()
     _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
     repeated = np.flatnonzero(counts[inverse] > 1)
     if not len(repeated):
-        return []
+        return np.zeros(0, dtype=np.int64)
     order = repeated[np.argsort(inverse[repeated], kind="stable")]  # bucket by bucket, file order within
     bucket = inverse[order]
     small = counts[bucket] <= BUCKET_CAP
@@ -1307,24 +1335,145 @@ def _band_pairs(shared: tuple, band: int) -> list:
         i, j = order[k], order[k + step]
         keep = article[i] != article[j]
         found.append(i[keep].astype(np.int64) * n + j[keep])
-    return found
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    flat = _unique(np.concatenate(found))
+    estimate = (matrix[flat // n] == matrix[flat % n]).mean(axis=1)
+    return flat[estimate >= floor]
 
 
-def reuse_pairs(sigs: Sequence[tuple], texts: Mapping[tuple[str, int], str], pairs: Iterable[tuple[int, int]],
-                rules: Rules, *, jobs: int = 1) -> dict[tuple[str, str], list[tuple[int, int, float]]]:
-    """The candidate pairs whose exact Jaccard similarity (of their shingles) reaches the threshold,
-    by article pair: [(sentence in a, sentence in b, similarity), ...]."""
-    found: dict[tuple[str, str], list[tuple[int, int, float]]] = defaultdict(list)
-    pairs = list(pairs)
-    involved = sorted({k for pair in pairs for k in pair})
-    row = {k: n for n, k in enumerate(involved)}
-    sims = jaccards_by_chunks([texts[(sigs[k][0], sigs[k][2])] for k in involved],
-                              [(row[i], row[j]) for i, j in pairs], rules.shingle, jobs=jobs)
-    for (i, j), sim in zip(pairs, sims):
-        if sim >= rules.threshold:
-            (id_a, _, sa, _), (id_b, _, sb, _) = sigs[i], sigs[j]
-            found[(id_a, id_b)].append((sa, sb, sim))
-    return found
+def _passage_texts(path: Path, passages: Passages, rows, *, jobs: int = 1) -> dict[int, str]:
+    """The texts of the passages ``rows`` (by :meth:`Passages.keys`), from the upstream
+    ``03_normalize`` records, read by ranges (a line is parsed only when its id is wanted)."""
+    if not len(rows):
+        return {}
+    articles = _unique(passages.article[rows]).tolist()
+    labels = {passages.ids[a]: a for a in articles}
+    prefixes = frozenset(passages.prefixes[a] for a in articles)
+    texts: dict[int, str] = {}
+    for part in map_ranges(_texts_range, path, jobs=jobs, fine=True,
+                           shared=(labels, prefixes, frozenset(passages.keys(rows).tolist()))):
+        texts.update(part)
+    return texts
+
+
+def _texts_range(path: Path, start: int, end: int, shared: tuple) -> dict[int, str]:
+    labels, prefixes, wanted = shared
+    out: dict[int, str] = {}
+    for r in records.records_with_ids(ranges.read_lines(path, start, end), labels, prefixes):
+        base = labels[r["id"]] << 32
+        for s in r["sentences"]:
+            if base | s["index"] in wanted:
+                out[base | s["index"]] = s["text"]
+    return out
+
+
+def _chunks(first, size: int) -> list[tuple[int, int]]:
+    """Consecutive ranges ``[start, end)`` of about ``size`` pairs each, cut only where the
+    first side's article (``first``, grouped) changes: an article pair's matches stay in one."""
+    import numpy as np
+
+    if not len(first):
+        return []
+    cuts = np.flatnonzero(first[1:] != first[:-1]) + 1
+    bounds = [0]
+    while (k := int(np.searchsorted(cuts, bounds[-1] + size))) < len(cuts):
+        bounds.append(int(cuts[k]))
+    bounds.append(len(first))
+    return list(zip(bounds, bounds[1:]))
+
+
+@dataclass(frozen=True)
+class _Reuse:
+    """What every task of the exact checks needs (reaches forked workers without pickling)."""
+
+    pairs: Any
+    passages: Passages
+    texts: Mapping[int, str]
+    group_of: Mapping[str, str]
+    published: Mapping[str, str]
+    threshold: float
+    shingle: int
+
+
+def _reuse_chunk(job: _Reuse, bounds: tuple[int, int]) -> tuple[list[tuple[str, str, str]], Counter, Counter]:
+    """A task of the exact checks: the candidate pairs ``pairs[start:end]`` (every pair of their
+    first article), each pair's exact Jaccard similarity, those that reach the threshold merged
+    into runs of consecutive sentences per article pair and checked again as runs; returns, per
+    article pair, (id a, id b, its rows of ``reuse.csv``), and the pairs and characters per pair
+    of groups. A pair's similarity is a ratio of counts of its own two texts' shingles: where
+    the chunks fall changes nothing."""
+    import numpy as np
+
+    passages, texts = job.passages, job.texts
+    chunk = job.pairs[bounds[0]:bounds[1]]
+    involved = _unique(chunk.ravel())
+    sims = jaccards([texts[k] for k in passages.keys(involved).tolist()], np.searchsorted(involved, chunk), job.shingle)
+    found: dict[tuple[int, int], list[tuple[int, int, float]]] = defaultdict(list)
+    arts = passages.article[chunk].tolist()
+    sents = passages.sentence[chunk].tolist()
+    for (a, b), (sa, sb), sim in zip(arts, sents, sims):
+        if sim >= job.threshold:
+            found[(a, b)].append((sa, sb, sim))
+    runs = [(a, b, run) for (a, b), matches in found.items() for run in _merge_runs(matches)]
+    joined = [t for a, b, run in runs for t in ("".join(texts[a << 32 | m[0]] for m in run),
+                                                 "".join(texts[b << 32 | m[1]] for m in run))]
+    run_sims = jaccards(joined, [(2 * n, 2 * n + 1) for n in range(len(runs))], job.shingle)
+    by_pair: dict[tuple[int, int], list[list]] = defaultdict(list)
+    shared_chars: Counter = Counter()
+    shared_pairs: Counter = Counter()
+    for n, (a, b, run) in enumerate(runs):
+        id_a, id_b = passages.ids[a], passages.ids[b]
+        text_a, text_b = joined[2 * n], joined[2 * n + 1]
+        pa, pb = job.published.get(id_a, ""), job.published.get(id_b, "")
+        origin = (id_a if pa < pb else id_b) if pa and pb and pa != pb else ""
+        ga, gb = job.group_of.get(id_a, ""), job.group_of.get(id_b, "")
+        chars = min(len(text_a), len(text_b))
+        by_pair[(a, b)].append([id_a, id_b, ga, gb, text_a, text_b, round(run_sims[n], 6), origin,
+                                " ".join(str(m[0]) for m in run), " ".join(str(m[1]) for m in run), chars])
+        key = tuple(sorted((ga, gb)))
+        shared_chars[key] += chars
+        shared_pairs[key] += 1
+    lines = _Lines()
+    writer = csv.writer(lines, lineterminator="\n")
+    found = []
+    for (a, b), rows in by_pair.items():
+        start = len(lines)
+        writer.writerows(_safe_row(row) for row in rows)  # csv.writer writes a row at a time
+        found.append((passages.ids[a], passages.ids[b], "".join(lines[start:])))
+    return found, shared_pairs, shared_chars
+
+
+class _Lines(list):
+    """A file for csv.writer that keeps each row's text apart (as :func:`_csv_lines` writes it)."""
+
+    write = list.append
+
+
+def reuse(passages: Passages, pairs, texts: Mapping[int, str], group_of: Mapping[str, str],
+          published: Mapping[str, str], rules: Rules, *,
+          jobs: int = 1) -> tuple[list[tuple[str, str, str]], Counter, Counter]:
+    """The candidate ``pairs`` checked exactly, as :func:`_reuse_chunk` returns them for all
+    chunks (about :data:`JACCARD_CHUNK` pairs each, in up to ``jobs`` processes for many pairs),
+    the article pairs sorted by their ids."""
+    import numpy as np
+
+    first = passages.article[pairs[:, 0]]
+    if len(first) > 1 and (first[1:] < first[:-1]).any():  # an id repeated apart (not from ingest): group it
+        order = np.argsort(first, kind="stable")
+        pairs, first = pairs[order], first[order]
+    chunks = _chunks(first, JACCARD_CHUNK)
+    workers = min(jobs, len(chunks)) if len(pairs) >= PARALLEL_MIN_PAIRS else 1
+    job = _Reuse(pairs, passages, texts, group_of, published, rules.threshold, rules.shingle)
+    found: list[tuple[str, str, str]] = []
+    shared_pairs: Counter = Counter()
+    shared_chars: Counter = Counter()
+    for part, part_pairs, part_chars in executors.local(workers).map(_reuse_chunk, job, chunks):
+        found.extend(part)
+        shared_pairs.update(part_pairs)
+        shared_chars.update(part_chars)
+    found.sort()  # by (id a, id b): an article pair comes from one chunk only
+    return found, shared_pairs, shared_chars
 
 
 def _merge_runs(matches: list[tuple[int, int, float]]) -> list[list[tuple[int, int, float]]]:
@@ -1338,15 +1487,21 @@ def _merge_runs(matches: list[tuple[int, int, float]]) -> list[list[tuple[int, i
 
 
 def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
-    """The reduce: tables, profiles, claim conflicts and shared passages, from the per-article records."""
+    """The reduce: tables, profiles, claim conflicts and shared passages, from the per-article
+    records. The work by ranges of records, by LSH bands and by chunks of candidate pairs is the
+    executors' (in ``jobs`` processes when large); the parent joins the parts in file order."""
+    import numpy as np
+
     out_dir = Path(out_dir)
     rules = load_rules(RULES_PATH)
     groups = grouping.load(out_dir.parent, params.get("_group_by", "outlet"))
     profile: Counter = Counter()
     speakers: Counter = Counter()
     compare: list[tuple] = []
-    sigs: list[tuple] = []
     group_of: dict[str, str] = {}
+    label: dict[str, int] = {}  # article id -> its number (one per distinct id, in file order)
+    prefixes: list[bytes] = []
+    matrices, articles, sentences = [], [], []
     n_att = n_claims = 0
     with records.atomic_open(out_dir / ATTRIBUTIONS) as att, records.atomic_open(out_dir / CLAIMS) as cl:
         att.write(_csv_lines([ATTRIBUTION_COLUMNS]))
@@ -1359,8 +1514,20 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
             profile.update(part["profile"])
             speakers.update(part["speakers"])
             compare.extend(part["compare"])
-            sigs.extend(part["sigs"])
             group_of.update(part["order"])
+            numbers = []
+            for (id_, _), prefix in zip(part["order"], part["prefixes"]):
+                if id_ not in label:
+                    label[id_] = len(label)
+                    prefixes.append(prefix)
+                numbers.append(label[id_])
+            numbers = np.asarray(numbers, dtype=np.int64)
+            matrices.append(part["matrix"])
+            articles.append(numbers[part["passage_article"]])
+            sentences.append(part["passage_sentence"])
+    passages = Passages(np.concatenate(matrices) if matrices else np.zeros((0, rules.num_perm), dtype="<u4"),
+                        np.concatenate(articles) if articles else np.zeros(0, dtype=np.int64),
+                        np.concatenate(sentences) if sentences else np.zeros(0, dtype=np.int64), list(label), prefixes)
 
     # sourcing profile per group
     totals: Counter = Counter()
@@ -1382,51 +1549,20 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     _write_csv(out_dir / CONFLICTS, CONFLICT_COLUMNS, ([r[c] for c in CONFLICT_COLUMNS] for r in conflict_rows))
 
     # text reuse: the passages' texts are read back only for LSH candidates' verification
-    pairs = candidates(sigs, rules, jobs=jobs)
-    wanted = {(sigs[k][0], sigs[k][2]) for pair in pairs for k in pair}
-    texts = _passage_texts(out_dir.parent / UPSTREAM / ARTICLES, wanted)
-    found = reuse_pairs(sigs, texts, pairs, rules, jobs=jobs)
-    published = _published(out_dir.parent, {i for pair in found for i in pair})
-    reuse_rows = []
-    shared_chars: Counter = Counter()
-    shared_pairs: Counter = Counter()
-    runs = [(id_a, id_b, run) for (id_a, id_b), matches in sorted(found.items()) for run in _merge_runs(matches)]
-    joined = [t for id_a, id_b, run in runs for t in ("".join(texts[(id_a, m[0])] for m in run),
-                                                       "".join(texts[(id_b, m[1])] for m in run))]
-    sims = jaccards_by_chunks(joined, [(2 * n, 2 * n + 1) for n in range(len(runs))], rules.shingle, jobs=jobs)
-    for n, (id_a, id_b, run) in enumerate(runs):
-        text_a, text_b = joined[2 * n], joined[2 * n + 1]
-        sim = round(sims[n], 6)
-        pa, pb = published.get(id_a, ""), published.get(id_b, "")
-        origin = (id_a if pa < pb else id_b) if pa and pb and pa != pb else ""
-        ga, gb = group_of.get(id_a, ""), group_of.get(id_b, "")
-        chars = min(len(text_a), len(text_b))
-        reuse_rows.append([id_a, id_b, ga, gb, text_a, text_b, sim, origin,
-                           " ".join(str(m[0]) for m in run), " ".join(str(m[1]) for m in run), chars])
-        key = tuple(sorted((ga, gb)))
-        shared_chars[key] += chars
-        shared_pairs[key] += 1
-    _write_csv(out_dir / REUSE, REUSE_COLUMNS, reuse_rows)
+    pairs = candidates(passages.matrix, passages.article, rules, jobs=jobs)
+    involved = _unique(pairs.ravel())
+    texts = _passage_texts(out_dir.parent / UPSTREAM / ARTICLES, passages, involved, jobs=jobs)
+    # the dates of every candidate's article: a few more than the verified pairs need
+    published = _published(out_dir.parent, passages, _unique(passages.article[involved]).tolist(), jobs=jobs)
+    found, shared_pairs, shared_chars = reuse(passages, pairs, texts, group_of, published, rules, jobs=jobs)
+    with records.atomic_open(out_dir / REUSE) as fh:
+        fh.write(_csv_lines([REUSE_COLUMNS]) + "".join(text for _, _, text in found))  # one encode, not one a pair
     _write_csv(out_dir / REUSE_BY_GROUP, REUSE_GROUP_COLUMNS,
                ([a, b, shared_pairs[(a, b)], shared_chars[(a, b)]] for a, b in sorted(shared_pairs)))
     return {"totals": {"articles": len(group_of), "attributions": n_att, "claims": n_claims,
-                       "claim_conflicts": len(conflict_rows) // 2, "passages": len(sigs),
-                       "reuse_candidates": len(pairs), "reuse": len(reuse_rows)},
+                       "claim_conflicts": len(conflict_rows) // 2, "passages": len(passages.matrix),
+                       "reuse_candidates": len(pairs), "reuse": sum(shared_pairs.values())},
             "group_by": groups.group_by}
-
-
-def _passage_texts(path: Path, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
-    """The texts of the ``wanted`` passages (article id, sentence index), from the upstream
-    ``03_normalize`` records (a line is parsed only when its id is wanted)."""
-    ids = {i for i, _ in wanted}
-    out: dict[tuple[str, int], str] = {}
-    if not ids:
-        return out
-    for r in records.read_records_with_ids(path, ids):
-        for s in r["sentences"]:
-            if (r["id"], s["index"]) in wanted:
-                out[(r["id"], s["index"])] = s["text"]
-    return out
 
 
 def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dict:

@@ -232,11 +232,74 @@ def test_reduce_with_its_bands_and_checks_in_workers_gives_the_same_files(seed_o
     assert {p.name: p.read_bytes() for p in folder.glob("*.csv")} == before
 
 
-def test_jaccards_by_chunks_are_the_jaccards(monkeypatch):
-    texts = [BASE, EDITED, OTHER, BASE + OTHER, "", "a"]
-    pairs = [(i, j) for i in range(len(texts)) for j in range(len(texts))]
-    monkeypatch.setattr(sourcing, "JACCARD_CHUNK", 5)
-    assert sourcing.jaccards_by_chunks(texts, pairs, 3) == sourcing.jaccards(texts, pairs, 3)
+@pytest.mark.parametrize("jobs, lines", [(1, 1), (2, 1), (2, 2)])
+def test_reduce_by_ranges_of_one_to_three_articles_gives_one_ranges_tables(seed_outputs, tmp_path, monkeypatch, jobs,
+                                                                           lines):
+    """The reduce's per-range work (table lines, counts, signatures, the passages' texts and
+    dates read back) over ranges of 1 to 3 articles, its bands and exact checks as tasks of
+    one article's pairs each, here or in two forked processes: the same tables and totals as
+    the reduce over one range."""
+    import shutil
+
+    from pipeline import run, story
+    from pipeline.runner import ranges
+
+    out = tmp_path / "out"
+    shutil.copytree(seed_outputs, out)
+    folder = out / "08_sourcing"
+    stage = run.configured("sourcing", story.saved(out), out)
+    expected_totals = sourcing.finish(folder, stage.params)
+    expected = {p.name: p.read_bytes() for p in folder.glob("*.csv")}
+    assert expected_totals["totals"]["reuse"] > 0 and expected_totals["totals"]["claim_conflicts"] > 0
+    for path in folder.glob("*.csv"):
+        path.unlink()
+    sizes = sorted(len(line) + 1 for line in (folder / "articles.jsonl").read_bytes().splitlines())
+    size = 1 if lines == 1 else sizes[len(sizes) // 2]  # a range a record, or about two (1 to 3, some more)
+    monkeypatch.setattr(ranges, "REDUCE_SERIAL_BELOW", 0)
+    monkeypatch.setattr(ranges, "REDUCE_MIN_RANGE_BYTES", 1)
+    monkeypatch.setattr(ranges, "REDUCE_RANGE_BYTES", size)
+    monkeypatch.setattr(sourcing, "PARALLEL_MIN_PASSAGES", 0)
+    monkeypatch.setattr(sourcing, "PARALLEL_MIN_PAIRS", 0)
+    monkeypatch.setattr(sourcing, "JACCARD_CHUNK", 1)
+    calls = []
+    real = sourcing.map_ranges
+
+    def spy(fn, path, **kwargs):
+        results = list(real(fn, path, **kwargs))
+        calls.append((fn.__name__, len(results)))
+        return iter(results)
+
+    monkeypatch.setattr(sourcing, "map_ranges", spy)
+    assert sourcing.finish(folder, stage.params, jobs=jobs) == expected_totals
+    assert [name for name, _ in calls] == ["_range_pass", "_texts_range", "_published_range"]
+    assert all(n >= 3 for _, n in calls), calls
+    assert {p.name: p.read_bytes() for p in folder.glob("*.csv")} == expected
+
+
+def test_the_exact_checks_keep_an_article_pairs_matches_in_one_chunk():
+    """Chunks of the candidate pairs are cut only where the first side's article changes."""
+    import numpy as np
+
+    first = np.asarray([0, 0, 0, 1, 2, 2, 5, 5, 5, 5, 7])
+    for size in range(1, 13):
+        chunks = sourcing._chunks(first, size)
+        assert chunks[0][0] == 0 and chunks[-1][1] == len(first)
+        assert all(a < b and b == c for (a, b), (c, _) in zip(chunks, chunks[1:] + [(len(first), None)]))
+        assert all(first[b - 1] != first[b] for _, b in chunks[:-1])  # never inside one article's pairs
+    assert sourcing._chunks(first, 1) == [(0, 3), (3, 4), (4, 6), (6, 10), (10, 11)]
+    assert sourcing._chunks(first, 100) == [(0, 11)]
+    assert sourcing._chunks(first[:0], 5) == []
+
+
+def test_reuse_with_an_id_repeated_apart_keeps_each_side(tmp_path, monkeypatch):
+    """An id that occurs twice, apart (not from ingest, which renames repeats): its passages are
+    one article's, and the pairs it is the second side of still make rows of their own."""
+    articles = [_normalized("a", "甲", [BASE]), _normalized("b", "乙", [EDITED]), _normalized("a", "甲", [BASE])]
+    monkeypatch.setattr(sourcing, "JACCARD_CHUNK", 1)
+    out, totals = _run(tmp_path, articles, published={"a": "2025-10-01", "b": "2025-10-03"})
+    rows = list(csv.DictReader(open(out / sourcing.REUSE, encoding="utf-8-sig")))
+    assert [(r["id_a"], r["id_b"], r["origin"]) for r in rows] == [("a", "b", "a"), ("b", "a", "a")]
+    assert totals["totals"]["reuse"] == 2
 
 
 # ---------------------------------------------------------------- the seeds

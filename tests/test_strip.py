@@ -282,6 +282,31 @@ def test_lines_recurring_across_a_sites_articles_are_found():
     assert recurring.recurring([{**p, "site": "", "url": ""} for p in pages]) == {}  # no site: not compared
 
 
+def test_recurring_lines_by_ranges_in_processes_are_one_pass(tmp_path, monkeypatch):
+    """Ingest's reduce lists the lines by ranges of 1 to 3 articles, in two forked processes,
+    and counts them in the parent: the same file as counting every article in one pass."""
+    from pipeline import recurring
+    from pipeline.runner import ranges
+
+    pages = ([_page(i, "news.example.cn") for i in range(7)] + [_page(i, "other.example.cn") for i in range(6)]
+             + [{**_page(i, "tail.example.cn"), "text": "只此一行"} for i in range(2)])
+    pages = [pages[i] for i in (0, 7, 1, 8, 13, 2, 3, 9, 10, 4, 14, 11, 5, 6, 12)]  # the sites interleaved
+    path = tmp_path / "articles.jsonl"
+    records.write_jsonl(path, pages)
+    expected = recurring.recurring(pages)
+    assert set(expected) == {"news.example.cn", "other.example.cn"}
+    records.write_json(tmp_path / "expected.json", expected)
+    size = 2 * max(len(records.dumpb(page)) + 1 for page in pages)  # 1 to 3 articles a range
+    monkeypatch.setattr(ranges, "REDUCE_SERIAL_BELOW", 0)
+    monkeypatch.setattr(ranges, "REDUCE_MIN_RANGE_BYTES", 1)
+    monkeypatch.setattr(ranges, "REDUCE_RANGE_BYTES", size)
+    assert len(ranges.byte_ranges(path, size)) >= 5
+    for jobs in (1, 2):
+        summary = recurring.write(tmp_path, jobs=jobs)
+        assert (tmp_path / recurring.FILE).read_bytes() == (tmp_path / "expected.json").read_bytes()
+        assert summary == {"recurring_lines": {site: len(lines) for site, lines in expected.items()}}
+
+
 def test_a_statement_several_articles_quote_in_their_body_is_not_recurring():
     """A corpus about one story: the same short statement quoted mid-body by most of a site's
     articles is the story's, not the site's; the footer line at the end of each still recurs."""
