@@ -147,7 +147,8 @@ def fightin_words_top(counts: Mapping[str, Counter], *, alpha0: float, top: int)
     seconds; the row-by-row loop over the whole vocabulary took most of an hour).
 
     A group's rows are those of its own terms and of terms it never uses. The first are
-    computed as in :func:`fightin_words`. For the others z depends only on the term's pooled
+    computed as in :func:`fightin_words`, for the terms that can reach the top alone
+    (:func:`_contenders`). For the others z depends only on the term's pooled
     count, so they form one level per distinct pooled count, each ordered by term: levels are
     taken best first (by numpy) until ``top`` terms are in hand, plus the next level, whose
     rows are then computed exactly too. Everything is ranked by :func:`fightin_words`'s key.
@@ -171,7 +172,8 @@ def fightin_words_top(counts: Mapping[str, Counter], *, alpha0: float, top: int)
         yi = counts[group]
         n_i = sum(yi.values())
         n_j = n_pooled - n_i
-        rows = [_fw_row(t, n, pooled[t], n_i, n_j, n_pooled, a0) for t, n in yi.items() if n]
+        rows = [_fw_row(t, n, pooled[t], n_i, n_j, n_pooled, a0) for t, n in _contenders(yi, pooled, n_i, n_j,
+                                                                                          n_pooled, a0, top)]
         with np.errstate(divide="ignore", invalid="ignore"):  # z of an unused term, per pooled count
             z0 = ((np.log(a / (n_i + a0 - a)) - np.log((totals + a) / (n_j + a0 - totals - a)))
                   / np.sqrt(1.0 / a + 1.0 / (totals + a)))
@@ -192,6 +194,37 @@ def fightin_words_top(counts: Mapping[str, Counter], *, alpha0: float, top: int)
         rows.sort(key=lambda r: (-round(r["z"], 6), r["term"]))
         out[group] = rows[:top]
     return out
+
+
+# How far below the ``top``-th approximate z a group's own term may be and still be computed
+# exactly: far above the difference between numpy's and math's logarithms (about 1e-12 here),
+# and above the 1e-6 of the ranking's rounding.
+_Z_MARGIN = 1e-5
+
+
+def _contenders(yi: Mapping[str, int], pooled: Mapping[str, int], n_i: int, n_j: int, n_pooled: int, a0: float,
+                top: int) -> list[tuple[str, int]]:
+    """The group's own (term, count) that can be among its ``top`` rows: z computed by numpy for
+    every term, and kept those within :data:`_Z_MARGIN` of the ``top``-th best (every one when z
+    is not finite somewhere). A term left out has an exact z more than 1e-6 below that of ``top``
+    kept terms, so it ranks after them whatever the rounding: the rows computed exactly from the
+    rest are the same."""
+    import numpy as np
+
+    own = [(t, n) for t, n in yi.items() if n]
+    if len(own) <= top:
+        return own
+    y = np.fromiter((n for _, n in own), dtype=float, count=len(own))
+    total = np.fromiter((pooled[t] for t, _ in own), dtype=float, count=len(own))
+    a = a0 * total / n_pooled
+    y_j = total - y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = ((np.log((y + a) / (n_i + a0 - y - a)) - np.log((y_j + a) / (n_j + a0 - y_j - a)))
+             / np.sqrt(1.0 / (y + a) + 1.0 / (y_j + a)))
+    if not np.isfinite(z).all():
+        return own
+    floor = np.partition(z, len(z) - top)[len(z) - top] - _Z_MARGIN
+    return [own[i] for i in np.flatnonzero(z >= floor)]
 
 
 def load_background(path: Path = BACKGROUND_PATH) -> tuple[int, dict[str, int]]:

@@ -265,6 +265,26 @@ def test_fightin_words_top_gives_the_full_rankings_first_rows():
             assert fast[group] == rows[:top], (group, top)
 
 
+def test_fightin_words_top_computes_exactly_only_the_terms_that_can_reach_the_top():
+    """A large group's own terms are screened by numpy's z: only those near the top are computed
+    row by row, and the rows are still the full ranking's, ties at the boundary included."""
+    import random
+
+    rng = random.Random(11)
+    vocab = [f"w{i:04d}" for i in range(3000)]
+    big = Counter({t: rng.choice((1, 1, 2, 3, 5, 40)) for t in vocab[:2500]})  # many ties
+    counts = {"big": big, "small": Counter({t: rng.randint(1, 9) for t in rng.sample(vocab, 400)}),
+              "one": Counter({"w0001": 3})}
+    full = keywords.fightin_words(counts, alpha0=1000.0)
+    for top in (1, 7, 50):
+        assert keywords.fightin_words_top(counts, alpha0=1000.0, top=top) == {g: r[:top] for g, r in full.items()}
+    pooled = sum(counts.values(), Counter())
+    n = sum(pooled.values())
+    kept = keywords._contenders(big, pooled, sum(big.values()), n - sum(big.values()), n, 1000.0, 50)
+    assert 50 <= len(kept) < len(big) // 4
+    assert keywords._contenders(counts["one"], pooled, 3, n - 3, n, 1000.0, 50) == [("w0001", 3)]
+
+
 def _segmented(id_: str, outlet: str, words: list[str]) -> dict:
     return {"id": id_, "source": id_, "outlet": outlet,
             "sentences": [{"index": 0, "text": "".join(words), "start": 0, "tokens": words,
