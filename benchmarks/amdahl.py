@@ -13,12 +13,11 @@ never takes less than its longest task (ten figures cannot use 64 workers), the 
 with that bound: time at N = serial + the sum over stages of max(shared / N, longest task).
 Medians of ``--repeat`` runs. Prints figures; not a test.
 
-Tasks are timed by the CPU of the thread that runs them, and the total by the CPU of the whole
-process: the imports a reduce declares (``preload``) run in a thread of the parent while the
-maps run (pipeline/runner/preload.py). That thread's CPU up to the end of the maps counts as
-shared (on N cores it overlaps the workers' maps, one task among theirs: it bounds the stage's
-time as its longest task); what it spends after the maps ended (the reduce waits for it) stays
-in the serial part.
+The imports a reduce declares (``preload``) run in a thread of the parent while the maps run
+(pipeline/runner/preload.py). CPU time is the whole process's, that thread's included: what it
+spends while a task runs counts with the task, as shared (on N cores it overlaps the workers'
+maps); what it spends after the maps ended (the stage waits for it) is serial. It is one task
+of its own length for the longest-task bound.
 """
 from __future__ import annotations
 
@@ -65,16 +64,15 @@ def measure(corpus: Path, out: Path, preloaded: list) -> dict[str, tuple[float, 
 
     def timed_map(self, fn, state, tasks):
         for task in tasks:
-            t0 = time.thread_time()  # this thread's: a preload thread's CPU is counted apart
+            t0 = time.process_time()
             result = fn(state, task)
-            took = time.thread_time() - t0
+            took = time.process_time() - t0
             shared[0] += took
             longest[0] = max(longest[0], took)
             yield result
 
     def timed_join(self):
         real_join(self)
-        shared[0] += self.cpu - self.after  # overlapped with the maps
         longest[0] = max(longest[0], self.cpu)
         preloaded.append((self.cpu, self.after))
 

@@ -285,6 +285,16 @@ def test_fightin_words_top_computes_exactly_only_the_terms_that_can_reach_the_to
     assert keywords._contenders(counts["one"], pooled, 3, n - 3, n, 1000.0, 50) == [("w0001", 3)]
 
 
+def test_by_count_orders_by_count_then_term():
+    import random
+
+    rng = random.Random(5)
+    for n in (0, 1, 7, 500):
+        counts = Counter({f"t{rng.randrange(1000)}{chr(0x4e00 + rng.randrange(50))}": rng.randint(1, 4)
+                          for _ in range(n)})
+        assert keywords.by_count(counts) == sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def _segmented(id_: str, outlet: str, words: list[str]) -> dict:
     return {"id": id_, "source": id_, "outlet": outlet,
             "sentences": [{"index": 0, "text": "".join(words), "start": 0, "tokens": words,
