@@ -295,6 +295,24 @@ def test_by_count_orders_by_count_then_term():
         assert keywords.by_count(counts) == sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def test_the_idf_table_computes_each_term_as_the_whole_vocabularys_tables_do():
+    """Pass 2's idf, computed per term as the ranges ask, is the table the reduce used to make
+    over the whole vocabulary, floats exactly; the folded background is fold_counts's."""
+    n_bg, df_bg = keywords.load_background()
+    assert keywords.folded_background(n_bg, df_bg) == keywords.fold_counts(df_bg, cap=n_bg)
+    small = {"AI": 3, "ai": 2, "Ai": 1, "模型": 4, "MaaS": 1}
+    assert keywords.folded_background(4, small) == keywords.fold_counts(small, cap=4) == {"ai": 4, "模型": 4, "maas": 1}
+    df = {"ai": 3, "模型": 5, "maas": 1, "新词": 2, **{t: 1 + i % 4 for i, t in enumerate(list(df_bg)[:500])}}
+    folded = keywords.fold_counts(df_bg, cap=n_bg)
+    merged = keywords.Idf(df, 9, (n_bg, folded))
+    corpus = keywords.Idf(df, 9)
+    whole_merged = dict(zip(df, keywords.merged_idf(df, 9, folded, n_bg, df)))
+    whole_corpus = keywords.corpus_idf(df, 9)
+    for term in reversed(list(df)):  # asked in any order
+        assert merged[term] == whole_merged[term] and corpus[term] == whole_corpus[term]
+    assert len(merged) == len(corpus) == len(df)
+
+
 def _segmented(id_: str, outlet: str, words: list[str]) -> dict:
     return {"id": id_, "source": id_, "outlet": outlet,
             "sentences": [{"index": 0, "text": "".join(words), "start": 0, "tokens": words,
