@@ -229,7 +229,6 @@ def discover_counted(ids: Sequence[str], parts: Sequence[tuple], groups: Mapping
         return None
     if matrix.shape[1] < 10:
         return None
-    binary = (matrix > 0).astype(np.float64).tocsc()
     coherence: dict[int, float] = {}
     if topics:
         k = min(topics, max(2, n // 2))
@@ -237,7 +236,9 @@ def discover_counted(ids: Sequence[str], parts: Sequence[tuple], groups: Mapping
         rows = np.arange(n) if n <= SELECT_SAMPLE else np.random.default_rng(SEED).choice(n, SELECT_SAMPLE,
                                                                                            replace=False)
         rows.sort()
-        k, coherence = choose_topics(matrix[rows], binary[rows].tocsc(), len(rows), jobs=jobs)
+        sample = matrix[rows]
+        # the sample's binary matrix alone (co-occurrence counts: whole numbers, the same in any order)
+        k, coherence = choose_topics(sample, (sample > 0).astype(np.float64).tocsc(), len(rows), jobs=jobs)
     model = _nmf(k, 400)
     weights = _fit(model, matrix)
     sums = weights.sum(axis=1, keepdims=True)
