@@ -12,6 +12,12 @@ Amdahl's law projects at N workers, ``1 / (N s + 1 - s)``; and, since a stage's 
 never takes less than its longest task (ten figures cannot use 64 workers), the efficiency
 with that bound: time at N = serial + the sum over stages of max(shared / N, longest task).
 Medians of ``--repeat`` runs. Prints figures; not a test.
+
+The imports a reduce declares (``preload``) run in a thread of the parent while the maps run
+(pipeline/runner/preload.py). CPU time is the whole process's, that thread's included: what it
+spends while a task runs counts with the task, as shared (on N cores it overlaps the workers'
+maps); what it spends after the maps ended (the stage waits for it) is serial. It is one task
+of its own length for the longest-task bound.
 """
 from __future__ import annotations
 
@@ -42,16 +48,19 @@ def bounded_efficiency(med: dict, workers: int) -> float:
     return total / (workers * at_n)
 
 
-def measure(corpus: Path, out: Path) -> dict[str, tuple[float, float, float, float, float]]:
+def measure(corpus: Path, out: Path, preloaded: list) -> dict[str, tuple[float, float, float, float, float]]:
     """Per stage, CPU seconds of this process: (per-article part in all, of it in tasks workers
-    could share, reduce or corpus stage in all, of it in shared tasks, the longest task)."""
+    could share, reduce or corpus stage in all, of it in shared tasks, the longest task); each
+    preload thread's (CPU, of it after the maps) appended to ``preloaded``."""
     from pipeline import api, parquet, stages
     from pipeline.run import run_ingest, run_stage
     from pipeline.runner import executors
+    from pipeline.runner import preload as preloads
 
     shared = [0.0]
     longest = [0.0]
     real_map = executors.Serial.map
+    real_join = preloads.Preload.join
 
     def timed_map(self, fn, state, tasks):
         for task in tasks:
@@ -62,6 +71,11 @@ def measure(corpus: Path, out: Path) -> dict[str, tuple[float, float, float, flo
             longest[0] = max(longest[0], took)
             yield result
 
+    def timed_join(self):
+        real_join(self)
+        longest[0] = max(longest[0], self.cpu)
+        preloaded.append((self.cpu, self.after))
+
     def timed(work):
         shared[0] = 0.0
         t0 = time.process_time()
@@ -70,6 +84,7 @@ def measure(corpus: Path, out: Path) -> dict[str, tuple[float, float, float, flo
 
     quiet = lambda message: None  # noqa: E731
     executors.Serial.map = timed_map
+    preloads.Preload.join = timed_join
     try:
         split = {}
         for name in stages.available():
@@ -92,6 +107,7 @@ def measure(corpus: Path, out: Path) -> dict[str, tuple[float, float, float, flo
         return split
     finally:
         executors.Serial.map = real_map
+        preloads.Preload.join = real_join
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -103,7 +119,8 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = write_subset(read_rows(args.corpus, args.limit), Path(tmp))
-        runs = [measure(corpus, Path(tmp) / f"out{i}") for i in range(args.repeat)]
+        preloaded: list = []
+        runs = [measure(corpus, Path(tmp) / f"out{i}", preloaded) for i in range(args.repeat)]
     names = list(runs[0])
     med = {n: [statistics.median(r[n][i] for r in runs) for i in range(5)] for n in names}
     print(f"{args.corpus.name}, {args.limit or 'all'} articles, one process, CPU seconds, median of {args.repeat}")
@@ -116,6 +133,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'all':<10} {total:7.2f} s, of it serial {serial:.2f} s")
     print(f"serial fraction {s:.4f}; Amdahl efficiency: " +
           ", ".join(f"{n} workers {efficiency(s, n):.2f}" for n in (2, 16, 64)))
+    if preloaded:
+        print(f"imports preloaded while the maps ran: {sum(c for c, _ in preloaded) / args.repeat:.2f} s of CPU "
+              f"a run, {sum(a for _, a in preloaded) / args.repeat:.2f} s of it after the maps (serial)")
     print("with each stage's longest task as its bound: " +
           ", ".join(f"{n} workers {bounded_efficiency(med, n):.2f}" for n in (2, 16, 64)))
 

@@ -22,6 +22,7 @@ import csv
 import io
 import math
 import warnings
+from itertools import chain, count
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -35,6 +36,10 @@ SEED = 0
 MAX_FEATURES = 5000
 SELECT_SAMPLE = 3000     # articles used to choose the number of topics (all of them for the final fit)
 SUGGESTED = "suggested_frames.yaml"
+# What discovery imports (scikit-learn's alone takes about 1.2 s): the framing stage has the
+# runner import them while its maps run (pipeline.runner.preload), off the reduce's path.
+MODULES = ("numpy", "scipy.sparse", "sklearn.feature_extraction.text", "sklearn.decomposition",
+           "sklearn.exceptions", "threadpoolctl", "yaml")
 BY_GROUP = "topics_by_group.csv"
 
 
@@ -64,8 +69,14 @@ def _counted_documents(segment_dir: Path, *, jobs: int = 1) -> tuple[list[str], 
 
 
 def _counts_range(path: Path, start: int, end: int, shared: None) -> tuple[list[str], tuple]:
+    """The range's ids and :func:`count_terms` of its documents, the numbers as numpy arrays (made
+    here rather than in the process that joins them)."""
+    import numpy as np
+
     ids, docs = _documents_range(path, start, end, shared)
-    return ids, count_terms(docs)
+    terms, indptr, indices, values = count_terms(docs)
+    return ids, (terms, np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int64),
+                 np.asarray(values, dtype=np.intc))
 
 
 def count_terms(docs: Sequence[Sequence[str]]) -> tuple[list[str], list[int], list[int], list[int]]:
@@ -94,12 +105,12 @@ def tfidf(parts: Sequence[tuple], *, min_df: int = 2, max_df: float = 0.6, max_f
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfTransformer
 
-    # The vocabulary in order of first appearance over all the documents, as one count makes it.
-    vocabulary: dict[str, int] = {}
+    # The vocabulary in order of first appearance over all the documents, as one count makes it
+    # (each part's terms are in their order of first appearance in it; dict.fromkeys keeps the first).
+    vocabulary = dict(zip(dict.fromkeys(chain.from_iterable(part[0] for part in parts)), count()))
     j_indices, values, indptr, nnz = [], [], [np.zeros(1, dtype=np.int64)], 0
     for terms, part_indptr, part_indices, part_values in parts:
-        to_global = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in terms), dtype=np.int64,
-                                count=len(terms))
+        to_global = np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int64, count=len(terms))
         j_indices.append(to_global[np.asarray(part_indices, dtype=np.int64)])
         values.append(np.asarray(part_values, dtype=np.intc))
         indptr.append(np.asarray(part_indptr[1:], dtype=np.int64) + nnz)
@@ -113,11 +124,10 @@ def tfidf(parts: Sequence[tuple], *, min_df: int = 2, max_df: float = 0.6, max_f
     matrix.sort_indices()
     matrix = sp.csr_matrix(matrix)
     # Terms sorted by name (the indices renumbered in place, as scikit-learn does) ...
-    by_name = sorted(vocabulary.items())
+    by_name = sorted(vocabulary)
     renumber = np.empty(len(by_name), dtype=matrix.indices.dtype)
-    for new, (term, old) in enumerate(by_name):
-        vocabulary[term] = new
-        renumber[old] = new
+    renumber[np.fromiter(map(vocabulary.__getitem__, by_name), dtype=np.int64, count=len(by_name))] = \
+        np.arange(len(by_name), dtype=renumber.dtype)
     matrix.indices = renumber.take(matrix.indices, mode="clip")
     # ... then the too rare and too common dropped, and of the rest the most frequent kept.
     n_docs = matrix.shape[0]
@@ -133,7 +143,7 @@ def tfidf(parts: Sequence[tuple], *, min_df: int = 2, max_df: float = 0.6, max_f
     if len(columns) == 0:
         raise ValueError("no terms left after min_df and max_df")
     matrix = matrix[:, columns]
-    terms = np.asarray([term for term, _ in by_name], dtype=object)[columns]
+    terms = np.asarray(by_name, dtype=object)[columns]
     transformer = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=True)
     return transformer.fit(matrix).transform(matrix, copy=False), terms
 
@@ -219,7 +229,6 @@ def discover_counted(ids: Sequence[str], parts: Sequence[tuple], groups: Mapping
         return None
     if matrix.shape[1] < 10:
         return None
-    binary = (matrix > 0).astype(np.float64).tocsc()
     coherence: dict[int, float] = {}
     if topics:
         k = min(topics, max(2, n // 2))
@@ -227,7 +236,9 @@ def discover_counted(ids: Sequence[str], parts: Sequence[tuple], groups: Mapping
         rows = np.arange(n) if n <= SELECT_SAMPLE else np.random.default_rng(SEED).choice(n, SELECT_SAMPLE,
                                                                                            replace=False)
         rows.sort()
-        k, coherence = choose_topics(matrix[rows], binary[rows].tocsc(), len(rows), jobs=jobs)
+        sample = matrix[rows]
+        # the sample's binary matrix alone (co-occurrence counts: whole numbers, the same in any order)
+        k, coherence = choose_topics(sample, (sample > 0).astype(np.float64).tocsc(), len(rows), jobs=jobs)
     model = _nmf(k, 400)
     weights = _fit(model, matrix)
     sums = weights.sum(axis=1, keepdims=True)

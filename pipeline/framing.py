@@ -414,6 +414,13 @@ def _load(params: Mapping) -> Lexicon:
     return load_lexicon(frames_path(params))
 
 
+def _preload(params: Mapping) -> tuple[str, ...]:
+    """What the reduce will import: topic discovery's libraries, when it discovers."""
+    from .discover import MODULES
+
+    return MODULES if params.get("_discover") else ()
+
+
 def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping) -> dict:
     """Map and reduce in this process, without the runner (its cache, workers and manifest)."""
     lexicon = load_lexicon(frames_path(params))
@@ -489,6 +496,7 @@ STAGE = ArticleStage(
     process=frame_article,
     load_resources=_load,
     finish=finish,
+    preload=_preload,
     params={"top_terms": 10},
     resource_files=(FRAMES_PATH,),
     code_files=(Path(__file__), Path(__file__).with_name("keywords.py")),

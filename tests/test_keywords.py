@@ -265,6 +265,54 @@ def test_fightin_words_top_gives_the_full_rankings_first_rows():
             assert fast[group] == rows[:top], (group, top)
 
 
+def test_fightin_words_top_computes_exactly_only_the_terms_that_can_reach_the_top():
+    """A large group's own terms are screened by numpy's z: only those near the top are computed
+    row by row, and the rows are still the full ranking's, ties at the boundary included."""
+    import random
+
+    rng = random.Random(11)
+    vocab = [f"w{i:04d}" for i in range(3000)]
+    big = Counter({t: rng.choice((1, 1, 2, 3, 5, 40)) for t in vocab[:2500]})  # many ties
+    counts = {"big": big, "small": Counter({t: rng.randint(1, 9) for t in rng.sample(vocab, 400)}),
+              "one": Counter({"w0001": 3})}
+    full = keywords.fightin_words(counts, alpha0=1000.0)
+    for top in (1, 7, 50):
+        assert keywords.fightin_words_top(counts, alpha0=1000.0, top=top) == {g: r[:top] for g, r in full.items()}
+    pooled = sum(counts.values(), Counter())
+    n = sum(pooled.values())
+    kept = keywords._contenders(big, pooled, sum(big.values()), n - sum(big.values()), n, 1000.0, 50)
+    assert 50 <= len(kept) < len(big) // 4
+    assert keywords._contenders(counts["one"], pooled, 3, n - 3, n, 1000.0, 50) == [("w0001", 3)]
+
+
+def test_by_count_orders_by_count_then_term():
+    import random
+
+    rng = random.Random(5)
+    for n in (0, 1, 7, 500):
+        counts = Counter({f"t{rng.randrange(1000)}{chr(0x4e00 + rng.randrange(50))}": rng.randint(1, 4)
+                          for _ in range(n)})
+        assert keywords.by_count(counts) == sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def test_the_idf_table_computes_each_term_as_the_whole_vocabularys_tables_do():
+    """Pass 2's idf, computed per term as the ranges ask, is the table the reduce used to make
+    over the whole vocabulary, floats exactly; the folded background is fold_counts's."""
+    n_bg, df_bg = keywords.load_background()
+    assert keywords.folded_background(n_bg, df_bg) == keywords.fold_counts(df_bg, cap=n_bg)
+    small = {"AI": 3, "ai": 2, "Ai": 1, "模型": 4, "MaaS": 1}
+    assert keywords.folded_background(4, small) == keywords.fold_counts(small, cap=4) == {"ai": 4, "模型": 4, "maas": 1}
+    df = {"ai": 3, "模型": 5, "maas": 1, "新词": 2, **{t: 1 + i % 4 for i, t in enumerate(list(df_bg)[:500])}}
+    folded = keywords.fold_counts(df_bg, cap=n_bg)
+    merged = keywords.Idf(df, 9, (n_bg, folded))
+    corpus = keywords.Idf(df, 9)
+    whole_merged = dict(zip(df, keywords.merged_idf(df, 9, folded, n_bg, df)))
+    whole_corpus = keywords.corpus_idf(df, 9)
+    for term in reversed(list(df)):  # asked in any order
+        assert merged[term] == whole_merged[term] and corpus[term] == whole_corpus[term]
+    assert len(merged) == len(corpus) == len(df)
+
+
 def _segmented(id_: str, outlet: str, words: list[str]) -> dict:
     return {"id": id_, "source": id_, "outlet": outlet,
             "sentences": [{"index": 0, "text": "".join(words), "start": 0, "tokens": words,

@@ -189,3 +189,73 @@ def test_the_cache_keeps_results_exactly_and_a_damaged_entry_is_a_miss(tmp_path)
         cache.db.execute(f"UPDATE {Cache.TABLE} SET value = x'0001' WHERE key = 'k1'")
     assert cache.get_many(["k1", "k2"]) == {"k2": skipped}
     cache.close()
+
+
+# ---------------------------------------------------------------- preloading a reduce's imports
+
+PROBE = """
+import os, sys, threading, time
+IMPORTED_IN = (os.getpid(), threading.current_thread().name)
+end = time.thread_time() + float(os.environ.get("PROBE_BURN", "0"))
+while time.thread_time() < end:  # CPU, as an import's work
+    pass
+"""
+
+
+def _probed(record: dict, resources) -> dict:
+    import sys
+
+    return {"id": record["id"], "source": record["source"], "seen": any(m.startswith("probe_") for m in sys.modules)}
+
+
+@pytest.mark.parametrize("chained", [False, True])
+def test_a_reduces_imports_are_made_in_the_parent_while_the_workers_map(tmp_path, monkeypatch, chained):
+    """``preload``'s modules are imported in a thread of the parent once the workers have forked
+    (none of them sees the module), done by the time the stage returns; one that fails to import
+    is left to the reduce."""
+    import sys
+
+    from pipeline.runner import run_chain
+
+    name = f"probe_{'chain' if chained else 'alone'}"
+    (tmp_path / f"{name}.py").write_text(PROBE, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for loaded in [m for m in sys.modules if m.startswith("probe_")]:  # an earlier test's
+        monkeypatch.delitem(sys.modules, loaded)
+    listed = ArticleStage(name="listed", folder="01_listed", upstream=None, process=_square)
+    run_article_stage(listed, tmp_path, items=items(400), progress=False, warn=quiet, use_cache=False)
+    stage = ArticleStage(name="probed", folder="02_probed", upstream="01_listed", process=_probed,
+                         preload=lambda params: (name, "probe_missing_module"))
+    if chained:
+        run_chain([stage], tmp_path, jobs=2, use_cache=False, progress=False, warn=quiet)
+    else:
+        run_article_stage(stage, tmp_path, jobs=2, use_cache=False, progress=False, warn=quiet)
+    assert sys.modules[name].IMPORTED_IN == (os.getpid(), "preload")
+    seen = [r["seen"] for r in records.read_jsonl(tmp_path / "02_probed" / "articles.jsonl")]
+    assert len(seen) > 300 and not any(seen)
+
+
+def test_preload_tells_the_import_cpu_that_outlasted_the_maps(tmp_path, monkeypatch):
+    import sys
+
+    from pipeline.runner.preload import Preload
+
+    (tmp_path / "probe_burn.py").write_text(PROBE, encoding="utf-8")
+    (tmp_path / "probe_burn2.py").write_text(PROBE, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PROBE_BURN", "0.3")
+    late = Preload(["probe_burn"])
+    late.start()
+    late.join()  # at once: most of the import comes after the "maps"
+    assert late.cpu >= 0.3 and late.after > 0.2
+    early = Preload(["probe_burn2"])
+    early.start()
+    early.thread.join()  # done before the "maps" end
+    early.join()
+    assert early.cpu >= 0.3 and early.after == 0.0
+    for name in ("probe_burn", "probe_burn2"):
+        sys.modules.pop(name, None)
+    idle = Preload([])
+    idle.start()
+    idle.join()
+    assert idle.thread is None and idle.cpu == idle.after == 0.0

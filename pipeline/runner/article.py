@@ -39,6 +39,7 @@ from . import executors, ranges
 from .contract import ArticleStage, Skip, Skipped
 from .fingerprint import fingerprint, version
 from .folders import output_hashes, start_folder, upstream_input
+from .preload import Preload, modules
 from .results import Result
 from .stats import Books
 
@@ -241,6 +242,7 @@ def run_article_stage(stage: ArticleStage, out_root: Path, *, items: Iterable[di
     start_folder(out_dir)
     scratch = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir)).resolve()  # a fresh name: no stray writer
     books = Books(stage.name, stage.folder, warn, progress)
+    preload = Preload(modules([stage]))
     try:
         if items is None:
             source = (out_root / stage.upstream / ARTICLES).resolve()
@@ -268,6 +270,7 @@ def run_article_stage(stage: ArticleStage, out_root: Path, *, items: Iterable[di
         digest = hashlib.sha256()  # taken as the parts are appended, not by reading the file again
         with records.atomic_open(out_dir / ARTICLES, "wb") as out:
             for index, results in answers:
+                preload.start()  # once the executor's workers have started (see .preload)
                 for result, cached in results:
                     books.add(result, cached=cached)
                 if inline:
@@ -280,6 +283,7 @@ def run_article_stage(stage: ArticleStage, out_root: Path, *, items: Iterable[di
                 out.write(data)
         cache.prune()  # all done: older versions' results can go
     finally:
+        preload.join()  # before anything can fork again
         shutil.rmtree(scratch, ignore_errors=True)
         close_caches()  # a serial run's own connections: the files may be gone before the next run
         cache.close()

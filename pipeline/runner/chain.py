@@ -53,6 +53,7 @@ from .article import Job, Task, close_caches, fewer_lines, finish_stage, resourc
 from .contract import ArticleStage, CorpusStage
 from .fingerprint import fingerprint, version
 from .folders import start_folder, upstream_input
+from .preload import Preload, modules
 from .stats import Books
 
 
@@ -109,6 +110,7 @@ def run_chain(stages: Sequence[ArticleStage], out_root: Path, *, jobs: int = 1, 
     digests = [hashlib.sha256() for _ in stages]  # taken as the parts are appended
     opened: list[caches.Cache] = []
     scratches: list[Path] = []
+    preload = Preload(modules(stages))
     try:
         source = (out_root / stages[0].upstream / ARTICLES).resolve()
         small = fewer_lines(source, ranges.ARTICLE_LINES)
@@ -128,6 +130,7 @@ def run_chain(stages: Sequence[ArticleStage], out_root: Path, *, jobs: int = 1, 
         with contextlib.ExitStack() as files:
             outs = [files.enter_context(records.atomic_open(out_root / s.folder / ARTICLES, "wb")) for s in stages]
             for index, answers in executor.map(run_range, tuple(chain), tasks):
+                preload.start()  # once the executor's workers have started (see .preload)
                 for k, results in enumerate(answers):
                     for result, cached in results:
                         books[k].add(result, cached=cached)
@@ -142,6 +145,7 @@ def run_chain(stages: Sequence[ArticleStage], out_root: Path, *, jobs: int = 1, 
         for cache in opened:
             cache.prune()  # all done: older versions' results can go
     finally:
+        preload.join()  # before anything can fork again
         for scratch in scratches:
             shutil.rmtree(scratch, ignore_errors=True)
         close_caches()

@@ -52,6 +52,9 @@ class ArticleStage:
     # ``warm(resources)``: build what the resources would otherwise build lazily (normalize's
     # converters), once in the parent before workers fork, so that they share it.
     warm: Callable[[Any], None] | None = None
+    # ``preload(params) -> module names``: what ``finish`` will import (scikit-learn for framing's
+    # discovery), imported in a thread of the parent while the workers map (:mod:`.preload`).
+    preload: Callable[[Mapping], tuple[str, ...]] | None = None
     # The resolved story file (pipeline.story), written into the manifest; what of it the
     # stage uses is in ``params`` (its ``_`` keys stay out of the per-article cache key).
     story: Mapping | None = None
