@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from sklearn.feature_extraction import DictVectorizer
@@ -65,10 +66,10 @@ def _source(name: str, part: str) -> dict[str, float]:
 
 def examples(featurize: Featurizer, part: str, root: Path,
              sources=("cfsc", "cfsc_sentences", "titles", "bdci", "commentary"), commentary_weight: float = 1.0,
-             commentary_path: Path = data.DEFAULT_COMMENTARY):
+             commentary_paths: Sequence[Path] = (data.DEFAULT_COMMENTARY,)):
     """(features, class, weight, source) of one part of the training files."""
     out = []
-    for path in ([commentary_path] if isinstance(commentary_path, Path) else commentary_path):
+    for path in commentary_paths:
         if "commentary" not in sources or not path.exists():
             continue
         frame = data.commentary(path)
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     featurize = Featurizer()
     sources = tuple(args.sources.split(","))
     train = examples(featurize, "train", args.data, sources,
-                     commentary_path=[data.DEFAULT_COMMENTARY, *args.extra_commentary])
+                     commentary_paths=[data.DEFAULT_COMMENTARY, *args.extra_commentary])
     dev = examples(featurize, "dev", args.data)
     seed = data.seed_dev()
     seed = seed[seed["split"] == "tune"]
