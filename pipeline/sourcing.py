@@ -30,11 +30,11 @@ import math
 import re
 import zlib
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from . import grouping, records
+from . import grouping, memo, records
 from .config import ARTICLES, RESOURCES
 from .runner import ArticleStage, executors, map_ranges, ranges, read_range
 
@@ -144,6 +144,10 @@ class Rules:
     lsh_threshold: float
     bands: int
     rows: int
+    # per distinct string, what :func:`clean_speaker` and :func:`lexicon_type` found (bounded as
+    # pipeline.memo's): speakers and the clauses before a cue repeat across a corpus
+    _cleaned: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _typed: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -266,7 +270,18 @@ def quote_spans(text: str, rules: Rules) -> list[tuple[int, int]]:
 
 
 def clean_speaker(raw: str, rules: Rules) -> tuple[str, int]:
-    """``"对此，该公司方面"`` -> ``("该公司方面", 3)``: the speaker and its offset within ``raw``."""
+    """``"对此，该公司方面"`` -> ``("该公司方面", 3)``: the speaker and its offset within ``raw``
+    (worked out once per distinct ``raw`` while remembered: the suffix pattern is long)."""
+    cleaned = rules._cleaned
+    found = cleaned.get(raw)
+    if found is None:
+        if len(cleaned) >= memo.LIMIT:
+            cleaned.clear()
+        found = cleaned[raw] = _clean_speaker(raw, rules)
+    return found
+
+
+def _clean_speaker(raw: str, rules: Rules) -> tuple[str, int]:
     text = raw
     lead = 0
     for _ in range(3):
@@ -324,7 +339,21 @@ def lexicon_type(speaker: str, rules: Rules) -> str | None:
     负责人, 发言人, 方面) takes the type of what it follows (国家发展改革委有关负责人 ->
     government_regulator), its own only when nothing before it is typed. A government title after
     a ``former`` marker (前议员, 前财政司司长) is a former official, who speaks for themselves
-    (``former_type``). None when no entry is in it."""
+    (``former_type``). None when no entry is in it. Worked out once per distinct speaker while
+    remembered."""
+    typed = rules._typed
+    found = typed.get(speaker, _UNSEEN)
+    if found is _UNSEEN:
+        if len(typed) >= memo.LIMIT:
+            typed.clear()
+        found = typed[speaker] = _lexicon_type(speaker, rules)
+    return found
+
+
+_UNSEEN = object()
+
+
+def _lexicon_type(speaker: str, rules: Rules) -> str | None:
     role = rules.neutral_roles.search(speaker)
     if role and role.start():
         found = lexicon_type(speaker[:role.start()], rules)
