@@ -103,6 +103,7 @@ class Rules:
     speaker_inner: re.Pattern
     max_speaker: int
     own_markers: tuple[str, ...]
+    own_marker: re.Pattern       # any of own_markers, one C search
     anonymous: re.Pattern
     social: re.Pattern
     type_res: tuple[tuple[str, re.Pattern], ...]
@@ -144,10 +145,11 @@ class Rules:
     lsh_threshold: float
     bands: int
     rows: int
-    # per distinct string, what :func:`clean_speaker` and :func:`lexicon_type` found (bounded as
+    # per distinct string, what :func:`clean_speaker`, :func:`lexicon_type` and :func:`_is_title` found (bounded as
     # pipeline.memo's): speakers and the clauses before a cue repeat across a corpus
     _cleaned: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _typed: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _titles: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -230,6 +232,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         speaker_prefix=re.compile(data["speaker_prefix"]), speaker_suffix=re.compile(data["speaker_suffix"]),
         speaker_reject=re.compile(data["speaker_reject"]), speaker_inner=re.compile(data["speaker_inner"]),
         max_speaker=int(data["max_speaker_chars"]), own_markers=tuple(data["own_outlet_markers"]),
+        own_marker=re.compile(_alternation(data["own_outlet_markers"]) or "(?!)"),  # none: matches nothing
         anonymous=_any(data["anonymous"]), social=_any(data["social"]),
         type_res=tuple((t, _any(p)) for t, p in data["speaker_types"].items()),
         linking=re.compile("(?:" + _alternation(data["linking"]) + ")+"),
@@ -306,7 +309,7 @@ def speaker_type(speaker: str, cue_type: str | None, *, outlet: str | None, rule
         return "own_outlet"
     if outlet and len(outlet) >= 2 and outlet.casefold() in speaker.casefold():
         return "own_outlet"
-    if bare and any(m in bare for m in rules.own_markers) and not re.search("(?:据|援引).{1,12}记者", bare):
+    if bare and rules.own_marker.search(bare) and not re.search("(?:据|援引).{1,12}记者", bare):
         return "own_outlet"
     if bare in rules.pronouns and previous:
         return previous
@@ -378,11 +381,23 @@ def titled_type(name: str, context: str, rules: Rules) -> str | None:
     at = context.find(name)
     while at >= 0:  # str.find, not a regex per name (each distinct pattern is compiled once)
         head = _TITLE_STOP.split(context[max(0, at - 16):at])[-1]
-        if head and any(t.end() == len(head) for type_, pattern in rules.type_res if type_ != "document"
-                        for t in pattern.finditer(head)):
+        if head and _is_title(head, rules):
             return lexicon_type(head, rules)  # a title that ends where the name starts (显示 is none)
         at = context.find(name, at + 1)
     return None
+
+
+def _is_title(head: str, rules: Rules) -> bool:
+    """Whether an entry of the type lexicon other than a document ends where ``head`` ends (once
+    per distinct head while remembered: the same titles stand before names all over a corpus)."""
+    titles = rules._titles
+    found = titles.get(head)
+    if found is None:
+        if len(titles) >= memo.LIMIT:
+            titles.clear()
+        found = titles[head] = any(t.end() == len(head) for type_, pattern in rules.type_res if type_ != "document"
+                                   for t in pattern.finditer(head))
+    return found
 
 
 @functools.lru_cache(maxsize=4096)
@@ -421,11 +436,14 @@ def _content_span(text: str, start: int, quotes: Sequence[tuple[int, int]],
     return i, end, False
 
 
+_LAST_STOP = re.compile(r".*[" + re.escape(_BOUNDARY + "”」’』\"") + "]", re.S)  # up to the last boundary or closing quote
+
+
 def _clause_start(text: str, pos: int) -> int:
-    i = pos
-    while i > 0 and text[i - 1] not in _BOUNDARY and text[i - 1] not in "”」’』\"":
-        i -= 1
-    return i
+    """Right after the last boundary mark or closing quotation mark before ``pos``, else 0: one C
+    match backwards from ``pos`` (the Python walk back, a step per character, is in the tests)."""
+    m = _LAST_STOP.match(text, 0, pos)
+    return m.end() if m else 0
 
 
 def is_person(speaker: str, rules: Rules, *, context: str | None = None) -> bool:
