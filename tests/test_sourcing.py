@@ -795,6 +795,15 @@ def test_own_marker_pattern_answers_as_the_marker_loop(pieces):
     assert bool(RULES.own_marker.search(text)) == any(m in text for m in RULES.own_markers)
 
 
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(alphabet="的一是在不了有和人这中大为，。“”ab 12", max_size=60), min_size=1, max_size=6))
+def test_signatures_of_any_texts_equal_datasketch_minhash(texts):
+    """The signatures' minima are taken a row per permutation (session 11): datasketch's values
+    (for texts with a letter: the map signs no empty passage)."""
+    texts = [t for t in texts if sourcing._NOT_TEXT.sub("", t)] or ["ab"]
+    assert sourcing.signatures(texts, RULES) == [sourcing.signature(t, RULES) for t in texts]
+
+
 def test_no_own_markers_match_nothing(tmp_path):
     data = sourcing.RULES_PATH.read_text(encoding="utf-8")
     start = data.index("own_outlet_markers:")
