@@ -282,17 +282,30 @@ def normalise(raw: float, *, alpha: float) -> float:
 
 def _parts(units: Iterable[tuple[str, str]], lex: Lexicon) -> list[list[tuple[str, float, int]]]:
     """The contributions (term, value, unit number) of sentiment words, grouped between contrast words."""
-    parts: list[list[tuple[str, float, int]]] = [[]]  # contributions between contrast words
+    current: list[tuple[str, float, int]] = []  # the contributions after the last contrast word
+    parts: list[list[tuple[str, float, int]]] = [current]  # contributions between contrast words
+    words = lex.words
     negation = 0.0      # strength of pending negators (0 = none); sign flips per negator
     flips = 0
     degree = 1.0
     negated_degree = False
     conceded = False
     for k, (term, kind) in enumerate(units):
-        if kind == "end":
+        if kind == "end":  # the kinds by frequency: clause ends, then words, then the rest
             flips, negation, degree, negated_degree, conceded = 0, 0.0, 1.0, False, False
+        elif kind == "word":
+            value = words[term]
+            if flips % 2:
+                value = -value * negation * (NEGATED_DEGREE if negated_degree else degree)
+            else:
+                value *= degree
+            if conceded:
+                value *= CONCESSION
+            current.append((term, value, k))
+            flips, negation, degree, negated_degree = 0, 0.0, 1.0, False
         elif kind == "contrast":
-            parts.append([])
+            current = []
+            parts.append(current)
             flips, negation, degree, negated_degree, conceded = 0, 0.0, 1.0, False, False
         elif kind == "concession":
             conceded = True
@@ -302,16 +315,6 @@ def _parts(units: Iterable[tuple[str, str]], lex: Lexicon) -> list[list[tuple[st
         elif kind == "degree":
             degree *= lex.degree[term]
             negated_degree = negated_degree or flips > 0
-        elif kind == "word":
-            value = lex.words[term]
-            if flips % 2:
-                value = -value * negation * (NEGATED_DEGREE if negated_degree else degree)
-            else:
-                value *= degree
-            if conceded:
-                value *= CONCESSION
-            parts[-1].append((term, value, k))
-            flips, negation, degree, negated_degree = 0, 0.0, 1.0, False
     return parts
 
 
