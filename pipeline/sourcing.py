@@ -126,6 +126,7 @@ class Rules:
     qualifier_chars: int         # the longest qualifier written before a number (超过, 不少于)
     fraction: re.Pattern
     fraction_screen: re.Pattern  # a text without a match has no fraction (each holds one of these)
+    fraction_words: Any          # the same literal words as an Aho-Corasick automaton: what the map asks
     units: Mapping[str, tuple[str, str]]
     before: Mapping[str, tuple[str, str]]
     before_re: re.Pattern        # a qualifier ending where a fraction starts
@@ -249,6 +250,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         pronouns=frozenset(data["pronouns"]), not_antecedents=frozenset(data["not_antecedents"]), default_type=str(data["default_type"]),
         number=number, number_start=re.compile(r"[\d数" + _CN_DIGITS + "]"), qualifier_chars=max(map(len, before), default=0),
         fraction=fraction, fraction_screen=fraction_screen, units=units, before=before,
+        fraction_words=_automaton(list(fractions) + list(data["vague"]) + ["分之"] + [t + "成" for t in _TENTH[1:-1]]),
         vague={k: (v[0], float(v[1]), v[2]) for k, v in data["vague"].items()},
         before_re=re.compile("(?:" + _alternation(before) + ")$"), after=after, fractions=fractions,
         subject_re=re.compile(_alternation(subject_of)), subject_of=subject_of,
@@ -746,8 +748,9 @@ def number_matches(text: str, rules: Rules) -> Iterator[re.Match]:
 
 def fraction_matches(text: str, rules: Rules) -> Iterator[re.Match]:
     """``rules.fraction.finditer(text)``, the same matches: none without one of the words that
-    every fraction holds (``fraction_screen``, one C search), so most sentences skip the scan."""
-    return rules.fraction.finditer(text) if rules.fraction_screen.search(text) else iter(())
+    every fraction holds (``fraction_screen``, asked of its automaton: one C pass), so most
+    sentences skip the scan."""
+    return rules.fraction.finditer(text) if has_any(rules.fraction_words, text) else iter(())
 
 
 def numbers(text: str, rules: Rules) -> list[dict]:

@@ -804,6 +804,18 @@ def test_signatures_of_any_texts_equal_datasketch_minhash(texts):
     assert sourcing.signatures(texts, RULES) == [sourcing.signature(t, RULES) for t in texts]
 
 
+FRACTION_PIECES = list(RULES.fractions) + list(RULES.vague) + ["分", "之", "分之", "成", "三", "两", "半", "十", "百", "的",
+                                                                "1", "，", "成为", " "]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(FRACTION_PIECES), max_size=10), st.text(max_size=12))
+def test_fraction_automaton_answers_as_the_fraction_screen(pieces, noise):
+    """The fraction screen is asked of an automaton (session 11): a hit exactly where the regex has one."""
+    for text in ("".join(pieces), noise + "".join(pieces), "".join(pieces[:1]) + noise):
+        assert sourcing.has_any(RULES.fraction_words, text) == bool(RULES.fraction_screen.search(text))
+
+
 def test_no_own_markers_match_nothing(tmp_path):
     data = sourcing.RULES_PATH.read_text(encoding="utf-8")
     start = data.index("own_outlet_markers:")
