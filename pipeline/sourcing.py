@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from . import grouping, memo, records
+from . import grouping, records
 from .config import ARTICLES, RESOURCES
 from .runner import ArticleStage, executors, map_ranges, ranges, read_range
 
@@ -51,6 +51,7 @@ PROFILE = "sourcing_profile.csv"
 SPEAKERS = "top_speakers.csv"
 REUSE_BY_GROUP = "reuse_by_group.csv"
 
+MEMO_LIMIT = 1 << 16  # distinct strings each per-string memo of the rules remembers (then emptied)
 _BOUNDARY = "，。；：！？,;:!?\n"
 _CLAUSE = re.compile(r"[，。；！？,;!?]")
 _LAST_CLAUSE = re.compile(r".*[，。；！？,;!?]", re.S)  # up to the last clause mark (_CLAUSE's class)
@@ -146,8 +147,8 @@ class Rules:
     lsh_threshold: float
     bands: int
     rows: int
-    # per distinct string, what :func:`clean_speaker`, :func:`lexicon_type` and :func:`_is_title` found (bounded as
-    # pipeline.memo's): speakers and the clauses before a cue repeat across a corpus
+    # per distinct string, what :func:`clean_speaker`, :func:`lexicon_type` and :func:`_is_title` found (emptied
+    # at MEMO_LIMIT entries, so memory stays flat): speakers and the clauses before a cue repeat across a corpus
     _cleaned: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _typed: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _titles: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -280,7 +281,7 @@ def clean_speaker(raw: str, rules: Rules) -> tuple[str, int]:
     cleaned = rules._cleaned
     found = cleaned.get(raw)
     if found is None:
-        if len(cleaned) >= memo.LIMIT:
+        if len(cleaned) >= MEMO_LIMIT:
             cleaned.clear()
         found = cleaned[raw] = _clean_speaker(raw, rules)
     return found
@@ -349,7 +350,7 @@ def lexicon_type(speaker: str, rules: Rules) -> str | None:
     typed = rules._typed
     found = typed.get(speaker, _UNSEEN)
     if found is _UNSEEN:
-        if len(typed) >= memo.LIMIT:
+        if len(typed) >= MEMO_LIMIT:
             typed.clear()
         found = typed[speaker] = _lexicon_type(speaker, rules)
     return found
@@ -395,7 +396,7 @@ def _is_title(head: str, rules: Rules) -> bool:
     titles = rules._titles
     found = titles.get(head)
     if found is None:
-        if len(titles) >= memo.LIMIT:
+        if len(titles) >= MEMO_LIMIT:
             titles.clear()
         found = titles[head] = any(t.end() == len(head) for type_, pattern in rules.type_res if type_ != "document"
                                    for t in pattern.finditer(head))

@@ -844,7 +844,7 @@ def test_remembered_speaker_answers_equal_the_computed_ones(pieces):
 
 def test_remembered_answers_are_bounded(monkeypatch):
     rules = sourcing.load_rules()
-    monkeypatch.setattr(sourcing.memo, "LIMIT", 3)
+    monkeypatch.setattr(sourcing, "MEMO_LIMIT", 3)
     for k in range(10):
         sourcing.clean_speaker(f"对此，公司{k}", rules)
         sourcing.lexicon_type(f"统计局{k}", rules)
