@@ -11,7 +11,16 @@ same is measured with another checkout's ``pipeline`` package (e.g. a ``git arch
 interleaved round by round (old first in odd rounds, new first in even ones). Prints each stage's
 CPU seconds per round and their medians, and checks that both checkouts write the same bytes as
 the records in OUTPUT_DIR. ``--profile STAGE`` prints cProfile's top functions of one stage's map
-(this checkout) instead. Prints figures; not a test.
+(this checkout) instead.
+
+``--in-process`` (with ``--before``): both checkouts in one process instead, the other's package
+imported under another name (``pipeline`` imports itself relatively), each stage's map run old
+then new, new then old, round after round: the machine's drift between fresh processes stays
+out of the comparison. Each map runs once untimed first (imports, and a check that both write
+the same bytes); ``--cold`` loads fresh resources before each timed round, so the per-token and
+per-string memos start empty as in a run (otherwise they are warm, as late in a long corpus).
+The input lines are read beforehand; parsing and serialising are timed, as in a run. Prints
+figures; not a test.
 """
 from __future__ import annotations
 
@@ -70,6 +79,53 @@ def measure(checkout: Path, out: Path, names: list[str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def in_process(before: Path, out: Path, names: list[str], repeats: int, cold: bool) -> None:
+    """Old and new maps side by side in this process (see the module's docstring)."""
+    import importlib
+    import importlib.util
+
+    import orjson
+
+    sys.path.insert(0, str(ROOT))
+    spec = importlib.util.spec_from_file_location("pipeline_before", before / "pipeline" / "__init__.py",
+                                                  submodule_search_locations=[str(before / "pipeline")])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["pipeline_before"] = package
+    spec.loader.exec_module(package)
+
+    def loaded(stage):
+        res = stage.load_resources(stage.params)
+        if stage.warm is not None:
+            stage.warm(res)
+        return res
+
+    print(f"== maps over {out}, old and new in one process (CPU s, {repeats} rounds, "
+          f"{'fresh resources each round' if cold else 'resources and memos warm'})")
+    for name in names:
+        stages = {"old": importlib.import_module(f"pipeline_before.{name}").STAGE,
+                  "new": importlib.import_module(f"pipeline.{name}").STAGE}
+        with open(out / stages["new"].upstream / "articles.jsonl", "rb") as fh:
+            lines = [line.rstrip(b"\n") for line in fh if line.strip()]
+        held = {k: loaded(stage) for k, stage in stages.items()}
+        first = {k: [orjson.dumps(stage.process(orjson.loads(line), held[k])) for line in lines]
+                 for k, stage in stages.items()}
+        same = first["old"] == first["new"]
+        times: dict[str, list[float]] = {"old": [], "new": []}
+        for round_ in range(repeats):
+            for k in ("old", "new") if round_ % 2 == 0 else ("new", "old"):
+                stage = stages[k]
+                res = loaded(stage) if cold else held[k]
+                process = stage.process
+                t0 = time.process_time()
+                for line in lines:
+                    orjson.dumps(process(orjson.loads(line), res))
+                times[k].append(time.process_time() - t0)
+        old, new = statistics.median(times["old"]), statistics.median(times["new"])
+        print(f"{name:10s} old {' / '.join(f'{t:.2f}' for t in times['old'])} (median {old:.3f}); "
+              f"new {' / '.join(f'{t:.2f}' for t in times['new'])} (median {new:.3f}); "
+              f"{100 * (new / old - 1):+.1f} %{'' if same else '  BYTES DIFFER'}", flush=True)
+
+
 def written(out: Path, stage_name: str) -> str:
     import importlib
 
@@ -93,9 +149,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--before", type=Path, default=None, help="another checkout (its root), measured alike")
     p.add_argument("--profile", default=None, help="print cProfile's top functions of this stage's map")
     p.add_argument("--top", type=int, default=30)
+    p.add_argument("--in-process", action="store_true", help="old and new in one process (needs --before)")
+    p.add_argument("--cold", action="store_true", help="with --in-process: fresh resources before each round")
     args = p.parse_args(argv)
     out = args.output.resolve()
     names = args.stages.split(",")
+    if args.in_process:
+        if args.before is None:
+            p.error("--in-process needs --before")
+        in_process(args.before.resolve(), out, names, args.repeats, args.cold)
+        return
     if args.profile:
         subprocess.run([sys.executable, __file__, "--child", str(out), args.profile, args.profile, str(args.top)],
                        env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, check=True)
