@@ -19,8 +19,13 @@ then new, new then old, round after round: the machine's drift between fresh pro
 out of the comparison. Each map runs once untimed first (imports, and a check that both write
 the same bytes); ``--cold`` loads fresh resources before each timed round, so the per-token and
 per-string memos start empty as in a run (otherwise they are warm, as late in a long corpus).
-The input lines are read beforehand; parsing and serialising are timed, as in a run. Prints
-figures; not a test.
+The input lines are read beforehand; parsing and serialising are timed, as in a run.
+
+``--callgrind`` (with ``--before``): instructions instead of seconds, free of a shared machine's
+noise: each checkout's map in a process under ``valgrind --tool=callgrind --instr-atstart=no``
+that switches the count on (``callgrind_control -i on``) around the map alone, over the first
+``--limit`` lines (default 1,000), after 20 untimed lines (lazy imports) and with fresh resources
+(the memos start empty), ``PYTHONHASHSEED=0``. Prints figures; not a test.
 """
 from __future__ import annotations
 
@@ -126,6 +131,52 @@ def in_process(before: Path, out: Path, names: list[str], repeats: int, cold: bo
               f"{100 * (new / old - 1):+.1f} %{'' if same else '  BYTES DIFFER'}", flush=True)
 
 
+def count_child(out: Path, name: str, limit: int) -> None:
+    """Under callgrind: count the instructions of one map over the first ``limit`` lines."""
+    import importlib
+
+    import orjson
+
+    stage = importlib.import_module(f"pipeline.{name}").STAGE
+    with open(out / stage.upstream / "articles.jsonl", "rb") as fh:
+        lines = [line.rstrip(b"\n") for line in fh if line.strip()][:limit]
+
+    def loaded():
+        res = stage.load_resources(stage.params)
+        if stage.warm is not None:
+            stage.warm(res)
+        return res
+
+    res = loaded()
+    for line in lines[:20]:  # lazy imports and first calls, out of the count
+        stage.process(orjson.loads(line), res)
+    res, process = loaded(), stage.process  # fresh memos, as a run starts
+    subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True, capture_output=True)
+    for line in lines:
+        orjson.dumps(process(orjson.loads(line), res))
+    subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True, capture_output=True)
+
+
+def callgrind(contenders: dict, out: Path, names: list[str], limit: int) -> None:
+    import re
+    import tempfile
+
+    print(f"== maps over the first {limit:,} records of {out}: instructions (callgrind, cold memos)")
+    for name in names:
+        counts = {}
+        for who, checkout in contenders.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                done = subprocess.run(
+                    ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={tmp}/out",
+                     sys.executable, __file__, "--count-child", str(out), name, str(limit)],
+                    env={**os.environ, "PYTHONPATH": str(checkout), "PYTHONHASHSEED": "0"}, cwd=checkout,
+                    check=True, capture_output=True, text=True)
+            counts[who] = int(re.search(r"Collected : (\d+)", done.stderr).group(1))
+        cells = [f"{who} {n / 1e6:,.1f} M" for who, n in counts.items()]
+        change = f"; {100 * (counts['new'] / counts['old'] - 1):+.1f} %" if len(counts) == 2 else ""
+        print(f"{name:10s} " + "; ".join(cells) + change, flush=True)
+
+
 def written(out: Path, stage_name: str) -> str:
     import importlib
 
@@ -136,6 +187,9 @@ def written(out: Path, stage_name: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--count-child":
+        count_child(Path(argv[1]), argv[2], int(argv[3]))
+        return
     if argv and argv[0] == "--child":
         names = argv[2].split(",")
         profile = argv[3] if len(argv) > 3 else None
@@ -151,9 +205,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--top", type=int, default=30)
     p.add_argument("--in-process", action="store_true", help="old and new in one process (needs --before)")
     p.add_argument("--cold", action="store_true", help="with --in-process: fresh resources before each round")
+    p.add_argument("--callgrind", action="store_true", help="instruction counts under valgrind's callgrind")
+    p.add_argument("--limit", type=int, default=1000, help="with --callgrind: the first N records (default 1000)")
     args = p.parse_args(argv)
     out = args.output.resolve()
     names = args.stages.split(",")
+    if args.callgrind:
+        contenders = {"new": ROOT} if args.before is None else {"old": args.before.resolve(), "new": ROOT}
+        callgrind(contenders, out, names, args.limit)
+        return
     if args.in_process:
         if args.before is None:
             p.error("--in-process needs --before")
