@@ -144,11 +144,11 @@ class _Rjieba:
 
     def tagged(self, text: str) -> tuple[list[str], list[tuple[str, int]]]:
         words = self.jieba.cut(text, self.hmm)
-        info = list(map(self.memo.get, words))
-        if None in info:
+        try:  # every word described before: one C pass (no scan of the list for a None marker)
+            return words, list(map(self.memo.__getitem__, words))
+        except KeyError:
             words = self._learn(text, words)
-            info = list(map(self.memo.__getitem__, words))
-        return words, info
+            return words, list(map(self.memo.__getitem__, words))
 
     def warm(self, words: Iterable[str]) -> None:
         """Describe common words up front (speed only: the memo would learn them anyway)."""

@@ -30,7 +30,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from bisect import bisect_right
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, compress, count, repeat
 from operator import is_
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -246,13 +246,11 @@ def _relevant_units(tokens: Sequence[str], lex: Lexicon) -> list[tuple[str, str]
     max_len = lex.max_len
     out: list[tuple[str, str]] = []
     n = len(tokens)
-    i = 0  # the first token not yet consumed
-    for k in compress(range(n), codes):  # only the tokens that may matter (_SKIP is falsy)
-        if k < i:  # inside a multi-token word already taken
+    taken = 0  # the first token after the last multi-token word
+    # only the tokens that may matter (_SKIP is falsy), with their index and code, in C
+    for i, token, (kind, start, split) in compress(zip(count(), tokens, codes), codes):
+        if i < taken:  # inside a multi-token word already taken
             continue
-        i = k
-        token = tokens[i]
-        kind, start, split = codes[i]
         # The longest run tokens[i:j], 2 <= j - i <= MAX_NGRAM, that is a sentiment word: grown
         # one token at a time while the run is still the beginning of some word.
         if start and i + 1 < n and (joined := token + tokens[i + 1]) in prefixes and len(joined) <= max_len:
@@ -265,13 +263,12 @@ def _relevant_units(tokens: Sequence[str], lex: Lexicon) -> list[tuple[str, str]
                     best, found = j + 1, joined
             if best:
                 out.append((found, "word"))
-                i = best
+                taken = best
                 continue
         if split is not None:
             out.extend(split)
         elif kind is not None:
             out.append((token, kind))
-        i += 1
     return out
 
 
@@ -285,17 +282,30 @@ def normalise(raw: float, *, alpha: float) -> float:
 
 def _parts(units: Iterable[tuple[str, str]], lex: Lexicon) -> list[list[tuple[str, float, int]]]:
     """The contributions (term, value, unit number) of sentiment words, grouped between contrast words."""
-    parts: list[list[tuple[str, float, int]]] = [[]]  # contributions between contrast words
+    current: list[tuple[str, float, int]] = []  # the contributions after the last contrast word
+    parts: list[list[tuple[str, float, int]]] = [current]  # contributions between contrast words
+    words = lex.words
     negation = 0.0      # strength of pending negators (0 = none); sign flips per negator
     flips = 0
     degree = 1.0
     negated_degree = False
     conceded = False
     for k, (term, kind) in enumerate(units):
-        if kind == "end":
+        if kind == "end":  # the kinds by frequency: clause ends, then words, then the rest
             flips, negation, degree, negated_degree, conceded = 0, 0.0, 1.0, False, False
+        elif kind == "word":
+            value = words[term]
+            if flips % 2:
+                value = -value * negation * (NEGATED_DEGREE if negated_degree else degree)
+            else:
+                value *= degree
+            if conceded:
+                value *= CONCESSION
+            current.append((term, value, k))
+            flips, negation, degree, negated_degree = 0, 0.0, 1.0, False
         elif kind == "contrast":
-            parts.append([])
+            current = []
+            parts.append(current)
             flips, negation, degree, negated_degree, conceded = 0, 0.0, 1.0, False, False
         elif kind == "concession":
             conceded = True
@@ -305,16 +315,6 @@ def _parts(units: Iterable[tuple[str, str]], lex: Lexicon) -> list[list[tuple[st
         elif kind == "degree":
             degree *= lex.degree[term]
             negated_degree = negated_degree or flips > 0
-        elif kind == "word":
-            value = lex.words[term]
-            if flips % 2:
-                value = -value * negation * (NEGATED_DEGREE if negated_degree else degree)
-            else:
-                value *= degree
-            if conceded:
-                value *= CONCESSION
-            parts[-1].append((term, value, k))
-            flips, negation, degree, negated_degree = 0, 0.0, 1.0, False
     return parts
 
 
@@ -329,12 +329,17 @@ def score_tokens(tokens: Sequence[str], lex: Lexicon, *, alpha: float = 4.0, neu
     parts = _parts(_relevant_units(tokens, lex) if units is None else units, lex)
     matched: list[list] = []
     raw = 0.0
-    last = len(parts) - 1
-    for k, part in enumerate(parts):
-        weight = _contrast_weight(k, last)
-        for term, value, _ in part:
-            matched.append([term, round(value * weight, 4)])
-            raw += value * weight
+    if len(parts) == 1:  # no contrast word (most sentences): every weight is 1.0, and x * 1.0 == x
+        for term, value, _ in parts[0]:
+            matched.append([term, round(value, 4)])
+            raw += value
+    else:
+        last = len(parts) - 1
+        for k, part in enumerate(parts):
+            weight = _contrast_weight(k, last)
+            for term, value, _ in part:
+                matched.append([term, round(value * weight, 4)])
+                raw += value * weight
     score = normalise(raw, alpha=alpha)
     return SentenceScore(raw, score, label_for(score, neutral=neutral), matched)
 
@@ -639,12 +644,18 @@ def process_record(record: dict, resources: Resources) -> dict:
     several = len(resources.targets) > 1
     per_target: dict[str, list[float]] = {name: [] for name, _ in resources.targets}
     r = resources
+    lexicon, needles_ = r.lexicon, r.needles
+    lexicon_only = r.method == "lexicon"  # score_sentence's own test, once per article
     for sentence in record.get("sentences") or ():
         tokens = cantonese_degree(sentence["tokens"], sentence["text"])
-        units = _relevant_units(tokens, r.lexicon)
-        s = score_sentence(tokens, r, units=units)
-        folded = sentence["text"].casefold()
-        hit = any(needle in folded for needle in r.needles)  # mentions(text, aliases), faster
+        units = _relevant_units(tokens, lexicon)
+        s = (score_tokens(tokens, lexicon, alpha=r.alpha, neutral=r.neutral, units=units) if lexicon_only
+             else score_sentence(tokens, r, units=units))
+        if needles_:
+            folded = sentence["text"].casefold()
+            hit = any(needle in folded for needle in needles_)  # mentions(text, aliases), faster
+        else:  # no target: nothing to look for
+            hit = False
         score = round(s.score, 6)
         scores.append(score)
         labels.append(s.label)

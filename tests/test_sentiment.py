@@ -245,6 +245,27 @@ def test_relevant_units_agree_with_units(lexicon):
         assert sentiment._relevant_units(tokens, lexicon) == expected, tokens
 
 
+def test_score_tokens_weights_as_the_contrast_rule(lexicon):
+    """score_tokens skips the contrast weights when a sentence has no contrast word (session 11):
+    the same raw score and matched contributions as weighting every part, contrast or not."""
+    import random
+
+    rng = random.Random(11)
+    pieces = _awkward_pieces(lexicon, rng)
+    for _ in range(3000):
+        tokens = [rng.choice(pieces) for _ in range(rng.randrange(14))]
+        parts = sentiment._parts(sentiment._relevant_units(tokens, lexicon), lexicon)
+        last = len(parts) - 1
+        matched, raw = [], 0.0
+        for k, part in enumerate(parts):
+            weight = sentiment._contrast_weight(k, last)
+            for term, value, _ in part:
+                matched.append([term, round(value * weight, 4)])
+                raw += value * weight
+        s = sentiment.score_tokens(tokens, lexicon)
+        assert (s.raw, s.matched) == (raw, matched), tokens
+
+
 def test_relevant_units_respect_max_len():
     """A lexicon built by hand keeps its own max_len: with 0, no run of tokens ever matches."""
     lex = sentiment.Lexicon({"好的": 1.0, "好": 0.5}, {"不": 1.0}, {"很": 1.5}, frozenset(), frozenset())

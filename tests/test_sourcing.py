@@ -762,6 +762,97 @@ def test_clause_begin_on_the_seed_sentences(seed_outputs):
                 max((m.end() for m in sourcing._CLAUSE.finditer(text, 0, p)), default=0) for p in range(len(text) + 1)]
 
 
+# ---------------------------------------------------------------- session 11: more of the map in C, or once per distinct string
+
+
+def _walk_back(text, pos):
+    """The clause start as the map found it before session 11: a Python step per character."""
+    i = pos
+    while i > 0 and text[i - 1] not in sourcing._BOUNDARY and text[i - 1] not in "”」’』\"":
+        i -= 1
+    return i
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="，。；：！？,;:!?、”」’』\"“的一是a1 \n", max_size=30))
+def test_clause_start_is_the_walk_back_to_the_last_boundary(text):
+    for pos in range(len(text) + 1):
+        assert sourcing._clause_start(text, pos) == _walk_back(text, pos)
+
+
+def test_clause_start_on_the_seed_sentences(seed_outputs):
+    for record in records.read_jsonl(seed_outputs / "03_normalize" / "articles.jsonl"):
+        for sentence in record.get("sentences", ()):
+            text = sentence["text"]
+            assert [sourcing._clause_start(text, p) for p in range(len(text) + 1)] == [
+                _walk_back(text, p) for p in range(len(text) + 1)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES + list(RULES.own_markers) + ["本", "报", "记", "者"]), max_size=10))
+def test_own_marker_pattern_answers_as_the_marker_loop(pieces):
+    text = "".join(pieces)
+    assert bool(RULES.own_marker.search(text)) == any(m in text for m in RULES.own_markers)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(alphabet="的一是在不了有和人这中大为，。“”ab 12", max_size=60), min_size=1, max_size=6))
+def test_signatures_of_any_texts_equal_datasketch_minhash(texts):
+    """The signatures' minima are taken a row per permutation (session 11): datasketch's values
+    (for texts with a letter: the map signs no empty passage)."""
+    texts = [t for t in texts if sourcing._NOT_TEXT.sub("", t)] or ["ab"]
+    assert sourcing.signatures(texts, RULES) == [sourcing.signature(t, RULES) for t in texts]
+
+
+FRACTION_PIECES = list(RULES.fractions) + list(RULES.vague) + ["分", "之", "分之", "成", "三", "两", "半", "十", "百", "的",
+                                                                "1", "，", "成为", " "]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(FRACTION_PIECES), max_size=10), st.text(max_size=12))
+def test_fraction_automaton_answers_as_the_fraction_screen(pieces, noise):
+    """The fraction screen is asked of an automaton (session 11): a hit exactly where the regex has one."""
+    for text in ("".join(pieces), noise + "".join(pieces), "".join(pieces[:1]) + noise):
+        assert sourcing.has_any(RULES.fraction_words, text) == bool(RULES.fraction_screen.search(text))
+
+
+def test_no_own_markers_match_nothing(tmp_path):
+    data = sourcing.RULES_PATH.read_text(encoding="utf-8")
+    start = data.index("own_outlet_markers:")
+    end = data.index("\n", start)
+    path = tmp_path / "sourcing.yaml"
+    path.write_text(data[:start] + "own_outlet_markers: []" + data[end:], encoding="utf-8")
+    rules = sourcing.load_rules(path)
+    assert rules.own_markers == () and not rules.own_marker.search("本报记者说")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PIECES + ["国家主席", "外交部", "发言人", "前", "议员", "统计局", "数据", "方面", "教授"]),
+                max_size=8))
+def test_remembered_speaker_answers_equal_the_computed_ones(pieces):
+    """clean_speaker, lexicon_type and the title test are remembered per distinct string: asked
+    twice, and of fresh rules, the same answers as the computation itself."""
+    text = "".join(pieces)
+    fresh = sourcing.load_rules()
+    for rules in (RULES, RULES, fresh):
+        assert sourcing.clean_speaker(text, rules) == sourcing._clean_speaker(text, rules)
+        assert sourcing.lexicon_type(text, rules) == sourcing._lexicon_type(text, rules)
+        assert sourcing._is_title(text, rules) == any(
+            t.end() == len(text) for type_, pattern in rules.type_res if type_ != "document"
+            for t in pattern.finditer(text))
+
+
+def test_remembered_answers_are_bounded(monkeypatch):
+    rules = sourcing.load_rules()
+    monkeypatch.setattr(sourcing, "MEMO_LIMIT", 3)
+    for k in range(10):
+        sourcing.clean_speaker(f"对此，公司{k}", rules)
+        sourcing.lexicon_type(f"统计局{k}", rules)
+        sourcing._is_title(f"主席{k}", rules)
+    assert max(len(rules._cleaned), len(rules._typed), len(rules._titles)) <= 3
+    assert sourcing.clean_speaker("对此，公司9", rules) == ("公司9", 3)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(CUE_PIECES + PIECES), max_size=12))
 def test_the_not_before_and_not_after_tuples_screen_as_the_word_loops(pieces):
