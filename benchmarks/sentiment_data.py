@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "sentiment"
 DEFAULT_DEV = ROOT / "tests" / "fixtures" / "sentiment_dev.tsv"
 DEFAULT_COMMENTARY = ROOT / "benchmarks" / "data" / "commentary_labels.tsv"
+# Every file of labelled commentary the model trains on (their train part): the first two draws, whose
+# dev and test parts are the evaluation's, and the later draws (train part only; commentary_sample.py)
+COMMENTARY_TRAIN = (DEFAULT_COMMENTARY, *(DEFAULT_COMMENTARY.with_name(f"commentary_labels_draw{n}.tsv") for n in (3, 4, 5)))
 _WS = re.compile(r"\s+")
 LABELS = {-1: "neg", 0: "neu", 1: "pos"}
 

@@ -33,7 +33,7 @@ import sentiment_data as data  # noqa: E402
 from pipeline import sentiment, sentiment_model  # noqa: E402
 
 CLASS = {"neg": 0, "neu": 1, "pos": 2, -1: 0, 0: 1, 1: 2}
-MIN_COUNT = 5          # an n-gram must occur in this many training examples
+MIN_COUNT = 5          # an n-gram or a word must occur in this many training examples
 BDCI_SENTENCES = 3     # sentences per BDCI entity used in training (the first that name it)
 CS = (0.1, 0.3, 1.0)
 BANDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
@@ -66,7 +66,7 @@ def _source(name: str, part: str) -> dict[str, float]:
 
 def examples(featurize: Featurizer, part: str, root: Path,
              sources=("cfsc", "cfsc_sentences", "titles", "bdci", "commentary"), commentary_weight: float = 1.0,
-             commentary_paths: Sequence[Path] = (data.DEFAULT_COMMENTARY,)):
+             commentary_paths: Sequence[Path] = data.COMMENTARY_TRAIN):
     """(features, class, weight, source) of one part of the training files."""
     out = []
     for path in commentary_paths:
@@ -102,7 +102,7 @@ def fit(train, c: float):
     X = vec.fit_transform([f for f, _, _, _ in train])
     counts = np.asarray((X != 0).sum(axis=0)).ravel()
     names = vec.get_feature_names_out()
-    keep = np.array([counts[i] >= MIN_COUNT or not names[i].startswith("c:") for i in range(len(names))])
+    keep = np.array([counts[i] >= MIN_COUNT or not names[i].startswith(("c:", "t:")) for i in range(len(names))])
     keep &= np.array(["\n" not in n and "\r" not in n for n in names])
     X = X[:, keep].tocsr()
     X.sort_indices()  # each row's entries in feature order, so the fit's sums never depend on dict order
@@ -146,16 +146,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=sentiment_model.MODEL_PATH)
     ap.add_argument("--sources", default="cfsc,cfsc_sentences,titles,bdci,commentary",
                     help="training sets to fit on (comma-separated; cfsc_sentences: CFSC's sentence-level labels)")
-    ap.add_argument("--commentary-weights", default="0,1,2,4",
-                    help="weights of the commentary sentences' train part to try (0: left out), chosen on dev")
-    ap.add_argument("--extra-commentary", type=Path, action="append", default=[],
-                    help="more labelled commentary files to train on (their train part), e.g. "
-                         "benchmarks/data/commentary_labels_draw3.tsv (tried in session 10, not adopted)")
+    ap.add_argument("--commentary-weights", default="1,2",
+                    help="weights of the commentary sentences' train part to try (0: left out), chosen on dev "
+                         "(0 and 4 were tried in session 10 and lost to 1)")
+    ap.add_argument("--commentary", type=Path, action="append",
+                    help="the labelled commentary files to train on (their train part; default: "
+                         "commentary_labels.tsv and its draws 3-5, sentiment_data.COMMENTARY_TRAIN)")
     args = ap.parse_args(argv)
     featurize = Featurizer()
     sources = tuple(args.sources.split(","))
     train = examples(featurize, "train", args.data, sources,
-                     commentary_paths=[data.DEFAULT_COMMENTARY, *args.extra_commentary])
+                     commentary_paths=args.commentary or data.COMMENTARY_TRAIN)
     dev = examples(featurize, "dev", args.data)
     seed = data.seed_dev()
     seed = seed[seed["split"] == "tune"]
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                     best = (mean, c, band, model, cw)
     mean, c, band, model, cw = best
     info = {"data": "cfsc_absa_part.jsonl (targets and sentences), fin_news_titles_7046.csv (minus fin_news_2400.csv), "
-                    "bdci2019_fin_entity_part.jsonl, benchmarks/data/commentary_labels.tsv: "
+                    "bdci2019_fin_entity_part.jsonl, benchmarks/data/commentary_labels.tsv and its draws 3-5: "
                     "train part of benchmarks/sentiment_data.py's split",
             "chosen": f"C={c}, neutral band {band}, commentary weight {cw} (mean dev accuracy {mean:.3f})",
             "features": f"{len(model.weights)}"}

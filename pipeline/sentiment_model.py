@@ -16,6 +16,7 @@ time. Features of one sentence (toward a target when one is given):
   words the lexicon matched toward the target, ``strength``, the largest of their contributions,
   and the cues of a factual report or a question: ``digit``, ``report`` (a reporting verb: 表示,
   称, 据 ...), ``question``;
+* ``t:<word>``: each word of the sentence (its segment tokens of two or more characters);
 * ``c:<n-gram>``: character 1-3-grams of the clauses that name the target (the target written
   ``T``, other named parties ``O``), or of the whole sentence without a target.
 """
@@ -101,6 +102,9 @@ def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: 
         out["report"] = 1.0
     if text.rstrip().endswith(("？", "?")):
         out["question"] = 1.0
+    for token in tokens:
+        if len(token) > 1:
+            out["t:" + token] = 1.0
     return out, char_ngrams(target_view(tokens, needles, others, sentiment._CLAUSE_END))
 
 

@@ -416,9 +416,10 @@ def test_model_toward_the_target(model_scorer, text, target, others, expected):
 
 
 def test_stage_default_scores_targets_with_the_model():
-    """Sentence tone by the lexicon, the target by the model (chosen on dev data): both with their evidence."""
+    """Sentence tone by the lexicon, the target by the model and the lexicon combined (chosen on dev
+    data, the model's weight 0.75): both with their evidence."""
     res = sentiment.load_resources({"targets": [{"name": "五粮液", "aliases": ["五粮液"]}]})
-    assert (res.method, res.target_method) == ("lexicon", "model")
+    assert (res.method, res.target_method, res.model_weight) == ("lexicon", "combined", 0.75)
     rec = sentiment.process_record(_record([["贵州茅台", "涨停", "，", "五粮液", "跌", "超", "5%"]]), res)
     row = rec["sentences"][0]
     assert row["target_label"] == "neg" and row["target_features"] and "features" not in row
@@ -453,8 +454,8 @@ def test_cantonese_hou_before_a_word_means_very():
 
 
 def test_combined_is_the_weighted_mean_of_model_and_lexicon():
-    """combined = model_weight x model + (1 - model_weight) x lexicon (default 0.9, chosen on dev data)."""
-    assert sentiment.DEFAULT_PARAMS["model_weight"] == 0.9
+    """combined = model_weight x model + (1 - model_weight) x lexicon (default 0.75, chosen on dev data)."""
+    assert sentiment.DEFAULT_PARAMS["model_weight"] == 0.75
     tokens = ["贵州茅台", "涨停", "，", "五粮液", "跌", "超", "5%"]
     found = sentiment.needles(["五粮液"])
     scores = {}
