@@ -53,11 +53,13 @@ def char_ngrams(text: str) -> set[str]:
     return grams
 
 
-def target_view(tokens: Sequence[str], needles: Sequence[str], others: Sequence[str], clause_end) -> str:
+def target_view(tokens: Sequence[str], needles: Sequence[str], others: Sequence[str], *,
+                text: str | None = None) -> str:
     """The text of the clauses that name the target, the target as ``T`` and other parties as ``O``
-    (the whole sentence when no clause names it)."""
-    text = "".join(tokens)
-    folded = text.casefold()
+    (the whole sentence when no clause names it); ``text``: ``"".join(tokens)``, when already joined."""
+    folded = ("".join(tokens) if text is None else text).casefold()
+    if not needles and not others:
+        return folded
     for needle in sorted((n for n in needles if n), key=len, reverse=True):
         folded = folded.replace(needle, "Ｔ")
     for other in sorted((o for o in others if o), key=len, reverse=True):
@@ -72,18 +74,21 @@ def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: 
     """The model's features of one sentence as (named features, character n-grams): see the
     module docstring. ``sentence`` and ``toward``: the lexicon's SentenceScore and TargetScore
     when already computed."""
-    from . import sentiment
+    if sentence is None or (toward is None and needles):
+        from . import sentiment
 
-    if sentence is None:
-        sentence = sentiment.score_tokens(tokens, lex)
+        if sentence is None:
+            sentence = sentiment.score_tokens(tokens, lex)
+        if toward is None and needles:
+            toward = sentiment.score_toward(tokens, lex, needles, rules, others=others)
     if toward is None:
-        toward = (sentiment.score_toward(tokens, lex, needles, rules, others=others) if needles
-                  else sentence)
+        toward = sentence
     out: dict[str, float] = {"lex": toward.score, "lex_sentence": sentence.score}
-    pos = sum(v for _, v in toward.matched if v > 0)
-    neg = sum(v for _, v in toward.matched if v < 0)
+    matched = toward.matched
+    pos = sum(v for _, v in matched if v > 0)
+    neg = sum(v for _, v in matched if v < 0)
     out["lex+"], out["lex-"] = pos, neg
-    for term, value in toward.matched:
+    for term, value in matched:
         key = "w:" + term
         out[key] = out.get(key, 0.0) + value
     if not lex.negators.keys().isdisjoint(tokens):
@@ -92,16 +97,16 @@ def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: 
         out["contrast"] = 1.0
     if getattr(toward, "role", "") == "object":
         out["object"] = 1.0
-    n = sum(1 for _, v in toward.matched if v)
+    n = sum(1 for _, v in matched if v)
     out["nw:0" if n == 0 else "nw:1" if n == 1 else "nw:2+"] = 1.0
-    out["strength"] = max((abs(v) for _, v in toward.matched), default=0.0)
+    out["strength"] = max((abs(v) for _, v in matched), default=0.0)
     if _DIGIT.search(text := "".join(tokens)):
         out["digit"] = 1.0
     if not _REPORTING.isdisjoint(tokens):
         out["report"] = 1.0
     if text.rstrip().endswith(("？", "?")):
         out["question"] = 1.0
-    return out, char_ngrams(target_view(tokens, needles, others, sentiment._CLAUSE_END))
+    return out, char_ngrams(target_view(tokens, needles, others, text=text))
 
 
 def features(tokens: Sequence[str], lex, **options) -> dict[str, float]:
