@@ -21,10 +21,10 @@ time. Features of one sentence (toward a target when one is given):
 """
 from __future__ import annotations
 
-import heapq
 import math
 import re
-from operator import add, itemgetter
+from itertools import repeat
+from operator import add, itemgetter, rshift
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -120,17 +120,17 @@ def features(tokens: Sequence[str], lex, **options) -> dict[str, float]:
 # sum; this many bits above the largest weight keep any sum of fewer than 2**63 n-grams (more than a list
 # could hold) inside its field.
 _HEADROOM = 64
+_EXACT = 1 << 53  # integers below this are floats exactly
 
 
-def _exact_parts(total: int, shift: int) -> list[float]:
-    """Floats whose exact sum is ``total / 2**shift`` (two for any sum of model weights: the rounded value
-    and what rounding left out)."""
-    out = []
-    while total:
-        f = float(total)             # correctly rounded; what it leaves out is far below 2**53
-        out.append(math.ldexp(f, -shift))  # exact: a power-of-two scaling of an integer of at most 53 bits
-        total -= int(f)
-    return out
+def _exact_floats(total: int, shift: int) -> tuple[float, ...]:
+    """Floats whose exact sum is ``total / 2**shift``: the correctly rounded value and what rounding left
+    out (each a power-of-two scaling of an integer of at most 53 bits, so exact)."""
+    f = float(total)
+    rest = total - int(f)
+    if -_EXACT < rest < _EXACT:
+        return math.ldexp(f, -shift), math.ldexp(rest, -shift)
+    return math.ldexp(f, -shift), *_exact_floats(rest, shift)
 
 
 @dataclass(frozen=True)
@@ -144,26 +144,33 @@ class Model:
         # feature -> (w_neg, w_neu, w_pos, w_pos - w_neg, feature, |w_pos - w_neg|): a named feature's row
         table = {n: (*w, w[2] - w[0], n, abs(w[2] - w[0])) for n, w in self.weights.items()}
         object.__setattr__(self, "_table", table)
-        # The n-grams (value 1), one lookup each: an n-gram's rank, 1 for the one that moves P(pos) - P(neg)
-        # most (ties by name, as the evidence orders them), so that the top k of a sentence's n-grams are
-        # its k smallest ranks. An n-gram with no weight changes neither the sums nor the evidence: left out.
+        object.__setattr__(self, "_named", {n: row for n, row in table.items() if not n.startswith("c:")})
+        # The n-grams (value 1), ranked by how much they move P(pos) - P(neg), as the evidence orders them
+        # (ties by name): rank 1 moves it most, so the top k of a sentence's n-grams are its k best ranked.
+        # An n-gram with no weight changes neither the sums nor the evidence: left out.
         rows = sorted((row for n, row in table.items() if n.startswith("c:") and any(row[:3])),
                       key=_moved, reverse=True)
         for row in rows:
             if not all(map(math.isfinite, row[:3])):
                 raise ValueError(f"sentiment model: a weight of {row[4]!r} is not a finite number")
-        object.__setattr__(self, "_rank", {row[4][2:]: k for k, row in enumerate(rows, start=1)})
-        object.__setattr__(self, "_gram_rows", (None, *rows))
-        # ... and their weights per class as one integer: w x 2**shift is an integer for every weight (the
-        # weights are binary fractions), packed three to an integer, so that one builtin sum adds all three
-        # classes exactly; the sums are then handed to fsum as floats that add up to them exactly, so the
-        # logits are the same correctly rounded sums as fsum over every weight.
+        # One integer per n-gram, all that a sentence needs of it in one lookup: its weight for each class
+        # times 2**shift (an integer for every weight, a binary fraction), plus a bias that makes it positive,
+        # in three fields of ``width`` bits, and its rank above them. One builtin sum adds the three classes
+        # exactly (less the biases, n x bias per field; the ranks add up above the fields, unread), and a
+        # shift reads an n-gram's rank. The exact sums go to fsum as floats that add up to them exactly, so
+        # the logits are the same correctly rounded sums as fsum over every weight.
         shift = max((w.as_integer_ratio()[1].bit_length() - 1 for row in rows for w in row[:3]), default=0)
         ints = [tuple(self._scaled(w, shift) for w in row[:3]) for row in rows]
-        width = max((abs(i).bit_length() for t in ints for i in t), default=0) + _HEADROOM
-        object.__setattr__(self, "_packed", (0, *(((a << width) + b << width) + c for a, b, c in ints)))
-        object.__setattr__(self, "_shift", shift)
-        object.__setattr__(self, "_width", width)
+        bias = 1 << max((abs(i).bit_length() for t in ints for i in t), default=0)
+        width = bias.bit_length() + _HEADROOM
+        object.__setattr__(self, "_grams", {
+            row[4][2:]: (((rank << width | a + bias) << width | b + bias) << width) | c + bias
+            for rank, (row, (a, b, c)) in enumerate(zip(rows, ints), start=1)})
+        object.__setattr__(self, "_gram_rows", (None, *rows))   # by rank
+        object.__setattr__(self, "_packing", (shift, width, (1 << width) - 1, bias))
+        # The packed integers sort by rank; those below this one are the n-grams of the best ranked eighth,
+        # where a sentence's top k usually are (see predict).
+        object.__setattr__(self, "_best", (len(rows) // 8 + 1) << 3 * width)
 
     @staticmethod
     def _scaled(w: float, shift: int) -> int:
@@ -171,37 +178,30 @@ class Model:
         numerator, denominator = w.as_integer_ratio()
         return numerator << (shift - denominator.bit_length() + 1)
 
-    def _unpacked(self, packed: int) -> tuple[int, int, int]:
-        """The three per-class sums of a sum of packed integers (each field signed, within its width)."""
-        width = self._width
-        half, mask = 1 << (width - 1), (1 << width) - 1
-        c = ((packed + half) & mask) - half
-        packed = (packed - c) >> width
-        b = ((packed + half) & mask) - half
-        return (packed - b) >> width, b, c
-
     def predict(self, named: Mapping[str, float], grams=(), *, k: int = 5):
         """((P(neg), P(neu), P(pos)), evidence): the ``k`` features that moved ``P(pos) - P(neg)``
         most, [[feature, (weight(pos) - weight(neg)) x value], ...]. Sums are exactly rounded
         (math.fsum over the named features' products, the n-grams' weights added exactly as integers)
         and ties broken by name, so nothing depends on the order of ``named`` or ``grams``."""
-        table = self._table
-        rows = [(w[0] * v, w[1] * v, w[2] * v, w[3] * v, w[4], abs(w[3] * v))
-                for name, v in named.items() if (w := table.get(name)) is not None and v]
-        ranks = list(filter(None, map(self._rank.get, grams)))
-        shift = self._shift
+        small, table = self._named, self._table
+        rows = [(w[0] * v, w[1] * v, w[2] * v, w[3] * v, w[4], abs(w[3] * v)) for name, v in named.items()
+                if (w := small.get(name) or table.get(name)) is not None and v]
+        packed = list(filter(None, map(self._grams.get, grams)))
+        shift, width, mask, bias = self._packing
+        total, biases = sum(packed), len(packed) * bias
         a, b, c = self.intercept
-        sum_a, sum_b, sum_c = self._unpacked(sum(map(self._packed.__getitem__, ranks)))
-        logits = (math.fsum([a, *map(_first, rows), *_exact_parts(sum_a, shift)]),
-                  math.fsum([b, *map(_second, rows), *_exact_parts(sum_b, shift)]),
-                  math.fsum([c, *map(_third, rows), *_exact_parts(sum_c, shift)]))
+        logits = (math.fsum([a, *map(_first, rows), *_exact_floats((total >> 2 * width & mask) - biases, shift)]),
+                  math.fsum([b, *map(_second, rows), *_exact_floats((total >> width & mask) - biases, shift)]),
+                  math.fsum([c, *map(_third, rows), *_exact_floats((total & mask) - biases, shift)]))
         top = max(logits)
         e = [math.exp(x - top) for x in logits]
         total = e[0] + e[1] + e[2]
-        # the top k of every row: among the n-grams only the k of smallest rank can enter it
-        ranks.sort()
-        rows.extend(map(self._gram_rows.__getitem__, ranks[:k]))
-        moved = heapq.nlargest(k, rows, key=_moved)  # by |moved|, ties by name
+        # The top k of every row: among the n-grams only the k best ranked can enter it, and when k of them
+        # are in the best ranked eighth, those are among them.
+        best = list(filter(self._best.__gt__, packed))
+        best = sorted(best if len(best) >= k else packed)[:k]
+        rows.extend(map(self._gram_rows.__getitem__, map(rshift, best, repeat(3 * width))))
+        moved = sorted(rows, key=_moved, reverse=True)[:k]  # by |moved|, ties by name (heapq.nlargest's order)
         return (e[0] / total, e[1] / total, e[2] / total), [[r[4], round(r[3], 4)] for r in moved if r[3]]
 
     def label(self, probs: tuple[float, float, float]) -> tuple[float, str]:
