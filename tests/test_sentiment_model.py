@@ -81,7 +81,7 @@ def formula_model(stage, tokens: list[list[str]]):
 
 
 def stage_rows(mod, model, tokens: list[list[str]], params: dict) -> list[dict]:
-    """The sentence rows of the stage (``mod``: a sentiment module) on the seed sentences, target 智谱, with ``model``."""
+    """The stage's sentence rows (``mod``: a sentiment module) on the seed sentences, target 智谱, with ``model``."""
     from dataclasses import replace
 
     res = replace(mod.load_resources({"targets": [ZHIPU], **params}), model=model)
@@ -139,6 +139,8 @@ def test_predict_is_the_plain_reading_on_random_models():
         for given in (set(chosen), chosen + chosen[:3]):
             for k in (5, 2):
                 assert model.predict(named, given, k=k) == reference.predict(named, given, k=k)
+        as_features = {**named, **{"c:" + g: 1.0 for g in chosen}}  # features(): the n-grams among the named
+        assert model.predict(as_features) == reference.predict(as_features)
         ws = [weights["c:" + g][2] for g in chosen if "c:" + g in weights]
         inexact += sum(ws) != math.fsum(ws)
     assert inexact > 50  # the cases test the exact sum, not one that any summation would get right
