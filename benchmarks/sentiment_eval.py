@@ -318,25 +318,34 @@ def baseline_module(rev: str):
     return importlib.import_module(f"{name}.sentiment")
 
 
-def stage_speed(m: Methods, texts: list[str], *, repeat: int = 5, modules=None) -> dict[str, tuple[float, float]]:
-    """Sentences per second of process_record with the stage's default params and the seeds' target,
-    for each of ``modules`` ({label: sentiment module}, by default today's), the runs interleaved so
-    that a busy machine slows them alike, timed in CPU seconds of this process: (median sentences per
-    CPU second, share of sentences naming the target)."""
+# The stage's settings timed by stage_speed: its defaults (the lexicon's sentence tone), and the model as the
+# sentence tone (what a story sets with [sentiment] method = "model").
+STAGE_SETTINGS = {"defaults": {}, "method = model": {"method": "model"}}
+
+
+def stage_speed(m: Methods, texts: list[str], *, repeat: int = 5, modules=None,
+                settings=None) -> dict[tuple[str, str], tuple[float, float]]:
+    """Sentences per second of process_record with the seeds' target, for each of ``modules`` ({label:
+    sentiment module}, by default today's) and each of ``settings`` ({label: params over the stage's
+    defaults}, by default :data:`STAGE_SETTINGS`), the runs interleaved so that a busy machine slows them
+    alike, timed in CPU seconds of this process: {(module, setting): (median sentences per CPU second,
+    share of sentences naming the target)}."""
     modules = modules or {"today": sentiment}
+    settings = settings or STAGE_SETTINGS
     target = {"name": "智谱", "aliases": ["智谱", "智谱AI", "智谱清言", "Zhipu"]}
-    res = {k: mod.load_resources({"targets": [target]}) for k, mod in modules.items()}
+    res = {(k, s): mod.load_resources({"targets": [target], **params})
+           for k, mod in modules.items() for s, params in settings.items()}
     record = {"id": "x", "source": "x", "sentences": [{"index": i, "text": t, "tokens": m.tokens(t)}
                                                       for i, t in enumerate(texts)]}
-    times: dict[str, list[float]] = {k: [] for k in modules}
+    times: dict[tuple[str, str], list[float]] = {key: [] for key in res}
     share = {}
     for _ in range(repeat):
-        for k, mod in modules.items():
+        for (k, s), r in res.items():
             start = time.process_time()  # CPU time: what one core spends, whatever else the machine runs
-            out = mod.process_record(record, res[k])
-            times[k].append(time.process_time() - start)
-            share[k] = out["target_n_sentences"] / len(texts)
-    return {k: (len(texts) / float(np.median(v)), share[k]) for k, v in times.items()}
+            out = modules[k].process_record(record, r)
+            times[k, s].append(time.process_time() - start)
+            share[k, s] = out["target_n_sentences"] / len(texts)
+    return {key: (len(texts) / float(np.median(v)), share[key]) for key, v in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -348,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--part", choices=("test", "dev"), default="test")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--speed-only", action="store_true", help="only the speed part")
+    ap.add_argument("--speed-repeat", type=int, default=5, metavar="N",
+                    help="interleaved runs of the stage's speed, of which the median is reported (default 5)")
     ap.add_argument("--baseline", metavar="REV",
                     help="also time the stage's sentiment code at this git revision, interleaved with today's")
     ap.add_argument("--neutral-study", action="store_true",
@@ -394,13 +405,15 @@ def main(argv: list[str] | None = None) -> int:
         modules = {"today": sentiment}
         if args.baseline:
             modules[args.baseline] = baseline_module(args.baseline)
-        rates = stage_speed(m, texts, modules=modules)
-        for label, (rate, share) in rates.items():
-            print(f"speed of the stage's defaults ({label}) on the seed dev sentences, target 智谱 "
+        rates = stage_speed(m, texts, modules=modules, repeat=args.speed_repeat)
+        for (label, setting), (rate, share) in rates.items():
+            print(f"speed of the stage, {setting} ({label}) on the seed dev sentences, target 智谱 "
                   f"({share:.0%} of them name it): {rate:,.0f} sentences per CPU second (tokens given, "
-                  f"median of 5)")
+                  f"median of {args.speed_repeat})")
         if args.baseline:
-            print(f"today / {args.baseline}: {rates['today'][0] / rates[args.baseline][0]:.2f}x")
+            for setting in STAGE_SETTINGS:
+                print(f"{setting}: today / {args.baseline}: "
+                      f"{rates['today', setting][0] / rates[args.baseline, setting][0]:.2f}x")
     return 0
 
 

@@ -581,32 +581,37 @@ def score_sentence(tokens: Sequence[str], r: Resources, *, units=None) -> Senten
         return s
     from . import sentiment_model
 
-    return _by_method(s, sentiment_model.signals(tokens, r.lexicon, sentence=s), r)
+    probs, evidence = r.model.predict(*sentiment_model.signals(tokens, r.lexicon, sentence=s))
+    score, label = _by_method(s, probs, r, r.method)
+    return SentenceScore(s.raw, score, label, s.matched, evidence)
 
 
 def score_target(tokens: Sequence[str], r: Resources, found: Sequence[str], others: Sequence[str] = (), *,
                  sentence: SentenceScore | None = None, units=None) -> TargetScore:
     """What one sentence says about the target whose needles are ``found``, by the resources' method
-    (``sentence``, ``units``: the lexicon's score of the whole sentence and its units, when already computed)."""
+    (``sentence``, ``units``: the sentence's :func:`score_sentence` with the same resources and its units,
+    when already computed)."""
     t = score_toward(tokens, r.lexicon, found, r.rules, others=others, alpha=r.alpha, neutral=r.neutral,
                      units=units)
     if r.target_method == "lexicon":
         return t
     from . import sentiment_model
 
-    if sentence is None or sentence.features:  # features: a model's score, not the lexicon's
+    if sentence is None:
         sentence = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral, units=units)
-    return _by_method(t, sentiment_model.signals(tokens, r.lexicon, needles=found, others=others, rules=r.rules,
-                                                 toward=t, sentence=sentence), r, r.target_method)
+    elif r.method != "lexicon":  # the model's score: the lexicon's is worked out again from its raw sum, kept
+        score = normalise(sentence.raw, alpha=r.alpha)
+        sentence = SentenceScore(sentence.raw, score, label_for(score, neutral=r.neutral), sentence.matched)
+    probs, evidence = r.model.predict(*sentiment_model.signals(tokens, r.lexicon, needles=found, others=others,
+                                                               rules=r.rules, toward=t, sentence=sentence))
+    score, label = _by_method(t, probs, r, r.target_method)
+    return TargetScore(t.raw, score, label, t.matched, t.role, evidence)
 
 
-def _by_method(lexical, signals, r: Resources, method: str | None = None):
-    """The model's (or the combined) score and label in place of the lexicon's, with the evidence."""
-    from dataclasses import replace
-
-    probs, evidence = r.model.predict(*signals)
+def _by_method(lexical: SentenceScore | TargetScore, probs, r: Resources, method: str) -> tuple[float, str]:
+    """The model's (or the combined) score and label, to stand in place of the lexicon's (``lexical``)."""
     model_score, label = r.model.label(probs)
-    if (method or r.method) == "combined":
+    if method == "combined":
         w = r.model_weight
         score = w * model_score + (1 - w) * lexical.score
         label = label if label == "neu" else label_for(score, neutral=r.model.neutral * w)
@@ -614,7 +619,7 @@ def _by_method(lexical, signals, r: Resources, method: str | None = None):
         score = model_score
     if r.neutral_gate and not lexical.matched:  # nothing in it evaluates
         label = "neu"
-    return replace(lexical, score=score, label=label, features=evidence)
+    return score, label
 
 
 # Hong Kong Cantonese: 好 before a word is "very" (好差 = very bad), not "good". A sentence with

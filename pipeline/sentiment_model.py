@@ -22,10 +22,10 @@ time. Features of one sentence (toward a target when one is given):
 """
 from __future__ import annotations
 
-import heapq
 import math
 import re
-from operator import add, itemgetter
+from itertools import repeat
+from operator import add, itemgetter, rshift
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -54,11 +54,13 @@ def char_ngrams(text: str) -> set[str]:
     return grams
 
 
-def target_view(tokens: Sequence[str], needles: Sequence[str], others: Sequence[str], clause_end) -> str:
+def target_view(tokens: Sequence[str], needles: Sequence[str], others: Sequence[str], *,
+                text: str | None = None) -> str:
     """The text of the clauses that name the target, the target as ``T`` and other parties as ``O``
-    (the whole sentence when no clause names it)."""
-    text = "".join(tokens)
-    folded = text.casefold()
+    (the whole sentence when no clause names it); ``text``: ``"".join(tokens)``, when already joined."""
+    folded = ("".join(tokens) if text is None else text).casefold()
+    if not needles and not others:
+        return folded
     for needle in sorted((n for n in needles if n), key=len, reverse=True):
         folded = folded.replace(needle, "Ｔ")
     for other in sorted((o for o in others if o), key=len, reverse=True):
@@ -73,18 +75,21 @@ def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: 
     """The model's features of one sentence as (named features, character n-grams): see the
     module docstring. ``sentence`` and ``toward``: the lexicon's SentenceScore and TargetScore
     when already computed."""
-    from . import sentiment
+    if sentence is None or (toward is None and needles):
+        from . import sentiment
 
-    if sentence is None:
-        sentence = sentiment.score_tokens(tokens, lex)
+        if sentence is None:
+            sentence = sentiment.score_tokens(tokens, lex)
+        if toward is None and needles:
+            toward = sentiment.score_toward(tokens, lex, needles, rules, others=others)
     if toward is None:
-        toward = (sentiment.score_toward(tokens, lex, needles, rules, others=others) if needles
-                  else sentence)
+        toward = sentence
     out: dict[str, float] = {"lex": toward.score, "lex_sentence": sentence.score}
-    pos = sum(v for _, v in toward.matched if v > 0)
-    neg = sum(v for _, v in toward.matched if v < 0)
+    matched = toward.matched
+    pos = sum(v for _, v in matched if v > 0)
+    neg = sum(v for _, v in matched if v < 0)
     out["lex+"], out["lex-"] = pos, neg
-    for term, value in toward.matched:
+    for term, value in matched:
         key = "w:" + term
         out[key] = out.get(key, 0.0) + value
     if not lex.negators.keys().isdisjoint(tokens):
@@ -93,9 +98,9 @@ def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: 
         out["contrast"] = 1.0
     if getattr(toward, "role", "") == "object":
         out["object"] = 1.0
-    n = sum(1 for _, v in toward.matched if v)
+    n = sum(1 for _, v in matched if v)
     out["nw:0" if n == 0 else "nw:1" if n == 1 else "nw:2+"] = 1.0
-    out["strength"] = max((abs(v) for _, v in toward.matched), default=0.0)
+    out["strength"] = max((abs(v) for _, v in matched), default=0.0)
     if _DIGIT.search(text := "".join(tokens)):
         out["digit"] = 1.0
     if not _REPORTING.isdisjoint(tokens):
@@ -105,7 +110,7 @@ def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: 
     for token in tokens:
         if len(token) > 1:
             out["t:" + token] = 1.0
-    return out, char_ngrams(target_view(tokens, needles, others, sentiment._CLAUSE_END))
+    return out, char_ngrams(target_view(tokens, needles, others, text=text))
 
 
 def features(tokens: Sequence[str], lex, **options) -> dict[str, float]:
@@ -113,6 +118,23 @@ def features(tokens: Sequence[str], lex, **options) -> dict[str, float]:
     named, grams = signals(tokens, lex, **options)
     named.update(("c:" + g, 1.0) for g in sorted(grams))  # sorted: the same order under any hash seed
     return named
+
+
+# The n-grams' weights summed as integers (see Model): each field of a packed integer holds one class's
+# sum; this many bits above the largest weight keep any sum of fewer than 2**63 n-grams (more than a list
+# could hold) inside its field.
+_HEADROOM = 64
+_EXACT = 1 << 53  # integers below this are floats exactly
+
+
+def _exact_floats(total: int, shift: int) -> tuple[float, ...]:
+    """Floats whose exact sum is ``total / 2**shift``: the correctly rounded value and what rounding left
+    out (each a power-of-two scaling of an integer of at most 53 bits, so exact)."""
+    f = float(total)
+    rest = total - int(f)
+    if -_EXACT < rest < _EXACT:
+        return math.ldexp(f, -shift), math.ldexp(rest, -shift)
+    return math.ldexp(f, -shift), *_exact_floats(rest, shift)
 
 
 @dataclass(frozen=True)
@@ -123,26 +145,67 @@ class Model:
     info: Mapping[str, str] | None = None
 
     def __post_init__(self):
-        # feature -> (w_neg, w_neu, w_pos, w_pos - w_neg, feature), and the n-grams by their text alone
+        # feature -> (w_neg, w_neu, w_pos, w_pos - w_neg, feature, |w_pos - w_neg|): a named feature's row
         table = {n: (*w, w[2] - w[0], n, abs(w[2] - w[0])) for n, w in self.weights.items()}
         object.__setattr__(self, "_table", table)
-        object.__setattr__(self, "_grams", {n[2:]: row for n, row in table.items() if n.startswith("c:")})
+        object.__setattr__(self, "_named", {n: row for n, row in table.items() if not n.startswith("c:")})
+        # The n-grams (value 1), ranked by how much they move P(pos) - P(neg), as the evidence orders them
+        # (ties by name): rank 1 moves it most, so the top k of a sentence's n-grams are its k best ranked.
+        # An n-gram with no weight changes neither the sums nor the evidence: left out.
+        rows = sorted((row for n, row in table.items() if n.startswith("c:") and any(row[:3])),
+                      key=_moved, reverse=True)
+        for row in rows:
+            if not all(map(math.isfinite, row[:3])):
+                raise ValueError(f"sentiment model: a weight of {row[4]!r} is not a finite number")
+        # One integer per n-gram, all that a sentence needs of it in one lookup: its weight for each class
+        # times 2**shift (an integer for every weight, a binary fraction), plus a bias that makes it positive,
+        # in three fields of ``width`` bits, and its rank above them. One builtin sum adds the three classes
+        # exactly (less the biases, n x bias per field; the ranks add up above the fields, unread), and a
+        # shift reads an n-gram's rank. The exact sums go to fsum as floats that add up to them exactly, so
+        # the logits are the same correctly rounded sums as fsum over every weight.
+        shift = max((w.as_integer_ratio()[1].bit_length() - 1 for row in rows for w in row[:3]), default=0)
+        ints = [tuple(self._scaled(w, shift) for w in row[:3]) for row in rows]
+        bias = 1 << max((abs(i).bit_length() for t in ints for i in t), default=0)
+        width = bias.bit_length() + _HEADROOM
+        object.__setattr__(self, "_grams", {
+            row[4][2:]: (((rank << width | a + bias) << width | b + bias) << width) | c + bias
+            for rank, (row, (a, b, c)) in enumerate(zip(rows, ints), start=1)})
+        object.__setattr__(self, "_gram_rows", (None, *rows))   # by rank
+        object.__setattr__(self, "_packing", (shift, width, (1 << width) - 1, bias))
+        # The packed integers sort by rank; those below this one are the n-grams of the best ranked eighth,
+        # where a sentence's top k usually are (see predict).
+        object.__setattr__(self, "_best", (len(rows) // 8 + 1) << 3 * width)
+
+    @staticmethod
+    def _scaled(w: float, shift: int) -> int:
+        """``w x 2**shift``, exactly (``shift`` at least the exponent of ``w``'s binary denominator)."""
+        numerator, denominator = w.as_integer_ratio()
+        return numerator << (shift - denominator.bit_length() + 1)
 
     def predict(self, named: Mapping[str, float], grams=(), *, k: int = 5):
         """((P(neg), P(neu), P(pos)), evidence): the ``k`` features that moved ``P(pos) - P(neg)``
         most, [[feature, (weight(pos) - weight(neg)) x value], ...]. Sums are exactly rounded
-        (math.fsum) and ties broken by name, so nothing depends on the order of ``named`` or ``grams``."""
-        table = self._table
-        rows = [(w[0] * v, w[1] * v, w[2] * v, w[3] * v, w[4], abs(w[3] * v))
-                for name, v in named.items() if (w := table.get(name)) is not None and v]
-        rows.extend(filter(None, map(self._grams.get, grams)))
+        (math.fsum over the named features' products, the n-grams' weights added exactly as integers)
+        and ties broken by name, so nothing depends on the order of ``named`` or ``grams``."""
+        small, table = self._named, self._table
+        rows = [(w[0] * v, w[1] * v, w[2] * v, w[3] * v, w[4], abs(w[3] * v)) for name, v in named.items()
+                if (w := small.get(name) or table.get(name)) is not None and v]
+        packed = list(filter(None, map(self._grams.get, grams)))
+        shift, width, mask, bias = self._packing
+        total, biases = sum(packed), len(packed) * bias
         a, b, c = self.intercept
-        logits = (math.fsum([a, *map(_first, rows)]), math.fsum([b, *map(_second, rows)]),
-                  math.fsum([c, *map(_third, rows)]))
+        logits = (math.fsum([a, *map(_first, rows), *_exact_floats((total >> 2 * width & mask) - biases, shift)]),
+                  math.fsum([b, *map(_second, rows), *_exact_floats((total >> width & mask) - biases, shift)]),
+                  math.fsum([c, *map(_third, rows), *_exact_floats((total & mask) - biases, shift)]))
         top = max(logits)
         e = [math.exp(x - top) for x in logits]
         total = e[0] + e[1] + e[2]
-        moved = heapq.nlargest(k, rows, key=_moved)  # by |moved|, ties by name
+        # The top k of every row: among the n-grams only the k best ranked can enter it, and when k of them
+        # are in the best ranked eighth, those are among them.
+        best = list(filter(self._best.__gt__, packed))
+        best = sorted(best if len(best) >= k else packed)[:k]
+        rows.extend(map(self._gram_rows.__getitem__, map(rshift, best, repeat(3 * width))))
+        moved = sorted(rows, key=_moved, reverse=True)[:k]  # by |moved|, ties by name (heapq.nlargest's order)
         return (e[0] / total, e[1] / total, e[2] / total), [[r[4], round(r[3], 4)] for r in moved if r[3]]
 
     def label(self, probs: tuple[float, float, float]) -> tuple[float, str]:
