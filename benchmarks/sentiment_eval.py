@@ -394,7 +394,12 @@ def main(argv: list[str] | None = None) -> int:
                                "display.float_format", "{:.3f}".format):
             print(f"\ncombined toward a target by model weight ({args.part} part; default "
                   f"{sentiment.DEFAULT_PARAMS['model_weight']}):")
-            print(blend(m, args.data, args.dev, args.part))
+            table = blend(m, args.data, args.dev, args.part)
+            print(table)
+            means = table["mean of the criteria"]
+            best = means.index[int(np.argmax(means.to_numpy()))]  # the first of equal means, as the rule takes it
+            print(f"best mean of the criteria on this part: model weight {best} ({means[best]:.6f}; the model "
+                  f"alone {means[1.0]:.6f})" + ("" if args.part == "dev" else " -- reported, never chosen on"))
     if not args.no_speed:
         texts = list(data.seed_dev(args.dev)["text"]) * 20
         for method, rate in speed(m, texts).items():

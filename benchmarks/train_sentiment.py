@@ -8,8 +8,8 @@ the sentences whose targets agree: the whole sentence's tone, neutral included),
 fin_news_titles_7046.csv minus the titles of fin_news_2400.csv (pos / neg) and
 bdci2019_fin_entity_part.jsonl (an entity the text is negative about: neg; one it is not: neu,
 at half weight, since "not negative" mixes neutral and positive) and the commentary and news
-sentences labelled by reading (benchmarks/data/commentary_labels.tsv, drawn by
-commentary_sample.py; their weight is chosen on dev, 0 leaves them out). The regularisation, the
+sentences labelled by reading (benchmarks/data/commentary_labels.tsv and its draws 3-5, drawn by
+commentary_sample.py; sentiment_data.COMMENTARY_TRAIN; their weight is chosen on dev, 0 leaves them out). The regularisation, the
 neutral band and that weight are chosen on the ``dev`` parts and the seed dev set's tune half (the
 best mean of their accuracies); nothing is chosen on a ``test`` part, on fin_news_2400.csv or on
 the seed dev set's report half.
