@@ -200,3 +200,13 @@ def test_stage_output_pinned_on_the_formula_model(seed_tokens, setting, params):
     assert sum("target_features" in r for r in rows) > 20 and all(("features" in r) == (setting == "model")
                                                                    for r in rows)
     assert digest(rows) == PINNED_STAGE[setting]
+
+
+def test_word_features_are_the_sentences_words_of_two_or_more_characters():
+    """``t:<word>`` (session 11): every segment token of two or more characters, once, value 1; the
+    one-character tokens and punctuation stay with the character n-grams."""
+    lex = sentiment.load_lexicon()
+    named, grams = sentiment_model.signals(["公司", "今年", "裁员", "了", "，", "公司", "回应", "。"], lex)
+    words = sorted(n for n in named if n.startswith("t:"))
+    assert words == ["t:今年", "t:公司", "t:回应", "t:裁员"] and all(named[w] == 1.0 for w in words)
+    assert "公司" in grams and "t:公司" not in grams
