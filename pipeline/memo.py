@@ -1,4 +1,5 @@
-"""A bounded per-token memo for the hot loops of sentiment and framing.
+"""A bounded per-token memo for the hot loops of sentiment and framing (and per-string ones for
+sourcing's rules).
 
 Tokens repeat across a corpus, so what a stage works out about a token alone is kept
 per distinct token. The memo is emptied when it reaches ``LIMIT`` entries, so memory
@@ -25,3 +26,17 @@ def lookup(memo: dict, tokens: Sequence[Hashable], compute: Callable[[Hashable],
     for token in set(tokens).difference(memo):
         memo[token] = compute(token)
     return list(map(memo.__getitem__, tokens))
+
+
+_UNSEEN = object()
+
+
+def remember(memo: dict, key: Hashable, compute: Callable[[Hashable], V], limit: int = LIMIT) -> V:
+    """``compute(key)``, worked out once per distinct ``key`` while remembered in ``memo`` (emptied
+    at ``limit`` entries); ``compute`` may return anything, None included."""
+    found = memo.get(key, _UNSEEN)
+    if found is _UNSEEN:
+        if len(memo) >= limit:
+            memo.clear()
+        found = memo[key] = compute(key)
+    return found

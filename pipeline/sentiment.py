@@ -329,17 +329,12 @@ def score_tokens(tokens: Sequence[str], lex: Lexicon, *, alpha: float = 4.0, neu
     parts = _parts(_relevant_units(tokens, lex) if units is None else units, lex)
     matched: list[list] = []
     raw = 0.0
-    if len(parts) == 1:  # no contrast word (most sentences): every weight is 1.0, and x * 1.0 == x
-        for term, value, _ in parts[0]:
-            matched.append([term, round(value, 4)])
-            raw += value
-    else:
-        last = len(parts) - 1
-        for k, part in enumerate(parts):
-            weight = _contrast_weight(k, last)
-            for term, value, _ in part:
-                matched.append([term, round(value * weight, 4)])
-                raw += value * weight
+    last = len(parts) - 1
+    for k, part in enumerate(parts):
+        weight = _contrast_weight(k, last)
+        for term, value, _ in part:
+            matched.append([term, round(value * weight, 4)])
+            raw += value * weight
     score = normalise(raw, alpha=alpha)
     return SentenceScore(raw, score, label_for(score, neutral=neutral), matched)
 
@@ -650,12 +645,10 @@ def process_record(record: dict, resources: Resources) -> dict:
     per_target: dict[str, list[float]] = {name: [] for name, _ in resources.targets}
     r = resources
     lexicon, needles_ = r.lexicon, r.needles
-    lexicon_only = r.method == "lexicon"  # score_sentence's own test, once per article
     for sentence in record.get("sentences") or ():
         tokens = cantonese_degree(sentence["tokens"], sentence["text"])
         units = _relevant_units(tokens, lexicon)
-        s = (score_tokens(tokens, lexicon, alpha=r.alpha, neutral=r.neutral, units=units) if lexicon_only
-             else score_sentence(tokens, r, units=units))
+        s = score_sentence(tokens, r, units=units)
         if needles_:
             folded = sentence["text"].casefold()
             hit = any(needle in folded for needle in needles_)  # mentions(text, aliases), faster

@@ -148,7 +148,6 @@ class Model:
         # feature -> (w_neg, w_neu, w_pos, w_pos - w_neg, feature, |w_pos - w_neg|): a named feature's row
         table = {n: (*w, w[2] - w[0], n, abs(w[2] - w[0])) for n, w in self.weights.items()}
         object.__setattr__(self, "_table", table)
-        object.__setattr__(self, "_named", {n: row for n, row in table.items() if not n.startswith("c:")})
         # The n-grams (value 1), ranked by how much they move P(pos) - P(neg), as the evidence orders them
         # (ties by name): rank 1 moves it most, so the top k of a sentence's n-grams are its k best ranked.
         # An n-gram with no weight changes neither the sums nor the evidence: left out.
@@ -187,9 +186,9 @@ class Model:
         most, [[feature, (weight(pos) - weight(neg)) x value], ...]. Sums are exactly rounded
         (math.fsum over the named features' products, the n-grams' weights added exactly as integers)
         and ties broken by name, so nothing depends on the order of ``named`` or ``grams``."""
-        small, table = self._named, self._table
+        table = self._table
         rows = [(w[0] * v, w[1] * v, w[2] * v, w[3] * v, w[4], abs(w[3] * v)) for name, v in named.items()
-                if (w := small.get(name) or table.get(name)) is not None and v]
+                if (w := table.get(name)) is not None and v]
         packed = list(filter(None, map(self._grams.get, grams)))
         shift, width, mask, bias = self._packing
         total, biases = sum(packed), len(packed) * bias

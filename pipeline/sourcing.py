@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from . import grouping, records
+from . import grouping, memo, records
 from .config import ARTICLES, RESOURCES
 from .runner import ArticleStage, executors, map_ranges, ranges, read_range
 
@@ -278,13 +278,7 @@ def quote_spans(text: str, rules: Rules) -> list[tuple[int, int]]:
 def clean_speaker(raw: str, rules: Rules) -> tuple[str, int]:
     """``"对此，该公司方面"`` -> ``("该公司方面", 3)``: the speaker and its offset within ``raw``
     (worked out once per distinct ``raw`` while remembered: the suffix pattern is long)."""
-    cleaned = rules._cleaned
-    found = cleaned.get(raw)
-    if found is None:
-        if len(cleaned) >= MEMO_LIMIT:
-            cleaned.clear()
-        found = cleaned[raw] = _clean_speaker(raw, rules)
-    return found
+    return memo.remember(rules._cleaned, raw, lambda r: _clean_speaker(r, rules), MEMO_LIMIT)
 
 
 def _clean_speaker(raw: str, rules: Rules) -> tuple[str, int]:
@@ -347,16 +341,7 @@ def lexicon_type(speaker: str, rules: Rules) -> str | None:
     a ``former`` marker (前议员, 前财政司司长) is a former official, who speaks for themselves
     (``former_type``). None when no entry is in it. Worked out once per distinct speaker while
     remembered."""
-    typed = rules._typed
-    found = typed.get(speaker, _UNSEEN)
-    if found is _UNSEEN:
-        if len(typed) >= MEMO_LIMIT:
-            typed.clear()
-        found = typed[speaker] = _lexicon_type(speaker, rules)
-    return found
-
-
-_UNSEEN = object()
+    return memo.remember(rules._typed, speaker, lambda s: _lexicon_type(s, rules), MEMO_LIMIT)
 
 
 def _lexicon_type(speaker: str, rules: Rules) -> str | None:
@@ -393,14 +378,9 @@ def titled_type(name: str, context: str, rules: Rules) -> str | None:
 def _is_title(head: str, rules: Rules) -> bool:
     """Whether an entry of the type lexicon other than a document ends where ``head`` ends (once
     per distinct head while remembered: the same titles stand before names all over a corpus)."""
-    titles = rules._titles
-    found = titles.get(head)
-    if found is None:
-        if len(titles) >= MEMO_LIMIT:
-            titles.clear()
-        found = titles[head] = any(t.end() == len(head) for type_, pattern in rules.type_res if type_ != "document"
-                                   for t in pattern.finditer(head))
-    return found
+    return memo.remember(rules._titles, head, lambda h: any(
+        t.end() == len(h) for type_, pattern in rules.type_res if type_ != "document" for t in pattern.finditer(h)),
+        MEMO_LIMIT)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -876,3 +876,20 @@ def test_the_maps_passage_signatures_are_signatures(seed_outputs):
         passages = sourcing.source_article(record, RULES)["passages"]
         assert passages and [p["minhash"] for p in passages] == sourcing.signatures(
             [texts[p["sentence"]] for p in passages], RULES)
+
+
+def test_remember_computes_a_key_once_none_included_and_empties_at_its_limit():
+    """pipeline.memo.remember, which the rules' per-string memos share: a None answer is remembered
+    too (lexicon_type answers None for an untyped speaker), and the memo never holds more than its limit."""
+    from pipeline import memo
+
+    calls = []
+
+    def compute(key):
+        calls.append(key)
+        return None if key == "无" else key * 2
+
+    store = {}
+    assert [memo.remember(store, k, compute, 2) for k in ("无", "无", "甲", "无")] == [None, None, "甲甲", None]
+    assert calls == ["无", "甲"]
+    assert memo.remember(store, "乙", compute, 2) == "乙乙" and store == {"乙": "乙乙"}
