@@ -28,7 +28,7 @@ from itertools import repeat
 from operator import add, itemgetter, rshift
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
 from .config import RESOURCES
 
@@ -70,11 +70,24 @@ def target_view(tokens: Sequence[str], needles: Sequence[str], others: Sequence[
     return "|".join(c for c in _CLAUSE_SPLIT.split(folded) if "Ｔ" in c)
 
 
+class Signals(NamedTuple):
+    """One sentence's features, as :meth:`Model.predict` takes them: ``named`` (feature -> value), ``view``
+    (the text whose character n-grams are features: :func:`target_view`) and ``words`` (the sentence's
+    distinct tokens: those of two or more characters are features, value 1)."""
+
+    named: dict[str, float]
+    view: str
+    words: frozenset[str]
+
+    @property
+    def grams(self) -> set[str]:
+        return char_ngrams(self.view)
+
+
 def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: Sequence[str] = (),
-            rules=None, sentence=None, toward=None) -> tuple[dict[str, float], set[str]]:
-    """The model's features of one sentence as (named features, character n-grams): see the
-    module docstring. ``sentence`` and ``toward``: the lexicon's SentenceScore and TargetScore
-    when already computed."""
+            rules=None, sentence=None, toward=None) -> Signals:
+    """The model's features of one sentence: see the module docstring. ``sentence`` and ``toward``: the
+    lexicon's SentenceScore and TargetScore when already computed."""
     if sentence is None or (toward is None and needles):
         from . import sentiment
 
@@ -107,23 +120,22 @@ def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: 
         out["report"] = 1.0
     if text.rstrip().endswith(("？", "?")):
         out["question"] = 1.0
-    for token in tokens:
-        if len(token) > 1:
-            out["t:" + token] = 1.0
-    return out, char_ngrams(target_view(tokens, needles, others, text=text))
+    return Signals(out, target_view(tokens, needles, others, text=text), frozenset(tokens))
 
 
 def features(tokens: Sequence[str], lex, **options) -> dict[str, float]:
-    """:func:`signals` as one dict, the n-grams as ``c:<n-gram>`` = 1 (what the model is fitted on)."""
-    named, grams = signals(tokens, lex, **options)
-    named.update(("c:" + g, 1.0) for g in sorted(grams))  # sorted: the same order under any hash seed
+    """:func:`signals` as one dict, the words as ``t:<word>`` = 1 and the n-grams as ``c:<n-gram>`` = 1
+    (what the model is fitted on)."""
+    named, view, words = signals(tokens, lex, **options)
+    named.update(("t:" + w, 1.0) for w in sorted(words) if len(w) > 1)  # sorted: the same order under any hash seed
+    named.update(("c:" + g, 1.0) for g in sorted(char_ngrams(view)))
     return named
 
 
 # The n-grams' weights summed as integers (see Model): each field of a packed integer holds one class's
-# sum; this many bits above the largest weight keep any sum of fewer than 2**63 n-grams (more than a list
-# could hold) inside its field.
-_HEADROOM = 64
+# sum; this many bits above the largest weight keep any sum of fewer than 2**24 n-grams inside its field
+# (a sentence has at most three per character; longer lists are summed in parts, Model._sums).
+_HEADROOM = 24
 _EXACT = 1 << 53  # integers below this are floats exactly
 
 
@@ -148,31 +160,44 @@ class Model:
         # feature -> (w_neg, w_neu, w_pos, w_pos - w_neg, feature, |w_pos - w_neg|): a named feature's row
         table = {n: (*w, w[2] - w[0], n, abs(w[2] - w[0])) for n, w in self.weights.items()}
         object.__setattr__(self, "_table", table)
-        # The n-grams (value 1), ranked by how much they move P(pos) - P(neg), as the evidence orders them
-        # (ties by name): rank 1 moves it most, so the top k of a sentence's n-grams are its k best ranked.
-        # An n-gram with no weight changes neither the sums nor the evidence: left out.
-        rows = sorted((row for n, row in table.items() if n.startswith("c:") and any(row[:3])),
+        # The n-grams and the words (value 1), ranked by how much they move P(pos) - P(neg), as the evidence
+        # orders them (ties by name): rank 1 moves it most, so the top k of a sentence's are its k best ranked.
+        # One with no weight changes neither the sums nor the evidence: left out.
+        rows = sorted((row for n, row in table.items() if n.startswith(("c:", "t:")) and any(row[:3])),
                       key=_moved, reverse=True)
         for row in rows:
             if not all(map(math.isfinite, row[:3])):
                 raise ValueError(f"sentiment model: a weight of {row[4]!r} is not a finite number")
-        # One integer per n-gram, all that a sentence needs of it in one lookup: its weight for each class
-        # times 2**shift (an integer for every weight, a binary fraction), plus a bias that makes it positive,
-        # in three fields of ``width`` bits, and its rank above them. One builtin sum adds the three classes
-        # exactly (less the biases, n x bias per field; the ranks add up above the fields, unread), and a
-        # shift reads an n-gram's rank. The exact sums go to fsum as floats that add up to them exactly, so
-        # the logits are the same correctly rounded sums as fsum over every weight.
+        # One integer per n-gram or word, all that a sentence needs of it in one lookup: its weight for each
+        # class times 2**shift (an integer for every weight, a binary fraction), plus a bias that makes it
+        # positive, in three fields of ``width`` bits, and its rank above them. One builtin sum adds the three
+        # classes exactly (less the biases, n x bias per field; the ranks add up above the fields, unread), and
+        # a shift reads a row's rank. The exact sums go to fsum as floats that add up to them exactly, so the
+        # logits are the same correctly rounded sums as fsum over every weight.
         shift = max((w.as_integer_ratio()[1].bit_length() - 1 for row in rows for w in row[:3]), default=0)
         ints = [tuple(self._scaled(w, shift) for w in row[:3]) for row in rows]
         bias = 1 << max((abs(i).bit_length() for t in ints for i in t), default=0)
         width = bias.bit_length() + _HEADROOM
-        object.__setattr__(self, "_grams", {
-            row[4][2:]: (((rank << width | a + bias) << width | b + bias) << width) | c + bias
-            for rank, (row, (a, b, c)) in enumerate(zip(rows, ints), start=1)})
-        object.__setattr__(self, "_gram_rows", (None, *rows))   # by rank
+        packed = [(row[4], (((rank << width | a + bias) << width | b + bias) << width) | c + bias)
+                  for rank, (row, (a, b, c)) in enumerate(zip(rows, ints), start=1)]
+        # The n-grams in an automaton, which finds those of a text in one C pass; the words (of two or more
+        # characters, as signals gives them) in a dict.
+        grams = None
+        if any(name.startswith("c:") for name, _ in packed):
+            import ahocorasick
+
+            grams = ahocorasick.Automaton()
+            for name, value in packed:
+                if name.startswith("c:"):
+                    grams.add_word(name[2:], value)
+            grams.make_automaton()
+        object.__setattr__(self, "_grams", grams)
+        object.__setattr__(self, "_words", {name[2:]: value for name, value in packed
+                                            if name.startswith("t:") and len(name) > 3})
+        object.__setattr__(self, "_rows", (None, *rows))   # by rank
         object.__setattr__(self, "_packing", (shift, width, (1 << width) - 1, bias))
-        # The packed integers sort by rank; those below this one are the n-grams of the best ranked eighth,
-        # where a sentence's top k usually are (see predict).
+        # The packed integers sort by rank; those below this one are the best ranked eighth, where a
+        # sentence's top k usually are (see predict).
         object.__setattr__(self, "_best", (len(rows) // 8 + 1) << 3 * width)
 
     @staticmethod
@@ -181,31 +206,47 @@ class Model:
         numerator, denominator = w.as_integer_ratio()
         return numerator << (shift - denominator.bit_length() + 1)
 
-    def predict(self, named: Mapping[str, float], grams=(), *, k: int = 5):
-        """((P(neg), P(neu), P(pos)), evidence): the ``k`` features that moved ``P(pos) - P(neg)``
-        most, [[feature, (weight(pos) - weight(neg)) x value], ...]. Sums are exactly rounded
-        (math.fsum over the named features' products, the n-grams' weights added exactly as integers)
-        and ties broken by name, so nothing depends on the order of ``named`` or ``grams``."""
+    def predict(self, named: Mapping[str, float], view: str = "", words: Iterable[str] = (), *, k: int = 5):
+        """((P(neg), P(neu), P(pos)), evidence) of the features ``named``, the character n-grams of ``view``
+        (each distinct one once) and ``words`` (the tokens, each once; those of two or more characters, value 1): see :class:`Signals`. The evidence: the
+        ``k`` features that moved ``P(pos) - P(neg)`` most, [[feature, (weight(pos) - weight(neg)) x
+        value], ...]. Sums are exactly rounded (math.fsum over the named features' products, the n-grams'
+        and words' weights added exactly as integers) and ties broken by name, so nothing depends on the
+        order of ``named`` or ``words``."""
         table = self._table
         rows = [(w[0] * v, w[1] * v, w[2] * v, w[3] * v, w[4], abs(w[3] * v)) for name, v in named.items()
                 if (w := table.get(name)) is not None and v]
-        packed = list(filter(None, map(self._grams.get, grams)))
-        shift, width, mask, bias = self._packing
-        total, biases = sum(packed), len(packed) * bias
+        if not isinstance(words, (set, frozenset)):
+            words = set(words)  # each word once
+        packed = list(filter(None, map(self._words.get, words)))
+        if view and self._grams is not None:  # each n-gram's integer is its own: a set keeps each once
+            packed.extend(set(map(_second, self._grams.iter(view))))
+        shift, width = self._packing[:2]
+        sa, sb, sc = self._sums(packed)
         a, b, c = self.intercept
-        logits = (math.fsum([a, *map(_first, rows), *_exact_floats((total >> 2 * width & mask) - biases, shift)]),
-                  math.fsum([b, *map(_second, rows), *_exact_floats((total >> width & mask) - biases, shift)]),
-                  math.fsum([c, *map(_third, rows), *_exact_floats((total & mask) - biases, shift)]))
+        logits = (math.fsum([a, *map(_first, rows), *_exact_floats(sa, shift)]),
+                  math.fsum([b, *map(_second, rows), *_exact_floats(sb, shift)]),
+                  math.fsum([c, *map(_third, rows), *_exact_floats(sc, shift)]))
         top = max(logits)
         e = [math.exp(x - top) for x in logits]
         total = e[0] + e[1] + e[2]
-        # The top k of every row: among the n-grams only the k best ranked can enter it, and when k of them
-        # are in the best ranked eighth, those are among them.
+        # The top k of every row: among the n-grams and words only the k best ranked can enter it, and when k
+        # of them are in the best ranked eighth, those are among them.
         best = list(filter(self._best.__gt__, packed))
         best = sorted(best if len(best) >= k else packed)[:k]
-        rows.extend(map(self._gram_rows.__getitem__, map(rshift, best, repeat(3 * width))))
+        rows.extend(map(self._rows.__getitem__, map(rshift, best, repeat(3 * width))))
         moved = sorted(rows, key=_moved, reverse=True)[:k]  # by |moved|, ties by name (heapq.nlargest's order)
         return (e[0] / total, e[1] / total, e[2] / total), [[r[4], round(r[3], 4)] for r in moved if r[3]]
+
+    def _sums(self, packed: list[int]) -> tuple[int, int, int]:
+        """Each class's exact sum of the packed integers' weights (times 2**shift)."""
+        _, width, mask, bias = self._packing
+        if len(packed) < 1 << _HEADROOM:  # always, but for a text of millions of characters
+            total, biases = sum(packed), len(packed) * bias
+            return (total >> 2 * width & mask) - biases, (total >> width & mask) - biases, (total & mask) - biases
+        step = (1 << _HEADROOM) - 1
+        parts = [self._sums(packed[i:i + step]) for i in range(0, len(packed), step)]
+        return sum(map(_first, parts)), sum(map(_second, parts)), sum(map(_third, parts))
 
     def label(self, probs: tuple[float, float, float]) -> tuple[float, str]:
         """``P(pos) - P(neg)`` in [-1, 1] and the label: neu when neutral is the likeliest class

@@ -379,9 +379,9 @@ def test_model_prediction_does_not_depend_on_feature_order():
 
     model = sentiment_model.read_model()
     named = {"lex": -0.4, "w:裁员": -1.0, "lex_sentence": -0.3, "negated": 1.0}
-    grams = ["裁", "员", "裁员", "Ｔ", "Ｔ裁"]
-    first = model.predict(named, grams)
-    second = model.predict(dict(reversed(list(named.items()))), list(reversed(grams)))
+    words = ["裁员", "公司", "了"]
+    first = model.predict(named, "Ｔ裁员了", words)
+    second = model.predict(dict(reversed(list(named.items()))), "Ｔ裁员了", list(reversed(words)))
     assert first == second and abs(sum(first[0]) - 1) < 1e-12 and first[1]
 
 
@@ -391,10 +391,10 @@ def test_model_sees_whether_a_sentence_evaluates():
     from pipeline import sentiment_model
 
     lex = sentiment.load_lexicon()
-    plain, _ = sentiment_model.signals(["公司", "表示", "，", "营收", "为", "30", "亿元", "。"], lex)
+    plain = sentiment_model.signals(["公司", "表示", "，", "营收", "为", "30", "亿元", "。"], lex).named
     assert plain["nw:0"] == 1.0 and plain["strength"] == 0.0 and plain["digit"] == plain["report"] == 1.0
     assert "question" not in plain and "nw:1" not in plain
-    loaded, _ = sentiment_model.signals(["业绩", "大幅", "增长", "，", "前景", "堪忧", "？"], lex)
+    loaded = sentiment_model.signals(["业绩", "大幅", "增长", "，", "前景", "堪忧", "？"], lex).named
     assert loaded["nw:2+"] == 1.0 and loaded["strength"] > 0 and loaded["question"] == 1.0
     assert "digit" not in loaded and "report" not in loaded
     model = sentiment_model.read_model()

@@ -30,13 +30,13 @@ class Reference:
     def __init__(self, model: sentiment_model.Model):
         self.model = model
         self.table = {n: (*w, w[2] - w[0], n, abs(w[2] - w[0])) for n, w in model.weights.items()}
-        self.by_gram = {n[2:]: row for n, row in self.table.items() if n.startswith("c:")}
 
-    def predict(self, named, grams=(), *, k: int = 5):
+    def predict(self, named, view="", words=(), *, k: int = 5):
         table = self.table
         rows = [(w[0] * v, w[1] * v, w[2] * v, w[3] * v, w[4], abs(w[3] * v))
                 for name, v in named.items() if (w := table.get(name)) is not None and v]
-        rows.extend(filter(None, map(self.by_gram.get, grams)))
+        ones = {"c:" + g for g in sentiment_model.char_ngrams(view)} | {"t:" + w for w in words if len(w) > 1}
+        rows.extend(filter(None, map(table.get, sorted(ones))))
         a, b, c = self.model.intercept
         logits = (math.fsum([a, *(r[0] for r in rows)]), math.fsum([b, *(r[1] for r in rows)]),
                   math.fsum([c, *(r[2] for r in rows)]))
@@ -109,43 +109,55 @@ def test_predict_is_the_plain_reading_on_the_seed_sentences(seed_tokens):
     for toks in seed_tokens:
         for options in ({}, {"needles": found, "rules": rules}, {"needles": found, "rules": rules,
                                                                  "others": ("月之暗面", "公司")}):
-            named, grams = sentiment_model.signals(toks, lex, **options)
+            named, view, words = sentiment_model.signals(toks, lex, **options)
             for k in (5, 1, 40):
-                assert model.predict(named, grams, k=k) == reference.predict(named, grams, k=k)
+                assert model.predict(named, view, words, k=k) == reference.predict(named, view, words, k=k)
+
+
+def random_case(rng: random.Random, n: int):
+    """A random model over the n-grams and words of a random text of ``n`` characters (weights with 4
+    decimals as in the file: tiny, large, zero, and tied in how much they move the score, so that ties are
+    broken by name), with the text, its words and named values."""
+    text = "".join(chr(0x4E00 + rng.randrange(60)) for _ in range(n))
+    words = [text[i:i + rng.choice((1, 2, 3))] for i in rng.sample(range(n), min(n, 12))] + ["未知词"]
+    weights = {}
+    for name in sorted({"c:" + g for g in sentiment_model.char_ngrams(text)} | {"t:" + w for w in words}):
+        if rng.random() < 0.3:
+            continue  # unknown to the model
+        w = [round(rng.choice((rng.uniform(-3, 3), rng.uniform(-0.001, 0.001), 0.0, 0.25, -0.25)), 4)
+             for _ in range(3)]
+        weights[name] = tuple([0.0, 0.0, 0.0] if rng.random() < 0.1 else w)
+    weights.update({"lex": (0.5, 0.0, -0.5), "w:好": (-1.2345, 0.1, 1.0001), "nw:0": (0.0001, 0.0, -0.0001)})
+    named = {"lex": rng.uniform(-1, 1), "w:好": rng.choice((0.0, 1.0, -0.75)), "nw:0": 1.0, "unknown": 2.0}
+    return sentiment_model.Model((-0.2854, 0.5607, -0.2753), weights), text, words, named
 
 
 def test_predict_is_the_plain_reading_on_random_models():
-    """Weights with 4 decimals (as in the file; tiny, large, zero, and tied in how much they move the
-    score, so that ties are broken by name), any named values, n-grams given as sets or as lists
-    (repeats counted each time, as before), unknown n-grams; exact to the last bit of every probability."""
+    """Any named values, the n-grams of a text and its words (repeated words counted once, one-character
+    words never), unknown features; exact to the last bit of every probability."""
     rng = random.Random(19)
     inexact = 0  # cases where a plain float sum of the weights differs from the exactly rounded one
     for case in range(300):
-        n = rng.choice((1, 3, 40, 400))
-        grams = [chr(0x4E00 + rng.randrange(60)) + "".join(chr(0x4E00 + rng.randrange(60))
-                                                           for _ in range(rng.randrange(3)))
-                 for _ in range(n)]
-        weights = {}
-        for g in set(grams):
-            w = [round(rng.choice((rng.uniform(-3, 3), rng.uniform(-0.001, 0.001), 0.0, 0.25, -0.25)), 4)
-                 for _ in range(3)]
-            if rng.random() < 0.1:
-                w = [0.0, 0.0, 0.0]
-            weights["c:" + g] = tuple(w)
-        weights.update({"lex": (0.5, 0.0, -0.5), "w:好": (-1.2345, 0.1, 1.0001), "nw:0": (0.0001, 0.0, -0.0001)})
-        model = sentiment_model.Model((-0.2854, 0.5607, -0.2753), weights)
+        model, text, words, named = random_case(rng, rng.choice((1, 3, 40, 400)))
         reference = Reference(model)
-        named = {"lex": rng.uniform(-1, 1), "w:好": rng.choice((0.0, 1.0, -0.75)), "nw:0": 1.0, "unknown": 2.0}
-        chosen = rng.sample(sorted(set(grams)), rng.randrange(len(set(grams)) + 1))
-        chosen += ["未知", "x"]
-        for given in (set(chosen), chosen + chosen[:3]):
+        for given in (words, words + words[:3]):
             for k in (5, 2):
-                assert model.predict(named, given, k=k) == reference.predict(named, given, k=k)
-        as_features = {**named, **{"c:" + g: 1.0 for g in chosen}}  # features(): the n-grams among the named
+                assert model.predict(named, text, given, k=k) == reference.predict(named, text, given, k=k)
+        as_features = {**named, **{"c:" + g: 1.0 for g in sentiment_model.char_ngrams(text)}}  # features()
         assert model.predict(as_features) == reference.predict(as_features)
-        ws = [weights["c:" + g][2] for g in chosen if "c:" + g in weights]
+        ws = [model.weights[n][2] for n in as_features if n.startswith("c:") and n in model.weights]
         inexact += sum(ws) != math.fsum(ws)
     assert inexact > 50  # the cases test the exact sum, not one that any summation would get right
+
+
+def test_a_long_text_is_summed_in_parts_with_the_same_bits(monkeypatch):
+    """More n-grams than a packed field has room for (here 2**3 - 1, by a smaller headroom) are summed
+    in parts: the same probabilities and evidence as the plain reading."""
+    monkeypatch.setattr(sentiment_model, "_HEADROOM", 3)
+    rng = random.Random(22)
+    for case in range(40):
+        model, text, words, named = random_case(rng, rng.choice((30, 200)))
+        assert model.predict(named, text, words) == Reference(model).predict(named, text, words)
 
 
 def test_model_with_a_weight_that_is_not_a_number_is_refused():
@@ -206,7 +218,10 @@ def test_word_features_are_the_sentences_words_of_two_or_more_characters():
     """``t:<word>`` (session 11): every segment token of two or more characters, once, value 1; the
     one-character tokens and punctuation stay with the character n-grams."""
     lex = sentiment.load_lexicon()
-    named, grams = sentiment_model.signals(["公司", "今年", "裁员", "了", "，", "公司", "回应", "。"], lex)
+    tokens = ["公司", "今年", "裁员", "了", "，", "公司", "回应", "。"]
+    named = sentiment_model.features(tokens, lex)
     words = sorted(n for n in named if n.startswith("t:"))
     assert words == ["t:今年", "t:公司", "t:回应", "t:裁员"] and all(named[w] == 1.0 for w in words)
-    assert "公司" in grams and "t:公司" not in grams
+    assert "c:公司" in named and "c:了" in named and "t:了" not in named
+    model = sentiment_model.Model((0.0, 0.0, 0.0), {"t:公司": (-1.0, 0.0, 1.0), "t:了": (-5.0, 0.0, 5.0)})
+    assert model.predict(*sentiment_model.signals(tokens, lex))[1] == [["t:公司", 2.0]]
