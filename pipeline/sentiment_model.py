@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple, Sequence
 
+import numpy as np
+
 from .config import RESOURCES
 
 MODEL_PATH = RESOURCES / "sentiment_model.tsv"
@@ -139,6 +141,23 @@ _HEADROOM = 24
 _EXACT = 1 << 53  # integers below this are floats exactly
 
 
+def _scaled(values: list[float], names: list[str]) -> tuple[int, list[int]]:
+    """(shift, [value x 2**shift, ...]): the least shift >= 0 that makes every value an integer (a binary
+    fraction times a power of two), and those integers, exactly (``names``: each value's feature, three
+    values a feature, for the message when one is not a finite number)."""
+    v = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(v).all():
+        bad = names[int(np.flatnonzero(~np.isfinite(v))[0]) // 3]
+        raise ValueError(f"sentiment model: a weight of {bad!r} is not a finite number")
+    m, e = np.frexp(v)                       # v = m x 2**e, 0.5 <= |m| < 1 (0 for 0)
+    mantissa = np.ldexp(m, 53).astype(np.int64)  # exact: v = mantissa x 2**(e - 53)
+    _, low = np.frexp((mantissa & -mantissa).astype(np.float64))  # the lowest set bit is 2**(low - 1)
+    nonzero = mantissa != 0
+    shift = int(max(0, (53 - e - (low - 1))[nonzero].max(initial=0)))  # the largest binary denominator
+    return shift, [a << b if b >= 0 else a >> -b   # exact: b < 0 drops only zero bits
+                   for a, b in zip(mantissa.tolist(), (e - 53 + shift).tolist())]
+
+
 def _exact_floats(total: int, shift: int) -> tuple[float, ...]:
     """Floats whose exact sum is ``total / 2**shift``: the correctly rounded value and what rounding left
     out (each a power-of-two scaling of an integer of at most 53 bits, so exact)."""
@@ -165,21 +184,18 @@ class Model:
         # One with no weight changes neither the sums nor the evidence: left out.
         rows = sorted((row for n, row in table.items() if n.startswith(("c:", "t:")) and any(row[:3])),
                       key=_moved, reverse=True)
-        for row in rows:
-            if not all(map(math.isfinite, row[:3])):
-                raise ValueError(f"sentiment model: a weight of {row[4]!r} is not a finite number")
         # One integer per n-gram or word, all that a sentence needs of it in one lookup: its weight for each
         # class times 2**shift (an integer for every weight, a binary fraction), plus a bias that makes it
         # positive, in three fields of ``width`` bits, and its rank above them. One builtin sum adds the three
         # classes exactly (less the biases, n x bias per field; the ranks add up above the fields, unread), and
         # a shift reads a row's rank. The exact sums go to fsum as floats that add up to them exactly, so the
         # logits are the same correctly rounded sums as fsum over every weight.
-        shift = max((w.as_integer_ratio()[1].bit_length() - 1 for row in rows for w in row[:3]), default=0)
-        ints = [tuple(self._scaled(w, shift) for w in row[:3]) for row in rows]
-        bias = 1 << max((abs(i).bit_length() for t in ints for i in t), default=0)
+        shift, flat = _scaled([w for row in rows for w in row[:3]], [row[4] for row in rows])
+        bias = 1 << max(map(abs, flat), default=0).bit_length()
         width = bias.bit_length() + _HEADROOM
-        packed = [(row[4], (((rank << width | a + bias) << width | b + bias) << width) | c + bias)
-                  for rank, (row, (a, b, c)) in enumerate(zip(rows, ints), start=1)]
+        it = iter(flat)
+        packed = [(row[4], (((rank << width | next(it) + bias) << width | next(it) + bias) << width) | next(it) + bias)
+                  for rank, row in enumerate(rows, start=1)]
         # The n-grams in an automaton, which finds those of a text in one C pass; the words (of two or more
         # characters, as signals gives them) in a dict.
         grams = None
@@ -199,12 +215,6 @@ class Model:
         # The packed integers sort by rank; those below this one are the best ranked eighth, where a
         # sentence's top k usually are (see predict).
         object.__setattr__(self, "_best", (len(rows) // 8 + 1) << 3 * width)
-
-    @staticmethod
-    def _scaled(w: float, shift: int) -> int:
-        """``w x 2**shift``, exactly (``shift`` at least the exponent of ``w``'s binary denominator)."""
-        numerator, denominator = w.as_integer_ratio()
-        return numerator << (shift - denominator.bit_length() + 1)
 
     def predict(self, named: Mapping[str, float], view: str = "", words: Iterable[str] = (), *, k: int = 5):
         """((P(neg), P(neu), P(pos)), evidence) of the features ``named``, the character n-grams of ``view``
@@ -282,20 +292,19 @@ def write_model(path: Path, model: Model) -> None:
 
 
 def read_model(path: Path = MODEL_PATH) -> Model:
-    intercept, weights, neutral, info = (0.0, 0.0, 0.0), {}, 0.0, {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    intercept, neutral, info = (0.0, 0.0, 0.0), 0.0, {}
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    start = 0
+    for start, line in enumerate(lines):  # the header: settings as comments, up to the column names
         if line.startswith("#neutral\t"):
             neutral = float(line.split("\t")[1])
         elif line.startswith("# ") and ": " in line:
             key, value = line[2:].split(": ", 1)
             info[key] = value
-        elif not line or line.startswith("#") or line.startswith("feature\t"):
-            continue
-        else:
-            name, a, b, c = line.rsplit("\t", 3)
-            w = (float(a), float(b), float(c))
-            if name == "(intercept)":
-                intercept = w
-            else:
-                weights[name] = w
+        elif line.startswith("feature\t") or (line and not line.startswith("#")):
+            break
+    rows = [line.rsplit("\t", 3) for line in lines[start:] if line and not line.startswith(("#", "feature\t"))]
+    weights = {name: (float(a), float(b), float(c)) for name, a, b, c in rows}
+    if "(intercept)" in weights:
+        intercept = weights.pop("(intercept)")
     return Model(intercept, weights, neutral, info)

@@ -284,14 +284,30 @@ def test_the_page_embeds_the_glyphs_it_uses(seed_outputs):
     assert len(embedded) < len(base) / 3  # a subset, not the whole base font
 
 
-def test_the_glyph_bounds_memo_changes_no_byte(monkeypatch):
-    """font_face lets each glyph compute its bounds once (the save asks three times): the same
-    bytes as fontTools' own save, on a text of some thousand glyphs and on a short one."""
+def test_the_embedded_glyphs_are_the_base_fonts_as_stored():
+    """The base font has TrueType outlines and no hinting (session 12: its glyphs are copied, not
+    decoded); each embedded glyph is the base's, point for point, and the font's bounding box encloses
+    every embedded glyph's."""
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
     text = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 1500)) + "智谱裁员 Framing 0123 ，。《》"
-    fast = [report.font_face(text), report.font_face("框架")]
-    monkeypatch.setattr(report, "_bounds_once", lambda face: None)
-    assert [report.font_face(text), report.font_face("框架")] == fast
-    assert len(fast[0]) > 100_000
+    base = TTFont(report.REPORT_FONT)
+    assert "glyf" in base and "CFF " not in base and "fpgm" not in base and "prep" not in base
+    rule = report.font_face(text)
+    sub = TTFont(io.BytesIO(base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)\)", rule).group(1))))
+    cmap, base_cmap = sub.getBestCmap(), base.getBestCmap()
+    assert len(cmap) > 500 and set(cmap) <= set(base_cmap)
+    head = sub["head"]
+    for code in list(cmap)[::50]:
+        glyph, original = sub["glyf"][cmap[code]], base["glyf"][base_cmap[code]]
+        assert glyph.getCoordinates(sub["glyf"])[0] == original.getCoordinates(base["glyf"])[0]
+        if glyph.numberOfContours:
+            assert head.xMin <= glyph.xMin and glyph.xMax <= head.xMax
+            assert head.yMin <= glyph.yMin and glyph.yMax <= head.yMax
+    assert report.font_face(text) == rule
 
 
 @pytest.mark.parametrize("articles, flag", [(1, "One article"), (2, "Two articles"), (3, ""), (40, "")])

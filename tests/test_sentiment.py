@@ -568,3 +568,23 @@ def test_commentary_labels_are_the_readers_majority():
             top, n = votes.most_common(1)[0]
             assert r["label"] == (top if n >= 2 else "neu")
     assert sizes == {3: 3959, 4: 6412, 5: 6623} and checked == {4: 200, 5: 200}
+
+
+def test_the_model_is_read_only_when_something_scores_with_it(tmp_path):
+    """A story with the lexicon's tone and no targets never reads the learned model (its load is the
+    parent's work before the workers fork); with targets it is read at once; a scorer that names its
+    targets per call reads it on the first call. A model path that does not exist shows when read."""
+    plain = sentiment.load_resources({})
+    assert plain.model is None
+    sentiment.process_record(_record([["公司", "业绩", "大幅", "增长", "。"]]), plain)
+    assert plain.model is None
+    with_target = sentiment.load_resources({"targets": [{"name": "五粮液", "aliases": ["五粮液"]}]})
+    assert with_target.model is not None
+    scorer = sentiment.TextScorer()
+    scorer.sentence("公司业绩大幅增长。")
+    assert scorer.resources.model is None
+    assert scorer.toward("贵州茅台涨停，五粮液跌超5%", "五粮液").label == "neg"
+    assert scorer.resources.model is not None
+    missing = sentiment.load_resources({"_model": str(tmp_path / "none.tsv")})
+    with pytest.raises(FileNotFoundError):
+        sentiment.score_target(["五粮液", "跌"], missing, sentiment.needles(["五粮液"]))
