@@ -81,10 +81,6 @@ class Signals(NamedTuple):
     view: str
     words: frozenset[str]
 
-    @property
-    def grams(self) -> set[str]:
-        return char_ngrams(self.view)
-
 
 def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: Sequence[str] = (),
             rules=None, sentence=None, toward=None) -> Signals:
@@ -218,11 +214,11 @@ class Model:
 
     def predict(self, named: Mapping[str, float], view: str = "", words: Iterable[str] = (), *, k: int = 5):
         """((P(neg), P(neu), P(pos)), evidence) of the features ``named``, the character n-grams of ``view``
-        (each distinct one once) and ``words`` (the tokens, each once; those of two or more characters, value 1): see :class:`Signals`. The evidence: the
-        ``k`` features that moved ``P(pos) - P(neg)`` most, [[feature, (weight(pos) - weight(neg)) x
-        value], ...]. Sums are exactly rounded (math.fsum over the named features' products, the n-grams'
-        and words' weights added exactly as integers) and ties broken by name, so nothing depends on the
-        order of ``named`` or ``words``."""
+        (each distinct one once) and ``words`` (the tokens, each once; those of two or more characters,
+        value 1): see :class:`Signals`. The evidence: the ``k`` features that moved ``P(pos) - P(neg)``
+        most, [[feature, (weight(pos) - weight(neg)) x value], ...]. Sums are exactly rounded (math.fsum
+        over the named features' products, the n-grams' and words' weights added exactly as integers) and
+        ties broken by name, so nothing depends on the order of ``named`` or ``words``."""
         table = self._table
         rows = [(w[0] * v, w[1] * v, w[2] * v, w[3] * v, w[4], abs(w[3] * v)) for name, v in named.items()
                 if (w := table.get(name)) is not None and v]
