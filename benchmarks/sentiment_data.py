@@ -90,3 +90,18 @@ def commentary(path: Path = DEFAULT_COMMENTARY) -> pd.DataFrame:
     frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=3)
     frame["part"] = [part(t) for t in frame["text"]]
     return frame
+
+
+def pairwise(groups) -> float:
+    """Share of (negative, not-negative) entity pairs within a text where the negative scores lower (ties
+    count half): ``groups``, one list per text of its entities' (score, negative). BDCI's pairwise rate, as
+    sentiment_eval.py reports it and train_sentiment.py --pairwise weighs it."""
+    wins, total = 0.0, 0
+    for entities in groups:
+        neg = [s for s, y in entities if y]
+        pos = [s for s, y in entities if not y]
+        for a in neg:
+            for b in pos:
+                wins += 1.0 if a < b else 0.5 if a == b else 0.0
+                total += 1
+    return wins / total if total else float("nan")

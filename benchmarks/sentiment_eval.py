@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import sentiment_data as data  # noqa: E402
+from sentiment_data import pairwise  # noqa: E402
 from pipeline import sentiment  # noqa: E402
 
 NAMES = {-1: "neg", 0: "neu", 1: "pos"}
@@ -93,19 +94,6 @@ def three_class(scores, labels, gold) -> dict[str, float]:
     return {"acc3": float(np.mean([p == g for p, g in zip(labels, gold_names)])),
             "F1": float(f1_score(gold_names, labels, labels=["neg", "neu", "pos"], average="macro")),
             "Spearman": float(spearmanr(scores, [VALUE[g] for g in gold_names]).statistic)}
-
-
-def pairwise(groups) -> float:
-    """Share of (negative, not-negative) entity pairs within a text where the negative scores lower."""
-    wins, total = 0.0, 0
-    for entities in groups:
-        neg = [s for s, y in entities if y]
-        pos = [s for s, y in entities if not y]
-        for a in neg:
-            for b in pos:
-                wins += 1.0 if a < b else 0.5 if a == b else 0.0
-                total += 1
-    return wins / total if total else float("nan")
 
 
 def evaluate(m: Methods, root: Path, dev_path: Path, part: str, methods=None,

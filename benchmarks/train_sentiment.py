@@ -138,17 +138,9 @@ def bdci_groups(featurize: Featurizer, part: str, root: Path) -> list[list[tuple
 def pairwise(model, groups) -> float:
     """Share of (negative, not-negative) entity pairs within a text where the negative one scores lower
     (an entity's score: the mean of P(pos) - P(neg) over the sentences naming it, 0 without one; ties
-    count half), as sentiment_eval.py's pairwise rate."""
-    wins, total = 0.0, 0
-    for entities in groups:
-        scored = [(float(np.mean([model.score(f)[0] for f in feats])) if feats else 0.0, negative)
-                  for negative, feats in entities]
-        for a, y in scored:
-            for b, z in scored:
-                if y and not z:
-                    wins += 1.0 if a < b else 0.5 if a == b else 0.0
-                    total += 1
-    return wins / total if total else float("nan")
+    count half): sentiment_data.pairwise, as sentiment_eval.py reports it."""
+    return data.pairwise([[(float(np.mean([model.score(f)[0] for f in feats])) if feats else 0.0, negative)
+                           for negative, feats in entities] for entities in groups])
 
 
 def dev_accuracy(model, dev, groups=()) -> dict[str, float]:

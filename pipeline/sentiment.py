@@ -590,8 +590,7 @@ def score_sentence(tokens: Sequence[str], r: Resources, *, units=None) -> Senten
         return s
     from . import sentiment_model
 
-    probs, evidence = r.learned().predict(*sentiment_model.signals(tokens, r.lexicon, sentence=s))
-    score, label = _by_method(s, probs, r, r.method)
+    score, label, evidence = _by_method(s, sentiment_model.signals(tokens, r.lexicon, sentence=s), r, r.method)
     return SentenceScore(s.raw, score, label, s.matched, evidence)
 
 
@@ -611,15 +610,17 @@ def score_target(tokens: Sequence[str], r: Resources, found: Sequence[str], othe
     elif r.method != "lexicon":  # the model's score: the lexicon's is worked out again from its raw sum, kept
         score = normalise(sentence.raw, alpha=r.alpha)
         sentence = SentenceScore(sentence.raw, score, label_for(score, neutral=r.neutral), sentence.matched)
-    probs, evidence = r.learned().predict(*sentiment_model.signals(tokens, r.lexicon, needles=found, others=others,
-                                                               rules=r.rules, toward=t, sentence=sentence))
-    score, label = _by_method(t, probs, r, r.target_method)
+    signals = sentiment_model.signals(tokens, r.lexicon, needles=found, others=others, rules=r.rules, toward=t,
+                                      sentence=sentence)
+    score, label, evidence = _by_method(t, signals, r, r.target_method)
     return TargetScore(t.raw, score, label, t.matched, t.role, evidence)
 
 
-def _by_method(lexical: SentenceScore | TargetScore, probs, r: Resources, method: str) -> tuple[float, str]:
-    """The model's (or the combined) score and label, to stand in place of the lexicon's (``lexical``)."""
+def _by_method(lexical: SentenceScore | TargetScore, signals, r: Resources, method: str) -> tuple[float, str, list]:
+    """The model's (or the combined) score and label, to stand in place of the lexicon's (``lexical``), and
+    the model's evidence, from the sentence's ``signals`` (sentiment_model.Signals)."""
     model = r.learned()
+    probs, evidence = model.predict(*signals)
     model_score, label = model.label(probs)
     if method == "combined":
         w = r.model_weight
@@ -629,7 +630,7 @@ def _by_method(lexical: SentenceScore | TargetScore, probs, r: Resources, method
         score = model_score
     if r.neutral_gate and not lexical.matched:  # nothing in it evaluates
         label = "neu"
-    return score, label
+    return score, label, evidence
 
 
 # Hong Kong Cantonese: 好 before a word is "very" (好差 = very bad), not "good". A sentence with
