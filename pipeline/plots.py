@@ -1049,7 +1049,7 @@ def _write_task(t: _Tables, out_dir: Path, task: Sequence[str]) -> list[str]:
                 records.write_text(out_dir / "outlet_similarity_top.csv", _csv(t.neighbours))
         else:
             fig = _figure(name, t)
-            for fmt in FORMATS:
+            for fmt in t.p.get("formats", FORMATS):
                 data, glyphs = render_checked(fig, fmt, dpi=t.p["dpi"])
                 missing.update(glyphs)
                 records.write_bytes(out_dir / f"{name}.{fmt}", data)
@@ -1086,7 +1086,7 @@ def run_stage(inputs: Mapping[str, Path], out_dir: Path, params: Mapping, *, job
         missing.update(found)
     for message in sorted(missing):
         print(f"warning: figures: {message}", file=sys.stderr)
-    return {"figures": [f"{name}.{fmt}" for name in FIGURES for fmt in FORMATS],
+    return {"figures": [f"{name}.{fmt}" for name in FIGURES for fmt in p.get("formats", FORMATS)],
             "font": {"family": FONT_FAMILY, "file": cjk_font_path().name},
             "missing_glyphs": sorted(missing)}
 

@@ -18,7 +18,12 @@ time. Features of one sentence (toward a target when one is given):
   称, 据 ...), ``question``;
 * ``t:<word>``: each word of the sentence (its segment tokens of two or more characters);
 * ``c:<n-gram>``: character 1-3-grams of the clauses that name the target (the target written
-  ``T``, other named parties ``O``), or of the whole sentence without a target.
+  ``T``, other named parties ``O``), or of the whole sentence without a target (the shipped model
+  keeps the 2- and 3-grams: their lengths are chosen on dev data);
+* the point of view (session 13): toward a target, when the sentence also names another party, the
+  whole sentence's score is ``lex_sentence@o`` instead of ``lex_sentence``, ``other`` is set, and the
+  words are those of the target's clauses less the parties' names (:func:`clause_words`), so that a
+  rival's news in the same sentence can weigh less than the target's own.
 """
 from __future__ import annotations
 
@@ -56,17 +61,23 @@ def char_ngrams(text: str) -> set[str]:
     return grams
 
 
-def target_view(tokens: Sequence[str], needles: Sequence[str], others: Sequence[str], *,
-                text: str | None = None) -> str:
-    """The text of the clauses that name the target, the target as ``T`` and other parties as ``O``
-    (the whole sentence when no clause names it); ``text``: ``"".join(tokens)``, when already joined."""
-    folded = ("".join(tokens) if text is None else text).casefold()
-    if not needles and not others:
-        return folded
+def marked(text: str, needles: Sequence[str], others: Sequence[str]) -> str:
+    """``text`` casefolded, the target's needles written ``T`` and other parties' ``O`` (longest first)."""
+    folded = text.casefold()
     for needle in sorted((n for n in needles if n), key=len, reverse=True):
         folded = folded.replace(needle, "Ｔ")
     for other in sorted((o for o in others if o), key=len, reverse=True):
         folded = folded.replace(other, "Ｏ")
+    return folded
+
+
+def target_view(tokens: Sequence[str], needles: Sequence[str], others: Sequence[str], *,
+                text: str | None = None, folded: str | None = None) -> str:
+    """The text of the clauses that name the target, the target as ``T`` and other parties as ``O``
+    (the whole sentence when no clause names it); ``text``: ``"".join(tokens)``, and ``folded``: its
+    :func:`marked`, when already worked out."""
+    if folded is None:
+        folded = marked("".join(tokens) if text is None else text, needles, others)
     if not needles or "Ｔ" not in folded:
         return folded
     return "|".join(c for c in _CLAUSE_SPLIT.split(folded) if "Ｔ" in c)
@@ -118,7 +129,34 @@ def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: 
         out["report"] = 1.0
     if text.rstrip().endswith(("？", "?")):
         out["question"] = 1.0
-    return Signals(out, target_view(tokens, needles, others, text=text), frozenset(tokens))
+    folded = marked(text, needles, others)
+    view = target_view(tokens, needles, others, folded=folded)
+    words = frozenset(tokens)
+    if needles and "Ｏ" in folded:
+        # Another party is named too: the whole sentence's tone is read apart (it may be the other's news), and
+        # the words are the target's clauses', less the parties' names (fitted so: the point of view).
+        out["lex_sentence@o"] = out.pop("lex_sentence")
+        out["other"] = 1.0
+        words = frozenset(clause_words(tokens, needles, others))
+    return Signals(out, view, words)
+
+
+def clause_words(tokens: Sequence[str], needles: Sequence[str], others: Sequence[str]) -> list[str]:
+    """The tokens of the clauses that name the target (a needle), less those that are part of a party's name
+    (a needle or one of ``others``); every token when no clause names it."""
+    names = [n for n in (*needles, *others) if n]
+    clauses, clause = [], []
+    for token in tokens:
+        if _CLAUSE_SPLIT.fullmatch(token):
+            clauses.append(clause)
+            clause = []
+        else:
+            clause.append(token)
+    clauses.append(clause)
+    kept = [c for c in clauses if any(n in "".join(c).casefold() for n in needles if n)]
+    if not kept:
+        return [t for t in tokens if not _CLAUSE_SPLIT.fullmatch(t)]
+    return [t for c in kept for t in c if not any(t.casefold() in n for n in names)]
 
 
 def features(tokens: Sequence[str], lex, **options) -> dict[str, float]:

@@ -30,6 +30,9 @@ CODEBOOKS = RESOURCES / "frames"
 DEFAULT_CODEBOOK = "generic"
 TIME_BINS = ("day", "week", "month", "quarter", "year")
 IDF_MODES = ("background", "corpus")
+DEFAULT_FIGURE_FORMATS = ("png", "svg", "pdf")  # plots.FORMATS (a test checks)
+DEFAULT_FIGURE_DPI = 300                        # plots.DEFAULT_PARAMS["dpi"]
+MIN_DPI, MAX_DPI = 50, 1200
 # Record fields every article has after ingest (a corpus may add columns of its own).
 ARTICLE_FIELDS = ("outlet", "author", "title", "published", "url", "platform", "site", "editor", "source", "format")
 
@@ -68,6 +71,8 @@ class Story:
     model_weight: float | None = None         # the model's share of `combined`; None: the stage's default
     idf: str = "background"
     time_bin: str = "month"
+    figure_formats: tuple[str, ...] = DEFAULT_FIGURE_FORMATS  # the figures' files; PNG always (the report shows it)
+    figure_dpi: int = DEFAULT_FIGURE_DPI      # the PNGs' resolution
 
     # ------------------------------------------------------------ derived
 
@@ -101,13 +106,19 @@ class Story:
                           "model_weight": self.model_weight},
             "keywords": {"idf": self.idf},
             "time": {"bin": self.time_bin},
+            **({} if self._default_figures() else
+               {"figures": {"formats": list(self.figure_formats), "dpi": self.figure_dpi}}),
             "files": {key: {"path": str(p), "sha256": records.sha256_file(p)} for key, p in self.files().items()},
         }
 
+    def _default_figures(self) -> bool:
+        return (self.figure_formats, self.figure_dpi) == (DEFAULT_FIGURE_FORMATS, DEFAULT_FIGURE_DPI)
+
     def as_json(self) -> dict:
         """What :func:`from_json` reads back (story.json in the output folder)."""
+        left_out = ("figure_formats", "figure_dpi") if self._default_figures() else ()  # as before they existed
         return {**self.resolved(), "_story": {
-            f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}}
+            f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name not in left_out}}
 
 
 def _name(path: Path | None) -> str | None:
@@ -129,8 +140,9 @@ def from_json(data: Mapping) -> Story:
     for key in ("path", "frames_file", "dictionary_file", "stopwords_file", "strip_rules_file", "extra_lexicon"):
         raw[key] = Path(raw[key]) if raw.get(key) else None
     raw["targets"] = tuple(Target(t["name"], tuple(t["aliases"])) for t in raw.get("targets", ()))
-    for key in ("words", "stopwords"):
-        raw[key] = tuple(raw.get(key, ()))
+    for key in ("words", "stopwords", "figure_formats"):
+        if key in raw:
+            raw[key] = tuple(raw[key])
     return Story(**raw)
 
 
@@ -141,7 +153,7 @@ DEFAULT = Story()
 # key -> (type(s), description) per table; "" is the top level.
 SCHEMA: dict[str, dict[str, tuple]] = {
     "": {"title": (str,), "group_by": (str,), "targets": (list,), "frames": (dict,), "dictionary": (dict,),
-         "strip": (dict,), "sentiment": (dict,), "keywords": (dict,), "time": (dict,)},
+         "strip": (dict,), "sentiment": (dict,), "keywords": (dict,), "time": (dict,), "figures": (dict,)},
     "targets": {"name": (str,), "aliases": (list,)},
     "frames": {"codebook": (str,), "file": (str,), "discover": (bool, str), "topics": (int,)},
     "dictionary": {"words": (list,), "file": (str,), "stopwords": (list,), "stopwords_file": (str,)},
@@ -149,6 +161,7 @@ SCHEMA: dict[str, dict[str, tuple]] = {
     "sentiment": {"domain_lexicon": (bool,), "extra_lexicon": (str,), "method": (str,), "model_weight": (int, float)},
     "keywords": {"idf": (str,)},
     "time": {"bin": (str,)},
+    "figures": {"formats": (list,), "dpi": (int,)},
 }
 
 
@@ -230,7 +243,7 @@ def load(path: Path, *, convert=None) -> Story:
         raise StoryError(f"{path}: not valid TOML: {exc}") from None
     check = _Checker(path, text)
     check.table(data, "", "")
-    for name in ("frames", "dictionary", "strip", "sentiment", "keywords", "time"):
+    for name in ("frames", "dictionary", "strip", "sentiment", "keywords", "time", "figures"):
         check.table(data.get(name, {}), name, f"{name}.")
     convert = convert or _t2s()
 
@@ -318,6 +331,19 @@ def load(path: Path, *, convert=None) -> Story:
         if time_bin not in TIME_BINS:
             raise check.fail("time.bin", f"must be one of {', '.join(TIME_BINS)}, not {time_bin!r}")
         fields["time_bin"] = time_bin
+    figures = data.get("figures", {})
+    if "formats" in figures:
+        formats = check.strings(figures["formats"], "figures.formats")
+        unknown = [f for f in formats if f not in DEFAULT_FIGURE_FORMATS]
+        if unknown:
+            raise check.fail("figures.formats", f"{unknown[0]!r} is not one of {', '.join(DEFAULT_FIGURE_FORMATS)}")
+        if "png" not in formats:
+            raise check.fail("figures.formats", "must include \"png\" (the report shows the PNG figures)")
+        fields["figure_formats"] = tuple(f for f in DEFAULT_FIGURE_FORMATS if f in formats)  # one order
+    if "dpi" in figures:
+        if not MIN_DPI <= figures["dpi"] <= MAX_DPI:
+            raise check.fail("figures.dpi", f"{figures['dpi']} is not between {MIN_DPI} and {MAX_DPI}")
+        fields["figure_dpi"] = figures["dpi"]
     story = Story(**fields)
     _check_files(story, check)
     return story
@@ -456,8 +482,13 @@ def stage_settings(name: str, story: Story) -> tuple[dict, tuple[Path, ...]]:
     if name == "sourcing":
         return {"_group_by": story.group_by}, ()
     if name in ("plots", "report"):
-        return {"_group_by": story.group_by, "_time_bin": story.time_bin, "_title": story.title,
-                "_targets": [t.as_dict() for t in story.targets]}, ()
+        params = {"_group_by": story.group_by, "_time_bin": story.time_bin, "_title": story.title,
+                  "_targets": [t.as_dict() for t in story.targets]}
+        if name == "plots" and story.figure_formats != DEFAULT_FIGURE_FORMATS:  # the default's params as they were
+            params["formats"] = list(story.figure_formats)
+        if name == "plots" and story.figure_dpi != DEFAULT_FIGURE_DPI:
+            params["dpi"] = story.figure_dpi
+        return params, ()
     return {}, ()
 
 
@@ -568,14 +599,20 @@ stopwords = []
 domain_lexicon = true   # the shipped business-news domain lexicon
 # extra_lexicon = "my_lexicon.tsv"   # term<TAB>weight lines, weight in [-2, 2]; 0 silences a word
 # method = "model"   # lexicon, model (learned from labelled news) or combined (their weighted mean), for
-#                   # sentences and toward the targets (default: lexicon for sentences, the model toward the targets)
-# model_weight = 0.9   # combined = model_weight x model + (1 - model_weight) x lexicon, between 0 and 1
+#                   # sentences and toward the targets (default: combined for sentences, the model toward the targets;
+#                   # lexicon is about twice as fast)
+# model_weight = 0.75  # combined = model_weight x model + (1 - model_weight) x lexicon, between 0 and 1
 
 [keywords]
 idf = "background"      # or "corpus"
 
 [time]
 bin = "month"           # for over-time figures: day, week, month, quarter, year
+
+[figures]
+formats = ["png", "svg", "pdf"]   # PNG for the report and slides, SVG and PDF (vector) for print;
+#                                 # fewer formats draw faster (PNG is always written: the report shows it)
+dpi = 300               # the PNGs' resolution (50 to 1200)
 '''
 
 

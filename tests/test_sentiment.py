@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -100,8 +101,12 @@ def test_cli(tmp_path, capsys):
 
 def test_cli_reads_stdin(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("不差\n"))
-    assert sentiment.main_sentiment_score([]) == 0
-    assert capsys.readouterr().out.endswith("\tpos\n")
+    assert sentiment.main_sentiment_score(["--method", "lexicon"]) == 0
+    assert capsys.readouterr().out.endswith("\tpos\n")  # the negator turns 差 around
+    monkeypatch.setattr("sys.stdin", io.StringIO("不差\n公司业绩大幅增长。\n"))
+    assert sentiment.main_sentiment_score([]) == 0  # the default method: one score and label a line
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all(re.fullmatch(r"-?[01]\.\d{4}\t(pos|neu|neg)", line) for line in lines)
 
 
 def _record(sentences: list[list[str]]) -> dict:
@@ -416,13 +421,13 @@ def test_model_toward_the_target(model_scorer, text, target, others, expected):
 
 
 def test_stage_default_scores_targets_with_the_model():
-    """Sentence tone by the lexicon, the target by the model and the lexicon combined (chosen on dev
-    data, the model's weight 0.75): both with their evidence."""
+    """Sentence tone by the model and the lexicon combined (the model's weight 0.75), the target by the
+    model (session 13, chosen on dev data): both with their evidence."""
     res = sentiment.load_resources({"targets": [{"name": "五粮液", "aliases": ["五粮液"]}]})
-    assert (res.method, res.target_method, res.model_weight) == ("lexicon", "combined", 0.75)
+    assert (res.method, res.target_method, res.model_weight) == ("combined", "model", 0.75)
     rec = sentiment.process_record(_record([["贵州茅台", "涨停", "，", "五粮液", "跌", "超", "5%"]]), res)
     row = rec["sentences"][0]
-    assert row["target_label"] == "neg" and row["target_features"] and "features" not in row
+    assert row["target_label"] == "neg" and row["target_features"] and row["features"] and row["matched"]
     assert rec["target_score"] == row["target_score"] < 0
 
 
@@ -443,8 +448,8 @@ def test_bad_method_is_refused():
 
 
 def test_cantonese_hou_before_a_word_means_very():
-    """好差 in Hong Kong Cantonese is "very bad": 好 is read as 很, not as "good"."""
-    res = sentiment.load_resources({})
+    """好差 in Hong Kong Cantonese is "very bad": 好 is read as 很, not as "good" (the lexicon's reading)."""
+    res = sentiment.load_resources({"method": "lexicon"})
     canto = sentiment.process_record(_record([["佢哋", "嘅", "服务", "好", "差"]]), res)
     plain = sentiment.process_record(_record([["服务", "很", "差"]]), res)
     assert canto["sentences"][0]["score"] == plain["sentences"][0]["score"] < 0
@@ -574,17 +579,18 @@ def test_the_model_is_read_only_when_something_scores_with_it(tmp_path):
     """A story with the lexicon's tone and no targets never reads the learned model (its load is the
     parent's work before the workers fork); with targets it is read at once; a scorer that names its
     targets per call reads it on the first call. A model path that does not exist shows when read."""
-    plain = sentiment.load_resources({})
+    plain = sentiment.load_resources({"method": "lexicon"})
     assert plain.model is None
     sentiment.process_record(_record([["公司", "业绩", "大幅", "增长", "。"]]), plain)
     assert plain.model is None
-    with_target = sentiment.load_resources({"targets": [{"name": "五粮液", "aliases": ["五粮液"]}]})
+    with_target = sentiment.load_resources({"method": "lexicon", "targets": [{"name": "五粮液", "aliases": ["五粮液"]}]})
     assert with_target.model is not None
-    scorer = sentiment.TextScorer()
+    assert sentiment.load_resources({}).model is not None  # the default tone, combined, reads it at once
+    scorer = sentiment.TextScorer({"method": "lexicon"})
     scorer.sentence("公司业绩大幅增长。")
     assert scorer.resources.model is None
     assert scorer.toward("贵州茅台涨停，五粮液跌超5%", "五粮液").label == "neg"
     assert scorer.resources.model is not None
-    missing = sentiment.load_resources({"_model": str(tmp_path / "none.tsv")})
+    missing = sentiment.load_resources({"method": "lexicon", "_model": str(tmp_path / "none.tsv")})
     with pytest.raises(FileNotFoundError):
         sentiment.score_target(["五粮液", "跌"], missing, sentiment.needles(["五粮液"]))

@@ -225,3 +225,22 @@ def test_word_features_are_the_sentences_words_of_two_or_more_characters():
     assert "c:公司" in named and "c:了" in named and "t:了" not in named
     model = sentiment_model.Model((0.0, 0.0, 0.0), {"t:公司": (-1.0, 0.0, 1.0), "t:了": (-5.0, 0.0, 5.0)})
     assert model.predict(*sentiment_model.signals(tokens, lex))[1] == [["t:公司", 2.0]]
+
+
+def test_another_party_in_the_sentence_splits_the_point_of_view():
+    """Toward a target, when another party is named in the sentence (session 13): the whole sentence's tone
+    is its own feature (``lex_sentence@o``), ``other`` is set, and the words are those of the target's
+    clauses less the parties' names. Without another party in the sentence, or without a target, the
+    features are as before."""
+    lex, rules = sentiment.load_lexicon(), sentiment.load_target_rules()
+    tokens = ["恒丰", "银行", "股价", "大涨", "，", "小资", "钱包", "涉嫌", "诈骗", "被", "立案"]
+    split = sentiment_model.features(tokens, lex, needles=("恒丰银行",), others=("小资钱包",), rules=rules)
+    assert split["other"] == 1.0 and "lex_sentence" not in split and split["lex_sentence@o"] < 0
+    assert sorted(n for n in split if n.startswith("t:")) == ["t:大涨", "t:股价"]
+    assert not any(n.startswith("c:") and ("诈" in n or "Ｏ" in n) for n in split)  # the target's clause alone
+    alone = sentiment_model.features(tokens, lex, needles=("恒丰银行",), others=("五粮液",), rules=rules)
+    assert alone == sentiment_model.features(tokens, lex, needles=("恒丰银行",), rules=rules)
+    assert "other" not in alone and "lex_sentence" in alone and "t:诈骗" in alone and "t:恒丰" in alone
+    untargeted = sentiment_model.features(tokens, lex, others=("小资钱包",))
+    assert "other" not in untargeted and "lex_sentence" in untargeted
+    assert sentiment_model.clause_words(["甲方", "说", "：", "乙方", "亏损"], ("丙",), ()) == ["甲方", "说", "乙方", "亏损"]

@@ -53,6 +53,10 @@ def write(folder: Path, text: str, name: str = "story.toml") -> Path:
     ('[sentiment]\nmodel_weight = 1.5\n', "sentiment.model_weight: 1.5 is not between 0 and 1"),
     ('[sentiment]\nmodel_weight = "half"\n', "sentiment.model_weight: must be"),
     ('title = "unclosed\n', "not valid TOML"),
+    ('[figures]\nformats = ["svg"]\n', 'figures.formats: must include "png"'),
+    ('[figures]\nformats = ["png", "jpg"]\n', "figures.formats: 'jpg' is not one of png, svg, pdf"),
+    ('[figures]\ndpi = 20\n', "figures.dpi: 20 is not between 50 and 1200"),
+    ('[figures]\ndpi = 300.5\n', "figures.dpi: must be an integer"),
 ])
 def test_a_bad_story_file_names_the_key_and_line(tmp_path, text, needle):
     path = write(tmp_path, text)
@@ -407,3 +411,47 @@ def test_the_model_weight_of_combined_reaches_the_stage(tmp_path):
     (tmp_path / "none").mkdir()
     default, _ = stories.stage_settings("sentiment", stories.resolve(tmp_path / "none"))
     assert "model_weight" not in default
+
+
+def test_the_figures_formats_and_resolution_reach_the_plots(tmp_path):
+    """[figures] formats and dpi: PNG alone (or with one vector format) and another resolution; the
+    default story leaves the plots' settings, story.json and run.json as they were before the setting."""
+    from pipeline import plots
+
+    assert (stories.DEFAULT_FIGURE_FORMATS, stories.DEFAULT_FIGURE_DPI) == (plots.FORMATS,
+                                                                            plots.DEFAULT_PARAMS["dpi"])
+    story = stories.load(write(tmp_path, '[figures]\nformats = ["pdf", "png"]\ndpi = 150\n'))
+    params, _ = stories.stage_settings("plots", story)
+    assert params["formats"] == ["png", "pdf"] and params["dpi"] == 150
+    assert story.resolved()["figures"] == {"formats": ["png", "pdf"], "dpi": 150}
+    assert stories.from_json(json.loads(json.dumps(story.as_json()))) == story
+    (tmp_path / "none").mkdir()
+    default = stories.resolve(tmp_path / "none")
+    params, _ = stories.stage_settings("plots", default)
+    assert "formats" not in params and "dpi" not in params
+    assert "figures" not in default.resolved() and "figure_formats" not in default.as_json()["_story"]
+    template = stories.load(stories.write_template(tmp_path / "template"))
+    assert (template.figure_formats, template.figure_dpi) == (plots.FORMATS, 300)
+
+
+def plots_figures() -> tuple[str, ...]:
+    from pipeline import plots
+
+    return plots.FIGURES
+
+
+def test_a_run_with_png_alone_writes_no_vector_figures(tmp_path):
+    corpus = tmp_path / "in"
+    shutil.copytree(SEEDS, corpus)
+    write(corpus, '[figures]\nformats = ["png"]\ndpi = 60\n')
+    out = tmp_path / "out"
+    run_pipeline(corpus, out, jobs=1, progress=False, warn=quiet, log=quiet)
+    written = sorted(p.name for p in (out / "figures").iterdir() if p.suffix in (".png", ".svg", ".pdf"))
+    assert written and all(name.endswith(".png") for name in written)
+    manifest = json.loads((out / "figures" / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(manifest["figures"]) == written and len(written) == len(plots_figures())
+    from PIL import Image
+
+    with Image.open(out / "figures" / "frames_heatmap.png") as image:
+        assert round(image.info["dpi"][0]) == 60
+    assert "data:image/png;base64," in (out / "report.html").read_text(encoding="utf-8")
