@@ -185,6 +185,15 @@ def test_seed_report(seed_outputs):
     assert (seed_outputs / "report.html").read_bytes() == (seed_outputs / "09_report" / report.REPORT).read_bytes()
 
 
+def test_the_methods_section_cites_the_sentiment_model_and_the_methods_used(seed_outputs):
+    """The learned model scores the default tone and the targets (session 13): the methods section cites it
+    and its training data, and its parameters name the methods the run used."""
+    page = (seed_outputs / "09_report" / report.REPORT).read_text(encoding="utf-8")
+    methods = page[page.index('<h2 id="methods">'):]
+    assert "Sentiment model" in methods and "CFSC-ABSA" in methods and "BDCI 2019" in methods
+    assert "method=combined" in methods and "target_method=model" in methods
+
+
 def test_seed_report_counts_every_outlets_sentences(seed_outputs):
     """Outlets are grouped by their normalised names (光錐智能 → 光锥智能) in every table."""
     import re
