@@ -146,9 +146,12 @@ def test_a_50_mb_article_is_skipped_by_the_cap_not_read(tmp_path):
 # ------------------------------------------------------------- determinism and interruption
 
 def run_cli(input_path: Path, out: Path, *extra: str) -> subprocess.Popen:
+    # Ctrl-C as a user's terminal has it, even where the tests were started with it ignored (a shell's
+    # background job is): Python then keeps it ignored, and the run would not see the test's SIGINT.
     return subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--input", str(input_path), "--output", str(out),
                              "--no-progress", *extra], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @pytest.fixture(scope="module")
@@ -895,8 +898,12 @@ def test_20_ctrl_c_swallowed_by_a_finaliser_still_stops_the_run(corpus, tmp_path
             SendsCtrlC()
 
     out = tmp_path / "out"
-    with pytest.raises(KeyboardInterrupt):
-        run_pipeline(corpus, out, jobs=1, use_cache=False, progress=False, warn=quiet, log=log)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own, even if started ignoring it
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_pipeline(corpus, out, jobs=1, use_cache=False, progress=False, warn=quiet, log=log)
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert not (out / "run.json").exists()
     assert (out / "02_strip" / "manifest.json").exists()  # the interrupt came after strip's pass
     assert not (out / "09_report" / "manifest.json").exists()
