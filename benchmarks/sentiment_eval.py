@@ -1,7 +1,7 @@
 """Validate the sentiment methods on held-out labelled news, toward targets and per sentence.
 
     .venv/bin/python benchmarks/sentiment_eval.py [DATA_DIR] [--dev PATH] [--part test|dev]
-        [--blend] [--neutral-study] [--baseline REV] [--no-speed | --speed-only]
+        [--blend] [--neutral-study] [--tone-bands] [--baseline REV] [--no-speed | --speed-only]
 
 DATA_DIR defaults to ../shared/eval/sentiment. The split is benchmarks/sentiment_data.py's fixed
 one (SHA-1 of the text: 60 % train, 20 % dev, 20 % test); the learned model
@@ -22,7 +22,8 @@ method are chosen on dev, and the numbers to cite are those of ``--part test`` (
   and for the stage's defaults; ``--baseline REV`` times the stage's code at git revision REV in
   the same run, interleaved.
 * ``--blend``: the target criteria of combined for each model weight (the default's weight is
-  chosen on ``--part dev``); ``--neutral-study``: the neutral-first gates tried (dev data only).
+  chosen on ``--part dev``); ``--neutral-study``: the neutral-first gates tried (dev data only);
+  ``--tone-bands``: the combined tone's label by a band on its score against the stage's rule (session 13).
 
 Methods: "sentence tone" is the lexicon before issue 19 toward a target (the score of the
 whole sentence); "lexicon" reads the clauses toward the target (score_toward); "model" is the
@@ -293,6 +294,42 @@ def neutral_study(m: Methods, root: Path, dev_path: Path, part: str,
     return pd.DataFrame(out).T
 
 
+TONE_BANDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+
+
+def tone_bands(m: Methods, root: Path, dev_path: Path, part: str,
+               commentary_path: Path = data.DEFAULT_COMMENTARY) -> pd.DataFrame:
+    """The combined tone's 3-class accuracy on the CFSC sentences and the commentary sentences of ``part`` and
+    the seed dev set's tune half, by the stage's label rule (the model's neu, else the combined score's sign)
+    and by a band on the combined score alone (neu when |score| < b, :data:`TONE_BANDS`), with the tone
+    criterion (:data:`TONE_CRITERIA`: those accuracies and the three Spearman figures, which labels do not
+    move). Session 13 chose between them on dev (docs/benchmarks.md)."""
+    res = m.res["combined"]
+    cfsc = [r for r in data.cfsc(root) if r["part"] == part and r["sentence_label"] is not None]
+    sets = {"cfsc sentences": ([r["text"] for r in cfsc], [r["sentence_label"] for r in cfsc])}
+    if commentary_path.exists():
+        com = data.commentary(commentary_path)
+        com = com[com["part"] == part]
+        sets["commentary"] = (list(com["text"]), list(com["label"]))
+    seed = data.seed_dev(dev_path)
+    seed = seed[seed["split"] == "tune"]
+    sets["seed tune"] = (list(seed["text"]), list(seed["label"]))
+    rules = ["the stage's rule", *TONE_BANDS]
+    out: dict = {rule: {} for rule in rules}
+    spearman = []
+    for name, (texts, gold) in sets.items():
+        scored = [sentiment.score_sentence(m.tokens(t), res) for t in texts]
+        scores = [s.score for s in scored]
+        for rule in rules:
+            labels = ([s.label for s in scored] if rule == "the stage's rule" else
+                      ["neu" if abs(x) < rule else "pos" if x > 0 else "neg" for x in scores])
+            out[rule][f"{name} acc3"] = three_class(scores, labels, gold)["acc3"]
+        spearman.append(three_class(scores, [s.label for s in scored], gold)["Spearman"])
+    frame = pd.DataFrame(out).T
+    frame["criterion"] = (frame.sum(axis=1) + sum(spearman)) / (2 * len(sets))
+    return frame
+
+
 def baseline_module(rev: str):
     """The sentiment module of the pipeline at git revision ``rev``, imported beside today's as
     ``pipeline_<rev>`` (a copy of its pipeline/ in a temporary folder: the package imports relatively)."""
@@ -356,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="also time the stage's sentiment code at this git revision, interleaved with today's")
     ap.add_argument("--neutral-study", action="store_true",
                     help="also the neutral-first gates' accuracy (dev parts and the seed tune half only)")
+    ap.add_argument("--tone-bands", action="store_true",
+                    help="also the combined tone's accuracy by a band on its score against the stage's label rule")
     ap.add_argument("--blend", action="store_true",
                     help="also the target criteria of combined for each model weight (choose on --part dev)")
     args = ap.parse_args(argv)
@@ -387,6 +426,12 @@ def main(argv: list[str] | None = None) -> int:
                                "display.float_format", "{:.3f}".format):
             print(f"\nneutral first, lexicon, 3-class accuracy (CFSC: {args.part} part; seed: tune half):")
             print(neutral_study(m, args.data, args.dev, args.part, args.commentary))
+    if args.tone_bands:
+        with pd.option_context("display.width", 250, "display.max_columns", 10,
+                               "display.float_format", "{:.4f}".format):
+            print(f"\nthe combined tone's label, 3-class accuracy and the tone criterion ({args.part} part; seed: "
+                  "tune half):")
+            print(tone_bands(m, args.data, args.dev, args.part, args.commentary))
     if args.blend:
         with pd.option_context("display.width", 250, "display.max_columns", 10,
                                "display.float_format", "{:.3f}".format):
