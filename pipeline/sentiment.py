@@ -818,7 +818,8 @@ STAGE = ArticleStage(
     process=process_record,
     load_resources=load_resources,
     params=dict(DEFAULT_PARAMS),
-    resource_files=(LEXICON_PATH, DOMAIN_PATH, MODIFIERS_PATH, TARGET_RULES_PATH),
+    # the learned model's weights too: a refit changes the scores under the same settings
+    resource_files=(LEXICON_PATH, DOMAIN_PATH, MODIFIERS_PATH, TARGET_RULES_PATH, RESOURCES / "sentiment_model.tsv"),
     code_files=(Path(__file__),),
     libraries=("opencc",),
 )

@@ -259,3 +259,31 @@ def test_preload_tells_the_import_cpu_that_outlasted_the_maps(tmp_path, monkeypa
     idle.start()
     idle.join()
     assert idle.thread is None and idle.cpu == idle.after == 0.0
+
+
+# ---------------------------------------------------------------- the cache key's code
+
+
+def test_the_cache_key_holds_every_module_a_stage_imports(tmp_path):
+    """A stage's fingerprint hashes its own files and every module of the package they import, directly,
+    inside a function or through one another (session 13: the sentiment stage's key left out the learned
+    model's code and weights, so a refit under the same settings would have kept the old scores)."""
+    from pipeline import sentiment, stages
+    from pipeline.runner.fingerprint import code_closure, fingerprint
+
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "stage.py").write_text("from . import a as ay, b\nfrom .sub import deep\n\ndef f():\n"
+                                  "    from .lazy import g\n    from .c import (\n        h,\n        i,\n    )\n",
+                                  encoding="utf-8")
+    for name, text in {"a.py": "from .d import x\n", "b.py": "", "lazy.py": "", "c.py": "", "d.py": "",
+                       "unused.py": "", "sub/__init__.py": "", "sub/deep.py": "from .. import b\n"}.items():
+        (pkg / name).write_text(text, encoding="utf-8")
+    found = {p.relative_to(pkg.resolve()).as_posix() for p in code_closure([pkg / "stage.py"])}
+    assert found == {"stage.py", "a.py", "b.py", "d.py", "lazy.py", "c.py", "sub/__init__.py", "sub/deep.py"}
+    fp = fingerprint(sentiment.STAGE)
+    assert {"sentiment_model.py", "memo.py"} <= set(fp["code"]) and "sentiment_model.tsv" in fp["resources"]
+    for name in stages.ORDER:  # each stage's key names its own module
+        stage = stages.module(name).STAGE
+        assert Path(stages.module(name).__file__).name in fingerprint(stage)["code"]
