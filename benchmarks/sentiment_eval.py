@@ -314,17 +314,17 @@ def tone_bands(m: Methods, root: Path, dev_path: Path, part: str,
     seed = data.seed_dev(dev_path)
     seed = seed[seed["split"] == "tune"]
     sets["seed tune"] = (list(seed["text"]), list(seed["label"]))
-    rules = ["the stage's rule", *TONE_BANDS]
-    out: dict = {rule: {} for rule in rules}
+    out: dict = {rule: {} for rule in ("the stage's rule", *TONE_BANDS)}
     spearman = []
     for name, (texts, gold) in sets.items():
         scored = [sentiment.score_sentence(m.tokens(t), res) for t in texts]
         scores = [s.score for s in scored]
-        for rule in rules:
-            labels = ([s.label for s in scored] if rule == "the stage's rule" else
-                      ["neu" if abs(x) < rule else "pos" if x > 0 else "neg" for x in scores])
-            out[rule][f"{name} acc3"] = three_class(scores, labels, gold)["acc3"]
-        spearman.append(three_class(scores, [s.label for s in scored], gold)["Spearman"])
+        stage = three_class(scores, [s.label for s in scored], gold)
+        out["the stage's rule"][f"{name} acc3"] = stage["acc3"]
+        spearman.append(stage["Spearman"])
+        for band in TONE_BANDS:
+            labels = ["neu" if abs(x) < band else "pos" if x > 0 else "neg" for x in scores]
+            out[band][f"{name} acc3"] = three_class(scores, labels, gold)["acc3"]
     frame = pd.DataFrame(out).T
     frame["criterion"] = (frame.sum(axis=1) + sum(spearman)) / (2 * len(sets))
     return frame

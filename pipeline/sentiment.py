@@ -35,7 +35,7 @@ from operator import is_
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from . import memo, records
+from . import memo, records, sentiment_model
 from .config import RESOURCES
 
 LEXICON_PATH = RESOURCES / "sentiment_lexicon.tsv"
@@ -539,8 +539,6 @@ class Resources:
         targets per call (TextScorer.toward, the CLI's --target) gets it here, and a story with neither
         a learned tone nor targets never reads it."""
         if self.model is None:
-            from . import sentiment_model
-
             object.__setattr__(self, "model", sentiment_model.read_model(self.model_path or sentiment_model.MODEL_PATH))
         return self.model
 
@@ -585,8 +583,6 @@ def score_sentence(tokens: Sequence[str], r: Resources, *, units=None) -> Senten
     s = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral, units=units)
     if r.method == "lexicon":
         return s
-    from . import sentiment_model
-
     score, label, evidence = _by_method(s, sentiment_model.signals(tokens, r.lexicon, sentence=s), r, r.method)
     return SentenceScore(s.raw, score, label, s.matched, evidence)
 
@@ -600,8 +596,6 @@ def score_target(tokens: Sequence[str], r: Resources, found: Sequence[str], othe
                      units=units)
     if r.target_method == "lexicon":
         return t
-    from . import sentiment_model
-
     if sentence is None:
         sentence = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral, units=units)
     elif r.method != "lexicon":  # the model's score: the lexicon's is worked out again from its raw sum, kept
@@ -819,7 +813,7 @@ STAGE = ArticleStage(
     load_resources=load_resources,
     params=dict(DEFAULT_PARAMS),
     # the learned model's weights too: a refit changes the scores under the same settings
-    resource_files=(LEXICON_PATH, DOMAIN_PATH, MODIFIERS_PATH, TARGET_RULES_PATH, RESOURCES / "sentiment_model.tsv"),
+    resource_files=(LEXICON_PATH, DOMAIN_PATH, MODIFIERS_PATH, TARGET_RULES_PATH, sentiment_model.MODEL_PATH),
     code_files=(Path(__file__),),
     libraries=("opencc",),
 )

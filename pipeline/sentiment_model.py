@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple, Sequence
 
-import numpy as np
-
 from .config import RESOURCES
 
 MODEL_PATH = RESOURCES / "sentiment_model.tsv"
@@ -130,15 +128,14 @@ def signals(tokens: Sequence[str], lex, *, needles: Sequence[str] = (), others: 
     if text.rstrip().endswith(("？", "?")):
         out["question"] = 1.0
     folded = marked(text, needles, others)
-    view = target_view(tokens, needles, others, folded=folded)
-    words = frozenset(tokens)
-    if needles and "Ｏ" in folded:
+    other = bool(needles) and "Ｏ" in folded
+    if other:
         # Another party is named too: the whole sentence's tone is read apart (it may be the other's news), and
         # the words are the target's clauses', less the parties' names (fitted so: the point of view).
         out["lex_sentence@o"] = out.pop("lex_sentence")
         out["other"] = 1.0
-        words = frozenset(clause_words(tokens, needles, others))
-    return Signals(out, view, words)
+    words = frozenset(clause_words(tokens, needles, others) if other else tokens)
+    return Signals(out, target_view(tokens, needles, others, folded=folded), words)
 
 
 def clause_words(tokens: Sequence[str], needles: Sequence[str], others: Sequence[str]) -> list[str]:
@@ -179,6 +176,8 @@ def _scaled(values: list[float], names: list[str]) -> tuple[int, list[int]]:
     """(shift, [value x 2**shift, ...]): the least shift >= 0 that makes every value an integer (a binary
     fraction times a power of two), and those integers, exactly (``names``: each value's feature, three
     values a feature, for the message when one is not a finite number)."""
+    import numpy as np  # here, not at import: the sentiment stage imports this module whatever its method
+
     v = np.asarray(values, dtype=np.float64)
     if not np.isfinite(v).all():
         bad = names[int(np.flatnonzero(~np.isfinite(v))[0]) // 3]
