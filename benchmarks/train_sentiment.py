@@ -41,6 +41,9 @@ BDCI_SENTENCES = 3     # sentences per BDCI entity used in training (the first t
 CS = (0.1, 0.3, 1.0)
 BANDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 ORDERS_TOLERANCE = 0.005  # see main: fewer n-gram lengths win unless this much worse on dev
+# --for target: the dev criteria of the model toward a target, sentiment_eval.py's TARGET_CRITERIA (CFSC target
+# accuracy, BDCI's pairwise rate, the seed tune half's sentences naming 智谱 read toward it)
+TARGET_CRITERIA = ("cfsc", "bdci pairwise", "seed_target")
 
 
 class Featurizer:
@@ -151,7 +154,7 @@ def dev_accuracy(model, dev, groups=()) -> dict[str, float]:
     proposed this reading in docs/benchmarks.md and session 11 adopted it before any fit was scored
     with it)."""
     out = {}
-    for source in ("cfsc", "titles", "bdci", "seed", "commentary"):
+    for source in ("cfsc", "titles", "bdci", "seed", "commentary", "seed_target"):
         rows = [(f, c) for f, c, _, s in dev if s == source]
         if not rows:
             continue
@@ -170,15 +173,38 @@ def dev_accuracy(model, dev, groups=()) -> dict[str, float]:
     return out
 
 
+def tone_criteria(model, dev) -> dict[str, float]:
+    """--for tone: 3-class accuracy and Spearman (P(pos) - P(neg) against -1 / 0 / 1) of the dev CFSC
+    sentences, commentary sentences and the seed tune half, as sentiment_eval.py's TONE_CRITERIA read
+    them (there through the stage's tone; here the model alone)."""
+    from scipy.stats import spearmanr
+
+    out = {}
+    for source in ("cfsc_sentences", "commentary", "seed"):
+        rows = [(model.score(f), c) for f, c, _, s in dev if s == source]
+        if rows:
+            out[f"{source} acc3"] = float(np.mean([CLASS[label] == c for (_, label), c in rows]))
+            out[f"{source} Spearman"] = float(spearmanr([score for (score, _), _ in rows],
+                                                        [c - 1 for _, c in rows]).statistic)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data", nargs="?", type=Path, default=data.DEFAULT_DATA)
-    ap.add_argument("--out", type=Path, default=sentiment_model.MODEL_PATH)
+    ap.add_argument("--for", dest="purpose", choices=("both", "tone", "target"), default="both",
+                    help="both: the sentence model (sentiment_model.tsv) chosen by the mean of every dev criterion "
+                         "(sessions 9-13); tone: the same file chosen by the tone's criteria alone (TONE_CRITERIA, "
+                         "commentary weights 1,2,4 by default; session 14); target: the model toward a target "
+                         "(sentiment_target_model.tsv, session 14), chosen by the target criteria alone "
+                         "(TARGET_CRITERIA), commentary weights 0,1,2 by default")
+    ap.add_argument("--out", type=Path, help="where to write the model (default: the shipped file of --for)")
     ap.add_argument("--sources", default="cfsc,cfsc_sentences,titles,bdci,commentary",
                     help="training sets to fit on (comma-separated; cfsc_sentences: CFSC's sentence-level labels)")
-    ap.add_argument("--commentary-weights", default="1,2",
+    ap.add_argument("--commentary-weights", default=None,
                     help="weights of the commentary sentences' train part to try (0: left out), chosen on dev "
-                         "(0 and 4 were tried in session 10 and lost to 1)")
+                         "(default 1,2 for the tone: 0 and 4 were tried in session 10 and lost to 1; 0,1,2 toward "
+                         "a target)")
     ap.add_argument("--commentary", type=Path, action="append",
                     help="the labelled commentary files to train on (their train part; default: "
                          "commentary_labels.tsv and its draws 3-5, sentiment_data.COMMENTARY_TRAIN)")
@@ -189,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="BDCI's dev pairwise rate joins the dev accuracies in the rule's mean (since session 13; "
                          "--no-pairwise: the accuracies alone, as the models of sessions 9-11 were chosen)")
     args = ap.parse_args(argv)
+    target, tone = args.purpose == "target", args.purpose == "tone"
+    out = args.out or (sentiment_model.TARGET_MODEL_PATH if target else sentiment_model.MODEL_PATH)
+    weights_tried = args.commentary_weights or {"target": "0,1,2", "tone": "1,2,4"}.get(args.purpose, "1,2")
     tried_orders = [frozenset(range(int(a), int(b) + 1)) for a, _, b in (o.partition("-") for o in args.orders.split(","))]
     featurize = Featurizer()
     sources = tuple(args.sources.split(","))
@@ -198,18 +227,24 @@ def main(argv: list[str] | None = None) -> int:
     seed = data.seed_dev()
     seed = seed[seed["split"] == "tune"]
     dev += [(featurize(t), CLASS[lab], 1.0, "seed") for t, lab in zip(seed["text"], seed["label"])]
-    groups = bdci_groups(featurize, "dev", args.data) if args.pairwise else []
+    if target:  # the tune half's sentences naming 智谱, read toward it (sentiment_eval.py's seed targets)
+        named = seed[seed["text"].str.contains("智谱|Zhipu", case=False)]
+        dev = [d for d in dev if d[3] in ("cfsc", "bdci")]
+        dev += [(featurize(t, "智谱"), CLASS[lab], 1.0, "seed_target") for t, lab in zip(named["text"], named["label"])]
+    if tone:  # the tone's criteria: CFSC's sentences (targets agree), commentary, the seed tune half
+        dev = [d for d in dev if d[3] in ("cfsc_sentences", "commentary", "seed")]
+    groups = bdci_groups(featurize, "dev", args.data) if args.pairwise and not tone else []
     print(f"train {len(train)} examples, dev {len(dev)}, BDCI dev texts {len(groups)}", file=sys.stderr)
     best = {}
     for orders in tried_orders:
-        for cw in (float(w) for w in args.commentary_weights.split(",")):
+        for cw in (float(w) for w in weights_tried.split(",")):
             weighted = [(f, c_, cw if s == "commentary" else w, s) for f, c_, w, s in train if s != "commentary" or cw]
             for c in CS:
                 model = fit(weighted, c, orders)
                 for band in BANDS:
                     m = sentiment_model.Model(model.intercept, model.weights, band)
-                    acc = dev_accuracy(m, dev, groups)
-                    mean = float(np.mean(list(acc.values())))
+                    acc = tone_criteria(m, dev) if tone else dev_accuracy(m, dev, groups)
+                    mean = float(np.mean([v for k, v in acc.items() if not target or k in TARGET_CRITERIA]))
                     print(f"n-grams {min(orders)}-{max(orders)} commentary weight {cw} C={c} band={band}: "
                           + ", ".join(f"{k} {v:.3f}" for k, v in acc.items()) + f"; mean {mean:.4f}", file=sys.stderr)
                     if orders not in best or mean > best[orders][0] + 1e-9:
@@ -224,11 +259,17 @@ def main(argv: list[str] | None = None) -> int:
                     "train part of benchmarks/sentiment_data.py's split",
             "chosen": f"C={c}, neutral band {band}, commentary weight {cw}"
                       + ("" if orders == frozenset((1, 2, 3)) else f", character {min(orders)}-{max(orders)}-grams")
-                      + f" (mean dev accuracy{' and BDCI pairwise rate' if args.pairwise else ''} {mean:.3f})",
+                      + (f" (mean of the dev target criteria: CFSC targets, BDCI pairwise, seed targets {mean:.3f})"
+                         if target else
+                         f" (mean of the dev tone criteria: accuracy and Spearman on CFSC sentences, commentary, "
+                         f"seed tune {mean:.3f})" if tone else
+                         f" (mean dev accuracy{' and BDCI pairwise rate' if args.pairwise else ''} {mean:.3f})"),
             "features": f"{len(model.weights)}"}
+    if target:
+        info["use"] = "the score toward a target (the sentence tone: sentiment_model.tsv)"
     model = sentiment_model.Model(model.intercept, model.weights, band, info)
-    sentiment_model.write_model(args.out, model)
-    print(f"wrote {args.out} ({len(model.weights)} features; C={c}, band {band})", file=sys.stderr)
+    sentiment_model.write_model(out, model)
+    print(f"wrote {out} ({len(model.weights)} features; C={c}, band {band})", file=sys.stderr)
     return 0
 
 

@@ -38,6 +38,7 @@ from typing import Iterable, Mapping, NamedTuple, Sequence
 from .config import RESOURCES
 
 MODEL_PATH = RESOURCES / "sentiment_model.tsv"
+TARGET_MODEL_PATH = RESOURCES / "sentiment_target_model.tsv"  # the score toward a target (session 14)
 CLASSES = ("neg", "neu", "pos")
 NGRAMS = (1, 2, 3)
 _first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
