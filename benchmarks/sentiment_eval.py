@@ -60,9 +60,11 @@ VALUE = {"neg": -1, "neu": 0, "pos": 1}
 class Methods:
     """Each method scores tokens (a sentence) and tokens toward a target: (score, label)."""
 
-    def __init__(self):
+    def __init__(self, extra: dict | None = None):
         self.scorer = sentiment.TextScorer({"method": "lexicon"})
-        self.res = {m: sentiment.load_resources({"method": m, "target_method": m}) for m in sentiment.METHODS}
+        self.extra = dict(extra or {})  # e.g. {"_target_model": path}: a model to try toward a target
+        self.res = {m: sentiment.load_resources({"method": m, "target_method": m, **self.extra})
+                    for m in sentiment.METHODS}
         self._tokens: dict[str, list[str]] = {}
 
     def tokens(self, text: str) -> list[str]:
@@ -178,11 +180,11 @@ def blend(m: Methods, root: Path, dev_path: Path, part: str) -> pd.DataFrame:
     rows = {}
     for w in BLEND_WEIGHTS:
         m.res["combined"] = sentiment.load_resources({"method": "combined", "target_method": "combined",
-                                                     "model_weight": w})
+                                                     "model_weight": w, **m.extra})
         r = evaluate(m, root, dev_path, part, methods=["combined"])["combined"]
         rows[w] = {k: r[k] for k in (*TARGET_CRITERIA, "cfsc targets Spearman", "bdci AUC")}
         rows[w]["mean of the criteria"] = float(np.mean([r[k] for k in TARGET_CRITERIA]))
-    m.res["combined"] = sentiment.load_resources({"method": "combined", "target_method": "combined"})
+    m.res["combined"] = sentiment.load_resources({"method": "combined", "target_method": "combined", **m.extra})
     return pd.DataFrame(rows).T.rename_axis("model weight")
 
 
@@ -397,8 +399,17 @@ def main(argv: list[str] | None = None) -> int:
                     help="also the combined tone's accuracy by a band on its score against the stage's label rule")
     ap.add_argument("--blend", action="store_true",
                     help="also the target criteria of combined for each model weight (choose on --part dev)")
+    ap.add_argument("--target-model", type=Path, metavar="PATH",
+                    help="score toward a target with this model file instead of the shipped "
+                         "sentiment_target_model.tsv (e.g. a refit to compare; the tone's model is unchanged)")
+    ap.add_argument("--model", type=Path, metavar="PATH",
+                    help="score the tone (and, without --target-model, nothing else) with this model file instead of "
+                         "the shipped sentiment_model.tsv")
     args = ap.parse_args(argv)
-    m = Methods()
+    extra = {"_model": str(args.model)} if args.model else {}
+    if args.target_model:
+        extra["_target_model"] = str(args.target_model)
+    m = Methods(extra)
     frame = pd.DataFrame() if args.speed_only else pd.DataFrame(evaluate(m, args.data, args.dev, args.part,
                                                                              commentary_path=args.commentary)).T
     groups = {"CFSC sentences": "cfsc sentences", "CFSC targets": "cfsc targets", "BDCI entities": "bdci",
