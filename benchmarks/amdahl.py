@@ -48,14 +48,22 @@ def bounded_efficiency(med: dict, workers: int) -> float:
     return total / (workers * at_n)
 
 
-def measure(corpus: Path, out: Path, preloaded: list) -> dict[str, tuple[float, float, float, float, float]]:
+def measure(corpus: Path, out: Path, preloaded: list, *, warm_ahead: bool = True
+            ) -> dict[str, tuple[float, float, float, float, float]]:
     """Per stage, CPU seconds of this process: (per-article part in all, of it in tasks workers
     could share, reduce or corpus stage in all, of it in shared tasks, the longest task); each
     preload thread's (CPU, of it after the maps) appended to ``preloaded``."""
     from pipeline import api, parquet, stages
-    from pipeline.run import run_ingest, run_stage
-    from pipeline.runner import executors
+    from pipeline import story as stories
+    from pipeline.run import run_ingest, run_stage, stages_to_warm
+    from pipeline.runner import chains, executors
     from pipeline.runner import preload as preloads
+    from pipeline.runner.article import forget_resources
+
+    forget_resources()  # an earlier round's would hide this one's loads
+    # as `pipeline run` with workers: ingest's parent loads the fused pass's resources while its maps run
+    groups = [tuple(s.name for s in g) for g in chains([stages.module(n).STAGE for n in stages.available()])]
+    ahead = stages_to_warm([g for g in groups if "ingest" not in g], stories.DEFAULT) if warm_ahead else ()
 
     shared = [0.0]
     longest = [0.0]
@@ -91,7 +99,7 @@ def measure(corpus: Path, out: Path, preloaded: list) -> dict[str, tuple[float, 
             longest[0] = 0.0
             if name == "ingest":
                 complete, total, part = timed(lambda: run_ingest(corpus, out, jobs=1, use_cache=False, progress=False,
-                                                                 warn=quiet))
+                                                                 warn=quiet, warm_ahead=ahead))
                 split[name] = (total, part, 0.0, 0.0, longest[0])  # its reduce (recurring lines) is inside
                 continue
             complete, total, part = timed(lambda: run_stage(name, out, jobs=1, use_cache=False, progress=False,
@@ -115,12 +123,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPORA[0])
     p.add_argument("--limit", type=int, default=None, help="first N articles (default: all)")
     p.add_argument("--repeat", type=int, default=1, help="runs; medians are printed")
+    p.add_argument("--no-warm-ahead", dest="warm_ahead", action="store_false",
+                   help="load each stage's resources when it starts, as before session 14 (by default ingest's "
+                        "parent loads the fused pass's while its maps run, as `pipeline run` does with workers)")
     args = p.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = write_subset(read_rows(args.corpus, args.limit), Path(tmp))
         preloaded: list = []
-        runs = [measure(corpus, Path(tmp) / f"out{i}", preloaded) for i in range(args.repeat)]
+        runs = [measure(corpus, Path(tmp) / f"out{i}", preloaded, warm_ahead=args.warm_ahead) for i in range(args.repeat)]
     names = list(runs[0])
     med = {n: [statistics.median(r[n][i] for r in runs) for i in range(5)] for n in names}
     print(f"{args.corpus.name}, {args.limit or 'all'} articles, one process, CPU seconds, median of {args.repeat}")
@@ -134,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"serial fraction {s:.4f}; Amdahl efficiency: " +
           ", ".join(f"{n} workers {efficiency(s, n):.2f}" for n in (2, 16, 64)))
     if preloaded:
-        print(f"imports preloaded while the maps ran: {sum(c for c, _ in preloaded) / args.repeat:.2f} s of CPU "
+        print(f"imports and resources preloaded while the maps ran: {sum(c for c, _ in preloaded) / args.repeat:.2f} s of CPU "
               f"a run, {sum(a for _, a in preloaded) / args.repeat:.2f} s of it after the maps (serial)")
     print("with each stage's longest task as its bound: " +
           ", ".join(f"{n} workers {bounded_efficiency(med, n):.2f}" for n in (2, 16, 64)))

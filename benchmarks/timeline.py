@@ -1,6 +1,6 @@
 """Where a run's time goes with N workers: when each stage ends, or each stage on its own.
 
-    python benchmarks/timeline.py [CORPUS] [--jobs 16] [--staged] [--limit N] [--keep DIR]
+    python benchmarks/timeline.py [CORPUS] [--jobs 16] [--staged] [--limit N] [--keep DIR] [--no-warm-ahead]
 
 Default: the whole pipeline as the CLI runs it (``run_pipeline``, no cache), printing the
 seconds since the start at which each stage ends (stages of one wave overlap, so their
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -32,9 +33,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--staged", action="store_true", help="each stage alone, timed on its own")
     p.add_argument("--limit", type=int, default=None, help="first N articles (default: all)")
     p.add_argument("--keep", type=Path, default=None, help="write the outputs here and keep them")
+    p.add_argument("--no-warm-ahead", dest="warm_ahead", action="store_false",
+                   help="the fused pass's resources load after ingest, as before session 14 (by default the parent "
+                        "loads them while ingest's workers map)")
     args = p.parse_args(argv)
 
+    from pipeline import run
     from pipeline.run import run_pipeline
+
+    if not args.warm_ahead:
+        run.stages_to_warm = lambda pending, story: []  # this process only: the old order
     from pipeline.runner import default_jobs
 
     jobs = args.jobs or default_jobs()
@@ -52,7 +60,9 @@ def main(argv: list[str] | None = None) -> None:
         else:
             run_pipeline(corpus, out, jobs=jobs, use_cache=False, progress=False, warn=quiet,
                          log=lambda m: print(f"{time.perf_counter() - start:7.2f}  {m}", flush=True))
-            print(f"{jobs} workers: {time.perf_counter() - start:.2f} s in all")
+            cpu = sum(getattr(os.times(), f) for f in ("user", "system", "children_user", "children_system"))
+            print(f"{jobs} workers: {time.perf_counter() - start:.2f} s in all, {cpu:.1f} s of CPU"
+                  + ("" if args.warm_ahead else " (--no-warm-ahead)"))
 
 
 if __name__ == "__main__":

@@ -671,12 +671,14 @@ CITATIONS = (
                           "Financial Sentiment Dictionary (Jiang, Lee, Martin & Zhou 2019, JFE 132(1)); Tsinghua "
                           "praise/degrade lists (李军); modifiers after HowNet's degree word sets; a domain lexicon "
                           "written for the project (pipeline/resources/README.md)."),
-    ("Sentiment model", "A multinomial logistic regression (neg / neu / pos) over the lexicon's signals, the "
+    ("Sentiment model", "Multinomial logistic regressions (neg / neu / pos) over the lexicon's signals, the "
                         "sentence's words and character 2-3-grams (pipeline/sentiment_model.py), fitted on "
                         "CFSC-ABSA (Chinese Financial Sentiment Corpus), CCF BDCI 2019 financial negative entities, "
-                        "financial news titles (wwwxmu) and news and commentary sentences labelled for the project; "
-                        "by default the sentence tone is 0.75 x the model's score + 0.25 x the lexicon's, and the "
-                        "score toward a target the model's (the sentiment stage's method and target_method below)."),
+                        "financial news titles (wwwxmu) and news and commentary sentences labelled for the project: "
+                        "one for the sentence tone, one for the score toward a target (without the commentary "
+                        "sentences); by default the sentence tone is 0.75 x the tone model's score + 0.25 x the "
+                        "lexicon's, and the score toward a target the target model's (the sentiment stage's method "
+                        "and target_method below)."),
     ("Keywords", "TF-IDF as scikit-learn's TfidfVectorizer; IDF merged with background document frequencies from "
                  "CCTV Xinwen Lianbo and Citizen News; distinctive terms by log-odds with an informative Dirichlet "
                  "prior (Monroe, Colaresi & Quinn 2008, Political Analysis 16(4))."),

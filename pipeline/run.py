@@ -52,7 +52,7 @@ def _story_of(out_root: Path, story: stories.Story | None) -> stories.Story:
 
 def run_ingest(input_path: Path, out_root: Path, *, jobs: int = 1, max_bytes: int = MAX_FILE_BYTES,
                use_cache: bool = True, progress: bool | None = None, warn: Callable[[str], None] = _stderr,
-               client=None, story: stories.Story | None = None) -> dict:
+               client=None, story: stories.Story | None = None, warm_ahead=()) -> dict:
     outdir.inside(out_root, input_path)
     module = stages.module("ingest")
     story = _story_of(out_root, story)
@@ -61,7 +61,7 @@ def run_ingest(input_path: Path, out_root: Path, *, jobs: int = 1, max_bytes: in
     exclude = stories.input_files(story, Path(input_path)) if Path(input_path).is_dir() else set()
     items, inputs = module.enumerate_inputs(Path(input_path), max_bytes=max_bytes, warn=warn, exclude=exclude)
     return run_article_stage(stage, out_root, items=items, inputs=inputs, jobs=jobs, use_cache=use_cache,
-                             progress=progress, warn=warn, client=client)
+                             progress=progress, warn=warn, client=client, warm_ahead=warm_ahead)
 
 
 def run_stage(name: str, out_root: Path, *, jobs: int = 1, use_cache: bool = True,
@@ -178,8 +178,11 @@ def _run_all(input_path, out_root, *, jobs, strict, max_bytes, use_cache, progre
     forking = jobs > 1 and client is None and executors.can_fork()
 
     def one(name: str) -> dict:
+        # While ingest's workers map, this process loads the fused pass's resources (the sentiment
+        # models, the segmenter's dictionary ...), which it would otherwise load after them.
+        ahead = stages_to_warm(pending, story) if name == "ingest" and forking else ()
         return _run_one(name, input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
-                        progress=progress, warn=warn, client=client, story=story)
+                        progress=progress, warn=warn, client=client, story=story, warm_ahead=ahead)
 
     while pending:
         wave = _ready(pending)
@@ -305,12 +308,20 @@ def _completed(completions: dict[str, Callable[[], dict]], out_root: Path, *, fo
     return {name: manifests[name] for name in completions}
 
 
-def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress, warn, client, story) -> dict:
+def stages_to_warm(pending: list[tuple[str, ...]], story: stories.Story) -> list[ArticleStage]:
+    """The per-article stages of the fused passes still to run whose resources can be loaded now:
+    all but strip, whose configuration reads what ingest's reduce finds (the recurring lines)."""
+    return [stage for group in pending if len(group) > 1 for name in group if name != "strip"
+            if isinstance(stage := configured(name, story), ArticleStage)]
+
+
+def _run_one(name, input_path, out_root, *, jobs, max_bytes, use_cache, progress, warn, client, story,
+             warm_ahead=()) -> dict:
     if name != "ingest":
         return run_stage(name, out_root, jobs=jobs, use_cache=use_cache, progress=progress, warn=warn,
                          client=client, story=story)
     manifest = run_ingest(input_path, out_root, jobs=jobs, max_bytes=max_bytes, use_cache=use_cache,
-                          progress=progress, warn=warn, client=client, story=story)
+                          progress=progress, warn=warn, client=client, story=story, warm_ahead=warm_ahead)
     counts = manifest["counts"]
     if counts["done"] == 0:
         raise NothingIngested(f"nothing could be ingested from {input_path} "

@@ -55,13 +55,15 @@ DEFAULT_PARAMS = {
     "target_before": 0.25, # weight toward the target of a clause before the first that names it (chosen on CFSC train)
     "target_after": 0.5,   # ... and of one after it (its subject is often dropped)
     # lexicon | model | combined (a weighted mean of both, model_weight), for the sentence tone and toward the
-    # target. Chosen on development data by the rule written before the refit (docs/benchmarks.md "Session 13"):
-    # toward a target the model alone (mean of CFSC target accuracy, BDCI pairwise rate and the seed tune half's
-    # target sentences, 0.695; combined 0.684-0.690 at weights 0.5-0.9; benchmarks/sentiment_eval.py --blend);
+    # target. Chosen on development data by the rules written before the refits (docs/benchmarks.md, sessions 13
+    # and 14): toward a target the target model alone (sentiment_target_model.tsv, session 14: mean of CFSC
+    # target accuracy, BDCI pairwise rate and the seed tune half's target sentences, 0.753; combined 0.739-0.752
+    # at weights 0.5-0.9; benchmarks/sentiment_eval.py --blend; session 13's single model alone: 0.695);
     # for the sentence tone combined (mean of accuracy and Spearman on CFSC sentences, commentary and the seed
-    # tune half, 0.634; the model 0.628, the lexicon 0.554), since the stage with it scored at least 5,000
-    # sentences per CPU second on the seed dev sentences (6,112, 6,734 and 6,135 in three runs; the lexicon's
-    # tone about twice that). A story that needs the old speed sets method = "lexicon".
+    # tune half, 0.639 with session 14's tone model; the model 0.635, the lexicon 0.554), since the stage with
+    # it scored at least 5,000 sentences per CPU second on the seed dev sentences (session 13: 6,112, 6,734 and
+    # 6,135 in three runs; the lexicon's tone about twice that). A story that needs the speed sets
+    # method = "lexicon".
     "method": "combined",
     "target_method": "model",
     # Neutral first, as a gate: with model or combined, a sentence in which the lexicon finds no evaluative
@@ -528,6 +530,8 @@ class Resources:
     neutral_gate: bool = False                   # no lexicon word -> neu (model and combined)
     model_weight: float = 0.75                   # the model's share of the combined score
     model_path: Path | None = None               # where learned() reads the model (None: the shipped one)
+    target_model: object = None                  # the model toward a target (see learned_toward)
+    target_model_path: Path | None = None        # where learned_toward() reads it (None: the shipped one)
     needles: tuple[str, ...] = field(default=(), init=False)  # needles(aliases): what mentions() looks for
 
     def __post_init__(self):
@@ -541,6 +545,14 @@ class Resources:
         if self.model is None:
             object.__setattr__(self, "model", sentiment_model.read_model(self.model_path or sentiment_model.MODEL_PATH))
         return self.model
+
+    def learned_toward(self):
+        """The learned model toward a target (sentiment_target_model.tsv: fitted on the same data, chosen by
+        the target criteria alone), read on first use as :meth:`learned` reads the tone's."""
+        if self.target_model is None:
+            path = self.target_model_path or sentiment_model.TARGET_MODEL_PATH
+            object.__setattr__(self, "target_model", sentiment_model.read_model(path))
+        return self.target_model
 
 
 def _targets(p: Mapping) -> list[dict]:
@@ -567,13 +579,17 @@ def load_resources(params: Mapping) -> Resources:
         if m not in METHODS:
             raise ValueError(f"sentiment method {m!r}: expected one of {', '.join(METHODS)}")
     model_path = Path(p["_model"]) if p.get("_model") else None
+    target_model_path = Path(p["_target_model"]) if p.get("_target_model") else None
     res = Resources(load_lexicon(domain=p["domain"], extra=Path(extra) if extra else None), float(p["alpha"]),
                     float(p["neutral"]), aliases,
                     tuple((t["name"], needles(t["aliases"])) for t in targets),
                     load_target_rules(before=float(p["target_before"]), after=float(p["target_after"])),
-                    method, None, target_method, bool(p["neutral_gate"]), float(p["model_weight"]), model_path)
-    if method != "lexicon" or (target_method != "lexicon" and targets):  # the stage will score with it
+                    method, None, target_method, bool(p["neutral_gate"]), float(p["model_weight"]), model_path,
+                    None, target_model_path)
+    if method != "lexicon":  # the stage will score with them
         res.learned()
+    if target_method != "lexicon" and targets:
+        res.learned_toward()
     return res
 
 
@@ -603,14 +619,17 @@ def score_target(tokens: Sequence[str], r: Resources, found: Sequence[str], othe
         sentence = SentenceScore(sentence.raw, score, label_for(score, neutral=r.neutral), sentence.matched)
     signals = sentiment_model.signals(tokens, r.lexicon, needles=found, others=others, rules=r.rules, toward=t,
                                       sentence=sentence)
-    score, label, evidence = _by_method(t, signals, r, r.target_method)
+    score, label, evidence = _by_method(t, signals, r, r.target_method, r.learned_toward())
     return TargetScore(t.raw, score, label, t.matched, t.role, evidence)
 
 
-def _by_method(lexical: SentenceScore | TargetScore, signals, r: Resources, method: str) -> tuple[float, str, list]:
+def _by_method(lexical: SentenceScore | TargetScore, signals, r: Resources, method: str,
+               model=None) -> tuple[float, str, list]:
     """The model's (or the combined) score and label, to stand in place of the lexicon's (``lexical``), and
-    the model's evidence, from the sentence's ``signals`` (sentiment_model.Signals)."""
-    model = r.learned()
+    the model's evidence, from the sentence's ``signals`` (sentiment_model.Signals); ``model``: the tone's
+    (r.learned()) unless given."""
+    if model is None:
+        model = r.learned()
     probs, evidence = model.predict(*signals)
     model_score, label = model.label(probs)
     if method == "combined":
@@ -813,7 +832,8 @@ STAGE = ArticleStage(
     load_resources=load_resources,
     params=dict(DEFAULT_PARAMS),
     # the learned model's weights too: a refit changes the scores under the same settings
-    resource_files=(LEXICON_PATH, DOMAIN_PATH, MODIFIERS_PATH, TARGET_RULES_PATH, sentiment_model.MODEL_PATH),
+    resource_files=(LEXICON_PATH, DOMAIN_PATH, MODIFIERS_PATH, TARGET_RULES_PATH, sentiment_model.MODEL_PATH,
+                    sentiment_model.TARGET_MODEL_PATH),
     code_files=(Path(__file__),),
     libraries=("opencc",),
 )

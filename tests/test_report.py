@@ -191,6 +191,7 @@ def test_the_methods_section_cites_the_sentiment_model_and_the_methods_used(seed
     page = (seed_outputs / "09_report" / report.REPORT).read_text(encoding="utf-8")
     methods = page[page.index('<h2 id="methods">'):]
     assert "Sentiment model" in methods and "CFSC-ABSA" in methods and "BDCI 2019" in methods
+    assert "one for the score toward a target" in methods  # session 14: a model of its own
     assert "method=combined" in methods and "target_method=model" in methods
 
 

@@ -261,6 +261,57 @@ def test_preload_tells_the_import_cpu_that_outlasted_the_maps(tmp_path, monkeypa
     assert idle.thread is None and idle.cpu == idle.after == 0.0
 
 
+LOADS: list = []
+
+
+def _load_recorded(params) -> dict:
+    import threading
+
+    LOADS.append((os.getpid(), threading.current_thread().name))
+    if params.get("fail"):
+        raise OSError("no such table")
+    return {"offset": 1000}
+
+
+def _offset(record: dict, resources) -> dict:
+    return {**record, "square": record["square"] + resources["offset"]}
+
+
+def test_the_next_stages_resources_are_loaded_while_the_workers_map(tmp_path):
+    """``warm_ahead``: while one stage's workers map, the parent loads the resources of stages that
+    run after it in this process, in the preload thread; they find them loaded. A load that fails
+    there is left to its stage, which loads again (and would say why)."""
+    following = ArticleStage(name="offset", folder="02_offset", upstream="01_listed", process=_offset,
+                             load_resources=_load_recorded)
+    LOADS.clear()
+    run_article_stage(LISTED, tmp_path, items=items(400), jobs=2, use_cache=False, progress=False, warn=quiet,
+                      warm_ahead=[following])
+    assert LOADS == [(os.getpid(), "preload")]
+    run_article_stage(following, tmp_path, jobs=2, use_cache=False, progress=False, warn=quiet)
+    assert LOADS == [(os.getpid(), "preload")]  # not loaded again, here or in the workers
+    rows = list(records.read_jsonl(tmp_path / "02_offset" / "articles.jsonl"))
+    assert len(rows) > 300 and all(r["square"] == int(r["id"][1:]) ** 2 + 1000 for r in rows)
+
+    failing = ArticleStage(name="failing", folder="03_failing", upstream="01_listed", process=_offset,
+                           load_resources=_load_recorded, params={"fail": True})
+    LOADS.clear()
+    run_article_stage(LISTED, tmp_path / "again", items=items(400), jobs=2, use_cache=False, progress=False,
+                      warn=quiet, warm_ahead=[failing])
+    assert LOADS == [(os.getpid(), "preload")]
+    with pytest.raises(OSError, match="no such table"):
+        run_article_stage(failing, tmp_path / "again", jobs=2, use_cache=False, progress=False, warn=quiet)
+    assert LOADS[1:] == [(os.getpid(), "MainThread")]
+
+
+def test_a_run_loads_the_fused_passs_resources_during_ingest_except_strips():
+    """Strip's configuration reads what ingest's reduce finds (the recurring lines): never ahead."""
+    from pipeline import run, story
+
+    ahead = run.stages_to_warm([("strip", "normalize", "segment", "sentiment"), ("plots",)], story.DEFAULT)
+    assert [s.name for s in ahead] == ["normalize", "segment", "sentiment"]
+    assert ahead[2] == run.configured("sentiment", story.DEFAULT, Path("/nowhere"))  # what the chain will ask for
+
+
 # ---------------------------------------------------------------- the cache key's code
 
 
@@ -283,7 +334,8 @@ def test_the_cache_key_holds_every_module_a_stage_imports(tmp_path):
     found = {p.relative_to(pkg.resolve()).as_posix() for p in code_closure([pkg / "stage.py"])}
     assert found == {"stage.py", "a.py", "b.py", "d.py", "lazy.py", "c.py", "sub/__init__.py", "sub/deep.py"}
     fp = fingerprint(sentiment.STAGE)
-    assert {"sentiment_model.py", "memo.py"} <= set(fp["code"]) and "sentiment_model.tsv" in fp["resources"]
+    assert {"sentiment_model.py", "memo.py"} <= set(fp["code"])
+    assert {"sentiment_model.tsv", "sentiment_target_model.tsv"} <= set(fp["resources"])
     for name in stages.ORDER:  # each stage's key names its own module
         stage = stages.module(name).STAGE
         assert Path(stages.module(name).__file__).name in fingerprint(stage)["code"]

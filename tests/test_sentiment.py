@@ -431,6 +431,26 @@ def test_stage_default_scores_targets_with_the_model():
     assert rec["target_score"] == row["target_score"] < 0
 
 
+def test_targets_are_scored_by_the_target_model_and_the_tone_by_its_own(tmp_path):
+    """Two learned models (session 14): the tone's (sentiment_model.tsv) and the one toward a target
+    (sentiment_target_model.tsv), each read only when the stage will score with it."""
+    from pipeline import sentiment_model
+
+    assert sentiment_model.TARGET_MODEL_PATH.exists() and sentiment_model.TARGET_MODEL_PATH != sentiment_model.MODEL_PATH
+    target = {"name": "五粮液", "aliases": ["五粮液"]}
+    assert sentiment.load_resources({}).target_model is None  # no targets: never read
+    assert sentiment.load_resources({"targets": [target], "target_method": "lexicon"}).target_model is None
+    assert sentiment.load_resources({"targets": [target]}).target_model is not None
+    # a model that reads everything as positive, given as the target model: only the target's score follows it
+    sentiment_model.write_model(tmp_path / "pos.tsv", sentiment_model.Model((0.0, 0.0, 9.0), {"lex": (0.0, 0.0, 0.0)}))
+    tokens = [["贵州茅台", "涨停", "，", "五粮液", "暴跌", "超", "5%"]]
+    shipped = sentiment.process_record(_record(tokens), sentiment.load_resources({"targets": [target]}))
+    swapped = sentiment.process_record(_record(tokens), sentiment.load_resources(
+        {"targets": [target], "_target_model": str(tmp_path / "pos.tsv")}))
+    assert shipped["sentences"][0]["target_label"] == "neg" and swapped["sentences"][0]["target_label"] == "pos"
+    assert [(r["score"], r["label"]) for r in shipped["sentences"]] == [(r["score"], r["label"]) for r in swapped["sentences"]]
+
+
 def test_cli_target_and_method(tmp_path, capsys):
     path = tmp_path / "lines.tsv"
     path.write_text("贵州茅台涨停，五粮液跌超5%\t五粮液\n贵州茅台涨停，五粮液跌超5%\t贵州茅台\n", encoding="utf-8")
@@ -576,21 +596,26 @@ def test_commentary_labels_are_the_readers_majority():
 
 
 def test_the_model_is_read_only_when_something_scores_with_it(tmp_path):
-    """A story with the lexicon's tone and no targets never reads the learned model (its load is the
-    parent's work before the workers fork); with targets it is read at once; a scorer that names its
-    targets per call reads it on the first call. A model path that does not exist shows when read."""
+    """A story with the lexicon's tone and no targets never reads the learned models (their load is the
+    parent's work before the workers fork); with targets the model toward a target is read at once, and
+    the tone's only for a learned tone; a scorer that names its targets per call reads the target's model
+    on the first call. A model path that does not exist shows when read."""
     plain = sentiment.load_resources({"method": "lexicon"})
-    assert plain.model is None
+    assert plain.model is None and plain.target_model is None
     sentiment.process_record(_record([["公司", "业绩", "大幅", "增长", "。"]]), plain)
-    assert plain.model is None
+    assert plain.model is None and plain.target_model is None
     with_target = sentiment.load_resources({"method": "lexicon", "targets": [{"name": "五粮液", "aliases": ["五粮液"]}]})
-    assert with_target.model is not None
-    assert sentiment.load_resources({}).model is not None  # the default tone, combined, reads it at once
+    assert with_target.target_model is not None and with_target.model is None
+    default = sentiment.load_resources({})  # the default tone, combined, reads the tone's model at once
+    assert default.model is not None and default.target_model is None
     scorer = sentiment.TextScorer({"method": "lexicon"})
     scorer.sentence("公司业绩大幅增长。")
-    assert scorer.resources.model is None
+    assert scorer.resources.model is None and scorer.resources.target_model is None
     assert scorer.toward("贵州茅台涨停，五粮液跌超5%", "五粮液").label == "neg"
-    assert scorer.resources.model is not None
-    missing = sentiment.load_resources({"method": "lexicon", "_model": str(tmp_path / "none.tsv")})
-    with pytest.raises(FileNotFoundError):
+    assert scorer.resources.target_model is not None and scorer.resources.model is None
+    missing = sentiment.load_resources({"method": "lexicon", "_model": str(tmp_path / "none.tsv"),
+                                        "_target_model": str(tmp_path / "none either.tsv")})
+    with pytest.raises(FileNotFoundError, match="none either"):
         sentiment.score_target(["五粮液", "跌"], missing, sentiment.needles(["五粮液"]))
+    with pytest.raises(FileNotFoundError, match="none.tsv"):
+        missing.learned()

@@ -87,6 +87,8 @@ def stage_rows(mod, model, tokens: list[list[str]], params: dict) -> list[dict]:
     from dataclasses import replace
 
     res = replace(mod.load_resources({"targets": [ZHIPU], **params}), model=model)
+    if hasattr(res, "target_model"):  # since session 14 the score toward a target has a model of its own
+        res = replace(res, target_model=model)
     record = {"id": "x", "source": "x", "sentences": [{"index": i, "text": "".join(t), "tokens": t}
                                                       for i, t in enumerate(tokens)]}
     return mod.process_record(record, res)["sentences"]

@@ -21,6 +21,7 @@ steps, each stage's input lines handed over in memory instead of read from its u
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -30,7 +31,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .. import records
 from ..config import ARTICLES, MANIFEST
@@ -90,6 +91,12 @@ def resources(stage: ArticleStage, *, warm: bool = False) -> Any:
         stage.warm(loaded.resources)
         loaded.warm = True
     return loaded.resources
+
+
+def forget_resources() -> None:
+    """Drop the resources this process loaded: the next stage loads its own again (for a benchmark
+    that times loading, run after run in one process)."""
+    _LOADED.pop("resources", None)
 
 
 def apply(stage: ArticleStage, line: bytes) -> Result:
@@ -226,11 +233,13 @@ def fewer_lines(path: Path, n: int) -> bool:
 def run_article_stage(stage: ArticleStage, out_root: Path, *, items: Iterable[dict | Skipped] | None = None,
                       inputs: Mapping | None = None, jobs: int = 1, use_cache: bool = True,
                       progress: bool | None = None, warn: Callable[[str], None] | None = None, client: Any = None,
-                      defer_finish: bool = False) -> dict | Callable[[], dict]:
+                      defer_finish: bool = False, warm_ahead: Sequence[ArticleStage] = ()) -> dict | Callable[[], dict]:
     """Run a per-article stage over its upstream's records (or, for ingest, over ``items``,
     described for the manifest by ``inputs``); returns its manifest. With ``defer_finish``, the
     per-article work is done and the rest (``finish``, then the manifest) is returned as a
-    function to call, e.g. in another process beside the next stage."""
+    function to call, e.g. in another process beside the next stage. ``warm_ahead``: stages whose
+    resources this process loads in a thread while the workers map (see .preload), for the stages
+    that run next in it (their configuration must not depend on this stage's output)."""
     out_root = Path(out_root)
     out_dir = out_root / stage.folder
     if items is None:
@@ -242,7 +251,7 @@ def run_article_stage(stage: ArticleStage, out_root: Path, *, items: Iterable[di
     start_folder(out_dir)
     scratch = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir)).resolve()  # a fresh name: no stray writer
     books = Books(stage.name, stage.folder, warn, progress)
-    preload = Preload(modules([stage]))
+    preload = Preload(modules([stage]), [functools.partial(resources, s, warm=True) for s in warm_ahead])
     try:
         if items is None:
             source = (out_root / stage.upstream / ARTICLES).resolve()

@@ -1,4 +1,5 @@
-"""Imports a reduce will need, done in a thread of the parent while the workers map.
+"""Imports a reduce will need (and resources the next stages will), done in a thread of the parent
+while the workers map.
 
 The parent has little to do while its workers run a stage's maps: it appends their parts. What
 the stage's reduce will import (scikit-learn for framing's topic discovery, about 1.2 s) is
@@ -13,15 +14,20 @@ from __future__ import annotations
 import importlib
 import threading
 import time
-from typing import Iterable
+from typing import Callable, Iterable
 
 
 class Preload:
     """``start()`` once the workers run, ``join()`` when the maps end. ``cpu``: the thread's CPU
-    seconds; ``after``: of them, those spent after the maps ended (on the critical path)."""
+    seconds; ``after``: of them, those spent after the maps ended (on the critical path).
 
-    def __init__(self, modules: Iterable[str]):
+    ``calls``: work to do after the imports, e.g. loading the resources of the stages that run
+    next (ingest's maps leave the parent idle while the fused pass's stages would load theirs in
+    it after them). A call that fails is left to the stage, which does it again and says why."""
+
+    def __init__(self, modules: Iterable[str], calls: Iterable[Callable[[], object]] = ()):
         self.modules = tuple(dict.fromkeys(modules))
+        self.calls = tuple(calls)
         self.thread: threading.Thread | None = None
         self.cpu = 0.0
         self.after = 0.0
@@ -29,7 +35,7 @@ class Preload:
         self._lock = threading.Lock()  # held while the thread's CPU clock is read: it cannot end meanwhile
 
     def start(self) -> None:
-        if self.modules and self.thread is None:
+        if (self.modules or self.calls) and self.thread is None:
             self._running = True
             self.thread = threading.Thread(target=self._run, name="preload", daemon=True)
             self.thread.start()
@@ -40,6 +46,11 @@ class Preload:
                 try:
                     importlib.import_module(name)
                 except Exception:  # noqa: BLE001 - the reduce imports it again and says what is wrong
+                    pass
+            for call in self.calls:
+                try:
+                    call()
+                except Exception:  # noqa: BLE001 - the stage loads it again and says what is wrong
                     pass
         finally:
             with self._lock:
