@@ -28,7 +28,8 @@ from throughput import DEFAULT_CORPORA, read_rows, run_staged, write_subset  # n
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPORA[0])
+    p.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPORA[0],
+                   help="a corpus file (JSONL, optionally gzipped) or a folder of files (e.g. HTML pages)")
     p.add_argument("--jobs", type=int, default=None, help="workers (default: all cores)")
     p.add_argument("--staged", action="store_true", help="each stage alone, timed on its own")
     p.add_argument("--limit", type=int, default=None, help="first N articles (default: all)")
@@ -47,7 +48,8 @@ def main(argv: list[str] | None = None) -> None:
 
     jobs = args.jobs or default_jobs()
     with tempfile.TemporaryDirectory() as tmp:
-        corpus = write_subset(read_rows(args.corpus, args.limit), Path(tmp))
+        # a folder (e.g. saved web pages) is the input as it is; a corpus file is cut to --limit articles
+        corpus = args.corpus if args.corpus.is_dir() else write_subset(read_rows(args.corpus, args.limit), Path(tmp))
         out = args.keep or Path(tmp) / "out"
         if out.exists():
             shutil.rmtree(out)
