@@ -542,17 +542,17 @@ class Resources:
         at once when the stage will need it (so that forked workers share it); a caller that names its
         targets per call (TextScorer.toward, the CLI's --target) gets it here, and a story with neither
         a learned tone nor targets never reads it."""
-        if self.model is None:
-            object.__setattr__(self, "model", sentiment_model.read_model(self.model_path or sentiment_model.MODEL_PATH))
-        return self.model
+        return self._read_once("model", self.model_path or sentiment_model.MODEL_PATH)
 
     def learned_toward(self):
         """The learned model toward a target (sentiment_target_model.tsv: fitted on the same data, chosen by
         the target criteria alone), read on first use as :meth:`learned` reads the tone's."""
-        if self.target_model is None:
-            path = self.target_model_path or sentiment_model.TARGET_MODEL_PATH
-            object.__setattr__(self, "target_model", sentiment_model.read_model(path))
-        return self.target_model
+        return self._read_once("target_model", self.target_model_path or sentiment_model.TARGET_MODEL_PATH)
+
+    def _read_once(self, name: str, path: Path):
+        if getattr(self, name) is None:
+            object.__setattr__(self, name, sentiment_model.read_model(path))
+        return getattr(self, name)
 
 
 def _targets(p: Mapping) -> list[dict]:
@@ -584,8 +584,8 @@ def load_resources(params: Mapping) -> Resources:
                     float(p["neutral"]), aliases,
                     tuple((t["name"], needles(t["aliases"])) for t in targets),
                     load_target_rules(before=float(p["target_before"]), after=float(p["target_after"])),
-                    method, None, target_method, bool(p["neutral_gate"]), float(p["model_weight"]), model_path,
-                    None, target_model_path)
+                    method, None, target_method, bool(p["neutral_gate"]), float(p["model_weight"]),
+                    model_path=model_path, target_model_path=target_model_path)
     if method != "lexicon":  # the stage will score with them
         res.learned()
     if target_method != "lexicon" and targets:
@@ -599,7 +599,8 @@ def score_sentence(tokens: Sequence[str], r: Resources, *, units=None) -> Senten
     s = score_tokens(tokens, r.lexicon, alpha=r.alpha, neutral=r.neutral, units=units)
     if r.method == "lexicon":
         return s
-    score, label, evidence = _by_method(s, sentiment_model.signals(tokens, r.lexicon, sentence=s), r, r.method)
+    score, label, evidence = _by_method(s, sentiment_model.signals(tokens, r.lexicon, sentence=s), r, r.method,
+                                        r.learned())
     return SentenceScore(s.raw, score, label, s.matched, evidence)
 
 
@@ -624,12 +625,9 @@ def score_target(tokens: Sequence[str], r: Resources, found: Sequence[str], othe
 
 
 def _by_method(lexical: SentenceScore | TargetScore, signals, r: Resources, method: str,
-               model=None) -> tuple[float, str, list]:
-    """The model's (or the combined) score and label, to stand in place of the lexicon's (``lexical``), and
-    the model's evidence, from the sentence's ``signals`` (sentiment_model.Signals); ``model``: the tone's
-    (r.learned()) unless given."""
-    if model is None:
-        model = r.learned()
+               model) -> tuple[float, str, list]:
+    """``model``'s (or the combined) score and label, to stand in place of the lexicon's (``lexical``), and
+    the model's evidence, from the sentence's ``signals`` (sentiment_model.Signals)."""
     probs, evidence = model.predict(*signals)
     model_score, label = model.label(probs)
     if method == "combined":

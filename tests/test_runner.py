@@ -303,6 +303,36 @@ def test_the_next_stages_resources_are_loaded_while_the_workers_map(tmp_path):
     assert LOADS[1:] == [(os.getpid(), "MainThread")]
 
 
+class _CountedParams(dict):
+    """Params that count how often a stage's fields are compared."""
+    compared = 0
+
+    def __eq__(self, other):
+        _CountedParams.compared += 1
+        return dict.__eq__(self, other)
+
+    __hash__ = None
+
+
+def test_resources_loaded_for_an_equal_stage_serve_the_next_one_by_identity():
+    """The stage loaded ahead and the one the pass runs are equal, not the same object: they are compared once,
+    not once per article."""
+    from dataclasses import replace
+
+    from pipeline.runner.article import forget_resources, resources
+
+    ahead = ArticleStage(name="counted", folder="02_counted", upstream="01_listed", process=_offset,
+                         load_resources=_load_recorded, params=_CountedParams(n=1))
+    running = replace(ahead, params=_CountedParams(n=1))
+    forget_resources()
+    LOADS.clear()
+    first = resources(ahead)
+    _CountedParams.compared = 0
+    assert all(resources(running) is first for _ in range(5))
+    assert _CountedParams.compared == 1 and len(LOADS) == 1
+    forget_resources()
+
+
 def test_a_run_loads_the_fused_passs_resources_during_ingest_except_strips():
     """Strip's configuration reads what ingest's reduce finds (the recurring lines): never ahead."""
     from pipeline import run, story

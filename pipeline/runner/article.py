@@ -87,6 +87,8 @@ def resources(stage: ArticleStage, *, warm: bool = False) -> Any:
     loaded = held.get(stage.name)
     if loaded is None or (loaded.stage is not stage and loaded.stage != stage):  # identity first: comparing the fields costs per article
         loaded = held[stage.name] = Loaded(stage, stage.load_resources(stage.params))
+    elif loaded.stage is not stage:  # an equal stage loaded them (e.g. ahead, see run_article_stage): this one's
+        loaded.stage = stage         # identity answers from now on, without comparing the fields per article
     if warm and stage.warm is not None and not loaded.warm:
         stage.warm(loaded.resources)
         loaded.warm = True
