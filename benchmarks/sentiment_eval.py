@@ -113,28 +113,31 @@ def evaluate(m: Methods, root: Path, dev_path: Path, part: str, methods=None,
         out = [m.sentence(method, r["text"]) for r in sent]
         for k, v in three_class([s for s, _ in out], [lab for _, lab in out], [r["sentence_label"] for r in sent]).items():
             row[f"cfsc sentences {k}"] = v
-        out, gold = [], []
-        for r in cfsc:
-            names = [t for t, _ in r["targets"]]
-            for target, label in r["targets"]:
-                out.append(m.toward(method, r["text"], target, [n for n in names if n != target]))
-                gold.append(label)
-        for k, v in three_class([s for s, _ in out], [lab for _, lab in out], gold).items():
-            row[f"cfsc targets {k}"] = v
-        groups, scores, ys = [], [], []
-        for r in bdci:
-            names = [e for e, _ in r["entities"]]
-            entities = []
-            for entity, negative in r["entities"]:
-                others = [n for n in names if n != entity]
-                found = [m.toward(method, s, entity, others)[0] for s in m.sentences_naming(r["text"], entity)]
-                score = float(np.mean(found)) if found else 0.0
-                entities.append((score, negative))
-                scores.append(score)
-                ys.append(negative)
-            groups.append(entities)
-        row["bdci AUC"] = float(roc_auc_score(ys, -np.asarray(scores)))
-        row["bdci pairwise"] = pairwise(groups)
+        # Toward a target, the other labelled entities of the text are its other parties, as a story file's
+        # others = [...] names them; "(no others)": as a story that names none (a single target, no others).
+        for suffix, named in (("", True), (" (no others)", False)):
+            out, gold = [], []
+            for r in cfsc:
+                names = [t for t, _ in r["targets"]]
+                for target, label in r["targets"]:
+                    out.append(m.toward(method, r["text"], target, [n for n in names if n != target] if named else ()))
+                    gold.append(label)
+            for k, v in three_class([s for s, _ in out], [lab for _, lab in out], gold).items():
+                row[f"cfsc targets {k}{suffix}"] = v
+            groups, scores, ys = [], [], []
+            for r in bdci:
+                names = [e for e, _ in r["entities"]]
+                entities = []
+                for entity, negative in r["entities"]:
+                    others = [n for n in names if n != entity] if named else ()
+                    found = [m.toward(method, s, entity, others)[0] for s in m.sentences_naming(r["text"], entity)]
+                    score = float(np.mean(found)) if found else 0.0
+                    entities.append((score, negative))
+                    scores.append(score)
+                    ys.append(negative)
+                groups.append(entities)
+            row[f"bdci AUC{suffix}"] = float(roc_auc_score(ys, -np.asarray(scores)))
+            row[f"bdci pairwise{suffix}"] = pairwise(groups)
         if part == "test":
             s = np.array([m.sentence(method, t)[0] for t in fin["标题"]])
             row["fin2400 titles acc"] = float(((s > 0).astype(int) == fin["正负面"]).mean())

@@ -1000,8 +1000,9 @@ def _methods_section(d: dict) -> str:
     if story:
         frames = story.get("frames") or {}
         rows = [["story file", esc(story.get("file") or "none (story-neutral defaults)")],
-                ["targets", esc("; ".join(f"{t['name']} ({', '.join(t['aliases'])})" for t in story.get("targets", []))
-                                or "none")],
+                ["targets", esc("; ".join(f"{t['name']} ({', '.join(t['aliases'])})"
+                                          + (f", other parties: {', '.join(t['others'])}" if t.get("others") else "")
+                                          for t in story.get("targets", [])) or "none")],
                 ["frames", esc(frames.get("file") or f"shipped codebook {frames.get('codebook')}")
                  + f" <code>{esc((frames.get('sha256') or '')[:12])}</code>"],
                 ["frame discovery", esc("on" if frames.get("discover") else "off")],

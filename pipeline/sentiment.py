@@ -532,10 +532,21 @@ class Resources:
     model_path: Path | None = None               # where learned() reads the model (None: the shipped one)
     target_model: object = None                  # the model toward a target (see learned_toward)
     target_model_path: Path | None = None        # where learned_toward() reads it (None: the shipped one)
+    others: tuple[tuple[str, ...], ...] = ()     # per target (as ``targets``), its other parties' needles
     needles: tuple[str, ...] = field(default=(), init=False)  # needles(aliases): what mentions() looks for
+    # the other parties of the score toward any target: every target's, less the targets' own names
+    other_needles: tuple[str, ...] = field(default=(), init=False)
 
     def __post_init__(self):
         object.__setattr__(self, "needles", needles(self.aliases))
+        own = set(self.needles)
+        object.__setattr__(self, "other_needles", tuple(
+            o for o in needles(o for found in self.others for o in found) if o not in own))
+
+    def rivals(self, index: int) -> tuple[str, ...]:
+        """The other parties of target ``index`` (story order): the other targets' needles and its own others."""
+        theirs = (n for i, (_, found) in enumerate(self.targets) if i != index for n in found)
+        return tuple(dict.fromkeys((*theirs, *(self.others[index] if index < len(self.others) else ()))))
 
     def learned(self):
         """The learned model: ``model``, or read from ``model_path`` on first use. load_resources reads it
@@ -565,7 +576,8 @@ def _targets(p: Mapping) -> list[dict]:
         aliases = list(t.get("aliases") or [])
         if t.get("name") and t["name"] not in aliases:
             aliases.insert(0, t["name"])
-        out.append({"name": t.get("name") or (aliases[0] if aliases else ""), "aliases": aliases})
+        out.append({"name": t.get("name") or (aliases[0] if aliases else ""), "aliases": aliases,
+                    "others": list(t.get("others") or [])})
     return [t for t in out if t["aliases"]]
 
 
@@ -585,7 +597,8 @@ def load_resources(params: Mapping) -> Resources:
                     tuple((t["name"], needles(t["aliases"])) for t in targets),
                     load_target_rules(before=float(p["target_before"]), after=float(p["target_after"])),
                     method, None, target_method, bool(p["neutral_gate"]), float(p["model_weight"]),
-                    model_path=model_path, target_model_path=target_model_path)
+                    model_path=model_path, target_model_path=target_model_path,
+                    others=tuple(needles(t["others"]) for t in targets))
     if method != "lexicon":  # the stage will score with them
         res.learned()
     if target_method != "lexicon" and targets:
@@ -686,7 +699,7 @@ def process_record(record: dict, resources: Resources) -> dict:
         if s.features:
             row["features"] = s.features
         if hit:
-            t = score_target(tokens, r, r.needles, sentence=s, units=units)
+            t = score_target(tokens, r, r.needles, r.other_needles, sentence=s, units=units)
             row["target_score"] = round(t.score, 6)
             row["target_label"] = t.label
             row["target_matched"] = t.matched
@@ -695,10 +708,9 @@ def process_record(record: dict, resources: Resources) -> dict:
             target_scores.append(row["target_score"])
             if several:
                 named = [name for name, found in r.targets if any(n in folded for n in found)]
-                for name, found in r.targets:
+                for i, (name, found) in enumerate(r.targets):
                     if name in named:
-                        rivals = tuple(n for other, f in r.targets if other != name for n in f)
-                        one = score_target(tokens, r, found, rivals, sentence=s, units=units)
+                        one = score_target(tokens, r, found, r.rivals(i), sentence=s, units=units)
                         per_target[name].append(round(one.score, 6))
                 row["targets"] = named
         sentences.append(row)
@@ -771,7 +783,11 @@ def main_sentiment_score(argv: list[str]) -> int:
                          f"sentences, {DEFAULT_PARAMS['target_method']} with --target)")
     ap.add_argument("--target", action="store_true",
                     help="lines are text<TAB>target: score what the text says about the target")
+    ap.add_argument("--others", metavar="NAMES", default="",
+                    help="with --target: other parties (comma-separated; rivals, partners, regulators) whose news "
+                         "in a sentence is read apart from the target's, as a story file's others = [...]")
     args = ap.parse_args(argv)
+    others = tuple(o.strip() for o in args.others.replace("，", ",").split(",") if o.strip())
     chosen = {"method": args.method, "target_method": args.method} if args.method else {}
     scorer = TextScorer({"domain": not args.no_domain, **chosen})
     stream = open(args.file, encoding="utf-8") if args.file else sys.stdin
@@ -783,7 +799,7 @@ def main_sentiment_score(argv: list[str]) -> int:
                     print(f"line {n}: expected text<TAB>target", file=sys.stderr)
                     return 2
                 text, target = text.rsplit("\t", 1)
-                s = scorer.toward(text, target) if target.strip() else scorer.sentence(text)
+                s = scorer.toward(text, target, others) if target.strip() else scorer.sentence(text)
             else:
                 s = scorer.sentence(text) if text.strip() else SentenceScore(0.0, 0.0, "neu", [])
             sys.stdout.write(f"{s.score:.4f}\t{s.label}\n")

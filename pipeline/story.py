@@ -45,9 +45,15 @@ class StoryError(ValueError):
 class Target:
     name: str
     aliases: tuple[str, ...]  # simplified (OpenCC t2s), the name first; what sentences are searched for
+    # other parties of the story (rivals, partners, regulators), simplified: in a sentence that names one
+    # of them too, the target's score reads their news apart from the target's
+    others: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "aliases": list(self.aliases)}
+        out = {"name": self.name, "aliases": list(self.aliases)}
+        if self.others:  # only when given: a story without them keeps its settings (and cache keys) as before
+            out["others"] = list(self.others)
+        return out
 
 
 @dataclass(frozen=True)
@@ -139,7 +145,8 @@ def from_json(data: Mapping) -> Story:
     raw = dict(data["_story"])
     for key in ("path", "frames_file", "dictionary_file", "stopwords_file", "strip_rules_file", "extra_lexicon"):
         raw[key] = Path(raw[key]) if raw.get(key) else None
-    raw["targets"] = tuple(Target(t["name"], tuple(t["aliases"])) for t in raw.get("targets", ()))
+    raw["targets"] = tuple(Target(t["name"], tuple(t["aliases"]), tuple(t.get("others", ())))
+                           for t in raw.get("targets", ()))
     for key in ("words", "stopwords", "figure_formats"):
         if key in raw:
             raw[key] = tuple(raw[key])
@@ -154,7 +161,7 @@ DEFAULT = Story()
 SCHEMA: dict[str, dict[str, tuple]] = {
     "": {"title": (str,), "group_by": (str,), "targets": (list,), "frames": (dict,), "dictionary": (dict,),
          "strip": (dict,), "sentiment": (dict,), "keywords": (dict,), "time": (dict,), "figures": (dict,)},
-    "targets": {"name": (str,), "aliases": (list,)},
+    "targets": {"name": (str,), "aliases": (list,), "others": (list,)},
     "frames": {"codebook": (str,), "file": (str,), "discover": (bool, str), "topics": (int,)},
     "dictionary": {"words": (list,), "file": (str,), "stopwords": (list,), "stopwords_file": (str,)},
     "strip": {"rules_file": (str,)},
@@ -271,7 +278,14 @@ def load(path: Path, *, convert=None) -> Story:
             converted = convert(alias)
             if converted not in seen:
                 seen.append(converted)
-        targets.append(Target(name, tuple(seen)))
+        others: list[str] = []
+        for other in check.strings(target.get("others", []), "others"):
+            converted = convert(other)
+            if converted in seen:
+                raise check.fail("others", f"{key}: {other!r} is one of the target's own names")
+            if converted not in others:
+                others.append(converted)
+        targets.append(Target(name, tuple(seen), tuple(others)))
     fields["targets"] = tuple(targets)
 
     frames = data.get("frames", {})
@@ -528,7 +542,8 @@ def describe(story: Story) -> str:
     lines.append(f"group_by: {story.group_by}")
     if story.targets:
         for t in story.targets:
-            lines.append(f"target: {t.name} (matched as: {', '.join(t.aliases)})")
+            lines.append(f"target: {t.name} (matched as: {', '.join(t.aliases)})"
+                         + (f"; other parties: {', '.join(t.others)}" if t.others else ""))
     else:
         lines.append("targets: none (no sentiment toward a target is measured)")
     frames = story.frames_file or f"shipped codebook {story.codebook!r}"
@@ -570,6 +585,9 @@ group_by = "outlet"
 # [[targets]]
 # name = "某公司"
 # aliases = ["某公司集团", "MouCompany"]
+# Other parties of the story (rivals, partners, regulators): in a sentence that names one of them
+# too, the score toward the target reads their news apart (a rival's gain is not the target's).
+# others = ["某对手", "RivalCo"]
 
 [frames]
 # A shipped codebook: "generic" (Semetko & Valkenburg 2000: conflict, human interest,

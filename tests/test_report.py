@@ -389,3 +389,12 @@ def test_target_sentences_kept_by_ranges_are_those_of_one_pass(k):
         merged.extend(kept)
         report._trim_target_sentences(merged, k)
     assert report._target_examples({"g": merged}) == report._target_examples({"g": one_pass})
+
+
+def test_the_methods_section_lists_a_targets_other_parties():
+    """A target's others (story file) are part of how its score was made: the methods table names them,
+    escaped like every story value."""
+    d = {"n_articles": 1, "outlets": ["甲"], "methods": {"story": {"targets": [
+        {"name": "甲公司", "aliases": ["甲公司"], "others": ["乙平台", "<b>丙</b>"]}, {"name": "丁", "aliases": ["丁"]}]}}}
+    html = report._methods_section(d)
+    assert "甲公司 (甲公司), other parties: 乙平台, &lt;b&gt;丙&lt;/b&gt;; 丁 (丁)" in html

@@ -157,6 +157,25 @@ def test_several_targets_each_scored():
     assert [s.get("targets") for s in rec["sentences"]] == [["智谱"], ["月之暗面"], None]
 
 
+def test_a_targets_other_parties_news_is_read_apart():
+    """Point of view (issue 19, error class 2): a story names the target's other parties (others = [...]);
+    in a sentence that names one too, their trouble is not the target's. Per target, its rivals are the other
+    targets and its own others."""
+    text = ["监管部门", "对", "乙平台", "涉嫌", "违规", "展开", "调查", "，", "甲公司", "表示", "将", "全力", "配合"]
+    alone = sentiment.load_resources({"targets": [{"name": "甲公司", "aliases": ["甲公司"]}]})
+    named = sentiment.load_resources({"targets": [{"name": "甲公司", "aliases": ["甲公司"], "others": ["乙平台"]}]})
+    assert named.other_needles == ("乙平台",) and alone.other_needles == ()
+    without = sentiment.process_record(_record([text]), alone)["sentences"][0]
+    with_others = sentiment.process_record(_record([text]), named)["sentences"][0]
+    assert without["target_label"] == "neg" and with_others["target_label"] != "neg"
+    assert with_others["target_score"] > without["target_score"] + 0.3
+    assert with_others["score"] == without["score"]  # the sentence's own tone does not change
+    both = sentiment.load_resources({"targets": [{"name": "甲公司", "aliases": ["甲公司"], "others": ["乙平台", "丙"]},
+                                                 {"name": "丁", "aliases": ["丁"], "others": ["甲公司"]}]})
+    assert both.rivals(0) == ("丁", "丙", "乙平台") and both.rivals(1) == ("甲公司",)
+    assert both.other_needles == ("丙", "乙平台")  # every target's others, less the targets' own names
+
+
 def test_extra_lexicon_overrides(tmp_path):
     extra = tmp_path / "mine.tsv"
     extra.write_text("term\tweight\n开会\t-1\n裁员\t0\n", encoding="utf-8")
@@ -458,6 +477,11 @@ def test_cli_target_and_method(tmp_path, capsys):
         assert sentiment.main_sentiment_score(["--file", str(path), "--target", "--method", method]) == 0
         rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
         assert [r[1] for r in rows] == ["neg", "pos"], method
+    path.write_text("监管部门对乙平台涉嫌违规展开调查，甲公司表示将全力配合\t甲公司\n", encoding="utf-8")
+    assert sentiment.main_sentiment_score(["--file", str(path), "--target"]) == 0
+    assert capsys.readouterr().out.split("\t")[1].strip() == "neg"
+    assert sentiment.main_sentiment_score(["--file", str(path), "--target", "--others", "乙平台，丙"]) == 0
+    assert capsys.readouterr().out.split("\t")[1].strip() != "neg"
     path.write_text("no tab here\n", encoding="utf-8")
     assert sentiment.main_sentiment_score(["--file", str(path), "--target"]) == 2
 

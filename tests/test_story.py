@@ -46,6 +46,8 @@ def write(folder: Path, text: str, name: str = "story.toml") -> Path:
     ('[[targets]]\nname = "甲"\naliases = ["乙", ""]\n', "aliases: an item is empty"),
     ('[[targets]]\naliases = ["乙"]\n', "needs a non-empty name"),
     ('[[targets]]\nname = "甲"\ncolour = "red"\n', "targets[0].colour: unknown key"),
+    ('[[targets]]\nname = "甲"\nothers = ["乙", 3]\n', "others: every item must be a string"),
+    ('[[targets]]\nname = "甲"\naliases = ["甲公司"]\nothers = ["甲公司"]\n', "'甲公司' is one of the target's own names"),
     ('[keywords]\nidf = "tf"\n', "keywords.idf: must be one of background, corpus"),
     ('[time]\nbin = "decade"\n', "time.bin: must be one of"),
     ('[sentiment]\ndomain_lexicon = "yes"\n', "sentiment.domain_lexicon: must be true or false"),
@@ -91,6 +93,17 @@ def test_aliases_and_words_are_converted_to_the_texts_script(tmp_path):
     assert story.targets[0].name == "港鐵"
     assert story.targets[0].aliases == ("港铁", "港铁公司", "MTR")
     assert "港铁 nt" in story.words
+
+
+def test_a_targets_other_parties_are_read_in_the_texts_script_and_reach_the_sentiment_stage(tmp_path):
+    story = stories.load(write(tmp_path, '[[targets]]\nname = "港鐵"\nothers = ["九巴", "九巴", "城巴"]\n'))
+    assert story.targets[0].others == ("九巴", "城巴")  # converted (巴 is the same in both scripts), once each
+    params, _ = stories.stage_settings("sentiment", story)
+    assert params["targets"] == [{"name": "港鐵", "aliases": ["港铁"], "others": ["九巴", "城巴"]}]
+    assert "other parties: 九巴, 城巴" in stories.describe(story)
+    assert stories.from_json(story.as_json()).targets == story.targets  # as story.json keeps it
+    plain = stories.load(write(tmp_path, '[[targets]]\nname = "港鐵"\n'))
+    assert "others" not in stories.stage_settings("sentiment", plain)[0]["targets"][0]  # settings as before
 
 
 def test_the_seeds_story_carries_the_reference_settings():
