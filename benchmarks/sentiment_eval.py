@@ -335,6 +335,56 @@ def tone_bands(m: Methods, root: Path, dev_path: Path, part: str,
     return frame
 
 
+NEUTRAL_MARGINS = (-0.15, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15)
+
+
+def neutral_margins(m: Methods, root: Path, dev_path: Path, part: str,
+                    commentary_path: Path = data.DEFAULT_COMMENTARY) -> pd.DataFrame:
+    """The combined tone's 3-class accuracy, as :func:`tone_bands` reads it, with a neutral margin d
+    (:data:`NEUTRAL_MARGINS`): neu when the tone model's P(neu) - max(P(neg), P(pos)) >= d or its band holds,
+    else the combined score's sign (d = 0: the stage's rule), and the tone criterion. Session 15's study
+    (docs/benchmarks.md: the rule was written before it ran)."""
+    from pipeline import sentiment_model
+
+    res = m.res["combined"]
+    model = res.learned()
+    w = res.model_weight
+    cfsc = [r for r in data.cfsc(root) if r["part"] == part and r["sentence_label"] is not None]
+    sets = {"cfsc sentences": ([r["text"] for r in cfsc], [r["sentence_label"] for r in cfsc])}
+    if commentary_path.exists():
+        com = data.commentary(commentary_path)
+        com = com[com["part"] == part]
+        sets["commentary"] = (list(com["text"]), list(com["label"]))
+    seed = data.seed_dev(dev_path)
+    seed = seed[seed["split"] == "tune"]
+    sets["seed tune"] = (list(seed["text"]), list(seed["label"]))
+    out: dict = {d: {} for d in NEUTRAL_MARGINS}
+    spearman = []
+    for name, (texts, gold) in sets.items():
+        rows = []
+        for t in texts:
+            tokens = m.tokens(t)
+            lexical = sentiment.score_tokens(tokens, res.lexicon, alpha=res.alpha, neutral=res.neutral)
+            probs, _ = model.predict(*sentiment_model.signals(tokens, res.lexicon, sentence=lexical))
+            score = w * (probs[2] - probs[0]) + (1 - w) * lexical.score
+            rows.append((probs, score, sentiment.score_sentence(tokens, res)))
+        scores = [score for _, score, _ in rows]
+        spearman.append(three_class(scores, [s.label for _, _, s in rows], gold)["Spearman"])
+        for d in NEUTRAL_MARGINS:
+            labels = []
+            for (p_neg, p_neu, p_pos), score, stage in rows:
+                if p_neu - max(p_neg, p_pos) >= d or abs(p_pos - p_neg) < model.neutral:
+                    labels.append("neu")
+                else:
+                    labels.append(sentiment.label_for(score, neutral=model.neutral * w))
+                if d == 0.0:  # the stage's own rule, as a check of this reading of it
+                    assert labels[-1] == stage.label and abs(score - stage.score) < 1e-9, (labels[-1], stage)
+            out[d][f"{name} acc3"] = three_class(scores, labels, gold)["acc3"]
+    frame = pd.DataFrame(out).T.rename_axis("neutral margin")
+    frame["criterion"] = (frame.sum(axis=1) + sum(spearman)) / (2 * len(sets))
+    return frame
+
+
 def baseline_module(rev: str):
     """The sentiment module of the pipeline at git revision ``rev``, imported beside today's as
     ``pipeline_<rev>`` (a copy of its pipeline/ in a temporary folder: the package imports relatively)."""
@@ -400,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="also the neutral-first gates' accuracy (dev parts and the seed tune half only)")
     ap.add_argument("--tone-bands", action="store_true",
                     help="also the combined tone's accuracy by a band on its score against the stage's label rule")
+    ap.add_argument("--neutral-margins", action="store_true",
+                    help="also the combined tone's accuracy with a neutral margin on the model's P(neu) (choose on "
+                         "--part dev; session 15)")
     ap.add_argument("--blend", action="store_true",
                     help="also the target criteria of combined for each model weight (choose on --part dev)")
     ap.add_argument("--target-model", type=Path, metavar="PATH",
@@ -446,6 +499,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nthe combined tone's label, 3-class accuracy and the tone criterion ({args.part} part; seed: "
                   "tune half):")
             print(tone_bands(m, args.data, args.dev, args.part, args.commentary))
+    if args.neutral_margins:
+        with pd.option_context("display.width", 250, "display.max_columns", 10,
+                               "display.float_format", "{:.4f}".format):
+            print(f"\nthe combined tone with a neutral margin, 3-class accuracy and the tone criterion ({args.part} "
+                  "part; seed: tune half):")
+            print(neutral_margins(m, args.data, args.dev, args.part, args.commentary))
     if args.blend:
         with pd.option_context("display.width", 250, "display.max_columns", 10,
                                "display.float_format", "{:.3f}".format):
