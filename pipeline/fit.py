@@ -2,7 +2,8 @@
 shows at the top of the report.
 
 - a target mentioned in no sentence, or in under 1 % of the articles (its aliases may be
-  wrong, or in another script than the text after normalisation);
+  wrong, or in another script than the text after normalisation); a target's other parties
+  (``others``) named in no sentence that names it;
 - frames that match under 1 % of content tokens, or one frame taking most of the hits
   (from the framing stage's manifest);
 - a group with a single article (its numbers are one article's, not an outlet's), and a
@@ -27,6 +28,8 @@ def target_warnings(sentiment_dir: Path, targets: Sequence[Mapping]) -> list[str
     names = [t["name"] for t in targets]
     articles = 0
     with_target: dict[str, int] = {name: 0 for name in names}
+    # each target's other parties (folded as the stage looks for them) not yet seen beside it
+    unseen = {t["name"]: {o: o.casefold() for o in t.get("others") or ()} for t in targets}
     for record in records.read_jsonl(path):
         articles += 1
         if len(names) == 1:
@@ -36,6 +39,14 @@ def target_warnings(sentiment_dir: Path, targets: Sequence[Mapping]) -> list[str
             for t in record.get("targets") or ():
                 if t.get("n_sentences"):
                     with_target[t["name"]] = with_target.get(t["name"], 0) + 1
+        if any(unseen.values()):
+            for sentence in record.get("sentences") or ():
+                if sentence.get("mentions_target"):
+                    folded = sentence["text"].casefold()
+                    for name in sentence.get("targets") or names[:1]:
+                        for other, needle in list(unseen.get(name, {}).items()):
+                            if needle in folded:
+                                del unseen[name][other]
     out = []
     for target in targets:
         n = with_target.get(target["name"], 0)
@@ -46,6 +57,11 @@ def target_warnings(sentiment_dir: Path, targets: Sequence[Mapping]) -> list[str
         elif articles and n / articles < MIN_TARGET_SHARE:
             out.append(f"target {target['name']!r} is mentioned in only {n:,} of {articles:,} articles "
                        f"({n / articles:.1%}): its sentiment rests on few articles")
+        if n and unseen.get(target["name"]):
+            missing = ", ".join(unseen[target["name"]])
+            out.append(f"other part{'ies' if len(unseen[target['name']]) > 1 else 'y'} of target {target['name']!r} "
+                       f"named in no sentence that names the target ({missing}): they change no score; check "
+                       "their spelling in the story file")
     return out
 
 

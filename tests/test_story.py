@@ -468,3 +468,23 @@ def test_a_run_with_png_alone_writes_no_vector_figures(tmp_path):
     with Image.open(out / "figures" / "frames_heatmap.png") as image:
         assert round(image.info["dpi"][0]) == 60
     assert "data:image/png;base64," in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_targets_other_party_never_named_beside_it_is_warned(tmp_path):
+    """An other party that no sentence naming its target names changes no score: a misspelling would pass
+    unseen, so the run says so (single and several targets)."""
+    from pipeline import fit
+
+    rows = [{"id": "a", "target_n_sentences": 1, "targets": [{"name": "甲", "n_sentences": 1}],
+             "sentences": [{"text": "甲公司起诉乙平台", "mentions_target": True, "targets": ["甲"]},
+                           {"text": "丙公司上市", "mentions_target": False}]}]
+    (tmp_path / "articles.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                             encoding="utf-8")
+    one = [{"name": "甲", "aliases": ["甲"], "others": ["乙平台", "丙公司", "丁"]}]
+    said = fit.target_warnings(tmp_path, one)
+    assert said == ["other parties of target '甲' named in no sentence that names the target (丙公司, 丁): they "
+                    "change no score; check their spelling in the story file"]
+    several = [*one, {"name": "戊", "aliases": ["戊"], "others": ["乙平台"]}]
+    assert any("other parties of target '甲'" in m for m in fit.target_warnings(tmp_path, several))
+    assert not any("other part" in m and "'戊'" in m for m in fit.target_warnings(tmp_path, several))  # 戊: not named
+    assert fit.target_warnings(tmp_path, [{"name": "甲", "aliases": ["甲"], "others": ["乙平台"]}]) == []
