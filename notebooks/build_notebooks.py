@@ -84,6 +84,16 @@ def stages_notebook():
              'display(sentences.nsmallest(5, "score")[["id", "index", "score", "text"]])\n'
              'print("most positive sentences")\n'
              'display(sentences.nlargest(5, "score")[["id", "index", "score", "text"]])'),
+        md("## Sentiment toward the target: the sentences behind it\n\n"
+           "One row per sentence and target it names, with what it says about that target (score, label), the "
+           "lexicon's words and the model's strongest features. Empty when the story file names no target."),
+        code('toward = pipeline.load("target_sentences", OUT)\n'
+             'if toward.empty:\n'
+             '    print("no target in the story file: no sentence is scored toward one")\n'
+             'else:\n'
+             '    display(toward.groupby(["target", "group"])["score"].agg(["mean", "count"]).round(3))\n'
+             '    print("most negative about the target")\n'
+             '    display(toward.nsmallest(5, "score")[["group", "target", "score", "label", "matched", "text"]])'),
     ]
 
 

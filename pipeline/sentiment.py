@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from . import memo, records, sentiment_model
-from .config import RESOURCES
+from .config import MANIFEST, RESOURCES
 
 LEXICON_PATH = RESOURCES / "sentiment_lexicon.tsv"
 DOMAIN_PATH = RESOURCES / "sentiment_domain.tsv"
@@ -675,7 +675,8 @@ def process_record(record: dict, resources: Resources) -> dict:
     """Scores per sentence and article. A sentence that mentions a target also gets
     ``target_score``, what it says about the target (:func:`score_toward`), with
     ``target_matched``; the article's ``target_score`` is their mean. With several targets,
-    ``targets`` has each one's own mean and count, and each sentence lists the targets it mentions."""
+    ``targets`` has each one's own mean and count, and each sentence lists the targets it mentions
+    (``targets``) and its score toward each of them, the others as rivals (``by_target``)."""
     sentences = []
     scores, labels, target_scores = [], [], []
     several = len(resources.targets) > 1
@@ -708,11 +709,15 @@ def process_record(record: dict, resources: Resources) -> dict:
             target_scores.append(row["target_score"])
             if several:
                 named = [name for name, found in r.targets if any(n in folded for n in found)]
+                by_target = []
                 for i, (name, found) in enumerate(r.targets):
                     if name in named:
                         one = score_target(tokens, r, found, r.rivals(i), sentence=s, units=units)
                         per_target[name].append(round(one.score, 6))
+                        by_target.append({"name": name, "score": round(one.score, 6), "label": one.label,
+                                          "matched": one.matched})
                 row["targets"] = named
+                row["by_target"] = by_target  # what the sentence says about each target it names
         sentences.append(row)
     n = len(sentences)
     if not n:  # no score is not a score of 0: the article is left out with the reason
@@ -836,6 +841,39 @@ def sentences_frame(stage_dir: Path):
     return pd.DataFrame(rows, columns=list(cols))
 
 
+def _evidence(pairs) -> str:
+    """[[term or feature, weight], ...] as one readable string: "裁员 -1; 风波 -0.5"."""
+    return "; ".join(f"{term} {weight:+g}" for term, weight in pairs or ())
+
+
+def target_sentences_frame(stage_dir: Path):
+    """One row per sentence and target it names: id, source, outlet, index, text, target, score, label,
+    matched (the lexicon's words toward that target, "term weight; ..."), features (the model's strongest
+    features toward it; with several targets, those toward any of them), position (as in ``sentences``)."""
+    import pandas as pd
+
+    manifest = records.read_json(Path(stage_dir) / MANIFEST)
+    names = [t["name"] for t in (manifest.get("params") or {}).get("targets") or ()]
+    only = names[0] if len(names) == 1 else ""
+    cols = ("id", "source", "outlet", "index", "text", "target", "score", "label", "matched", "features", "position")
+    rows = []
+    for r in records.read_jsonl(Path(stage_dir) / "articles.jsonl"):
+        n = len(r["sentences"])
+        for k, s in enumerate(r["sentences"]):
+            if not s.get("mentions_target"):
+                continue
+            head = [r["id"], r["source"], r["outlet"], s["index"], s["text"]]
+            position = k / (n - 1) if n > 1 else 0.0
+            features = _evidence(s.get("target_features"))
+            if "by_target" in s:
+                rows.extend([*head, t["name"], t["score"], t["label"], _evidence(t["matched"]), features, position]
+                            for t in s["by_target"])
+            else:
+                rows.append([*head, only, s["target_score"], s["target_label"], _evidence(s.get("target_matched")),
+                             features, position])
+    return pd.DataFrame(rows, columns=list(cols)).astype({"score": "float64", "position": "float64"})
+
+
 from .runner import ArticleStage, Skip  # noqa: E402
 
 STAGE = ArticleStage(
@@ -851,4 +889,4 @@ STAGE = ArticleStage(
     code_files=(Path(__file__),),
     libraries=("opencc",),
 )
-TABLES = {"sentiment": sentiment_frame, "sentences": sentences_frame}
+TABLES = {"sentiment": sentiment_frame, "sentences": sentences_frame, "target_sentences": target_sentences_frame}

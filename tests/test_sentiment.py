@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
@@ -155,6 +156,37 @@ def test_several_targets_each_scored():
     assert by_name["月之暗面"]["n_sentences"] == 1 and by_name["月之暗面"]["score"] > 0
     assert rec["target_n_sentences"] == 2
     assert [s.get("targets") for s in rec["sentences"]] == [["智谱"], ["月之暗面"], None]
+    # each sentence's score toward each target it names: what the article's per-target means are made of
+    first, second = rec["sentences"][0]["by_target"], rec["sentences"][1]["by_target"]
+    assert [(t["name"], t["score"], t["label"]) for t in first] == [("智谱", by_name["智谱"]["score"], "neg")]
+    assert [(t["name"], t["score"]) for t in second] == [("月之暗面", by_name["月之暗面"]["score"])]
+    assert first[0]["matched"] == [["裁员", -1.0]] and "by_target" not in rec["sentences"][2]
+
+
+def test_target_sentences_table_has_a_row_per_sentence_and_target_named(tmp_path):
+    """pipeline.load("target_sentences"): the sentences behind the target scores, one row per target a
+    sentence names (its own score toward each), with the words and features behind them."""
+    from pipeline import records
+
+    def folder(name, targets, sentences):
+        stage_dir = tmp_path / name
+        stage_dir.mkdir()
+        records.write_json(stage_dir / "manifest.json", {"params": {"targets": targets}})
+        rec = sentiment.process_record(_record(sentences), sentiment.load_resources({**LEXICON, "targets": targets}))
+        records.write_text(stage_dir / "articles.jsonl", json.dumps(rec, ensure_ascii=False) + "\n")
+        return sentiment.target_sentences_frame(stage_dir), rec
+
+    both = [["智谱", "裁员", "，", "Kimi", "增长"], ["今天", "开会"], ["智谱", "增长"]]
+    table, rec = folder("several", [ZHIPU, {"name": "月之暗面", "aliases": ["Kimi"]}], both)
+    assert list(table.columns) == ["id", "source", "outlet", "index", "text", "target", "score", "label", "matched",
+                                   "features", "position"]
+    assert list(zip(table["index"], table["target"])) == [(0, "智谱"), (0, "月之暗面"), (2, "智谱")]
+    by_name = {t["name"]: t["score"] for t in rec["targets"]}
+    assert table.groupby("target")["score"].mean().round(6).to_dict() == pytest.approx(by_name)
+    assert table.loc[0, "matched"] == "裁员 -1" and list(table["position"]) == [0.0, 0.0, 1.0]
+    table, rec = folder("one", [ZHIPU], both)
+    assert list(table["target"]) == ["智谱", "智谱"] and list(table["index"]) == [0, 2]
+    assert list(table["score"]) == [s["target_score"] for s in rec["sentences"] if s["mentions_target"]]
 
 
 def test_a_targets_other_parties_news_is_read_apart():
