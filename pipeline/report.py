@@ -389,8 +389,16 @@ def collect_articles(inputs: Mapping[str, Path], params: Mapping, *, jobs: int =
              "warnings": fit.check(out_root, group_by=p.get("_group_by", "outlet"), targets=targets)}
     return {
         "methods": _methods(inputs, (first_date, last_date, n_dated) if n_dated else ()), "story": story,
-        "target_by_group": _target_by_group(target_scores, seed=p["seed"]),
-        "target_sentences": _target_examples(target_sentences),
+        "target_by_group": _target_by_group({g: v for g, v in target_scores.items() if isinstance(g, str)},
+                                            seed=p["seed"]),
+        "target_sentences": _target_examples({g: v for g, v in target_sentences.items() if isinstance(g, str)}),
+        # several targets: each one's own table and sentences, in the story's order
+        "target_each": [{"name": name,
+                         "by_group": _target_by_group({g[1]: v for g, v in target_scores.items() if g[0] == name
+                                                       and not isinstance(g, str)}, seed=p["seed"]),
+                         "sentences": _target_examples({g[1]: v for g, v in target_sentences.items()
+                                                        if g[0] == name and not isinstance(g, str)})}
+                        for name in (t["name"] for t in targets)] if len(targets) > 1 else [],
         "topics": _topics(inputs[FRAMING]),
         "params": p, "articles": articles, "n_articles": n_articles, "outlets": outlets, "shown": shown_groups,
         "per_outlet": per_outlet,
@@ -558,8 +566,9 @@ def _strip_range(path: Path, start: int, end: int, shared: tuple) -> tuple[list[
 
 def _sentiment_range(path: Path, start: int, end: int, shared: tuple) -> dict:
     """06_sentiment: target scores and the most negative and positive target sentences per
-    group, sentences per group, and the first ``per_group`` articles of each shown group with
-    their sentence scores (``shown_seen``: the shown groups in order of first appearance)."""
+    group (keyed by the group; with several targets also by (target, group), each target's own),
+    sentences per group, and the first ``per_group`` articles of each shown group with their
+    sentence scores (``shown_seen``: the shown groups in order of first appearance)."""
     from .runner import read_range
 
     groups, shown_set, per_group, k = shared
@@ -575,6 +584,13 @@ def _sentiment_range(path: Path, start: int, end: int, shared: tuple) -> dict:
                            and s.get("target_label", s.get("label")) == "neg")
             target_scores[outlet].append((float(r["target_score"]), int(r["target_n_sentences"]), negative))
             _keep_target_sentences(target_sentences[outlet], r, k)
+            for t in r.get("targets") or ():  # several targets: each one's own, from the sentences' by_target
+                if t.get("n_sentences"):
+                    name = t["name"]
+                    negative = sum(1 for s in r.get("sentences", ()) for b in s.get("by_target", ())
+                                   if b["name"] == name and b["label"] == "neg")
+                    target_scores[name, outlet].append((float(t["score"]), int(t["n_sentences"]), negative))
+                    _keep_target_sentences(target_sentences[name, outlet], r, k, target=name)
         n_sentences[outlet] += len(r.get("sentences", ()))
         if outlet in shown_set and shown_seen.setdefault(outlet, 0) < per_group:
             shown_seen[outlet] += 1
@@ -690,11 +706,15 @@ CITATIONS = (
 )
 
 
-def _keep_target_sentences(kept: list[tuple], record: dict, k: int) -> None:
+def _keep_target_sentences(kept: list[tuple], record: dict, k: int, *, target: str | None = None) -> None:
     """Keep in ``kept`` the ``k`` most negative and ``k`` most positive target sentences seen so far
-    (by target score; ties by article id and sentence index, so the choice repeats exactly)."""
+    (by target score; ties by article id and sentence index, so the choice repeats exactly);
+    ``target``: by the sentences' score toward that one of several targets (their ``by_target``)."""
     for s in record.get("sentences", ()):
-        if s.get("mentions_target") and s.get("target_score") is not None:
+        if target is not None:
+            kept.extend((float(b["score"]), b["label"], s["index"], record["id"], s["text"])
+                        for b in s.get("by_target", ()) if b["name"] == target)
+        elif s.get("mentions_target") and s.get("target_score") is not None:
             kept.append((float(s["target_score"]), s.get("target_label", s.get("label")), s["index"], record["id"],
                          s["text"]))
     _trim_target_sentences(kept, k)
@@ -1072,6 +1092,24 @@ def _target_section(d: dict) -> str:
     if not rows:
         parts.append('<p class="note">No sentence mentions the target.</p>')
         return "\n".join(parts)
+    each = d.get("target_each") or []
+    if each:
+        parts.append("<p>With several targets the table below pools them: a sentence that names any of them "
+                     "counts, scored toward all of them at once. Each target's own table and sentences follow it, "
+                     "where a sentence is scored toward that target with the others as rival parties.</p>")
+    parts.extend(_target_table(d, rows, d.get("target_sentences") or {}, heading="h4"))
+    for one in each:
+        parts.append(f'<h3>Toward {esc(one["name"])}</h3>')
+        if one["by_group"]:
+            parts.extend(_target_table(d, one["by_group"], one["sentences"], heading="h5"))
+        else:
+            parts.append('<p class="note">No sentence mentions this target.</p>')
+    return "\n".join(parts)
+
+
+def _target_table(d: dict, rows: list[dict], examples: Mapping[str, list[dict]], *, heading: str) -> list[str]:
+    """A target table (per group: articles, mentions, mean with its interval, negative share) and the
+    sentences behind it."""
     table = []
     for r in rows:
         interval = (f"[{fmt(r['low'], 3, signed=True)}, {fmt(r['high'], 3, signed=True)}]" if r["low"] is not None
@@ -1079,9 +1117,8 @@ def _target_section(d: dict) -> str:
         table.append([esc(r["group"]), esc(r["articles"]), esc(r["mentions"]),
                       f'<span class="{_score_class(r["mean"])}">{esc(fmt(r["mean"], 3, signed=True))}</span>',
                       esc(interval), esc(fmt(100 * r["neg_share"], 1)) + "%"])
-    parts.append(_table(["group", "articles", "mentions", "mean", "95% interval", "negative mentions"], table,
-                        numeric=(1, 2, 3, 5)))
-    examples = d.get("target_sentences") or {}
+    parts = [_table(["group", "articles", "mentions", "mean", "95% interval", "negative mentions"], table,
+                    numeric=(1, 2, 3, 5))]
     if examples:
         parts.append('<p>The sentences behind it: per group, the most negative and the most positive '
                      'toward the target (the score is what the sentence says about the target, not its overall '
@@ -1090,8 +1127,8 @@ def _target_section(d: dict) -> str:
             lis = [f'<li><span class="{_score_class(e["score"])}">{esc(fmt(e["score"], 2, signed=True))}</span> '
                    f'{esc(e["text"])} <span class="note">({_article_ref(d, e["id"], e["index"] + 1)})</span></li>'
                    for e in items]
-            parts.append(f"<h4>{esc(group)}</h4>" + '<ul class="sents">' + "".join(lis) + "</ul>")
-    return "\n".join(parts)
+            parts.append(f"<{heading}>{esc(group)}</{heading}>" + '<ul class="sents">' + "".join(lis) + "</ul>")
+    return parts
 
 
 def _topics_section(d: dict) -> str:

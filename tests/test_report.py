@@ -398,3 +398,36 @@ def test_the_methods_section_lists_a_targets_other_parties():
         {"name": "甲公司", "aliases": ["甲公司"], "others": ["乙平台", "<b>丙</b>"]}, {"name": "丁", "aliases": ["丁"]}]}}}
     html = report._methods_section(d)
     assert "甲公司 (甲公司), other parties: 乙平台, &lt;b&gt;丙&lt;/b&gt;; 丁 (丁)" in html
+
+
+def test_with_several_targets_each_gets_its_own_table_and_sentences(tmp_path):
+    """Several targets: besides the pooled table, each target's per-group mean, mentions and negative
+    share come from its own scores (the article's ``targets``, the sentences' ``by_target``), and its
+    sentences are those scored toward it."""
+    def sentence(i, text, *named):
+        return {"index": i, "text": text, "score": 0.0, "label": "neu", "mentions_target": bool(named),
+                "target_score": -0.5 if named else None, "target_label": "neg" if named else None,
+                "targets": [n for n, _, _ in named], "by_target": [{"name": n, "score": v, "label": lab, "matched": []}
+                                                                  for n, v, lab in named]}
+    rows = [{"id": "a1", "outlet": "甲报", "target_score": -0.5, "target_n_sentences": 2,
+             "targets": [{"name": "甲", "score": -0.6, "n_sentences": 1}, {"name": "乙", "score": 0.1, "n_sentences": 2}],
+             "sentences": [sentence(0, "甲乙都说", ("甲", -0.6, "neg"), ("乙", 0.4, "pos")),
+                           sentence(1, "乙独白", ("乙", -0.2, "neg"))]}]
+    path = tmp_path / "articles.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    part = report._sentiment_range(path, 0, path.stat().st_size, (lambda r: r["outlet"], set(), 0, 3))
+    assert part["target_scores"]["甲报"] == [(-0.5, 2, 2)]  # pooled, as before
+    assert part["target_scores"]["甲", "甲报"] == [(-0.6, 1, 1)] and part["target_scores"]["乙", "甲报"] == [(0.1, 2, 1)]
+    assert [t[0] for t in part["target_sentences"]["乙", "甲报"]] == [0.4, -0.2]
+    anchors = report._Anchors()
+    d = {"story": {"targets": [{"name": "甲"}, {"name": "乙"}]}, "anchors": anchors, "articles": {},
+         "target_by_group": report._target_by_group({"甲报": part["target_scores"]["甲报"]}, seed=1),
+         "target_sentences": {},
+         "target_each": [{"name": n, "by_group": report._target_by_group({"甲报": part["target_scores"][n, "甲报"]}, seed=1),
+                          "sentences": report._target_examples({"甲报": part["target_sentences"][n, "甲报"]})}
+                         for n in ("甲", "乙")]}
+    html = report._target_section(d)
+    assert html.index("<h3>Toward 甲</h3>") < html.index("<h3>Toward 乙</h3>")
+    after = html[html.index("<h3>Toward 乙</h3>"):]
+    assert "+0.100" in after and "50.0%" in after and "乙独白" in after and "甲乙都说" in after
+    assert "Each target's own table" in html
