@@ -737,11 +737,18 @@ def target_sentiment(targets, *, max_outlets: int = DEFAULT_PARAMS["max_outlets"
                      seed: int = DEFAULT_PARAMS["seed"]):
     """Sentiment toward the target: per group each article's target score (dots) and the mean with
     its bootstrap interval over articles; beside it, the mean per period when articles have dates.
+    With several targets (rows with a ``target`` name), each target in its own colour, side by side.
 
-    ``targets``: id, group, period ("" without a date), target_score per article that mentions a target.
+    ``targets``: id, group, period ("" without a date), target_score per article that mentions a target,
+    and optionally target (:func:`target_scores`).
     """
     import numpy as np
 
+    names = [n for n in dict.fromkeys(targets["target"]) if n] if "target" in targets.columns else []
+    if "target" in targets.columns:
+        targets = targets[targets["target"] != ""] if names else targets[targets["target"] == ""]
+    series = [(n, targets[targets["target"] == n]) for n in names] or [("", targets)]
+    colours = _colors(len(names)) if names else ["tab:blue"]
     dated = targets[targets["period"] != ""] if len(targets) else targets
     with plotting():
         fig = new_figure(11 if len(dated) else 7.5, 1.4 + 0.6 * max(1, min(max_outlets, targets["group"].nunique())))
@@ -749,37 +756,58 @@ def target_sentiment(targets, *, max_outlets: int = DEFAULT_PARAMS["max_outlets"
         if not len(targets):
             _empty(ax, "no sentence mentions a target")
             return finish(fig)
-        counts = targets.groupby("group")["id"].count()
+        counts = targets.groupby("group")["id"].nunique() if names else targets.groupby("group")["id"].count()
         groups = [g for g, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))][:max_outlets]
         positions = list(range(len(groups)))[::-1]
         rng = np.random.default_rng(seed)
         notes = []
+        width = 0.36 / len(series)  # each target's band within a group's row
         for pos, g in zip(positions, groups):
-            values = targets.loc[targets["group"] == g, "target_score"].to_numpy()
-            ax.scatter(values, pos + rng.uniform(-0.18, 0.18, size=values.size), s=10, alpha=0.45,
-                       color="tab:blue", linewidths=0)
-            mean, low, high = _mean_interval(values, n_boot=n_boot, level=level, seed=seed)
-            if low is not None:
-                ax.errorbar([mean], [pos], xerr=[[mean - low], [high - mean]], fmt="D", color="tab:red", ms=5,
-                            capsize=4, lw=1.5)
-            else:
-                ax.plot([mean], [pos], "D", color="tab:red", ms=5)
-            notes.append(f"{label(g)}\nmean {mean:+.3f}, n = {values.size}")
+            for j, ((name, rows), colour) in enumerate(zip(series, colours)):
+                at = pos - (j - (len(series) - 1) / 2) * 2 * width  # the first target on top, as in the legend
+                values = rows.loc[rows["group"] == g, "target_score"].to_numpy()
+                if not values.size:
+                    continue
+                ax.scatter(values, at + rng.uniform(-width / 2 if names else -0.18, width / 2 if names else 0.18,
+                                                    size=values.size), s=10, alpha=0.45, color=colour, linewidths=0)
+                mean, low, high = _mean_interval(values, n_boot=n_boot, level=level, seed=seed)
+                marker = {"color": colour, "markeredgecolor": "black"} if names else {"color": "tab:red"}
+                if low is not None:
+                    ax.errorbar([mean], [at], xerr=[[mean - low], [high - mean]], fmt="D", ms=5, capsize=4, lw=1.5,
+                                **marker)
+                else:
+                    ax.plot([mean], [at], "D", ms=5, **marker)
+                if not names:
+                    notes.append(f"{label(g)}\nmean {mean:+.3f}, n = {values.size}")
+            if names:
+                notes.append(f"{label(g)}\nn = {counts[g]}")
         ax.axvline(0, color="0.75", lw=0.8, zorder=0)
         ax.set_yticks(positions, notes)
         ax.set_xlim(-1.05, 1.05)
-        ax.set_xlabel("target score per article (−1 … +1); red: mean, 95% interval over articles")
-        ax.set_title("Sentiment toward the target by group" + _shown(groups, counts.size))
+        if names:
+            from matplotlib.lines import Line2D
+
+            ax.legend([Line2D([], [], ls="", marker="D", color=c, markeredgecolor="black") for c in colours],
+                      [label(n) for n in names], loc="best", fontsize="small", title="target")
+            ax.set_xlabel("target score per article (−1 … +1); diamonds: mean, 95% interval over articles")
+            ax.set_title("Sentiment toward each target by group" + _shown(groups, counts.size))
+        else:
+            ax.set_xlabel("target score per article (−1 … +1); red: mean, 95% interval over articles")
+            ax.set_title("Sentiment toward the target by group" + _shown(groups, counts.size))
         if len(dated):
             ax2 = fig.add_subplot(1, 2, 2)
             periods = sorted(dated["period"].unique())
-            stats = [_mean_interval(dated.loc[dated["period"] == t, "target_score"].to_numpy(), n_boot=n_boot,
-                                    level=level, seed=seed) for t in periods]
             x = np.arange(len(periods))
-            ax2.plot(x, [m for m, _, _ in stats], "-o", color="tab:red", ms=4)
-            for xi, (m, low, high) in zip(x, stats):
-                if low is not None:
-                    ax2.vlines(xi, low, high, color="tab:red", alpha=0.5)
+            for (name, rows), colour in zip(series, colours):
+                rows = rows[rows["period"] != ""]
+                stats = [_mean_interval(rows.loc[rows["period"] == t, "target_score"].to_numpy(), n_boot=n_boot,
+                                        level=level, seed=seed) if (rows["period"] == t).any() else (np.nan, None, None)
+                         for t in periods]
+                line = colour if names else "tab:red"
+                ax2.plot(x, [m for m, _, _ in stats], "-o", color=line, ms=4, **({"label": label(name)} if names else {}))
+                for xi, (m, low, high) in zip(x, stats):
+                    if low is not None:
+                        ax2.vlines(xi, low, high, color=line, alpha=0.5)
             ax2.axhline(0, color="0.75", lw=0.8, zorder=0)
             ax2.set_xticks(x, [label(t) for t in periods], rotation=30, ha="right")
             ax2.set_ylim(-1.05, 1.05)
@@ -851,7 +879,7 @@ def _sentiment_tables(sentiment_dir: Path, group_by: str, time_bin: str | None, 
                               "score": np.frombuffer(score, dtype=np.float64)})
     if time_bin is None:
         return sentences, None
-    return sentences, pd.DataFrame(targets, columns=["id", "group", "period", "target_score"])
+    return sentences, pd.DataFrame(targets, columns=TARGET_COLUMNS)
 
 
 def _sentence_range(path: Path, start: int, end: int, shared: tuple) -> tuple:
@@ -873,19 +901,28 @@ def _sentence_range(path: Path, start: int, end: int, shared: tuple) -> tuple:
         index.extend(int(s["index"]) for s in sentences)
         score.extend(float(s["score"]) for s in sentences)
         if with_targets and record.get("target_score") is not None:
-            targets.append(_target_row(record, groups, periods))
+            targets.extend(_target_rows(record, groups, periods))
     return ids, outlets, lengths.tobytes(), index.tobytes(), score.tobytes(), targets
 
 
-def _target_row(record: Mapping, groups, periods) -> list:
-    """id, group, period ("" without a date or a time bin), target_score of an article with a target score."""
+TARGET_COLUMNS = ["id", "group", "period", "target_score", "target"]
+
+
+def _target_rows(record: Mapping, groups, periods) -> list[list]:
+    """Rows of :func:`target_scores` for an article with a target score: id, group, period ("" without a
+    date or a time bin), target_score, target: "" for its score toward any target; with several targets
+    also one row per target it names, with its score toward that one."""
     period = periods(record) if periods is not None else ""
-    return [str(record["id"]), groups(record), "" if periods is None or period == periods.missing else period,
-            float(record["target_score"])]
+    head = [str(record["id"]), groups(record), "" if periods is None or period == periods.missing else period]
+    rows = [[*head, float(record["target_score"]), ""]]
+    rows.extend([*head, float(t["score"]), str(t["name"])] for t in record.get("targets") or ()
+                if t.get("n_sentences") and t.get("score") is not None)
+    return rows
 
 
 def target_scores(sentiment_dir: Path, group_by: str = "outlet", time_bin: str = "month"):
-    """id, group, period, target_score per article with a target score (period "" without a date)."""
+    """id, group, period, target_score, target per article with a target score (period "" without a date;
+    target "" for the score toward any target, and with several targets a row per target named)."""
     import pandas as pd
 
     from . import grouping
@@ -893,9 +930,9 @@ def target_scores(sentiment_dir: Path, group_by: str = "outlet", time_bin: str =
     root = Path(sentiment_dir).parent
     groups = grouping.load(root, group_by)
     periods = grouping.load(root, time_bin) if time_bin in grouping.TIME_BINS else None
-    rows = [_target_row(record, groups, periods) for record in records.read_jsonl(Path(sentiment_dir) / ARTICLES)
-            if record.get("target_score") is not None]
-    return pd.DataFrame(rows, columns=["id", "group", "period", "target_score"])
+    rows = [row for record in records.read_jsonl(Path(sentiment_dir) / ARTICLES)
+            if record.get("target_score") is not None for row in _target_rows(record, groups, periods)]
+    return pd.DataFrame(rows, columns=TARGET_COLUMNS)
 
 
 # ---------------------------------------------------------------- the stage

@@ -169,6 +169,31 @@ def test_target_sentiment_without_dates_or_targets():
     assert len(plots.target_sentiment(empty).axes) == 1
 
 
+def test_target_sentiment_with_several_targets_draws_each_in_its_colour():
+    """Several targets: each target's articles and mean in its own colour, side by side in a group's row, with
+    a legend (the pooled rows, target "", are left out); one target: the figure as before, no legend."""
+    import pandas as pd
+
+    pooled = _targets().assign(target="")
+    each = pd.concat([pooled.assign(target="甲公司"),
+                      pooled.assign(target="乙公司", target_score=-pooled["target_score"]).iloc[:12]])
+    fig = plots.target_sentiment(pd.concat([pooled, each]), n_boot=50)
+    legend = fig.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["甲公司", "乙公司"]
+    assert "each target" in fig.axes[0].get_title()
+    assert [line.get_label() for line in fig.axes[1].get_lines() if not line.get_label().startswith("_")] == \
+        ["甲公司", "乙公司"]
+    one = plots.target_sentiment(pooled, n_boot=50)
+    assert one.axes[0].get_legend() is None and "toward the target" in one.axes[0].get_title()
+
+
+def test_target_rows_give_each_targets_own_score():
+    record = {"id": 7, "target_score": -0.2, "targets": [{"name": "甲", "score": -0.5, "n_sentences": 1},
+                                                         {"name": "乙", "score": None, "n_sentences": 0}]}
+    rows = plots._target_rows(record, lambda r: "新华社", None)
+    assert rows == [["7", "新华社", "", -0.2, ""], ["7", "新华社", "", -0.5, "甲"]]
+
+
 @pytest.fixture(scope="module")
 def built():
     return _build()
