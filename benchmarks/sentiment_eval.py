@@ -302,14 +302,9 @@ def neutral_study(m: Methods, root: Path, dev_path: Path, part: str,
 TONE_BANDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 
 
-def tone_bands(m: Methods, root: Path, dev_path: Path, part: str,
-               commentary_path: Path = data.DEFAULT_COMMENTARY) -> pd.DataFrame:
-    """The combined tone's 3-class accuracy on the CFSC sentences and the commentary sentences of ``part`` and
-    the seed dev set's tune half, by the stage's label rule (the model's neu, else the combined score's sign)
-    and by a band on the combined score alone (neu when |score| < b, :data:`TONE_BANDS`), with the tone
-    criterion (:data:`TONE_CRITERIA`: those accuracies and the three Spearman figures, which labels do not
-    move). Session 13 chose between them on dev (docs/benchmarks.md)."""
-    res = m.res["combined"]
+def _tone_sets(root: Path, dev_path: Path, part: str, commentary_path: Path) -> dict[str, tuple[list, list]]:
+    """The labelled sentences the tone criterion reads: {name: (texts, gold labels)} for the CFSC sentences and
+    the commentary sentences of ``part`` and the seed dev set's tune half."""
     cfsc = [r for r in data.cfsc(root) if r["part"] == part and r["sentence_label"] is not None]
     sets = {"cfsc sentences": ([r["text"] for r in cfsc], [r["sentence_label"] for r in cfsc])}
     if commentary_path.exists():
@@ -319,6 +314,18 @@ def tone_bands(m: Methods, root: Path, dev_path: Path, part: str,
     seed = data.seed_dev(dev_path)
     seed = seed[seed["split"] == "tune"]
     sets["seed tune"] = (list(seed["text"]), list(seed["label"]))
+    return sets
+
+
+def tone_bands(m: Methods, root: Path, dev_path: Path, part: str,
+               commentary_path: Path = data.DEFAULT_COMMENTARY) -> pd.DataFrame:
+    """The combined tone's 3-class accuracy on the CFSC sentences and the commentary sentences of ``part`` and
+    the seed dev set's tune half, by the stage's label rule (the model's neu, else the combined score's sign)
+    and by a band on the combined score alone (neu when |score| < b, :data:`TONE_BANDS`), with the tone
+    criterion (:data:`TONE_CRITERIA`: those accuracies and the three Spearman figures, which labels do not
+    move). Session 13 chose between them on dev (docs/benchmarks.md)."""
+    res = m.res["combined"]
+    sets = _tone_sets(root, dev_path, part, commentary_path)
     out: dict = {rule: {} for rule in ("the stage's rule", *TONE_BANDS)}
     spearman = []
     for name, (texts, gold) in sets.items():
@@ -349,15 +356,7 @@ def neutral_margins(m: Methods, root: Path, dev_path: Path, part: str,
     res = m.res["combined"]
     model = res.learned()
     w = res.model_weight
-    cfsc = [r for r in data.cfsc(root) if r["part"] == part and r["sentence_label"] is not None]
-    sets = {"cfsc sentences": ([r["text"] for r in cfsc], [r["sentence_label"] for r in cfsc])}
-    if commentary_path.exists():
-        com = data.commentary(commentary_path)
-        com = com[com["part"] == part]
-        sets["commentary"] = (list(com["text"]), list(com["label"]))
-    seed = data.seed_dev(dev_path)
-    seed = seed[seed["split"] == "tune"]
-    sets["seed tune"] = (list(seed["text"]), list(seed["label"]))
+    sets = _tone_sets(root, dev_path, part, commentary_path)
     out: dict = {d: {} for d in NEUTRAL_MARGINS}
     spearman = []
     for name, (texts, gold) in sets.items():
