@@ -487,23 +487,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nsentence tone, mean of {', '.join(TONE_CRITERIA)} ({args.part} part): "
               + ", ".join(f"{k} {v:.4f}" for k, v in tone.items()) + f"; best {tone.idxmax()}"
               + ("" if args.part == "dev" else " -- reported, never chosen on"))
-    if args.neutral_study:
-        with pd.option_context("display.width", 250, "display.max_columns", 10,
-                               "display.float_format", "{:.3f}".format):
-            print(f"\nneutral first, lexicon, 3-class accuracy (CFSC: {args.part} part; seed: tune half):")
-            print(neutral_study(m, args.data, args.dev, args.part, args.commentary))
-    if args.tone_bands:
-        with pd.option_context("display.width", 250, "display.max_columns", 10,
-                               "display.float_format", "{:.4f}".format):
-            print(f"\nthe combined tone's label, 3-class accuracy and the tone criterion ({args.part} part; seed: "
-                  "tune half):")
-            print(tone_bands(m, args.data, args.dev, args.part, args.commentary))
-    if args.neutral_margins:
-        with pd.option_context("display.width", 250, "display.max_columns", 10,
-                               "display.float_format", "{:.4f}".format):
-            print(f"\nthe combined tone with a neutral margin, 3-class accuracy and the tone criterion ({args.part} "
-                  "part; seed: tune half):")
-            print(neutral_margins(m, args.data, args.dev, args.part, args.commentary))
+    studies = [(args.neutral_study, neutral_study, "{:.3f}",
+                f"neutral first, lexicon, 3-class accuracy (CFSC: {args.part} part; seed: tune half)"),
+               (args.tone_bands, tone_bands, "{:.4f}",
+                f"the combined tone's label, 3-class accuracy and the tone criterion ({args.part} part; seed: tune half)"),
+               (args.neutral_margins, neutral_margins, "{:.4f}",
+                f"the combined tone with a neutral margin, 3-class accuracy and the tone criterion ({args.part} part; "
+                "seed: tune half)")]
+    for wanted, study, floats, title in studies:
+        if wanted:
+            with pd.option_context("display.width", 250, "display.max_columns", 10,
+                                   "display.float_format", floats.format):
+                print(f"\n{title}:")
+                print(study(m, args.data, args.dev, args.part, args.commentary))
     if args.blend:
         with pd.option_context("display.width", 250, "display.max_columns", 10,
                                "display.float_format", "{:.3f}".format):
