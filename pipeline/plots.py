@@ -734,17 +734,19 @@ def _mean_interval(values, *, n_boot: int, level: float, seed: int) -> tuple[flo
 
 def target_sentiment(targets, *, max_outlets: int = DEFAULT_PARAMS["max_outlets"],
                      n_boot: int = DEFAULT_PARAMS["n_boot"], level: float = DEFAULT_PARAMS["ci_level"],
-                     seed: int = DEFAULT_PARAMS["seed"]):
+                     seed: int = DEFAULT_PARAMS["seed"], order: Sequence[str] = ()):
     """Sentiment toward the target: per group each article's target score (dots) and the mean with
     its bootstrap interval over articles; beside it, the mean per period when articles have dates.
     With several targets (rows with a ``target`` name), each target in its own colour, side by side.
 
     ``targets``: id, group, period ("" without a date), target_score per article that mentions a target,
-    and optionally target (:func:`target_scores`).
+    and optionally target (:func:`target_scores`); ``order``: the targets' order (the story's), others after.
     """
     import numpy as np
 
     names = [n for n in dict.fromkeys(targets["target"]) if n] if "target" in targets.columns else []
+    rank = {name: i for i, name in enumerate(order)}
+    names.sort(key=lambda n: rank.get(n, len(rank)))  # stable: names the order does not know keep theirs
     if "target" in targets.columns:
         targets = targets[targets["target"] != ""] if names else targets[targets["target"] == ""]
     series = [(n, targets[targets["target"] == n]) for n in names] or [("", targets)]
@@ -1041,7 +1043,7 @@ def _figure(name: str, t: _Tables):
         return keyness(t.term_counts[0], keywords.distinctive_frame(t.inputs[KEYWORDS]))
     if name == "target_sentiment":
         return target_sentiment(t.targets, max_outlets=p["max_outlets"], n_boot=p["n_boot"], level=p["ci_level"],
-                                seed=p["seed"])
+                                seed=p["seed"], order=[target["name"] for target in p.get("_targets") or ()])
     raise ValueError(f"unknown figure {name!r}")
 
 

@@ -183,6 +183,8 @@ def test_target_sentiment_with_several_targets_draws_each_in_its_colour():
     assert "each target" in fig.axes[0].get_title()
     assert [line.get_label() for line in fig.axes[1].get_lines() if not line.get_label().startswith("_")] == \
         ["甲公司", "乙公司"]
+    story_order = plots.target_sentiment(pd.concat([pooled, each]), n_boot=50, order=["乙公司", "甲公司"])
+    assert [t.get_text() for t in story_order.axes[0].get_legend().get_texts()] == ["乙公司", "甲公司"]
     one = plots.target_sentiment(pooled, n_boot=50)
     assert one.axes[0].get_legend() is None and "toward the target" in one.axes[0].get_title()
 
