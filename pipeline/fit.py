@@ -58,10 +58,11 @@ def target_warnings(sentiment_dir: Path, targets: Sequence[Mapping]) -> list[str
             out.append(f"target {target['name']!r} is mentioned in only {n:,} of {articles:,} articles "
                        f"({n / articles:.1%}): its sentiment rests on few articles")
         if n and unseen.get(target["name"]):
-            missing = ", ".join(unseen[target["name"]])
-            out.append(f"other part{'ies' if len(unseen[target['name']]) > 1 else 'y'} of target {target['name']!r} "
-                       f"named in no sentence that names the target ({missing}): they change no score; check "
-                       "their spelling in the story file")
+            missing = list(unseen[target["name"]])
+            several = len(missing) > 1
+            out.append(f"other {'parties' if several else 'party'} of target {target['name']!r} named in no sentence "
+                       f"that names the target ({', '.join(missing)}): {'they change' if several else 'it changes'} no "
+                       f"score; check {'their' if several else 'its'} spelling in the story file")
     return out
 
 

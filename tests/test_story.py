@@ -488,3 +488,6 @@ def test_a_targets_other_party_never_named_beside_it_is_warned(tmp_path):
     assert any("other parties of target '甲'" in m for m in fit.target_warnings(tmp_path, several))
     assert not any("other part" in m and "'戊'" in m for m in fit.target_warnings(tmp_path, several))  # 戊: not named
     assert fit.target_warnings(tmp_path, [{"name": "甲", "aliases": ["甲"], "others": ["乙平台"]}]) == []
+    assert fit.target_warnings(tmp_path, [{"name": "甲", "aliases": ["甲"], "others": ["丁"]}]) == [
+        "other party of target '甲' named in no sentence that names the target (丁): it changes no score; check its "
+        "spelling in the story file"]
