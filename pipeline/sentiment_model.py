@@ -45,6 +45,7 @@ _first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 _moved = itemgetter(5, 4)
+_name, _size = itemgetter(4), itemgetter(5)
 
 _DIGIT = re.compile(r"\d")
 _REPORTING = frozenset("表示 称 声称 透露 据 据悉 获悉 显示 报道 介绍 宣布 发布 公布 公告 披露".split())
@@ -216,8 +217,9 @@ class Model:
         # The n-grams and the words (value 1), ranked by how much they move P(pos) - P(neg), as the evidence
         # orders them (ties by name): rank 1 moves it most, so the top k of a sentence's are its k best ranked.
         # One with no weight changes neither the sums nor the evidence: left out.
-        rows = sorted((row for n, row in table.items() if n.startswith(("c:", "t:")) and any(row[:3])),
-                      key=_moved, reverse=True)
+        rows = [row for n, row in table.items() if n[:2] in ("c:", "t:") and (row[0] or row[1] or row[2])]
+        rows.sort(key=_name, reverse=True)  # then by size, stably: the order of _moved (size, then name), in
+        rows.sort(key=_size, reverse=True)  # two sorts of plain keys rather than one of tuples
         # One integer per n-gram or word, all that a sentence needs of it in one lookup: its weight for each
         # class times 2**shift (an integer for every weight, a binary fraction), plus a bias that makes it
         # positive, in three fields of ``width`` bits, and its rank above them. One builtin sum adds the three
@@ -232,18 +234,19 @@ class Model:
                   for rank, row in enumerate(rows, start=1)]
         # The n-grams in an automaton, which finds those of a text in one C pass; the words (of two or more
         # characters, as signals gives them) in a dict.
+        ngrams = [(name[2:], value) for name, value in packed if name[:2] == "c:"]
         grams = None
-        if any(name.startswith("c:") for name, _ in packed):
+        if ngrams:
             import ahocorasick
 
             grams = ahocorasick.Automaton()
-            for name, value in packed:
-                if name.startswith("c:"):
-                    grams.add_word(name[2:], value)
+            add = grams.add_word
+            for key, value in ngrams:
+                add(key, value)
             grams.make_automaton()
         object.__setattr__(self, "_grams", grams)
         object.__setattr__(self, "_words", {name[2:]: value for name, value in packed
-                                            if name.startswith("t:") and len(name) > 3})
+                                            if name[:2] == "t:" and len(name) > 3})
         object.__setattr__(self, "_rows", (None, *rows))   # by rank
         object.__setattr__(self, "_packing", (shift, width, (1 << width) - 1, bias))
         # The packed integers sort by rank; those below this one are the best ranked eighth, where a
@@ -337,8 +340,13 @@ def read_model(path: Path = MODEL_PATH) -> Model:
             info[key] = value
         elif line.startswith("feature\t") or (line and not line.startswith("#")):
             break
-    rows = [line.rsplit("\t", 3) for line in lines[start:] if line and not line.startswith(("#", "feature\t"))]
-    weights = {name: (float(a), float(b), float(c)) for name, a, b, c in rows}
+    body = [line for line in lines[start:] if line and line[0] != "#" and not line.startswith("feature\t")]
+    fields = "\t".join(body).split("\t")  # one split for the whole table: four fields a line ...
+    if len(fields) == 4 * len(body):
+        weights = dict(zip(fields[0::4], zip(map(float, fields[1::4]), map(float, fields[2::4]),
+                                             map(float, fields[3::4]))))
+    else:  # ... unless a feature's name holds a tab: each line split from the right
+        weights = {name: (float(a), float(b), float(c)) for name, a, b, c in (line.rsplit("\t", 3) for line in body)}
     if "(intercept)" in weights:
         intercept = weights.pop("(intercept)")
     return Model(intercept, weights, neutral, info)

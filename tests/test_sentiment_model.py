@@ -162,6 +162,19 @@ def test_a_long_text_is_summed_in_parts_with_the_same_bits(monkeypatch):
         assert model.predict(named, text, words) == Reference(model).predict(named, text, words)
 
 
+def test_a_written_model_reads_back_the_same(tmp_path):
+    """write_model then read_model: the same weights in the same order, the header's settings, and a name
+    that holds a tab (an n-gram of text with one) read back whole."""
+    weights = {"c:好": (0.25, -0.5, 1.0), "c:a\tb": (-0.125, 0.0, 0.75), "lex": (1.5, 0.0, -2.0), "t:公司": (0.0, 0.0, 0.0)}
+    for names in (weights, {k: v for k, v in weights.items() if "\t" not in k}):
+        model = sentiment_model.Model((0.5, -0.25, 0.0), names, 0.1, {"data": "x", "chosen": "C=1"})
+        path = tmp_path / "model.tsv"
+        sentiment_model.write_model(path, model)
+        back = sentiment_model.read_model(path)
+        assert list(back.weights.items()) == sorted(names.items()) and back.intercept == model.intercept
+        assert back.neutral == 0.1 and {"data": "x", "chosen": "C=1"}.items() <= back.info.items()
+
+
 def test_model_with_a_weight_that_is_not_a_number_is_refused():
     with pytest.raises(ValueError, match="c:好"):
         sentiment_model.Model((0.0, 0.0, 0.0), {"c:好": (float("nan"), 0.0, 1.0)})
