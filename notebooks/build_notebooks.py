@@ -127,6 +127,10 @@ def framing_notebook():
              'summary'),
         code('fig = plots.sentiment_by_outlet(sentences, summary)\n'
              'display(Image(plots.render(fig, "png")))'),
+        md("Sentences of one article are not independent. With articles as the unit, each weighs alike and the "
+           "interval resamples articles: wider, and the one to cite when an outlet's articles differ "
+           "(no interval under three articles). The stage writes it too: `pipeline.load(\"sentiment_ci_articles\")`."),
+        code('plots.sentiment_summary(sentences, unit="article")'),
         md("## 3. Distinctive terms per outlet (log-odds z)"),
         code('distinctive = pipeline.load("distinctive", OUT)\n'
              'outlets = plots.top_outlets(frames, limit=12)\n'

@@ -203,28 +203,58 @@ def bootstrap_mean_ci(values: Sequence[float], *, n_boot: int, level: float, see
     return (mean, float(low), float(high))
 
 
-def sentiment_summary(sentences, *, n_boot: int = DEFAULT_PARAMS["n_boot"],
-                      level: float = DEFAULT_PARAMS["ci_level"], seed: int = DEFAULT_PARAMS["seed"]):
-    """Per outlet: articles, sentences, mean sentence score and its bootstrap interval.
+UNITS = ("sentence", "article")
+MIN_ARTICLES_FOR_INTERVAL = 3  # by articles: fewer get no interval (as the report's target table)
 
-    ``sentences``: a DataFrame with columns outlet, id, score (one row per sentence).
+
+def article_scores(sentences):
+    """One row per article: outlet, id, score (the mean of its sentence scores), sentences; sorted by
+    outlet and id. ``sentences``: outlet, id, score per sentence (:func:`sentence_scores`)."""
+    import pandas as pd
+
+    if not len(sentences):
+        return pd.DataFrame({"outlet": pd.Series(dtype=object), "id": pd.Series(dtype=object),
+                             "score": pd.Series(dtype=float), "sentences": pd.Series(dtype="int64")})
+    frame = pd.DataFrame({"outlet": sentences["outlet"].astype(str), "id": sentences["id"].astype(str),
+                          "score": sentences["score"].astype(float)})
+    grouped = frame.groupby(["outlet", "id"], sort=True)["score"]
+    return grouped.agg(score="mean", sentences="size").reset_index()
+
+
+def sentiment_summary(sentences, *, n_boot: int = DEFAULT_PARAMS["n_boot"],
+                      level: float = DEFAULT_PARAMS["ci_level"], seed: int = DEFAULT_PARAMS["seed"],
+                      unit: str = "sentence"):
+    """Per outlet: articles, sentences, mean score and its bootstrap interval.
+
+    ``sentences``: a DataFrame with columns outlet, id, score (one row per sentence). ``unit``:
+    ``"sentence"`` (the default): the mean sentence score, the interval resampling sentences;
+    ``"article"``: each article weighs alike, the mean of its articles' mean sentence scores (see
+    :func:`article_scores`), the interval resampling articles, the independent units (wider, and the
+    one to cite when articles differ more than their sentences do).
     """
     import numpy as np
     import pandas as pd
 
+    if unit not in UNITS:
+        raise ValueError(f"unit {unit!r}: expected one of {', '.join(UNITS)}")
     rows = []
+    data = sentences if unit == "sentence" else article_scores(sentences)
     # Split by outlet with numpy (a stable sort keeps each outlet's sentences in table order, as
     # groupby does): iterating a groupby costs milliseconds a group, minutes for 10,000 groups.
-    outlets = np.asarray(sentences["outlet"].astype(str).to_numpy(), dtype=object)
-    scores = sentences["score"].to_numpy(dtype=float)
-    ids = np.asarray(sentences["id"].astype(str).to_numpy(), dtype=object)
+    outlets = np.asarray(data["outlet"].astype(str).to_numpy(), dtype=object)
+    scores = data["score"].to_numpy(dtype=float)
+    ids = np.asarray(data["id"].astype(str).to_numpy(), dtype=object)
+    counts = data["sentences"].to_numpy() if unit == "article" else None
     names, codes = np.unique(outlets, return_inverse=True) if len(outlets) else (np.array([], dtype=object), [])
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(np.asarray(codes)[order], np.arange(len(names) + 1))
     for k, outlet in enumerate(names):
         members = order[bounds[k]:bounds[k + 1]]
         mean, low, high = bootstrap_mean_ci(scores[members], n_boot=n_boot, level=level, seed=seed, key=str(outlet))
-        rows.append({"outlet": outlet, "articles": len(set(ids[members])), "sentences": len(members),
+        if counts is not None and len(members) < MIN_ARTICLES_FOR_INTERVAL:  # two articles give three means
+            low = high = math.nan
+        n_sentences = len(members) if counts is None else int(counts[members].sum())
+        rows.append({"outlet": outlet, "articles": len(set(ids[members])), "sentences": n_sentences,
                      "mean": round(mean, 6), "ci_low": round(low, 6), "ci_high": round(high, 6), "level": level})
     return pd.DataFrame(rows, columns=["outlet", "articles", "sentences", "mean", "ci_low", "ci_high", "level"])
 
@@ -370,16 +400,20 @@ def frames_heatmap(frames, *, labels: Mapping[str, str] | None = None,
 
 def sentiment_by_outlet(sentences, summary=None, *, max_outlets: int = DEFAULT_PARAMS["max_outlets"],
                         points_per_outlet: int = DEFAULT_PARAMS["points_per_outlet"],
-                        seed: int = DEFAULT_PARAMS["seed"], **summary_options):
+                        seed: int = DEFAULT_PARAMS["seed"], unit: str = "sentence", **summary_options):
     """Sentence scores per outlet (box and dots) with the mean and its bootstrap interval.
 
     ``sentences``: outlet, id, score per sentence. ``summary``: :func:`sentiment_summary` of it
-    (computed when omitted).
+    (computed when omitted, by ``unit``). ``unit="article"``: the article-level view, each article's
+    mean sentence score as a dot and the interval resampling articles (the stage draws sentences).
     """
     import numpy as np
 
     if summary is None:
-        summary = sentiment_summary(sentences, seed=seed, **summary_options)
+        summary = sentiment_summary(sentences, seed=seed, unit=unit, **summary_options)
+    by_article = unit == "article"
+    if by_article:
+        sentences = article_scores(sentences)
     per_outlet = summary.set_index("outlet")
     outlets = [o for o, _ in sorted(per_outlet["articles"].items(), key=lambda kv: (-kv[1], kv[0]))][:max_outlets]
     with plotting():
@@ -403,17 +437,27 @@ def sentiment_by_outlet(sentences, summary=None, *, max_outlets: int = DEFAULT_P
             ax.scatter(scores, pos + jitter, s=6, alpha=0.35, color="tab:blue", linewidths=0)
             row = per_outlet.loc[outlet]
             single = int(row["articles"]) == 1  # the spread of one article, not of an outlet: drawn grey
-            ax.errorbar([row["mean"]], [pos], xerr=[[row["mean"] - row["ci_low"]], [row["ci_high"] - row["mean"]]],
-                        fmt="D", color="0.55" if single else "tab:red", ms=5, capsize=4, lw=1.5)
-            notes.append(f"{label(outlet)}\nmean {row['mean']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]"
+            if math.isnan(row["ci_low"]):  # too few articles for an interval over them
+                ax.plot([row["mean"]], [pos], "D", color="0.55", ms=5)
+                interval = "no interval: too few articles"
+            else:
+                ax.errorbar([row["mean"]], [pos], xerr=[[row["mean"] - row["ci_low"]], [row["ci_high"] - row["mean"]]],
+                            fmt="D", color="0.55" if single else "tab:red", ms=5, capsize=4, lw=1.5)
+                interval = f"[{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]"
+            notes.append(f"{label(outlet)}\nmean {row['mean']:+.3f} {interval}"
                          f"\nn = {int(row['sentences'])} sentences"
                          + (", 1 article only" if single else f", {int(row['articles'])} articles"))
         ax.axvline(0, color="0.75", lw=0.8, zorder=0)
         ax.set_yticks(positions, notes)
         ax.set_xlim(-1.05, 1.05)
-        ax.set_xlabel("sentence score (−1 negative … +1 positive)\n"
-                      "red: mean and bootstrap interval (grey: a group of one article)")
-        ax.set_title("Sentiment of sentences per outlet" + _shown(outlets, len(per_outlet)))
+        if by_article:
+            ax.set_xlabel("article score: the mean of its sentence scores (−1 … +1)\n"
+                          "red: mean over articles and its bootstrap interval resampling articles")
+            ax.set_title("Sentiment of articles per outlet" + _shown(outlets, len(per_outlet)))
+        else:
+            ax.set_xlabel("sentence score (−1 negative … +1 positive)\n"
+                          "red: mean and bootstrap interval (grey: a group of one article)")
+            ax.set_title("Sentiment of sentences per outlet" + _shown(outlets, len(per_outlet)))
     return finish(fig)
 
 
@@ -990,6 +1034,11 @@ class _Tables:
         return sentiment_summary(self.sentences, n_boot=p["n_boot"], level=p["ci_level"], seed=p["seed"])
 
     @functools.cached_property
+    def summary_by_article(self):
+        p = self.p
+        return sentiment_summary(self.sentences, n_boot=p["n_boot"], level=p["ci_level"], seed=p["seed"], unit="article")
+
+    @functools.cached_property
     def targets(self):
         return target_scores(self.inputs[SENTIMENT], self.p.get("_group_by", "outlet"),
                              self.p.get("_time_bin", "month"))
@@ -1070,8 +1119,9 @@ def _csv(df, *, index: bool = False) -> str:
 # drawn from the same numbers; the longest first, so that the last to start are short. The
 # sentence scores (read by two of them) are read once, beforehand, by ranges through the
 # executors, and reach forked workers as they are; the other tables are read where first used.
+ARTICLE_CI_CSV = "sentiment_by_outlet_articles.csv"  # the same table with articles as the unit
 TASKS = (("frame_profile",), ("keyness",), ("distinctive_terms",), ("frames_heatmap",), ("frame_cooccurrence",),
-         ("sentiment_by_outlet", "sentiment_by_outlet.csv"), ("outlet_similarity", "outlet_similarity.csv"),
+         ("sentiment_by_outlet", "sentiment_by_outlet.csv", ARTICLE_CI_CSV), ("outlet_similarity", "outlet_similarity.csv"),
          ("sentiment_arcs",), ("frames_over_time",), ("target_sentiment",))
 PARALLEL_MIN_BYTES = 8 << 20  # of 06_sentiment records (about 1,000 articles): smaller runs stay in one process
 
@@ -1082,6 +1132,8 @@ def _write_task(t: _Tables, out_dir: Path, task: Sequence[str]) -> list[str]:
     for name in task:
         if name == "sentiment_by_outlet.csv":
             records.write_text(out_dir / name, _csv(t.summary))
+        elif name == ARTICLE_CI_CSV:
+            records.write_text(out_dir / name, _csv(t.summary_by_article))
         elif name == "outlet_similarity.csv":
             records.write_text(out_dir / name, _csv(t.similarity, index=True))
             if t.neighbours is not None:
@@ -1141,6 +1193,19 @@ def sentiment_ci_table(stage_dir: Path):
                                          keep_default_na=False, na_values=[], encoding=records.CSV_ENCODING), ("outlet",))
 
 
+def sentiment_ci_articles_table(stage_dir: Path):
+    """outlet, articles, sentences, mean, ci_low, ci_high, level with articles as the unit: the mean of the
+    articles' mean sentence scores, the interval resampling articles (none, NaN, under three articles)."""
+    import pandas as pd
+
+    path = Path(stage_dir) / ARTICLE_CI_CSV
+    if not path.exists():  # a figures folder from before session 15
+        return pd.DataFrame(columns=["outlet", "articles", "sentences", "mean", "ci_low", "ci_high", "level"])
+    return records.csv_texts(pd.read_csv(path, dtype={"outlet": str}, keep_default_na=False,
+                                         na_values={"ci_low": [""], "ci_high": [""]}, encoding=records.CSV_ENCODING),
+                             ("outlet",))
+
+
 def outlet_similarity_table(stage_dir: Path):
     """Square table of cosine similarities, indexed by outlet."""
     import pandas as pd
@@ -1174,5 +1239,6 @@ def outlet_neighbours_table(stage_dir: Path):
                                          na_values=[], encoding=records.CSV_ENCODING), ("outlet", "other"))
 
 
-TABLES = {"sentiment_ci": sentiment_ci_table, "outlet_similarity": outlet_similarity_table,
+TABLES = {"sentiment_ci": sentiment_ci_table, "sentiment_ci_articles": sentiment_ci_articles_table,
+          "outlet_similarity": outlet_similarity_table,
           "outlet_neighbours": outlet_neighbours_table}

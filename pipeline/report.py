@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import functools
 import html
+import math
 import random
 import re
 import unicodedata
@@ -216,6 +217,7 @@ def collect(inputs: Mapping[str, Path], params: Mapping, prepared: dict | None =
 
     data = dict(prepared if prepared is not None else collect_articles(inputs, params, jobs=jobs))
     data["summary"] = plots.sentiment_ci_table(inputs[FIGURES])
+    data["summary_by_article"] = plots.sentiment_ci_articles_table(inputs[FIGURES])
     data["sourcing"] = collect_sourcing(inputs, data["params"])
     data["figures"] = figures = {}
     for name, caption in FIGURE_CAPTIONS:
@@ -858,6 +860,8 @@ def _outlet_sections(d: dict) -> str:
     labels = {f["id"]: f["label_en"] for f in d["frame_info"]}
     frame_order = [f["id"] for f in d["frame_info"]]
     summary = d["summary"].set_index("outlet") if len(d["summary"]) else None
+    by_article = d.get("summary_by_article")
+    by_article = by_article.set_index("outlet") if by_article is not None and len(by_article) else None
     parts = ['<h2 id="outlets">Outlets</h2>']
     for o in d.get("shown", d["outlets"]):
         oid = anchors.outlet(o)
@@ -870,7 +874,7 @@ def _outlet_sections(d: dict) -> str:
                          f" ({esc(round(100 * float(s['level'])))}% bootstrap interval {esc(fmt(s['ci_low'], 3, signed=True))} to "
                          f"{esc(fmt(s['ci_high'], 3, signed=True))}; {esc(int(s['sentences']))} sentences in "
                          f"{esc(int(s['articles']))} articles)."
-                         + small_group_note(int(s["articles"])) + "</p>")
+                         + _by_article_note(by_article, o) + small_group_note(int(s["articles"])) + "</p>")
         # Top frames.
         rows = d["frames"][d["frames"]["outlet"] == o]
         rows = rows.assign(order=rows["frame"].map({f: i for i, f in enumerate(frame_order)}))
@@ -1074,6 +1078,18 @@ def small_group_note(articles: int) -> str:
         return (" <b>Two articles</b>: the interval resamples sentences of only two articles; "
                 "read it as these articles', not as the group's.")
     return ""
+
+
+def _by_article_note(by_article, outlet: str) -> str:
+    """The outlet's sentiment with articles as the unit (each weighs alike; the interval resamples articles,
+    the independent units), after the sentence-level figure; "" when the run has no such table."""
+    if by_article is None or outlet not in by_article.index or int(by_article.loc[outlet, "articles"]) < 2:
+        return ""
+    a = by_article.loc[outlet]
+    interval = ("no interval over fewer than three articles" if math.isnan(float(a["ci_low"])) else
+                f"{esc(round(100 * float(a['level'])))}% interval resampling articles "
+                f"{esc(fmt(a['ci_low'], 3, signed=True))} to {esc(fmt(a['ci_high'], 3, signed=True))}")
+    return f" Articles weighed alike: mean {esc(fmt(a['mean'], 3, signed=True))} ({interval})."
 
 
 def _target_section(d: dict) -> str:

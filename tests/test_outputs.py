@@ -57,7 +57,8 @@ def test_tables_keep_their_header_with_the_bom(seed_outputs, name):
 # ------------------------------------------------------------ groups and dates in every table
 
 GROUP_COLUMNS = ("group", "group_a", "group_b", "other_group")
-BY_GROUP_OUTLET = ("frames", "frame_terms", "distinctive", "sentiment_ci", "outlet_neighbours")  # outlet = group
+BY_GROUP_OUTLET = ("frames", "frame_terms", "distinctive", "sentiment_ci", "sentiment_ci_articles",
+                   "outlet_neighbours")  # outlet = group
 
 
 def _labels(name: str, frame: pd.DataFrame) -> set[str]:
@@ -81,7 +82,8 @@ def test_every_table_names_the_groups_alike(seed_outputs):
     for name, frame in tables.items():
         if not frame.empty and name not in ("topics", "outlet_neighbours"):
             assert _labels(name, frame) <= groups, (name, _labels(name, frame) - groups)
-    for name in ("ingest", "sentiment", "frames", "distinctive", "sentiment_ci", "sourcing_profile"):
+    for name in ("ingest", "sentiment", "frames", "distinctive", "sentiment_ci", "sentiment_ci_articles",
+                 "sourcing_profile"):
         assert _labels(name, tables[name]) == groups, name
     assert set(tables["outlet_similarity"].index) == groups
 

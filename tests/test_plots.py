@@ -259,6 +259,28 @@ def test_sentiment_summary_columns():
     assert set(summary["articles"]) == {3}
 
 
+def test_sentiment_summary_by_article_weighs_articles_alike_and_resamples_them():
+    """The article-level view (issue 19): each article's mean sentence score is one value; the outlet's mean
+    is their mean and its interval resamples articles; under three articles there is no interval."""
+    import pandas as pd
+
+    rows = [("甲报", "a1", v) for v in (1.0, 1.0, 1.0, 1.0)] + [("甲报", "a2", -1.0), ("甲报", "a3", 0.0)] + \
+        [("乙报", "b1", 0.5), ("乙报", "b2", -0.5), ("乙报", "b2", 0.0)]
+    sentences = pd.DataFrame(rows, columns=["outlet", "id", "score"])
+    by_sentence = plots.sentiment_summary(sentences, n_boot=200).set_index("outlet")
+    by_article = plots.sentiment_summary(sentences, n_boot=200, unit="article").set_index("outlet")
+    assert by_sentence.loc["甲报", "mean"] == 0.5 and by_article.loc["甲报", "mean"] == 0.0
+    assert (by_article.loc["甲报", "articles"], by_article.loc["甲报", "sentences"]) == (3, 6)
+    assert by_article.loc["甲报", "ci_low"] < 0 < by_article.loc["甲报", "ci_high"]
+    assert by_article.loc["乙报", ["ci_low", "ci_high"]].isna().all() and by_article.loc["乙报", "mean"] == 0.125
+    assert list(plots.article_scores(sentences)["score"]) == [0.5, -0.25, 1.0, -1.0, 0.0]  # by outlet, then id
+    with pytest.raises(ValueError, match="unit"):
+        plots.sentiment_summary(sentences, unit="paragraph")
+    fig = plots.sentiment_by_outlet(sentences, unit="article", n_boot=50)
+    assert fig.axes[0].get_title().startswith("Sentiment of articles per outlet")
+    assert any("no interval" in t.get_text() for t in fig.axes[0].get_yticklabels())
+
+
 # ---------------------------------------------------------------- the stage on the seeds
 
 
@@ -273,6 +295,9 @@ def test_seed_figures(seed_outputs):
             assert manifest["outputs"][path.name] == records.sha256_file(path)
     summary = plots.sentiment_ci_table(folder)
     assert len(summary) == len(plots.outlet_similarity_table(folder))
+    by_article = plots.sentiment_ci_articles_table(folder)  # five outlets of one article: no interval
+    assert list(by_article["outlet"]) == list(summary["outlet"]) and by_article["ci_low"].isna().all()
+    assert list(by_article["mean"]) == list(summary["mean"])  # one article each: the same mean either way
 
 
 def test_seed_figures_are_reproducible(seed_outputs, tmp_path):

@@ -431,3 +431,17 @@ def test_with_several_targets_each_gets_its_own_table_and_sentences(tmp_path):
     after = html[html.index("<h3>Toward 乙</h3>"):]
     assert "+0.100" in after and "50.0%" in after and "乙独白" in after and "甲乙都说" in after
     assert "Each target's own table" in html
+
+
+def test_an_outlets_sentiment_is_also_given_with_articles_as_the_unit():
+    """Issue 19's article-level view on the page: after the sentence-level interval, the mean over articles
+    with its interval resampling them; no interval under three articles; nothing for a one-article group."""
+    import pandas as pd
+
+    table = pd.DataFrame([["甲", 4, 40, -0.25, -0.5, 0.1, 0.95], ["乙", 2, 9, 0.1, float("nan"), float("nan"), 0.95],
+                          ["丙", 1, 5, 0.3, float("nan"), float("nan"), 0.95]],
+                         columns=["outlet", "articles", "sentences", "mean", "ci_low", "ci_high", "level"]).set_index("outlet")
+    assert report._by_article_note(table, "甲") == (" Articles weighed alike: mean -0.250 (95% interval resampling "
+                                                  "articles -0.500 to +0.100).")
+    assert "no interval over fewer than three articles" in report._by_article_note(table, "乙")
+    assert report._by_article_note(table, "丙") == "" and report._by_article_note(None, "甲") == ""
