@@ -704,7 +704,8 @@ CITATIONS = (
                "50(2)) and the Policy Frames Codebook (Boydstun, Card, Gross, Resnik & Smith 2014); topics by NMF "
                "(scikit-learn) chosen by UMass coherence (Mimno et al. 2011)."),
     ("Intervals", "Percentile bootstrap (2,000 resamples, fixed seed): sentences within a group for the mean "
-                  "sentence score; articles within a group for sentiment toward the target."),
+                  "sentence score; articles within a group for the mean with articles weighed alike (none under three "
+                  "articles) and for sentiment toward the target."),
 )
 
 
