@@ -40,13 +40,10 @@ def target_warnings(sentiment_dir: Path, targets: Sequence[Mapping]) -> list[str
                 if t.get("n_sentences"):
                     with_target[t["name"]] = with_target.get(t["name"], 0) + 1
         if any(unseen.values()):
-            for sentence in record.get("sentences") or ():
-                if sentence.get("mentions_target"):
-                    folded = sentence["text"].casefold()
-                    for name in sentence.get("targets") or names[:1]:
-                        for other, needle in list(unseen.get(name, {}).items()):
-                            if needle in folded:
-                                del unseen[name][other]
+            for sentence in (s for s in record.get("sentences") or () if s.get("mentions_target")):
+                folded = sentence["text"].casefold()
+                for name in sentence.get("targets") or names[:1]:
+                    unseen[name] = {o: n for o, n in unseen.get(name, {}).items() if n not in folded}
     out = []
     for target in targets:
         n = with_target.get(target["name"], 0)

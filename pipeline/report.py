@@ -586,13 +586,14 @@ def _sentiment_range(path: Path, start: int, end: int, shared: tuple) -> dict:
                            and s.get("target_label", s.get("label")) == "neg")
             target_scores[outlet].append((float(r["target_score"]), int(r["target_n_sentences"]), negative))
             _keep_target_sentences(target_sentences[outlet], r, k)
-            for t in r.get("targets") or ():  # several targets: each one's own, from the sentences' by_target
-                if t.get("n_sentences"):
-                    name = t["name"]
-                    negative = sum(1 for s in r.get("sentences", ()) for b in s.get("by_target", ())
-                                   if b["name"] == name and b["label"] == "neg")
-                    target_scores[name, outlet].append((float(t["score"]), int(t["n_sentences"]), negative))
-                    _keep_target_sentences(target_sentences[name, outlet], r, k, target=name)
+            if r.get("targets"):  # several targets: each one's own, from the sentences' by_target
+                negatives = Counter(b["name"] for s in r.get("sentences", ()) for b in s.get("by_target", ())
+                                    if b["label"] == "neg")
+                for t in r["targets"]:
+                    if t.get("n_sentences"):
+                        name = t["name"]
+                        target_scores[name, outlet].append((float(t["score"]), int(t["n_sentences"]), negatives[name]))
+                        _keep_target_sentences(target_sentences[name, outlet], r, k, target=name)
         n_sentences[outlet] += len(r.get("sentences", ()))
         if outlet in shown_set and shown_seen.setdefault(outlet, 0) < per_group:
             shown_seen[outlet] += 1

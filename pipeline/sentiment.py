@@ -536,17 +536,21 @@ class Resources:
     needles: tuple[str, ...] = field(default=(), init=False)  # needles(aliases): what mentions() looks for
     # the other parties of the score toward any target: every target's, less the targets' own names
     other_needles: tuple[str, ...] = field(default=(), init=False)
+    _rivals: tuple[tuple[str, ...], ...] = field(default=(), init=False, repr=False)  # see rivals()
 
     def __post_init__(self):
         object.__setattr__(self, "needles", needles(self.aliases))
         own = set(self.needles)
         object.__setattr__(self, "other_needles", tuple(
             o for o in needles(o for found in self.others for o in found) if o not in own))
+        object.__setattr__(self, "_rivals", tuple(  # once here, not per sentence
+            tuple(dict.fromkeys((*(n for j, (_, found) in enumerate(self.targets) if j != i for n in found),
+                                 *(self.others[i] if i < len(self.others) else ()))))
+            for i in range(len(self.targets))))
 
     def rivals(self, index: int) -> tuple[str, ...]:
         """The other parties of target ``index`` (story order): the other targets' needles and its own others."""
-        theirs = (n for i, (_, found) in enumerate(self.targets) if i != index for n in found)
-        return tuple(dict.fromkeys((*theirs, *(self.others[index] if index < len(self.others) else ()))))
+        return self._rivals[index]
 
     def learned(self):
         """The learned model: ``model``, or read from ``model_path`` on first use. load_resources reads it

@@ -273,19 +273,12 @@ def load(path: Path, *, convert=None) -> Story:
         if not name:
             raise check.fail("name", f"{key} needs a non-empty name")
         aliases = check.strings(target.get("aliases", []), "aliases")
-        seen: list[str] = []
-        for alias in (name, *aliases):
-            converted = convert(alias)
-            if converted not in seen:
-                seen.append(converted)
-        others: list[str] = []
-        for other in check.strings(target.get("others", []), "others"):
-            converted = convert(other)
-            if converted in seen:
+        seen = tuple(dict.fromkeys(map(convert, (name, *aliases))))  # converted, each once, the name first
+        others = check.strings(target.get("others", []), "others")
+        for other in others:
+            if convert(other) in seen:
                 raise check.fail("others", f"{key}: {other!r} is one of the target's own names")
-            if converted not in others:
-                others.append(converted)
-        targets.append(Target(name, tuple(seen), tuple(others)))
+        targets.append(Target(name, seen, tuple(dict.fromkeys(map(convert, others)))))
     fields["targets"] = tuple(targets)
 
     frames = data.get("frames", {})
