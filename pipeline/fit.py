@@ -7,7 +7,9 @@ shows at the top of the report.
 - frames that match under 1 % of content tokens, or one frame taking most of the hits
   (from the framing stage's manifest);
 - a group with a single article (its numbers are one article's, not an outlet's), and a
-  corpus where most articles have no value for ``group_by``.
+  corpus where most articles have no value for ``group_by``;
+- articles that repeat an earlier article of their outlet word for word (:mod:`pipeline.duplicates`):
+  how many strip left out, or kept when the story says so.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import csv
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from . import grouping, records
+from . import duplicates, grouping, records
 from .config import ARTICLES, MANIFEST
 
 MIN_TARGET_SHARE = 0.01
@@ -100,6 +102,22 @@ def frame_warnings(framing_dir: Path) -> list[str]:
     return list(records.read_json(manifest).get("fit") or [])
 
 
+def duplicate_warnings(out_root: Path) -> list[str]:
+    copies = duplicates.load(Path(out_root) / "01_ingest" / duplicates.FILE)
+    if not copies:
+        return []
+    manifest = Path(out_root) / "02_strip" / MANIFEST
+    skipped = records.read_json(manifest).get("skipped", []) if manifest.exists() else []
+    left_out = sum(1 for s in skipped if s.get("id") in copies and str(s.get("reason", "")).startswith("duplicate of"))
+    if left_out == len(copies):
+        return [f"{left_out:,} article(s) repeat an earlier article of their outlet word for word (a page collected "
+                "twice?): strip left them out, each listed with its skips (02_strip/manifest.json); "
+                '[strip] duplicates = "keep" in the story file counts them']
+    return [f"{len(copies):,} article(s) repeat an earlier article of their outlet word for word "
+            f"(01_ingest/duplicates.json) and {len(copies) - left_out:,} were kept: each counts again in its "
+            "outlet's figures and narrows the intervals that resample articles"]
+
+
 def warnings(out_root: Path, story) -> list[str]:
     """Every fit warning for a finished run of ``story`` in ``out_root``."""
     return check(out_root, group_by=story.group_by, targets=[t.as_dict() for t in story.targets])
@@ -107,6 +125,7 @@ def warnings(out_root: Path, story) -> list[str]:
 
 def check(out_root: Path, *, group_by: str, targets: Sequence[Mapping]) -> list[str]:
     out_root = Path(out_root)
-    return [*target_warnings(out_root / "06_sentiment", targets),
+    return [*duplicate_warnings(out_root),
+            *target_warnings(out_root / "06_sentiment", targets),
             *frame_warnings(out_root / "07_framing"),
             *group_warnings(out_root / "07_framing", group_by)]

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 from . import records
-from .config import MAX_FILE_BYTES, METADATA_FILE, RESOURCES
-from .runner import ArticleStage, Skip, Skipped
+from .config import ARTICLES, MAX_FILE_BYTES, METADATA_FILE, RESOURCES
+from .runner import ArticleStage, Skip, Skipped, map_ranges, read_range
 
 FIELDS = ("outlet", "author", "title", "published", "url", "site", "platform", "editor")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
@@ -969,11 +969,30 @@ def to_frame(stage_dir: Path):
     return pd.DataFrame(rows)
 
 
-def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
-    """The reduce: the lines that recur across a site's articles (:mod:`pipeline.recurring`)."""
-    from . import recurring
+def _range_parts(path: Path, start: int, end: int, shared: None) -> tuple:
+    from . import duplicates, recurring
 
-    return recurring.write(out_dir, jobs=jobs)
+    articles = list(read_range(path, start, end))
+    return recurring.occurrences(articles), duplicates.fingerprints(articles)
+
+
+def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
+    """The reduce, one read of the records by ranges (in ``jobs`` processes for a large file): the
+    lines that recur across a site's articles (:mod:`pipeline.recurring`) and the articles that repeat
+    an earlier one of their outlet (:mod:`pipeline.duplicates`), each written beside the records."""
+    from . import duplicates, recurring
+
+    prints: list = []
+
+    def occurrences():
+        for lines, found in map_ranges(_range_parts, Path(out_dir) / ARTICLES, jobs=jobs, fine=True):
+            prints.extend(found)
+            yield lines
+
+    summary = recurring.write(out_dir, recurring.select(*recurring.merge(occurrences())))
+    copies = duplicates.find(prints)
+    duplicates.write(out_dir, copies)
+    return {**summary, "duplicates": len(copies)}
 
 
 STAGE = ArticleStage(
@@ -982,7 +1001,8 @@ STAGE = ArticleStage(
     params={"max_bytes": MAX_FILE_BYTES},
     # the page metadata, outlet names and markup signals are part of what ingest writes
     code_files=(Path(__file__), Path(__file__).with_name("htmlmeta.py"), Path(__file__).with_name("outlets.py"),
-                Path(__file__).with_name("boilerplate.py"), Path(__file__).with_name("recurring.py")),
+                Path(__file__).with_name("boilerplate.py"), Path(__file__).with_name("recurring.py"),
+                Path(__file__).with_name("duplicates.py")),
     resource_files=(RESOURCES / "outlets.tsv", RESOURCES / "common_chars.txt"),
     libraries=("charset-normalizer", "trafilatura", "lxml", "opencc"),
 )

@@ -26,8 +26,6 @@ from typing import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from . import records
-from .config import ARTICLES
-from .runner import map_ranges, read_range
 
 FILE = "recurring_lines.json"
 MIN_ARTICLES = 5
@@ -113,15 +111,9 @@ def select(sizes: Counter, per_site: Mapping[str, Counter], at_edges: Mapping[st
     return out
 
 
-def _range_occurrences(path: Path, start: int, end: int, shared: None) -> Part:
-    return occurrences(read_range(path, start, end))
-
-
-def write(out_dir: Path, *, jobs: int = 1) -> dict:
-    """Ingest's reduce: ``recurring_lines.json`` beside its records; a summary for the manifest.
-    The lines are listed by ranges (in ``jobs`` processes for a large file: the runner's
-    :func:`~pipeline.runner.map_ranges`); the parent counts them and selects."""
-    found = select(*merge(map_ranges(_range_occurrences, Path(out_dir) / ARTICLES, jobs=jobs, fine=True)))
+def write(out_dir: Path, found: Mapping[str, Mapping[str, int]]) -> dict:
+    """``recurring_lines.json`` beside ingest's records (ingest's reduce counts the lines by ranges,
+    :func:`occurrences` each, and selects them); a summary for the manifest."""
     records.write_json(Path(out_dir) / FILE, found)
     return {"recurring_lines": {site: len(lines) for site, lines in found.items()}}
 

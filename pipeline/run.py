@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import outdir, records, stages
+from . import duplicates, outdir, records, stages
 from . import story as stories
 from .config import MANIFEST, MAX_FILE_BYTES
 from .runner import (ArticleStage, CorpusStage, StageError, chains, die_with_parent, executors, prepare_corpus_stage,
@@ -32,14 +32,19 @@ def _stderr(message: str) -> None:
 
 def configured(name: str, story: stories.Story | None, out_root: Path | None = None):
     """Stage ``name`` with the story's settings in its params, resources and manifest, and, for
-    strip, the lines ingest found recurring across a site's articles (their hash in its params,
-    so a change recomputes strip)."""
+    strip, the lines ingest found recurring across a site's articles and the copies of an earlier
+    article of the same outlet it found (their hashes in its params, so a change recomputes strip)."""
     stage = stages.module(name).STAGE
     if name == "strip" and out_root is not None:
-        found = Path(out_root) / stages.module("ingest").STAGE.folder / "recurring_lines.json"
+        folder = Path(out_root) / stages.module("ingest").STAGE.folder
+        found = folder / "recurring_lines.json"
         if found.is_file() and records.read_json(found):  # {}: nothing recurs
             stage = dataclasses.replace(stage, params={**stage.params, "_recurring": str(found),
                                                        "recurring_sha256": records.sha256_file(found)})
+        copies = folder / duplicates.FILE
+        if (story is None or story.duplicates == "drop") and copies.is_file() and records.read_json(copies):
+            stage = dataclasses.replace(stage, params={**stage.params, "_duplicates": str(copies),
+                                                       "duplicates_sha256": records.sha256_file(copies)})
     if story is None:
         return stage
     return dataclasses.replace(stories.configure(stage, story), story=story.resolved())

@@ -30,6 +30,7 @@ CODEBOOKS = RESOURCES / "frames"
 DEFAULT_CODEBOOK = "generic"
 TIME_BINS = ("day", "week", "month", "quarter", "year")
 IDF_MODES = ("background", "corpus")
+DUPLICATE_MODES = ("drop", "keep")  # an article repeating an earlier one of its outlet: left out by strip, or kept
 DEFAULT_FIGURE_FORMATS = ("png", "svg", "pdf")  # plots.FORMATS (a test checks)
 DEFAULT_FIGURE_DPI = 300                        # plots.DEFAULT_PARAMS["dpi"]
 MIN_DPI, MAX_DPI = 50, 1200
@@ -71,6 +72,7 @@ class Story:
     stopwords: tuple[str, ...] = ()
     stopwords_file: Path | None = None
     strip_rules_file: Path | None = None
+    duplicates: str = "drop"                  # copies of an earlier article of the same outlet (pipeline.duplicates)
     domain_lexicon: bool = True
     extra_lexicon: Path | None = None
     sentiment_method: str | None = None       # lexicon | model | combined; None: the stage's default
@@ -111,6 +113,7 @@ class Story:
             "sentiment": {"domain_lexicon": self.domain_lexicon, "method": self.sentiment_method,
                           "model_weight": self.model_weight},
             "keywords": {"idf": self.idf},
+            **({} if self.duplicates == "drop" else {"strip": {"duplicates": self.duplicates}}),
             "time": {"bin": self.time_bin},
             **({} if self._default_figures() else
                {"figures": {"formats": list(self.figure_formats), "dpi": self.figure_dpi}}),
@@ -122,7 +125,8 @@ class Story:
 
     def as_json(self) -> dict:
         """What :func:`from_json` reads back (story.json in the output folder)."""
-        left_out = ("figure_formats", "figure_dpi") if self._default_figures() else ()  # as before they existed
+        left_out = (("figure_formats", "figure_dpi") if self._default_figures() else ()) + (
+            ("duplicates",) if self.duplicates == "drop" else ())  # defaults as before they existed
         return {**self.resolved(), "_story": {
             f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name not in left_out}}
 
@@ -164,7 +168,7 @@ SCHEMA: dict[str, dict[str, tuple]] = {
     "targets": {"name": (str,), "aliases": (list,), "others": (list,)},
     "frames": {"codebook": (str,), "file": (str,), "discover": (bool, str), "topics": (int,)},
     "dictionary": {"words": (list,), "file": (str,), "stopwords": (list,), "stopwords_file": (str,)},
-    "strip": {"rules_file": (str,)},
+    "strip": {"rules_file": (str,), "duplicates": (str,)},
     "sentiment": {"domain_lexicon": (bool,), "extra_lexicon": (str,), "method": (str,), "model_weight": (int, float)},
     "keywords": {"idf": (str,)},
     "time": {"bin": (str,)},
@@ -313,6 +317,11 @@ def load(path: Path, *, convert=None) -> Story:
         fields["stopwords_file"] = check.file(dictionary["stopwords_file"], "dictionary.stopwords_file")
     if "rules_file" in data.get("strip", {}):
         fields["strip_rules_file"] = check.file(data["strip"]["rules_file"], "strip.rules_file")
+    duplicates = data.get("strip", {}).get("duplicates")
+    if duplicates is not None:
+        if duplicates not in DUPLICATE_MODES:
+            raise check.fail("strip.duplicates", f"must be one of {', '.join(DUPLICATE_MODES)}, not {duplicates!r}")
+        fields["duplicates"] = duplicates
     sentiment = data.get("sentiment", {})
     if "domain_lexicon" in sentiment:
         fields["domain_lexicon"] = sentiment["domain_lexicon"]
@@ -546,6 +555,8 @@ def describe(story: Story) -> str:
     lines.append(f"stopwords: {len(story.stopwords)} word(s)" + (f" + {story.stopwords_file}" if story.stopwords_file else ""))
     if story.strip_rules_file:
         lines.append(f"extra strip rules: {story.strip_rules_file}")
+    lines.append("copies of an earlier article of the same outlet: "
+                 + ("left out by strip" if story.duplicates == "drop" else "kept (each counts again)"))
     lines.append(f"sentiment: domain lexicon {'on' if story.domain_lexicon else 'off'}"
                  + (f", extra lexicon {story.extra_lexicon}" if story.extra_lexicon else "")
                  + (f", method {story.sentiment_method}" if story.sentiment_method else "")
@@ -605,6 +616,9 @@ stopwords = []
 [strip]
 # Extra boilerplate rules, same format as pipeline/resources/strip_rules.yaml.
 # rules_file = "my_rules.yaml"
+# An article that repeats an earlier one of the same outlet word for word (a page scraped twice)
+# is left out ("drop", listed with the skips); "keep" counts every copy.
+# duplicates = "drop"
 
 [sentiment]
 domain_lexicon = true   # the shipped business-news domain lexicon

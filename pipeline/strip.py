@@ -50,6 +50,8 @@ class Rules:
     tail_min_share: float
     # site -> lines that recur across its articles (ingest's recurring_lines.json; pipeline.recurring)
     recurring: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # a copy's id -> the earlier article of its outlet it repeats (ingest's duplicates.json; pipeline.duplicates)
+    duplicates: Mapping[str, str] = field(default_factory=dict)
 
 
 def load_rules(path: Path = RULES_PATH, extra: Path | None = None) -> Rules:
@@ -220,12 +222,13 @@ def strip(text: str, rules: Rules, *, title: str = "") -> str:
 
 
 def load_resources(params: Mapping) -> Rules:
-    from . import recurring
+    from . import duplicates, recurring
 
     extra = params.get("_extra_rules")
     rules = load_rules(RULES_PATH, Path(extra) if extra else None)
     found = recurring.load(Path(params["_recurring"]) if params.get("_recurring") else None)
-    return dataclasses.replace(rules, recurring=found) if found else rules
+    copies = duplicates.load(Path(params["_duplicates"]) if params.get("_duplicates") else None)
+    return dataclasses.replace(rules, recurring=found, duplicates=copies) if found or copies else rules
 
 
 def _recurring_hints(record: Mapping, text: str, rules: Rules, hints: Mapping[int, str]) -> dict[int, str]:
@@ -243,6 +246,8 @@ def _recurring_hints(record: Mapping, text: str, rules: Rules, hints: Mapping[in
 
 
 def process_record(record: dict, rules: Rules) -> dict:
+    if rules.duplicates and (first := rules.duplicates.get(record["id"])) is not None:
+        raise Skip(f"duplicate of {first[:60]!r}: the same text as that earlier article of the same outlet")
     text = record.get("text") or ""
     hints = {int(h["line"]): str(h["reason"]) for h in record.get("boilerplate") or () if isinstance(h, Mapping)}
     if rules.recurring:

@@ -49,6 +49,8 @@ def write(folder: Path, text: str, name: str = "story.toml") -> Path:
     ('[[targets]]\nname = "甲"\nothers = ["乙", 3]\n', "others: every item must be a string"),
     ('[[targets]]\nname = "甲"\naliases = ["甲公司"]\nothers = ["甲公司"]\n', "'甲公司' is one of the target's own names"),
     ('[keywords]\nidf = "tf"\n', "keywords.idf: must be one of background, corpus"),
+    ('[strip]\nduplicates = "merge"\n', "strip.duplicates: must be one of drop, keep, not 'merge'"),
+    ('[strip]\nduplicates = false\n', "strip.duplicates: must be a string"),
     ('[time]\nbin = "decade"\n', "time.bin: must be one of"),
     ('[sentiment]\ndomain_lexicon = "yes"\n', "sentiment.domain_lexicon: must be true or false"),
     ('[sentiment]\nmethod = "vibes"\n', "sentiment.method: 'vibes' is not one of lexicon, model, combined"),

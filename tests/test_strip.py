@@ -282,29 +282,56 @@ def test_lines_recurring_across_a_sites_articles_are_found():
     assert recurring.recurring([{**p, "site": "", "url": ""} for p in pages]) == {}  # no site: not compared
 
 
-def test_recurring_lines_by_ranges_in_processes_are_one_pass(tmp_path, monkeypatch):
-    """Ingest's reduce lists the lines by ranges of 1 to 3 articles, in two forked processes,
-    and counts them in the parent: the same file as counting every article in one pass."""
-    from pipeline import recurring
+def test_ingests_reduce_by_ranges_in_processes_is_one_pass(tmp_path, monkeypatch):
+    """Ingest's reduce lists the lines and the texts by ranges of 1 to 3 articles, in two forked
+    processes, and counts them in the parent: the same files as one pass over every article (the
+    recurring lines; the copies, each with the first article it repeats in file order)."""
+    from pipeline import duplicates, ingest, recurring
     from pipeline.runner import ranges
 
     pages = ([_page(i, "news.example.cn") for i in range(7)] + [_page(i, "other.example.cn") for i in range(6)]
              + [{**_page(i, "tail.example.cn"), "text": "只此一行"} for i in range(2)])
     pages = [pages[i] for i in (0, 7, 1, 8, 13, 2, 3, 9, 10, 4, 14, 11, 5, 6, 12)]  # the sites interleaved
+    pages.insert(9, {**pages[5], "id": "copy-1", "text": pages[5]["text"].replace("\n", "\n  ")})  # spaces aside
+    pages.append({**pages[5], "id": "copy-2"})
     path = tmp_path / "articles.jsonl"
     records.write_jsonl(path, pages)
     expected = recurring.recurring(pages)
     assert set(expected) == {"news.example.cn", "other.example.cn"}
     records.write_json(tmp_path / "expected.json", expected)
+    first = pages[5]["id"]
+    assert duplicates.find(duplicates.fingerprints(pages)) == {"copy-1": first, "copy-2": first,
+                                                               "tail.example.cn-1": "tail.example.cn-0"}
+    records.write_json(tmp_path / "expected_copies.json", duplicates.find(duplicates.fingerprints(pages)))
     size = 2 * max(len(records.dumpb(page)) + 1 for page in pages)  # 1 to 3 articles a range
     monkeypatch.setattr(ranges, "REDUCE_SERIAL_BELOW", 0)
     monkeypatch.setattr(ranges, "REDUCE_MIN_RANGE_BYTES", 1)
     monkeypatch.setattr(ranges, "REDUCE_RANGE_BYTES", size)
     assert len(ranges.byte_ranges(path, size)) >= 5
     for jobs in (1, 2):
-        summary = recurring.write(tmp_path, jobs=jobs)
+        summary = ingest.finish(tmp_path, {}, jobs=jobs)
         assert (tmp_path / recurring.FILE).read_bytes() == (tmp_path / "expected.json").read_bytes()
-        assert summary == {"recurring_lines": {site: len(lines) for site, lines in expected.items()}}
+        assert (tmp_path / duplicates.FILE).read_bytes() == (tmp_path / "expected_copies.json").read_bytes()
+        assert summary == {"recurring_lines": {site: len(lines) for site, lines in expected.items()},
+                           "duplicates": 3}
+
+
+def test_a_copy_is_the_same_outlet_and_the_same_text():
+    """Same text under another outlet is syndication, not a copy; the outlet comes before the site;
+    an empty text repeats nothing; whitespace runs do not tell texts apart."""
+    from pipeline import duplicates
+
+    text = "某公司今日宣布裁员。\n\n消息人士称，涉及约百人。"
+    pages = [{"id": "a", "outlet": "甲报", "site": "x.cn", "text": text},
+             {"id": "b", "outlet": "乙报", "site": "x.cn", "text": text},          # another outlet
+             {"id": "c", "outlet": "甲报", "site": "y.cn", "text": text.replace("\n\n", "\n")},
+             {"id": "d", "outlet": "", "site": "x.cn", "text": text},            # no outlet: the site
+             {"id": "e", "outlet": "", "site": "x.cn", "text": text + "另据报道。"},
+             {"id": "f", "outlet": "甲报", "text": "  "}, {"id": "g", "outlet": "甲报", "text": ""},
+             {"id": "h", "url": "https://news.example.hk/1", "text": text},
+             {"id": "i", "url": "https://www.news.example.hk/a/1", "text": text},   # one site, two hosts
+             {"id": "j", "url": "https://m.example.hk/1", "text": text}]            # a site of its own
+    assert duplicates.find(duplicates.fingerprints(pages)) == {"c": "a", "i": "h"}
 
 
 def test_a_statement_several_articles_quote_in_their_body_is_not_recurring():
@@ -373,3 +400,49 @@ def test_a_recurring_paragraph_of_prose_stays_and_a_rare_line_is_not_recurring()
     assert background in out["text"]                              # prose is never removed for recurring
     assert {r["text"] for r in out["removed"] if r["reason"] == "recurring"} == {
         "本网站所刊载信息，不代表本站观点。", "欢迎下载客户端"}
+
+
+def test_a_copy_of_an_earlier_article_of_its_outlet_is_left_out_unless_the_story_keeps_it(tmp_path):
+    """A page scraped twice: ingest's reduce names the copy, strip skips it with the reason (the
+    manifest lists it, so the report does) and the first stays; another outlet's identical text
+    (syndication) stays. With ``[strip] duplicates = "keep"`` every copy goes on, and a cached
+    strip is recomputed when the setting or the set of copies changes."""
+    import json
+
+    from pipeline import fit
+    from pipeline import story as stories
+    from pipeline.run import run_ingest, run_stage
+
+    text = "某公司今日宣布裁员，涉及约百人。\n公司方面回应称，此次调整属于正常的组织优化。"
+    rows = [{"id": "first", "outlet": "甲报", "text": text}, {"id": "wire", "outlet": "乙报", "text": text},
+            {"id": "copy", "outlet": "甲报", "text": text + "\n"},
+            {"id": "other", "outlet": "甲报", "text": "另一篇报道，讲述市场的反应。"}]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    keep = tmp_path / "keep.toml"
+    keep.write_text('[strip]\nduplicates = "keep"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    said: list[str] = []
+
+    def strip_ids(story=None) -> tuple[list[str], list[dict]]:
+        run_ingest(corpus, out, progress=False, warn=said.append, story=story)
+        run_stage("strip", out, progress=False, warn=said.append, story=story)
+        manifest = json.loads((out / "02_strip" / "manifest.json").read_text(encoding="utf-8"))
+        return [r["id"] for r in records.read_jsonl(out / "02_strip" / "articles.jsonl")], manifest["skipped"]
+
+    ids, skipped = strip_ids()
+    assert json.loads((out / "01_ingest" / "duplicates.json").read_text(encoding="utf-8")) == {"copy": "first"}
+    assert ids == ["first", "wire", "other"]
+    assert [(s["id"], s["reason"]) for s in skipped] == [
+        ("copy", "duplicate of 'first': the same text as that earlier article of the same outlet")]
+    assert any("c.jsonl#3: skipped: duplicate of 'first'" in m for m in said)
+    (warning,) = fit.duplicate_warnings(out)
+    assert warning.startswith("1 article(s) repeat an earlier article of their outlet word for word")
+    assert "strip left them out" in warning
+    assert strip_ids(stories.load(keep)) == (["first", "wire", "copy", "other"], [])
+    assert "1 were kept: each counts again" in fit.duplicate_warnings(out)[0]
+    assert strip_ids(stories.DEFAULT)[0] == ["first", "wire", "other"]  # the cache does not keep it either way
+    rows[2]["text"] = "改过的一篇。"
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert strip_ids() == (["first", "wire", "copy", "other"], [])  # no copy left: no cached skip either
+    assert fit.duplicate_warnings(out) == []
