@@ -48,6 +48,9 @@ def stages_notebook():
         code('ingest = pipeline.load("ingest", OUT)\n'
              'ingest[["id", "outlet", "author", "title", "published", "encoding", "format", "n_chars"]]'),
         code('ingest[[c for c in ingest.columns if c.endswith("_from")]].apply(pd.Series.value_counts).fillna(0).astype(int)'),
+        md("Articles that repeat an earlier article of their outlet word for word (a page collected twice): strip "
+           "leaves them out unless the story says `[strip] duplicates = \"keep\"`. Empty when there are none."),
+        code('pipeline.load("duplicates", OUT)[["id", "outlet", "title", "copy_of", "source", "copy_of_source"]]'),
         md("## Strip: what was removed, and why\n\nEvery removed line with its line number and the rule that removed it."),
         code('strip = pipeline.load("strip", OUT)\n'
              'strip[["id", "outlet", "removed_share", "n_removed"]]'),

@@ -1006,4 +1006,21 @@ STAGE = ArticleStage(
     resource_files=(RESOURCES / "outlets.tsv", RESOURCES / "common_chars.txt"),
     libraries=("charset-normalizer", "trafilatura", "lxml", "opencc"),
 )
-TABLES = {"ingest": to_frame}
+def duplicates_frame(stage_dir: Path):
+    """One row per copy of an earlier article of its outlet (:mod:`pipeline.duplicates`): id, source,
+    outlet, title, published, url, copy_of (the first article's id), copy_of_source, copy_of_url."""
+    import pandas as pd
+
+    from . import duplicates
+
+    copies = duplicates.load(Path(stage_dir) / duplicates.FILE)
+    wanted = set(copies) | set(copies.values())
+    seen = {r["id"]: r for r in records.read_jsonl(Path(stage_dir) / "articles.jsonl") if r["id"] in wanted}
+    columns = ["id", "source", "outlet", "title", "published", "url", "copy_of", "copy_of_source", "copy_of_url"]
+    rows = [[id_, *(seen.get(id_, {}).get(k, "") for k in ("source", "outlet", "title", "published", "url")),
+             first, seen.get(first, {}).get("source", ""), seen.get(first, {}).get("url", "")]
+            for id_, first in copies.items()]
+    return pd.DataFrame(rows, columns=columns)
+
+
+TABLES = {"ingest": to_frame, "duplicates": duplicates_frame}

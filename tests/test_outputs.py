@@ -110,6 +110,9 @@ def test_dates_are_datetimes_in_every_table_that_has_them(tmp_path):
     assert {"ingest", "articles"} <= set(dated)
     for name, frame in dated.items():
         assert frame["published"].dtype.kind == "M", name
+        if name == "duplicates":  # no article repeats another here: a table of no rows, its dates' type as the others'
+            assert frame.empty
+            continue
         by_id = dict(zip(frame["id"], frame["published"]))
         assert sorted(str(v) for v in by_id.values()) == ["2025-07-03 10:00:00", "2025-07-04 00:00:00", "NaT"], name
 

@@ -409,6 +409,7 @@ def test_a_copy_of_an_earlier_article_of_its_outlet_is_left_out_unless_the_story
     strip is recomputed when the setting or the set of copies changes."""
     import json
 
+    import pipeline
     from pipeline import fit
     from pipeline import story as stories
     from pipeline.run import run_ingest, run_stage
@@ -436,6 +437,9 @@ def test_a_copy_of_an_earlier_article_of_its_outlet_is_left_out_unless_the_story
     assert [(s["id"], s["reason"]) for s in skipped] == [
         ("copy", "duplicate of 'first': the same text as that earlier article of the same outlet")]
     assert any("c.jsonl#3: skipped: duplicate of 'first'" in m for m in said)
+    table = pipeline.load("duplicates", output_dir=out)
+    assert table[["id", "source", "outlet", "copy_of", "copy_of_source"]].values.tolist() == [
+        ["copy", "c.jsonl#3", "甲报", "first", "c.jsonl#1"]]
     (warning,) = fit.duplicate_warnings(out)
     assert warning.startswith("1 article(s) repeat an earlier article of their outlet word for word")
     assert "strip left them out" in warning
@@ -446,3 +450,4 @@ def test_a_copy_of_an_earlier_article_of_its_outlet_is_left_out_unless_the_story
     corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     assert strip_ids() == (["first", "wire", "copy", "other"], [])  # no copy left: no cached skip either
     assert fit.duplicate_warnings(out) == []
+    assert pipeline.load("duplicates", output_dir=out).empty
