@@ -59,8 +59,11 @@ def read_rows(path: Path, limit: int | None, scale: int = 1) -> list[dict]:
             if limit and len(rows) >= limit:
                 break
     out = []
-    for k in range(scale):  # a k-times corpus: the same articles under new ids
-        out += [{**r, "id": f"{r.get('id')}-{k}"} for r in rows] if scale > 1 else rows
+    # A k-times corpus: the same articles under new ids, each copy after the first with a last line of its own
+    # (副本 k), or strip would leave the copies out as duplicates of the first (pipeline/duplicates.py).
+    for k in range(scale):
+        out += ([{**r, "id": f"{r.get('id')}-{k}", "text": r["text"] + (f"\n副本 {k}" if k else "")} for r in rows]
+                if scale > 1 else rows)
     return out
 
 

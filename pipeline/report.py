@@ -831,14 +831,14 @@ def _corpus_section(d: dict) -> str:
                              for f, s in skipped]))
 
     parts.append("<h3>What strip removed</h3>")
-    parts.append(f"<p>{link('#stripped', d['n_removed'])} lines removed as boilerplate; on average "
+    parts.append(f"<p>{link('#stripped', d['n_removed'])} line{'' if d['n_removed'] == 1 else 's'} removed as boilerplate; on average "
                  f"{esc(fmt(100 * d['mean_removed_share'], 1))}% of an article's characters.</p>")
     parts.append(_table(["reason", "lines"], [[esc(r), esc(n)] for r, n in
                                               sorted(d["removed_by_reason"].items(), key=lambda kv: (-kv[1], kv[0]))],
                         numeric=(1,)))
     parts.append("<h3>What normalize repaired</h3>")
     total = sum(d["repairs_by_kind"].values())
-    parts.append(f"<p>{link('#repairs', total)} repairs. Scripts: "
+    parts.append(f"<p>{link('#repairs', total)} repair{'' if total == 1 else 's'}. Scripts: "
                  + esc(", ".join(f"{k} {v}" for k, v in sorted(d["scripts"].items())))
                  + "; regions: " + esc(", ".join(f"{k} {v}" for k, v in sorted(d["regions"].items()))) + ".</p>")
     parts.append(_table(["repair", "count"], [[esc(k), esc(n)] for k, n in

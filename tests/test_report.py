@@ -445,3 +445,13 @@ def test_an_outlets_sentiment_is_also_given_with_articles_as_the_unit():
                                                   "articles -0.500 to +0.100).")
     assert "no interval over fewer than three articles" in report._by_article_note(table, "乙")
     assert report._by_article_note(table, "丙") == "" and report._by_article_note(None, "甲") == ""
+
+
+@pytest.mark.parametrize("n, lines, repairs", [(1, "1 line removed", "1 repair."), (2, "2 lines removed", "2 repairs.")])
+def test_the_corpus_counts_read_in_the_singular_for_one(seed_outputs, n, lines, repairs):
+    inputs = {folder: seed_outputs / folder for folder in report.STAGE.upstreams}
+    data = report.collect(inputs, report.STAGE.params)
+    data = {**data, "n_removed": n, "repairs_by_kind": {"mojibake": n}}
+    html = report._corpus_section(data)
+    text = re.sub(r"<[^>]+>", "", html)
+    assert lines in text and repairs in text
