@@ -17,9 +17,11 @@ editors and organisations dropped), ``title`` the headline without site or chann
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Sequence
 from urllib.parse import urlsplit
 
 from . import outlets
@@ -256,6 +258,22 @@ def person_names(value: str, *, blocked: set[str] = frozenset()) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def surnamed(value: str) -> list[str]:
+    """:func:`person_names` of ``value`` when each begins with a surname (resources/surnames.txt): a
+    byline without a label (a sign-off, a name after an outlet's 记者) must read as people's names."""
+    names = person_names(value)
+    known = _surnames()
+    return names if names and all(len(n) <= 4 and (n[0] in known or n[:2] in known) for n in names) else []
+
+
+@functools.lru_cache(maxsize=1)
+def _surnames() -> frozenset[str]:
+    from .config import RESOURCES
+
+    lines = (RESOURCES / "surnames.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(ln.strip() for ln in lines if ln.strip() and not ln.startswith("#"))
+
+
 def clean_source(value: str) -> str:
     """A 来源 value as an outlet name: no trailing city in brackets, no link words."""
     value = re.sub(r"[(（][^)）]{1,8}[)）]$", "", value.strip())
@@ -385,6 +403,18 @@ _WHOLE_BYLINE = re.compile(rf"^[(（〔【\[]?\s*(?:[记記]者|文|撰文)\s*(?
                            rf"\s*[/／╱\s]\s*[{_CJK}]{{0,6}}[报報][导導道][)）〕】\]]?$")
 _LABEL_BYLINE = re.compile(rf"^(?:[记記]者|撰文|作者)\s*[:：/／]?\s*(?P<names>[{_CJK}·]{{2,4}}(?:[、,，\s]+[{_CJK}·]{{2,4}}){{0,3}})$")
 _TRAILING_BYLINE = re.compile(rf"[(（〔【]\s*(?:{_LABEL})\s*[:：]?\s*(?P<names>[{_CJK}·]{{2,4}}(?:[、,，\s]+[{_CJK}·]{{2,4}}){{0,3}})\s*[)）〕】]$")
+_NAME = rf"[{_CJK}·]{{2,4}}"
+# a reporter line under the headline, an outlet before 记者 and nothing after the names but /文, 发自 or 报道:
+# 光明日报记者 王建宏 张文攀; 顶端新闻·河南商报记者马俊峰/文; 本报记者罗科苏盈发自北京
+_OUTLET_REPORTER = re.compile(
+    rf"^(?:(?:整合|撰文|统筹|統籌)\s+)?(?:[{_CJK}A-Za-z·]{{2,14}}?)?[记記]者\s*(?P<names>{_NAME}(?:[、,，\s]+{_NAME}){{0,3}})"
+    rf"(?:\s*[/／]\s*[文摄攝]|\s*[发發]自[{_CJK}]{{2,6}}?(?=$|\s|\d|[，,。])|\s+[{_CJK}]{{2,6}}[报報][导導道]|(?=$|\s))")
+# a sign-off closing the story: （袁源）, （常书香 马丹阳）, （姚峰 上海报道）, （总台记者 张倩）
+_SIGNOFF = re.compile(
+    rf"[(（]\s*(?:[{_CJK}·]{{0,10}}?(?:[记記]者|通[讯訊][员員]|[实實][习習]生)\s*)?(?P<names>{_NAME}(?:[、,，\s]+{_NAME}){{0,4}}?)"
+    rf"\s*(?:[{_CJK}]{{2,6}}[报報][导導道]|[发發]自[{_CJK}]{{2,6}}|[/／]\s*[文摄攝])?\s*[)）]$")
+# a name in brackets before the 来源 of a header line (搜狐: 2004年7月16日08:19 [ 黄宇 ] 来源：[ 国际金融报 ])
+_BRACKET_NAME_SOURCE = re.compile(rf"[\[【]\s*(?P<names>{_NAME}(?:[、,，\s]+{_NAME}){{0,3}})\s*[\]】]\s*(?:[来來]源|出[处處])")
 _AGENCY_CREDIT = re.compile(rf"^(?P<outlet>[{_CJK}A-Za-z0-9]{{2,10}}?)[讯訊]\s*[(（](?:[记記]者|通[讯訊]员|通[訊讯]員)\s*(?P<names>[^)）]{{2,20}})[)）]")
 _WIRE = re.compile(rf"^(?:\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}\s*\d{{1,2}}:\d{{2}}\s*)?[(（〔【\[]?\s*(?P<outlet>[{_CJK}A-Za-z]{{2,8}}?)"
                    rf"(?:(?:[记記]者|特[约約][记記]者)(?P<names>[{_CJK}、，,·\s]{{2,24}}?))?\s*"
@@ -428,6 +458,18 @@ def story_byline(line: str) -> dict[str, str]:
 
 _CREDIT_LICENCE = re.compile(r"本文(?:由|为|為)\s*(?P<value>[^\s，,。]{2,20}?)\s*(?:授[权權]|提供)")
 
+
+
+def _year_only(date: str, lines: Sequence[str]) -> bool:
+    """trafilatura's date (htmldate's) of a page that gives only a year somewhere (a copyright line
+    "© 1998", a year in the address) is 1 January of that year: a day on no line of the page is
+    not its date."""
+    return first_of_january(date) and not any(iso_date(ln).startswith(date[:10]) for ln in lines)
+
+
+def first_of_january(date: str) -> bool:
+    """An ISO date that is 1 January with no time: what htmldate makes of a year alone."""
+    return date[4:10] == "-01-01" and "T" not in date
 
 def read(html: str, *, main_text: str = "", url: str = "", fallback_date: str = "", root=None) -> PageMeta:
     """Every metadata field this page states, with its origin. ``main_text`` is the extracted story;
@@ -499,7 +541,7 @@ def read(html: str, *, main_text: str = "", url: str = "", fallback_date: str = 
         date, date_origin = better, (date_origin + "+header") if date else "html:header"
     if not date and (m := _EPOCH.search(html)):
         date, date_origin = epoch_date(int(m.group("t"))), "html:script"
-    if not date and (d := iso_date(fallback_date)):
+    if not date and (d := iso_date(fallback_date)) and not _year_only(d, lines):
         date, date_origin = d, "trafilatura"
     if date and "T" not in date:
         # the day is known, its time is printed elsewhere on the page (a list entry, a footer)
@@ -560,6 +602,13 @@ def read(html: str, *, main_text: str = "", url: str = "", fallback_date: str = 
         if not authors and len(ln) <= 40 and ((m := _WHOLE_BYLINE.match(ln)) or (n < 20 and (m := _LABEL_BYLINE.match(ln)))):
             authors = person_names(m.group("names"))
             author_origin = "text:byline" if authors else ""
+    # a table-laid page's cells end its lines in pipes
+    for ln in (after_title[:20] + story[:4] + story[-3:]) if not authors else ():
+        ln = ln.strip(" |｜\xa0\u3000\t")
+        if (m := _OUTLET_REPORTER.match(ln) or _BRACKET_NAME_SOURCE.search(ln[:120])) and (
+                names := surnamed(m.group("names"))):
+            authors, author_origin = names, "text:reporter"
+            break
     for ln in story[-6:] + lines:
         if len(ln) > 80:
             continue
@@ -585,6 +634,10 @@ def read(html: str, *, main_text: str = "", url: str = "", fallback_date: str = 
             value = re.sub(r"(?:独家|獨家)$", "", m.group("value"))
             if not person_names(value):     # an author licensing his own column credits no outlet
                 credited, credited_origin = value, "text:credit"
+    for ln in story[-3:] if not authors else ():
+        ln = ln.rstrip(" |｜\xa0\u3000\t")
+        if len(ln) <= 400 and (m := _SIGNOFF.search(ln)) and (names := surnamed(m.group("names"))):
+            authors, author_origin = names, "text:sign-off"
     if not credited:
         value, origin = tag(*_META_SOURCE)
         value = re.sub(rf"^{_SOURCE_LABEL}\s*[:：]\s*", "", value)

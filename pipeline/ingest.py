@@ -278,7 +278,10 @@ def html_layers(html: str, text: str, raw: Mapping[str, str], root=None) -> list
     if raw.get("outlet"):
         brand = outlets.canonical(raw["outlet"]) or outlets.clean_brand(raw["outlet"])
         guesses["outlet"] = "" if outlets.is_platform(brand) else brand
-    if raw.get("published"):
+    if raw.get("published") and (page.values.get("published")
+                                 or not htmlmeta.first_of_january(htmlmeta.iso_date(raw["published"]))):
+        # the page layer took trafilatura's date as its fallback unless it was a year alone (1 January, a
+        # day the page does not show): then it is no guess either
         guesses["published"] = htmlmeta.iso_date(raw["published"])
     if raw.get("url"):
         guesses["url"] = raw["url"]
@@ -334,6 +337,7 @@ _OUTLET_AUTHOR = re.compile(r"^(?P<outlet>[\w\u3400-\u9fff]{2,12})[ \u3000]+(?P<
 _ACCOUNT_FOOTER = re.compile(r"本文(?:来自|來自|转载自|轉載自)(?:微信)?(?:公众号|公眾號)[:：]?\s*[“\"「『]?(?P<value>[^”\"」』,，。\s]{2,30})")
 _PLATFORM = re.compile(r"自媒[体體]平[台臺][“\"「](?P<value>[^”\"」]{2,12})[”\"」]")
 _IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)$")
+_PLACE_REPORT_ONLY = re.compile(r"^[\u3400-\u9fff]{0,6}(?:[报報][导導道]|[电電])$")
 _PINYIN_PAREN = re.compile(r"\([a-zü\u00e0-\u01dc\u0300-\u036f]+\)")
 
 
@@ -385,6 +389,8 @@ def detect_byline(text: str, *, head_lines: int = 8, title: str = "", with_origi
         found["outlet"], origin["outlet"] = name, "byline:self-reference"
     if m := _PLATFORM.search(text):
         found["platform"], origin["platform"] = m.group("value"), "byline:disclaimer"
+    if _PLACE_REPORT_ONLY.match(found.get("author", "")):  # 本报记者 北京报道: a place, no one named
+        del found["author"]
     values = {k: clean_field(v) for k, v in found.items() if clean_field(v)}
     return (values, {k: origin[k] for k in values}) if with_origin else values
 

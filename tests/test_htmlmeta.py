@@ -262,3 +262,62 @@ def test_a_date_without_time_takes_the_time_the_page_prints_for_that_day():
     body = f"<h1>阿拉比卡墜空頭</h1>{BODY}{BODY}<div><a href='/x'>2014年12月12日13:47</a></div>"
     got = read("<title>阿拉比卡墜空頭 | 蘋果日報</title>", body, fallback_date="2014-12-12")
     assert got["published"] == "2014-12-12T13:47" and got["_origin"]["published"] == "trafilatura+page-time"
+
+
+@pytest.mark.parametrize("footer, published", [
+    ("<div>Copyright © 1998 某某论坛 版权所有</div>", ""),          # a year alone: trafilatura says 1998-01-01
+    ("<div>© 2004-2006 某某网</div>", ""),
+    ("<div>发表于 1998年1月1日</div>", "1998-01-01"),               # the page shows that day
+    ("<div>发表于 1998-01-01</div>", "1998-01-01"),
+])
+def test_a_year_alone_is_not_a_date(footer, published):
+    """htmldate turns a year it finds (a copyright line) into 1 January: no page date from that
+    unless the page shows the day (CWCE: five of its dated pages came out so, all wrong)."""
+    body = "".join(f"<p>这是第{i}段正文，讲述了论坛里关于旅行的讨论，内容相当长，足够被识别为正文内容。</p>" for i in range(8))
+    record = ingest.ingest_file({"id": "p", "source": "p.html", "meta": {}},
+                                page("<title>旅行讨论</title>", f"<h1>旅行讨论</h1>{body}{footer}").encode("utf-8"))
+    assert record["published"] == published
+
+
+@pytest.mark.parametrize("line, names", [
+    ("光明日报记者 王建宏 张文攀", ["王建宏", "张文攀"]),
+    ("顶端新闻·河南商报记者马俊峰/文", ["马俊峰"]),
+    ("本报记者罗科苏盈发自北京 23日下午，在北大万众楼二层举行的论坛上，多位学者发言。", ["罗科苏盈"]),
+    ("新华日报·交汇点记者 徐睿翔", ["徐睿翔"]),
+    ("記者 陳怡君 台北報導", ["陳怡君"]),
+    ("记者张三了解到，这家公司已经裁员。", []),       # a sentence, not a byline
+    ("本报记者 北京报道", []),                      # a place is no name
+    ("央视记者", []),
+])
+def test_a_reporter_line_with_its_outlet_under_the_headline(line, names):
+    body = f"<h1>某地举行新春活动现场</h1><p>{line}</p>{BODY}"
+    record = ingest.ingest_file({"id": "p", "source": "p.html", "meta": {}},
+                                page("<title>某地举行新春活动现场</title>", body).encode("utf-8"))
+    assert record["author"] == "、".join(names)
+
+
+@pytest.mark.parametrize("last, names", [
+    ("到头来，他仍是一位自甘穷酸的外科医生。（袁源）", ["袁源"]),
+    ("（常书香 马丹阳）", ["常书香", "马丹阳"]),
+    ("所有的改革难道不都是利益再分配的过程吗？”（姚峰 上海报道）", ["姚峰"]),
+    ("更为戏曲导演艺术的发展起到极大推动作用。（总台记者 张倩）", ["张倩"]),
+    ("更为戏曲导演艺术的发展起到极大推动作用。（总台记者 张倩） |  | ", ["张倩"]),   # a table's cells after it
+    ("活动将持续到月底。（完）", []),
+    ("活动将持续到月底。（上海）", []),
+    ("活动将持续到月底。（资料图）", []),
+    ("活动将持续到月底。（待续）", []),
+    ("活动将持续到月底。（新华社）", []),
+])
+def test_a_sign_off_closing_the_story_names_its_author(last, names):
+    body = f"<h1>某地举行新春活动现场</h1>{BODY}<p>{last}</p>"
+    record = ingest.ingest_file({"id": "p", "source": "p.html", "meta": {}},
+                                page("<title>某地举行新春活动现场</title>", body).encode("utf-8"))
+    assert record["author"] == "、".join(names)
+
+
+def test_a_name_in_brackets_before_the_source_in_the_header():
+    body = ("<h1>洛克菲勒家族的新动向</h1><div>BUSINESS.SOHU.COM 2004年7月16日08:19 [ 黄宇 ] 来源：[ 国际金融报 ]</div>"
+            f"{BODY}")
+    record = ingest.ingest_file({"id": "p", "source": "p.html", "meta": {}},
+                                page("<title>洛克菲勒家族的新动向</title>", body).encode("utf-8"))
+    assert record["author"] == "黄宇"
