@@ -429,9 +429,27 @@ def _self_reference(text: str) -> str:
         if not _NOT_SELF.search(name):
             counts[name] = counts.get(name, 0) + 1
     for name in sorted(counts, key=lambda n: -counts[n]):
-        if text.count(name) >= 2:
+        if text.count(name) >= 2 and _newsroom_like(name):
             return name
     return ""
+
+
+# What a newsroom's or self-media account's name ends with; a body, a place or a group the news cites
+# (据海关统计, 据各地统计, 据何俊仁了解, 据他们了解) is not the article's own outlet.
+_MEDIA_END = re.compile(r"(?:[网網]|[报報]|新[闻聞]|[通][讯訊]社|[电電][视視][台臺]|[电電][台臺]|[周週]刊|[杂雜][志誌]|[财財][经經]|"
+                        r"[观觀]察|[资資][讯訊]|媒[体體]|[频頻]道)$")
+_ORG_END = re.compile(r"(?:[团團][队隊]|小[组組]|部[门門]|政府|[局署厅廳部委会會院所处處]|中心|公司|集[团團])$")
+
+
+def _newsroom_like(name: str) -> bool:
+    """A name the outlet table knows, one ending as a newsroom's does (某某财经, 眾新聞), or a brand of Chinese
+    and a Latin word (連線Insight, 晚點LatePost) that is no organisation's or team's (a Latin word alone
+    is as often a person: Kelvin)."""
+    from . import outlets
+
+    if outlets.lookup(name) or _MEDIA_END.search(name):
+        return True
+    return bool(re.search(r"[A-Za-z]{4,}", name) and re.search(r"[\u3400-\u9fff]", name)) and not _ORG_END.search(name)
 
 
 
