@@ -290,10 +290,13 @@ def test_a_year_alone_is_not_a_date(footer, published):
     ("央视记者", []),
 ])
 def test_a_reporter_line_with_its_outlet_under_the_headline(line, names):
-    body = f"<h1>某地举行新春活动现场</h1><p>{line}</p>{BODY}"
-    record = ingest.ingest_file({"id": "p", "source": "p.html", "meta": {}},
-                                page("<title>某地举行新春活动现场</title>", body).encode("utf-8"))
-    assert record["author"] == "、".join(names)
+    assert author_of(f"<p>{line}</p>{BODY}") == "、".join(names)
+
+
+def author_of(story: str, headline: str = "某地举行新春活动现场") -> str:
+    """The author ingest gives a page of ``headline`` over ``story`` (HTML)."""
+    html = page(f"<title>{headline}</title>", f"<h1>{headline}</h1>{story}")
+    return ingest.ingest_file({"id": "p", "source": "p.html", "meta": {}}, html.encode("utf-8"))["author"]
 
 
 @pytest.mark.parametrize("last, names", [
@@ -309,15 +312,9 @@ def test_a_reporter_line_with_its_outlet_under_the_headline(line, names):
     ("活动将持续到月底。（新华社）", []),
 ])
 def test_a_sign_off_closing_the_story_names_its_author(last, names):
-    body = f"<h1>某地举行新春活动现场</h1>{BODY}<p>{last}</p>"
-    record = ingest.ingest_file({"id": "p", "source": "p.html", "meta": {}},
-                                page("<title>某地举行新春活动现场</title>", body).encode("utf-8"))
-    assert record["author"] == "、".join(names)
+    assert author_of(f"{BODY}<p>{last}</p>") == "、".join(names)
 
 
 def test_a_name_in_brackets_before_the_source_in_the_header():
-    body = ("<h1>洛克菲勒家族的新动向</h1><div>BUSINESS.SOHU.COM 2004年7月16日08:19 [ 黄宇 ] 来源：[ 国际金融报 ]</div>"
-            f"{BODY}")
-    record = ingest.ingest_file({"id": "p", "source": "p.html", "meta": {}},
-                                page("<title>洛克菲勒家族的新动向</title>", body).encode("utf-8"))
-    assert record["author"] == "黄宇"
+    header = "<div>BUSINESS.SOHU.COM 2004年7月16日08:19 [ 黄宇 ] 来源：[ 国际金融报 ]</div>"
+    assert author_of(header + BODY, headline="洛克菲勒家族的新动向") == "黄宇"
