@@ -23,11 +23,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import csv
 import functools
+import heapq
 import io
+import itertools
 import math
+import pickle
 import re
+import tempfile
 import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -1492,11 +1497,13 @@ class _Lines(list):
 
 
 def reuse(passages: Passages, pairs, texts: Mapping[int, str], group_of: Mapping[str, str],
-          published: Mapping[str, str], rules: Rules, *,
-          jobs: int = 1) -> tuple[list[tuple[str, str, str]], Counter, Counter]:
+          published: Mapping[str, str], rules: Rules, *, spill,
+          jobs: int = 1) -> tuple[Iterator[tuple[str, str, str]], Counter, Counter]:
     """The candidate ``pairs`` checked exactly, as :func:`_reuse_chunk` returns them for all
     chunks (about :data:`JACCARD_CHUNK` pairs each, in up to ``jobs`` processes for many pairs),
-    the article pairs sorted by their ids."""
+    the article pairs sorted by their ids. Each chunk's rows, sorted, wait in a temporary file of
+    ``spill`` (a :class:`contextlib.ExitStack` that closes them) and are merged from there as the
+    caller writes them: memory holds a chunk's rows, not the corpus's."""
     import numpy as np
 
     first = passages.article[pairs[:, 0]]
@@ -1506,15 +1513,32 @@ def reuse(passages: Passages, pairs, texts: Mapping[int, str], group_of: Mapping
     chunks = _chunks(first, JACCARD_CHUNK)
     workers = min(jobs, len(chunks)) if len(pairs) >= PARALLEL_MIN_PAIRS else 1
     job = _Reuse(pairs, passages, texts, group_of, published, rules.threshold, rules.shingle)
-    found: list[tuple[str, str, str]] = []
+    runs = []
     shared_pairs: Counter = Counter()
     shared_chars: Counter = Counter()
     for part, part_pairs, part_chars in executors.local(workers).map(_reuse_chunk, job, chunks):
-        found.extend(part)
+        if part:
+            runs.append(_spilled(sorted(part), spill))
         shared_pairs.update(part_pairs)
         shared_chars.update(part_chars)
-    found.sort()  # by (id a, id b): an article pair comes from one chunk only
-    return found, shared_pairs, shared_chars
+    # by (id a, id b): an article pair comes from one chunk only, so merging the sorted chunks is sorting them all
+    return heapq.merge(*runs), shared_pairs, shared_chars
+
+
+def _spilled(rows: list, spill) -> Iterator:
+    """``rows`` written to a temporary file (closed with ``spill``), read back one at a time."""
+    fh = spill.enter_context(tempfile.TemporaryFile())
+    for row in rows:
+        pickle.dump(row, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    fh.seek(0)
+
+    def read() -> Iterator:
+        while True:
+            try:
+                yield pickle.load(fh)
+            except EOFError:
+                return
+    return read()
 
 
 def _merge_runs(matches: list[tuple[int, int, float]]) -> list[list[tuple[int, int, float]]]:
@@ -1595,9 +1619,12 @@ def finish(out_dir: Path, params: Mapping, *, jobs: int = 1) -> dict:
     texts = _passage_texts(out_dir.parent / UPSTREAM / ARTICLES, passages, involved, jobs=jobs)
     # the dates of every candidate's article: a few more than the verified pairs need
     published = _published(out_dir.parent, passages, _unique(passages.article[involved]).tolist(), jobs=jobs)
-    found, shared_pairs, shared_chars = reuse(passages, pairs, texts, group_of, published, rules, jobs=jobs)
-    with records.atomic_open(out_dir / REUSE) as fh:
-        fh.write(_csv_lines([REUSE_COLUMNS]) + "".join(text for _, _, text in found))  # one encode, not one a pair
+    with contextlib.ExitStack() as spill, records.atomic_open(out_dir / REUSE) as fh:
+        found, shared_pairs, shared_chars = reuse(passages, pairs, texts, group_of, published, rules,
+                                                  spill=spill, jobs=jobs)
+        fh.write(_csv_lines([REUSE_COLUMNS]))
+        for batch in iter(lambda: list(itertools.islice(found, 5_000)), []):
+            fh.write("".join(text for _, _, text in batch))  # one encode a batch, not one a pair
     _write_csv(out_dir / REUSE_BY_GROUP, REUSE_GROUP_COLUMNS,
                ([a, b, shared_pairs[(a, b)], shared_chars[(a, b)]] for a, b in sorted(shared_pairs)))
     return {"totals": {"articles": len(group_of), "attributions": n_att, "claims": n_claims,
