@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import functools
 import html
+import itertools
 import math
 import random
 import re
@@ -1188,6 +1189,14 @@ def collect_sourcing(inputs: Mapping[str, Path], params: Mapping) -> dict:
         with open(Path(folder) / name, encoding=records.CSV_ENCODING, newline="") as fh:
             return list(_csv.DictReader(fh))
 
+    def first(name: str, limit: int) -> tuple[list[dict], int]:
+        """The first ``limit`` rows of a table that grows with the corpus, and how many it has: the rest
+        is counted, not kept (reuse.csv of a large corpus runs to hundreds of MB)."""
+        with open(Path(folder) / name, encoding=records.CSV_ENCODING, newline="") as fh:
+            reader = _csv.DictReader(fh)
+            kept = list(itertools.islice(reader, limit))
+            return kept, len(kept) + sum(1 for _ in reader)
+
     limits = SOURCING_LIMITS
     speakers: dict[str, list[dict]] = defaultdict(list)
     for r in rows("top_speakers.csv"):
@@ -1200,12 +1209,12 @@ def collect_sourcing(inputs: Mapping[str, Path], params: Mapping) -> dict:
             n_quotes[r["group"]] += 1
             if len(quotes[r["group"]]) < limits["quotes_per_group"]:
                 quotes[r["group"]].append(r)
-    conflicts = rows("claim_conflicts.csv")
-    passages = rows("reuse.csv")
+    conflicts, n_conflict_rows = first("claim_conflicts.csv", 2 * limits["conflicts"])
+    passages, n_passages = first("reuse.csv", limits["passages"])
     return {"profile": rows("sourcing_profile.csv"), "speakers": dict(speakers), "quotes": dict(quotes),
-            "n_quotes": dict(n_quotes), "conflicts": conflicts[:2 * limits["conflicts"]],
-            "n_conflicts": len(conflicts) // 2, "passages": passages[:limits["passages"]],
-            "n_passages": len(passages), "by_group": rows("reuse_by_group.csv")}
+            "n_quotes": dict(n_quotes), "conflicts": conflicts,
+            "n_conflicts": n_conflict_rows // 2, "passages": passages,
+            "n_passages": n_passages, "by_group": rows("reuse_by_group.csv")}
 
 
 def _csv_text(value: str) -> str:

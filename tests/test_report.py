@@ -1,6 +1,7 @@
 """The report: escaping of untrusted text, safe urls, links to evidence, a planted <script> run end to end."""
 from __future__ import annotations
 
+import csv
 import json
 from html.parser import HTMLParser
 
@@ -455,3 +456,22 @@ def test_the_corpus_counts_read_in_the_singular_for_one(seed_outputs, n, lines, 
     html = report._corpus_section(data)
     text = re.sub(r"<[^>]+>", "", html)
     assert lines in text and repairs in text
+
+
+def test_the_shared_passages_and_conflicts_shown_are_the_first_and_all_are_counted(seed_outputs, tmp_path, monkeypatch):
+    """The report keeps the first rows of reuse.csv and claim_conflicts.csv and counts the rest
+    without holding them (they grow with the corpus)."""
+    import shutil
+
+    folder = tmp_path / "08_sourcing"
+    shutil.copytree(seed_outputs / "08_sourcing", folder)
+    header = (folder / "reuse.csv").read_text(encoding=records.CSV_ENCODING).splitlines()[0]
+    row = "a{n},b{n},甲,乙,共同的一段话,共同的一段话,1.0,,0,0,6"
+    (folder / "reuse.csv").write_text("\n".join([header, *(row.format(n=n) for n in range(7))]) + "\n",
+                                      encoding=records.CSV_ENCODING)
+    monkeypatch.setitem(report.SOURCING_LIMITS, "passages", 3)
+    src = report.collect_sourcing({report.SOURCING: folder}, {})
+    assert [r["id_a"] for r in src["passages"]] == ["a0", "a1", "a2"] and src["n_passages"] == 7
+    with open(seed_outputs / "08_sourcing" / "claim_conflicts.csv", encoding=records.CSV_ENCODING, newline="") as fh:
+        conflicts = list(csv.DictReader(fh))
+    assert src["n_conflicts"] == len(conflicts) // 2
