@@ -234,6 +234,10 @@ _PERSON_LATIN = re.compile(r"^[A-Za-z][A-Za-z.'\-]{1,24}(?: [A-Za-z][A-Za-z.'\-]
 _PLACE_REPORT = re.compile(rf"[/／]?\s*[{_CJK}]{{0,6}}(?:[报報][导導道]|[电電]|[专專][电電]|[综綜]合[报報][导導])$")
 
 
+PLACE_REPORT_ONLY = re.compile(rf"[{_CJK}]{{0,6}}(?:[报報][导導道]|[电電])")  # 台北報導, 北京报道: no one's name
+_CELL_EDGES = " |｜\xa0\u3000\t"  # a table-laid page's cells end its lines in pipes
+
+
 def person_names(value: str, *, blocked: set[str] = frozenset()) -> list[str]:
     """The personal names in a byline value: labels, place-and-report suffixes, desks and organisations dropped."""
     value = _ZERO_WIDTH.sub("", value or "")
@@ -246,8 +250,7 @@ def person_names(value: str, *, blocked: set[str] = frozenset()) -> list[str]:
         part = part.strip("：:·•.。 ")
         part = re.sub(rf"^(?:{_LABEL})(?=[{_CJK}]{{2,}})", "", part)
         part = _PLACE_REPORT.sub("", part) if len(part) > 4 else part
-        if not part or part in blocked or outlets.lookup(part) or re.fullmatch(
-                rf"[{_CJK}]{{0,6}}(?:[报報][导導道]|[电電])", part):
+        if not part or part in blocked or outlets.lookup(part) or PLACE_REPORT_ONLY.fullmatch(part):
             continue
         if _PERSON_CJK.match(part) and len(part) <= 4 and not _NOT_PERSON.search(part):
             names.append(part)
@@ -458,8 +461,6 @@ def story_byline(line: str) -> dict[str, str]:
 
 _CREDIT_LICENCE = re.compile(r"本文(?:由|为|為)\s*(?P<value>[^\s，,。]{2,20}?)\s*(?:授[权權]|提供)")
 
-
-
 def _year_only(date: str, lines: Sequence[str]) -> bool:
     """trafilatura's date (htmldate's) of a page that gives only a year somewhere (a copyright line
     "© 1998", a year in the address) is 1 January of that year: a day on no line of the page is
@@ -470,6 +471,7 @@ def _year_only(date: str, lines: Sequence[str]) -> bool:
 def first_of_january(date: str) -> bool:
     """An ISO date that is 1 January with no time: what htmldate makes of a year alone."""
     return date[4:10] == "-01-01" and "T" not in date
+
 
 def read(html: str, *, main_text: str = "", url: str = "", fallback_date: str = "", root=None) -> PageMeta:
     """Every metadata field this page states, with its origin. ``main_text`` is the extracted story;
@@ -602,9 +604,8 @@ def read(html: str, *, main_text: str = "", url: str = "", fallback_date: str = 
         if not authors and len(ln) <= 40 and ((m := _WHOLE_BYLINE.match(ln)) or (n < 20 and (m := _LABEL_BYLINE.match(ln)))):
             authors = person_names(m.group("names"))
             author_origin = "text:byline" if authors else ""
-    # a table-laid page's cells end its lines in pipes
     for ln in (after_title[:20] + story[:4] + story[-3:]) if not authors else ():
-        ln = ln.strip(" |｜\xa0\u3000\t")
+        ln = ln.strip(_CELL_EDGES)
         if (m := _OUTLET_REPORTER.match(ln) or _BRACKET_NAME_SOURCE.search(ln[:120])) and (
                 names := surnamed(m.group("names"))):
             authors, author_origin = names, "text:reporter"
@@ -635,7 +636,7 @@ def read(html: str, *, main_text: str = "", url: str = "", fallback_date: str = 
             if not person_names(value):     # an author licensing his own column credits no outlet
                 credited, credited_origin = value, "text:credit"
     for ln in story[-3:] if not authors else ():
-        ln = ln.rstrip(" |｜\xa0\u3000\t")
+        ln = ln.rstrip(_CELL_EDGES)
         if len(ln) <= 400 and (m := _SIGNOFF.search(ln)) and (names := surnamed(m.group("names"))):
             authors, author_origin = names, "text:sign-off"
     if not credited:

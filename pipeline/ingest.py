@@ -337,7 +337,6 @@ _OUTLET_AUTHOR = re.compile(r"^(?P<outlet>[\w\u3400-\u9fff]{2,12})[ \u3000]+(?P<
 _ACCOUNT_FOOTER = re.compile(r"本文(?:来自|來自|转载自|轉載自)(?:微信)?(?:公众号|公眾號)[:：]?\s*[“\"「『]?(?P<value>[^”\"」』,，。\s]{2,30})")
 _PLATFORM = re.compile(r"自媒[体體]平[台臺][“\"「](?P<value>[^”\"」]{2,12})[”\"」]")
 _IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)$")
-_PLACE_REPORT_ONLY = re.compile(r"^[\u3400-\u9fff]{0,6}(?:[报報][导導道]|[电電])$")
 _PINYIN_PAREN = re.compile(r"\([a-zü\u00e0-\u01dc\u0300-\u036f]+\)")
 
 
@@ -352,6 +351,8 @@ def detect_byline(text: str, *, head_lines: int = 8, title: str = "", with_origi
     itself by (``據連線Insight了解`` twice or more). With ``with_origin``, returns
     ``(values, origins)``: which rule gave each value.
     """
+    from . import htmlmeta
+
     in_title = "".join(title.split())
     found: dict[str, str] = {}
     origin: dict[str, str] = {}
@@ -389,7 +390,7 @@ def detect_byline(text: str, *, head_lines: int = 8, title: str = "", with_origi
         found["outlet"], origin["outlet"] = name, "byline:self-reference"
     if m := _PLATFORM.search(text):
         found["platform"], origin["platform"] = m.group("value"), "byline:disclaimer"
-    if _PLACE_REPORT_ONLY.match(found.get("author", "")):  # 本报记者 北京报道: a place, no one named
+    if htmlmeta.PLACE_REPORT_ONLY.fullmatch(found.get("author", "")):  # 本报记者 北京报道: a place, no one named
         del found["author"]
     values = {k: clean_field(v) for k, v in found.items() if clean_field(v)}
     return (values, {k: origin[k] for k in values}) if with_origin else values
@@ -993,6 +994,23 @@ def to_frame(stage_dir: Path):
     return pd.DataFrame(rows)
 
 
+def duplicates_frame(stage_dir: Path):
+    """One row per copy of an earlier article of its outlet (:mod:`pipeline.duplicates`): id, source,
+    outlet, title, published, url, copy_of (the first article's id), copy_of_source, copy_of_url."""
+    import pandas as pd
+
+    from . import duplicates
+
+    copies = duplicates.load(Path(stage_dir) / duplicates.FILE)
+    wanted = set(copies) | set(copies.values())
+    seen = {r["id"]: r for r in records.read_jsonl(Path(stage_dir) / ARTICLES) if r["id"] in wanted}
+    columns = ["id", "source", "outlet", "title", "published", "url", "copy_of", "copy_of_source", "copy_of_url"]
+    rows = [[id_, *(seen.get(id_, {}).get(k, "") for k in ("source", "outlet", "title", "published", "url")),
+             first, seen.get(first, {}).get("source", ""), seen.get(first, {}).get("url", "")]
+            for id_, first in copies.items()]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def _range_parts(path: Path, start: int, end: int, shared: None) -> tuple:
     from . import duplicates, recurring
 
@@ -1027,24 +1045,7 @@ STAGE = ArticleStage(
     code_files=(Path(__file__), Path(__file__).with_name("htmlmeta.py"), Path(__file__).with_name("outlets.py"),
                 Path(__file__).with_name("boilerplate.py"), Path(__file__).with_name("recurring.py"),
                 Path(__file__).with_name("duplicates.py")),
-    resource_files=(RESOURCES / "outlets.tsv", RESOURCES / "common_chars.txt"),
+    resource_files=(RESOURCES / "outlets.tsv", RESOURCES / "common_chars.txt", RESOURCES / "surnames.txt"),
     libraries=("charset-normalizer", "trafilatura", "lxml", "opencc"),
 )
-def duplicates_frame(stage_dir: Path):
-    """One row per copy of an earlier article of its outlet (:mod:`pipeline.duplicates`): id, source,
-    outlet, title, published, url, copy_of (the first article's id), copy_of_source, copy_of_url."""
-    import pandas as pd
-
-    from . import duplicates
-
-    copies = duplicates.load(Path(stage_dir) / duplicates.FILE)
-    wanted = set(copies) | set(copies.values())
-    seen = {r["id"]: r for r in records.read_jsonl(Path(stage_dir) / "articles.jsonl") if r["id"] in wanted}
-    columns = ["id", "source", "outlet", "title", "published", "url", "copy_of", "copy_of_source", "copy_of_url"]
-    rows = [[id_, *(seen.get(id_, {}).get(k, "") for k in ("source", "outlet", "title", "published", "url")),
-             first, seen.get(first, {}).get("source", ""), seen.get(first, {}).get("url", "")]
-            for id_, first in copies.items()]
-    return pd.DataFrame(rows, columns=columns)
-
-
 TABLES = {"ingest": to_frame, "duplicates": duplicates_frame}
